@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# Usage: scripts/build-test-box.sh OUTDIR
+#
+# Builds a small Debian 12 (bookworm) qcow2 test image for labforge's
+# end-to-end test: a "stock distro" that the bake step has to fix up
+# (firewalld installed, enabled and running; /etc/selinux/config saying
+# SELINUX=enforcing). The image has a `vagrant` user (NOPASSWD sudo,
+# Vagrant's insecure public key), DHCP on eth0, a serial console on ttyS0,
+# host keys generated at first boot and an empty /etc/machine-id.
+#
+# Output (in OUTDIR):
+#   debian12-test-<hash>.qcow2         the image; <hash> = first 16 hex digits
+#                                      of the sha256 of this script
+#   debian12-test-<hash>.qcow2.sha256  sha256 of the image (plain hex)
+#   debian12-test.qcow2                symlink to the current image
+#   debian12-test.qcow2.sha256         sha256 of the current image (plain hex)
+# If the image for this script version already exists, nothing is built.
+#
+# The LAST line on stdout is the absolute path of the qcow2; all progress
+# goes to stderr.
+#
+# Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
+# syslinux-common (mbr.bin), qemu-utils, qemu-system-x86 and the vagrant
+# package (for the insecure key). The Debian mirror is read from the host's
+# apt sources (first URI serving bookworm/main).
+#
+# Environment:
+#   LABFORGE_SKIP_BOOT_CHECK=1   skip the boot check (qemu TCG, no network)
+#   LABFORGE_BOOT_TIMEOUT=SECS   boot check timeout (default 180)
+set -euo pipefail
+
+exec 3>&1 1>&2 # fd 3 = real stdout (only the final path goes there)
+
+log() { printf '[build-test-box] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[[ $# -eq 1 ]] || { sed -n '2,3p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+
+SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
+HASH=$(sha256sum "$SCRIPT" | cut -c1-16)
+mkdir -p "$1"
+OUTDIR=$(cd "$1" && pwd -P)
+NAME=debian12-test-$HASH.qcow2
+IMG=$OUTDIR/$NAME
+LINK=$OUTDIR/debian12-test.qcow2
+
+publish() {
+  # Refresh the pointer files, then print the path as the last stdout line.
+  local tmp
+  tmp=$OUTDIR/.debian12-test.link.$$
+  ln -sfn "$NAME" "$tmp" && mv -Tf "$tmp" "$LINK"
+  if [[ -f $IMG.sha256 ]]; then
+    cp -f "$IMG.sha256" "$LINK.sha256.$$" && mv -f "$LINK.sha256.$$" "$LINK.sha256"
+  fi
+  printf '%s\n' "$IMG" >&3
+  exit 0
+}
+
+[[ -f $IMG ]] && publish
+
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+for cmd in debootstrap sfdisk losetup mkfs.ext4 blkid extlinux qemu-img \
+  qemu-system-x86_64 chroot fstrim findmnt flock timeout; do
+  command -v "$cmd" >/dev/null || die "missing command: $cmd"
+done
+
+# One builder per script version at a time; re-check the cache once we hold the lock.
+exec 9>"$OUTDIR/.debian12-test-$HASH.lock"
+flock 9
+[[ -f $IMG ]] && publish
+
+# ---------------------------------------------------------------- inputs
+find_mirror() {
+  # First URI serving "bookworm" with component "main" (deb, not deb-src).
+  local f line uri suite
+  local -a w
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    while IFS= read -r line || [[ -n $line ]]; do
+      line=${line%%#*}
+      read -ra w <<<"$line"
+      [[ ${#w[@]} -ge 4 && ${w[0]} == deb ]] || continue
+      w=("${w[@]:1}")
+      if [[ ${w[0]} == '['* ]]; then # [ options ]
+        while [[ ${#w[@]} -gt 0 && ${w[0]} != *']' ]]; do w=("${w[@]:1}"); done
+        w=("${w[@]:1}")
+      fi
+      [[ ${#w[@]} -ge 3 ]] || continue
+      uri=${w[0]} suite=${w[1]}
+      if [[ $suite == bookworm && " ${w[*]:2} " == *" main "* ]]; then
+        printf '%s\n' "$uri"; return 0
+      fi
+    done <"$f"
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    uri=$(awk '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ &&
+            comps ~ /(^| )main( |$)/ && tolower(enabled) != "no" && uris != "") {
+          split(uris, u, " "); print u[1]; found = 1; exit
+        }
+        types = uris = suites = comps = key = ""; enabled = "yes"
+      }
+      BEGIN { enabled = "yes" }
+      /^[ \t]*$/ { flush(); next }
+      /^#/ { next }
+      /^[ \t]/ { sub(/^[ \t]+/, ""); val = $0
+                 if (key == "types") types = types " " val
+                 else if (key == "uris") uris = uris " " val
+                 else if (key == "suites") suites = suites " " val
+                 else if (key == "components") comps = comps " " val
+                 next }
+      { i = index($0, ":"); if (!i) next
+        key = tolower(substr($0, 1, i - 1)); val = substr($0, i + 1)
+        gsub(/^[ \t]+|[ \t]+$/, "", val)
+        if (key == "types") types = val
+        else if (key == "uris") uris = val
+        else if (key == "suites") suites = val
+        else if (key == "components") comps = val
+        else if (key == "enabled") enabled = val }
+      END { if (!found) flush() }' "$f")
+    [[ -n $uri ]] && { printf '%s\n' "$uri"; return 0; }
+  done
+  return 1
+}
+
+MIRROR=$(find_mirror) || die "no apt source serving bookworm main found in /etc/apt"
+case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
+
+MBR=
+for f in /usr/lib/syslinux/mbr/mbr.bin /usr/lib/EXTLINUX/mbr.bin /usr/share/syslinux/mbr.bin; do
+  [[ -f $f ]] && { MBR=$f; break; }
+done
+[[ -n $MBR ]] || die "syslinux mbr.bin not found (install syslinux-common)"
+
+VAGRANT_PUB=
+for f in /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub \
+  /opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub; do
+  [[ -f $f ]] && VAGRANT_PUB=$f
+done
+[[ -n $VAGRANT_PUB ]] || die "Vagrant's insecure public key (gems/vagrant-*/keys/vagrant.pub) not found"
+
+log "mirror: $MIRROR"
+log "vagrant key: $VAGRANT_PUB"
+log "output: $IMG"
+
+# ---------------------------------------------------------------- work dir + cleanup
+WORK=$(mktemp -d "$OUTDIR/.build-debian12-test.XXXXXX")
+ROOT=$WORK/root
+RAW=$WORK/disk.raw
+LOOP=
+QEMU_PID=
+mkdir -p "$ROOT"
+
+# shellcheck disable=SC2317 # invoked via trap
+cleanup() {
+  local rc=$? pid
+  set +e
+  if [[ -n $QEMU_PID ]]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
+  # Processes left running inside the chroot would keep the mounts busy.
+  for pid in /proc/[0-9]*; do
+    [[ $(readlink "$pid/root" 2>/dev/null) == "$ROOT" ]] && kill -9 "${pid#/proc/}" 2>/dev/null
+  done
+  if findmnt -rno TARGET | grep -qF "$ROOT"; then
+    umount -R "$ROOT" 2>/dev/null || { sleep 1; umount -R "$ROOT" 2>/dev/null; } || umount -R -l "$ROOT"
+  fi
+  [[ -n $LOOP ]] && losetup -d "$LOOP"
+  if findmnt -rno TARGET | grep -qF "$WORK"; then
+    log "WARNING: something is still mounted under $WORK; not removing it"
+  else
+    rm -rf --one-file-system "$WORK"
+  fi
+  [[ $rc -ne 0 ]] && log "FAILED (exit $rc); no image was published"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+in_root() { LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"; }
+
+T0=$SECONDS
+
+# ---------------------------------------------------------------- disk
+SIZE=$((2 * 1024 * 1024 * 1024))
+OFFSET=1048576
+truncate -s "$SIZE" "$RAW"
+printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk -q "$RAW" >/dev/null
+dd if="$MBR" of="$RAW" bs=440 count=1 conv=notrunc status=none
+LOOP=$(losetup --find --show -o "$OFFSET" --sizelimit $((SIZE - OFFSET)) "$RAW")
+mkfs.ext4 -q -F -L debian12-root -O ^64bit,^metadata_csum "$LOOP"
+UUID=$(blkid -s UUID -o value "$LOOP")
+mount "$LOOP" "$ROOT"
+log "partition on $LOOP, UUID $UUID"
+
+# ---------------------------------------------------------------- debootstrap
+INCLUDE=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,sudo,ifupdown,isc-dhcp-client,iproute2,iputils-ping,procps,dbus
+log "debootstrap bookworm (minbase) ..."
+debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
+  { tail -n 30 "$WORK/debootstrap.log" >&2; [[ -f $ROOT/debootstrap/debootstrap.log ]] && tail -n 30 "$ROOT/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
+log "debootstrap done ($((SECONDS - T0)) s)"
+
+mount -t proc proc "$ROOT/proc"
+mount -t sysfs sysfs "$ROOT/sys"
+mount --rbind /dev "$ROOT/dev"
+mount --make-rslave "$ROOT/dev"
+
+# No daemons may start inside the chroot.
+printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+
+printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOT/etc/apt/sources.list"
+
+# firewalld (+ iptables/ipset it recommends, python3 it needs), SELinux
+# userland (getenforce/setenforce, sestatus) and the guest agent.
+# selinux-basics is left out: it pulls in perl, checkpolicy etc. (~50 MB).
+EXTRA=(firewalld iptables ipset python3 selinux-utils policycoreutils qemu-guest-agent)
+log "apt-get install ${EXTRA[*]} ..."
+in_root apt-get -q update >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; die "apt-get update failed"; }
+in_root apt-get -q -y --no-install-recommends install "${EXTRA[@]}" >>"$WORK/apt.log" 2>&1 ||
+  { tail -n 30 "$WORK/apt.log" >&2; die "apt-get install failed"; }
+log "packages done ($((SECONDS - T0)) s)"
+
+# ---------------------------------------------------------------- configuration
+KVER=$(find "$ROOT/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
+[[ -n $KVER && -f $ROOT/boot/initrd.img-$KVER ]] || die "kernel or initrd missing in /boot"
+
+cat >"$ROOT/etc/fstab" <<EOF
+# <file system> <mount point> <type> <options> <dump> <pass>
+UUID=$UUID / ext4 errors=remount-ro 0 1
+EOF
+
+echo debian12-test >"$ROOT/etc/hostname"
+cat >"$ROOT/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+127.0.1.1	debian12-test
+::1		localhost ip6-localhost ip6-loopback
+ff02::1		ip6-allnodes
+ff02::2		ip6-allrouters
+EOF
+
+cat >"$ROOT/etc/network/interfaces" <<'EOF'
+# The loopback network interface
+auto lo
+iface lo inet loopback
+
+# The primary network interface
+auto eth0
+iface eth0 inet dhcp
+
+source /etc/network/interfaces.d/*
+EOF
+mkdir -p "$ROOT/etc/network/interfaces.d"
+
+# The stock-distro SELinux state the bake has to undo.
+mkdir -p "$ROOT/etc/selinux"
+cat >"$ROOT/etc/selinux/config" <<'EOF'
+# This file controls the state of SELinux on the system.
+# SELINUX= can take one of these three values:
+#     enforcing - SELinux security policy is enforced.
+#     permissive - SELinux prints warnings instead of enforcing.
+#     disabled - No SELinux policy is loaded.
+SELINUX=enforcing
+# SELINUXTYPE= can take one of these two values:
+#     default - equivalent to the old strict and targeted policies
+#     mls     - Multi-Level Security (for military and educational use)
+SELINUXTYPE=default
+EOF
+
+# firewalld: enabled at boot, default zone keeps ssh open.
+in_root systemctl enable firewalld.service >/dev/null 2>&1
+[[ -e $ROOT/etc/systemd/system/multi-user.target.wants/firewalld.service ]] || die "firewalld is not enabled"
+ZONE=$(sed -n 's/^DefaultZone=//p' "$ROOT/etc/firewalld/firewalld.conf")
+ZONE=${ZONE:-public}
+if [[ -f $ROOT/etc/firewalld/zones/$ZONE.xml ]]; then
+  ZFILE=$ROOT/etc/firewalld/zones/$ZONE.xml
+else
+  ZFILE=$ROOT/usr/lib/firewalld/zones/$ZONE.xml
+fi
+grep -q '<service name="ssh"/>' "$ZFILE" || die "firewalld default zone $ZONE does not allow ssh"
+
+# vagrant user
+in_root useradd --create-home --shell /bin/bash --comment vagrant vagrant
+in_root passwd --lock vagrant >/dev/null
+install -d -m 0700 "$ROOT/home/vagrant/.ssh"
+install -m 0600 "$VAGRANT_PUB" "$ROOT/home/vagrant/.ssh/authorized_keys"
+in_root chown -R vagrant:vagrant /home/vagrant/.ssh
+printf 'vagrant ALL=(ALL) NOPASSWD: ALL\n' >"$ROOT/etc/sudoers.d/vagrant"
+chmod 0440 "$ROOT/etc/sudoers.d/vagrant"
+in_root visudo -cqf /etc/sudoers.d/vagrant || die "bad sudoers file"
+
+# ssh host keys: removed here, generated at first boot before ssh.service.
+rm -f "$ROOT"/etc/ssh/ssh_host_*
+cat >"$ROOT/etc/systemd/system/ssh-keygen-host-keys.service" <<'EOF'
+[Unit]
+Description=Generate missing SSH host keys
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+RemainAfterExit=yes
+
+[Install]
+WantedBy=multi-user.target ssh.service
+EOF
+in_root systemctl enable ssh-keygen-host-keys.service >/dev/null 2>&1
+[[ -e $ROOT/etc/systemd/system/ssh.service.wants/ssh-keygen-host-keys.service ]] || die "host key unit not enabled"
+
+# bootloader
+extlinux --install "$ROOT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
+cat >"$ROOT/boot/extlinux/extlinux.conf" <<EOF
+DEFAULT debian
+PROMPT 0
+TIMEOUT 1
+SERIAL 0 115200
+LABEL debian
+  KERNEL /boot/vmlinuz-$KVER
+  INITRD /boot/initrd.img-$KVER
+  APPEND root=UUID=$UUID ro net.ifnames=0 console=ttyS0,115200n8
+EOF
+
+# clean-up for cloning
+in_root apt-get -q clean
+rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT/debootstrap"
+rm -f "$ROOT/usr/sbin/policy-rc.d" "$ROOT/etc/resolv.conf" "$ROOT/var/lib/dbus/machine-id"
+: >"$ROOT/etc/machine-id"
+touch "$ROOT/etc/resolv.conf"
+find "$ROOT/var/log" -type f -exec truncate -s 0 {} +
+rm -rf "${ROOT:?}"/tmp/* "$ROOT"/var/tmp/*
+
+umount -R "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"
+fstrim "$ROOT" >/dev/null 2>&1 || log "fstrim failed (image will be larger)"
+umount "$ROOT"
+losetup -d "$LOOP"
+LOOP=
+log "filesystem done ($((SECONDS - T0)) s)"
+
+# ---------------------------------------------------------------- qcow2
+qemu-img convert -c -O qcow2 "$RAW" "$WORK/$NAME"
+rm -f "$RAW"
+log "qcow2: $(du -h "$WORK/$NAME" | cut -f1) ($((SECONDS - T0)) s)"
+
+# ---------------------------------------------------------------- boot check
+if [[ ${LABFORGE_SKIP_BOOT_CHECK:-} == 1 ]]; then
+  log "boot check skipped (LABFORGE_SKIP_BOOT_CHECK=1)"
+else
+  TIMEOUT=${LABFORGE_BOOT_TIMEOUT:-180}
+  SERIAL=$WORK/serial.log
+  B0=$SECONDS
+  log "boot check (TCG, no network, timeout ${TIMEOUT}s) ..."
+  qemu-system-x86_64 -machine accel=tcg -m 512 -display none -monitor none \
+    -snapshot -drive "file=$WORK/$NAME,if=virtio,format=qcow2" -nic none \
+    -serial "file:$SERIAL" </dev/null >"$WORK/qemu.log" 2>&1 &
+  QEMU_PID=$!
+  ok=0
+  while ((SECONDS - B0 < TIMEOUT)); do
+    if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+      cat "$WORK/qemu.log" >&2; break
+    fi
+    if [[ -f $SERIAL ]] && grep -q 'login:' "$SERIAL" &&
+      grep -aE 'Started.*firewalld\.service|Failed to start.*firewalld\.service' "$SERIAL" | grep -q .; then
+      ok=1; break
+    fi
+    sleep 2
+  done
+  kill "$QEMU_PID" 2>/dev/null || true
+  wait "$QEMU_PID" 2>/dev/null || true
+  QEMU_PID=
+  if [[ $ok != 1 ]]; then
+    tail -n 40 "$SERIAL" >&2 2>/dev/null || true
+    die "image did not reach a login prompt within ${TIMEOUT}s"
+  fi
+  if ! grep -aq 'Started.*firewalld\.service' "$SERIAL"; then
+    grep -a firewalld "$SERIAL" >&2 || true
+    die "firewalld did not start at boot"
+  fi
+  if grep -aE 'Failed to start|FAILED' "$SERIAL" >&2; then
+    log "WARNING: some units failed at boot (see above)"
+  fi
+  log "boot check passed: login prompt after $((SECONDS - B0)) s"
+fi
+
+# ---------------------------------------------------------------- publish
+sha256sum "$WORK/$NAME" | cut -d' ' -f1 >"$WORK/$NAME.sha256"
+mv -f "$WORK/$NAME.sha256" "$IMG.sha256"
+mv -f "$WORK/$NAME" "$IMG" # same filesystem: atomic
+log "built $IMG in $((SECONDS - T0)) s"
+publish

@@ -1,0 +1,161 @@
+// The typed lab model every renderer and lifecycle step works from: defaults resolved, sizes in MiB/GiB,
+// addresses computed. Built only from a lab that validate.ts accepted.
+import path from 'node:path';
+import type { LabParsed } from './schema.js';
+import { macFor, nth, parseCidr, type Subnet } from './ipv4.js';
+import { parseSize } from './size.js';
+
+export interface LabNode {
+  name: string;
+  fqdn: string;
+  role?: string;
+  ip: string;
+  mac: string;
+  cpus: number;
+  memoryMiB: number;
+  /** Disk size in GiB; equal to the box disk unless the node asks for more. */
+  diskGiB: number;
+}
+
+export interface LabNetwork {
+  name: string;
+  subnet: Subnet;
+  forward: 'nat' | 'isolated';
+  gateway: string;
+}
+
+export interface Lab {
+  name: string;
+  domain: string;
+  /** Absolute path of the lab file this model came from ('<defaults>' when there was none). */
+  source: string;
+  /** Absolute output directory. */
+  outDir: string;
+  network: LabNetwork;
+  management: LabNetwork;
+  vips: { name: string; fqdn: string; ip: string }[];
+  nodes: LabNode[];
+  image: {
+    release: number;
+    compose: string;
+    method: 'cloud' | 'iso';
+    url: string;
+    checksum: string;
+    /** Absolute path of a local base image, when baking from one. */
+    local?: string;
+    update: boolean;
+    diskGiB: number;
+    cpus: number;
+    memoryMiB: number;
+  };
+  host: {
+    uri: string;
+    driver: 'auto' | 'kvm' | 'qemu';
+    pool: string;
+    poolPath?: string;
+    nested: boolean;
+    bootTimeout: number;
+  };
+  access: {
+    /** Absolute path of the lab's private key; the public key is beside it with .pub. */
+    sshKey: string;
+    rootPassword?: string;
+  };
+}
+
+const FEDORA = 'https://download.fedoraproject.org/pub/fedora/linux/releases';
+
+/** Default download location of the Fedora image and its CHECKSUM file for a release and method. */
+export function fedoraImage(release: number, compose: string, method: 'cloud' | 'iso'): { url: string; checksum: string } {
+  if (method === 'cloud') {
+    const dir = `${FEDORA}/${release}/Cloud/x86_64/images`;
+    return {
+      url: `${dir}/Fedora-Cloud-Base-Generic-${release}-${compose}.x86_64.qcow2`,
+      checksum: `file:${dir}/Fedora-Cloud-${release}-${compose}-x86_64-CHECKSUM`,
+    };
+  }
+  const dir = `${FEDORA}/${release}/Everything/x86_64/iso`;
+  return {
+    url: `${dir}/Fedora-Everything-netinst-x86_64-${release}-${compose}.iso`,
+    checksum: `file:${dir}/Fedora-Everything-${release}-${compose}-x86_64-CHECKSUM`,
+  };
+}
+
+export const DEFAULT_CPUS = 1;
+export const DEFAULT_MEMORY_MIB = 512;
+
+/** Where a lab's generated files and state live unless --out says otherwise. */
+export function defaultOutDir(labFile: string | undefined, name: string): string {
+  const base = labFile ? path.dirname(path.resolve(labFile)) : process.cwd();
+  return path.join(base, '.labforge', name);
+}
+
+export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?: string }): Lab {
+  const labDir = opts.labFile ? path.dirname(path.resolve(opts.labFile)) : process.cwd();
+  const outDir = path.resolve(opts.outDir ?? defaultOutDir(opts.labFile, parsed.name));
+  const subnet = parseCidr(parsed.network.cidr);
+  const mgmtSubnet = parseCidr(parsed.network.management.cidr);
+  const diskGiB = parseSize(parsed.image.disk, 'GiB');
+  const defaults = parsed.defaults;
+  const nodes = parsed.nodes.map((n): LabNode => {
+    const role = n.role ? parsed.roles[n.role] ?? {} : {};
+    const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
+    const memory = pick('memory');
+    const disk = pick('disk');
+    return {
+      name: n.name,
+      fqdn: `${n.name}.${parsed.domain}`,
+      role: n.role,
+      ip: n.ip,
+      mac: macFor(n.ip),
+      cpus: pick('cpus') ?? DEFAULT_CPUS,
+      memoryMiB: memory === undefined ? DEFAULT_MEMORY_MIB : parseSize(memory, 'MiB'),
+      diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
+    };
+  });
+  const fallback = fedoraImage(parsed.image.release, parsed.image.compose, parsed.image.method);
+  return {
+    name: parsed.name,
+    domain: parsed.domain,
+    source: opts.labFile ? path.resolve(opts.labFile) : '<defaults>',
+    outDir,
+    network: {
+      name: parsed.network.name,
+      subnet,
+      forward: parsed.network.forward,
+      gateway: parsed.network.gateway ?? nth(subnet, 1),
+    },
+    management: {
+      name: parsed.network.management.name ?? `${parsed.network.name}-mgmt`,
+      subnet: mgmtSubnet,
+      forward: parsed.network.management.forward,
+      gateway: nth(mgmtSubnet, 1),
+    },
+    vips: parsed.vips.map((v) => ({ name: v.name, fqdn: `${v.name}.${parsed.domain}`, ip: v.ip })),
+    nodes,
+    image: {
+      release: parsed.image.release,
+      compose: parsed.image.compose,
+      method: parsed.image.method,
+      url: parsed.image.url ?? fallback.url,
+      checksum: parsed.image.checksum ?? fallback.checksum,
+      local: parsed.image.local ? path.resolve(labDir, parsed.image.local) : undefined,
+      update: parsed.image.update,
+      diskGiB,
+      cpus: parsed.image.cpus,
+      memoryMiB: parseSize(parsed.image.memory, 'MiB'),
+    },
+    host: {
+      uri: parsed.host.uri,
+      driver: parsed.host.driver,
+      pool: parsed.host.pool,
+      poolPath: parsed.host.pool_path ? path.resolve(labDir, parsed.host.pool_path) : undefined,
+      nested: parsed.host.nested,
+      bootTimeout: parsed.host.boot_timeout,
+    },
+    access: {
+      sshKey: parsed.access.ssh_key ? path.resolve(labDir, parsed.access.ssh_key) : path.join(outDir, 'id_ed25519'),
+      rootPassword: parsed.access.root_password,
+    },
+  };
+}

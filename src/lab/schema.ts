@@ -1,0 +1,157 @@
+// The lab file's schema: the one source of truth for field names, types, formats and defaults.
+// load.ts parses YAML, validate.ts runs this schema plus the cross-field checks, model.ts resolves the result,
+// write-schema.ts turns it into the JSON Schema editors use.
+import { z } from 'zod';
+
+/** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */
+export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A DNS domain of two or more RFC 1123 labels. */
+export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+/** A size: a number of MiB, or a number with a unit (M, G; MB, GB, MiB, GiB accepted). */
+export const SIZE = /^\d+(\.\d+)?\s*(M|MB|MiB|G|GB|GiB)?$/i;
+
+const label = (what: string) =>
+  z.string().regex(LABEL, { message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'` });
+const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
+const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
+const size = z.union([z.number().positive(), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
+/** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
+const line = z.string().min(1).regex(/^[^\n\r\0]*$/, { message: 'must be a single line without control characters' });
+
+const sizing = z
+  .object({
+    cpus: z.number().int().min(1, { message: 'must be at least 1' }).optional().describe('Virtual CPUs.'),
+    memory: size.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
+    disk: size.optional().describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
+  })
+  .strict();
+
+export const nodeSchema = sizing
+  .extend({
+    name: label('hostname').describe('Short hostname; the FQDN is <name>.<domain>.'),
+    ip: ipv4.describe('Static address on the lab network.'),
+    role: label('role name').optional().describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
+  })
+  .strict();
+
+export const vipSchema = z
+  .object({
+    name: label('hostname').describe('Name of the floating address (resolves to it; no VM gets it).'),
+    ip: ipv4.describe('The reserved address.'),
+  })
+  .strict();
+
+export const labSchema = z
+  .object({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema (for editors).'),
+    name: label('lab name').default('kubernetes').describe('Lab name: names the output directory .labforge/<name>/ and the libvirt objects.'),
+    domain: z
+      .string()
+      .regex(DOMAIN, { message: 'must be a DNS domain like example.com' })
+      .default('example.com')
+      .describe('DNS domain of the lab; node FQDN = <name>.<domain>.'),
+    network: z
+      .object({
+        name: label('network name').default('kubernetes').describe('libvirt network name of the lab network.'),
+        cidr: cidr.default('10.240.0.0/24').describe('The lab subnet.'),
+        forward: z.enum(['nat', 'isolated']).default('nat').describe('nat: guests reach outside through the host; isolated: no forwarding.'),
+        gateway: ipv4.optional().describe("The host's address on the lab bridge. Default: the first address of the subnet."),
+        management: z
+          .object({
+            name: label('network name').optional().describe('vagrant-libvirt management network. Default: <network.name>-mgmt.'),
+            cidr: cidr.default('192.168.121.0/24').describe('Its subnet (DHCP; Vagrant reaches the guests here). Must not overlap the lab subnet.'),
+            forward: z.enum(['nat', 'isolated']).default('nat').describe('nat lets guests download packages; isolated keeps them inside.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('The network Vagrant uses to reach the guests (first NIC).'),
+      })
+      .strict()
+      .prefault({}),
+    vips: z
+      .array(vipSchema)
+      .default([
+        { name: 'controller', ip: '10.240.0.20' },
+        { name: 'lb', ip: '10.240.0.40' },
+      ])
+      .describe('Floating addresses: reserved and named in DNS and /etc/hosts, not given to a VM.'),
+    defaults: sizing
+      .prefault({})
+      .describe('Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.'),
+    roles: z
+      .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), sizing)
+      .default({
+        etcd: { memory: '512M' },
+        controller: { memory: '1G' },
+        worker: { memory: '1.5G' },
+        lb: { memory: '512M' },
+      })
+      .describe('Per-role sizing.'),
+    nodes: z
+      .array(nodeSchema)
+      .min(1, { message: 'must list at least one node' })
+      .default([
+        { name: 'etcd1', role: 'etcd', ip: '10.240.0.11' },
+        { name: 'etcd2', role: 'etcd', ip: '10.240.0.12' },
+        { name: 'etcd3', role: 'etcd', ip: '10.240.0.13' },
+        { name: 'controller1', role: 'controller', ip: '10.240.0.21' },
+        { name: 'controller2', role: 'controller', ip: '10.240.0.22' },
+        { name: 'worker1', role: 'worker', ip: '10.240.0.31' },
+        { name: 'worker2', role: 'worker', ip: '10.240.0.32' },
+        { name: 'lb1', role: 'lb', ip: '10.240.0.41' },
+        { name: 'lb2', role: 'lb', ip: '10.240.0.42' },
+      ])
+      .describe('The VMs.'),
+    image: z
+      .object({
+        release: z.number().int().min(34, { message: 'must be a Fedora release of 34 or later' }).default(44).describe('Fedora release.'),
+        compose: z
+          .string()
+          .regex(/^\d+\.\d+$/, { message: 'must be a compose label like 1.6' })
+          .default('1.6')
+          .describe("The release's compose label as it appears in its image file names (Fedora-Cloud-Base-Generic-<release>-<compose>...)."),
+        method: z.enum(['cloud', 'iso']).default('cloud').describe('cloud: Fedora Cloud Base Generic qcow2 + cloud-init seed (fast). iso: netinst ISO + kickstart (from scratch).'),
+        url: line.optional().describe('Image (cloud) or ISO (iso) URL. Default: the release on download.fedoraproject.org.'),
+        checksum: line.optional().describe("Packer checksum of url: 'sha256:<hex>' or 'file:<url of a CHECKSUM file>'. Default: the release's CHECKSUM file."),
+        local: line
+          .optional()
+          .describe('Path of a local base qcow2 to bake from instead of url (cloud method). Relative to the lab file. Its sha256 is computed.'),
+        update: z.boolean().default(true).describe('Update all packages while baking.'),
+        disk: size.default('20G').describe('Disk size of the baked box (whole GiB). With image.local, set it to that image\'s virtual size or larger.'),
+        cpus: z.number().int().min(1, { message: 'must be at least 1' }).default(2).describe('CPUs of the build VM.'),
+        memory: size.default('2G').describe('Memory of the build VM.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The base image baked into a Vagrant box.'),
+    host: z
+      .object({
+        uri: line.default('qemu:///system').describe('libvirt connection URI.'),
+        driver: z.enum(['auto', 'kvm', 'qemu']).default('auto').describe('auto: kvm when /dev/kvm works, else qemu (TCG, slow).'),
+        pool: label('storage pool name').default('default').describe('libvirt storage pool for the node disks and the box volume.'),
+        pool_path: line.optional().describe('Directory for the pool if labforge has to create it (default: libvirt\'s /var/lib/libvirt/images).'),
+        nested: z.boolean().default(false).describe('Expose hardware virtualization to the guests (needs kvm and host nested support).'),
+        boot_timeout: z.number().int().min(30).default(600).describe('Seconds vagrant waits for a node to boot.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The libvirt host.'),
+    access: z
+      .object({
+        ssh_key: line
+          .optional()
+          .describe('Private key of the lab (ed25519), relative to the lab file. Default: <output>/id_ed25519, generated once per lab.'),
+        root_password: line
+          .optional()
+          .describe('Set a root password on every node. The classic guide used one; the default is key-only root login.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('How you log in to the nodes.'),
+  })
+  .strict();
+
+export type LabInput = z.input<typeof labSchema>;
+export type LabParsed = z.output<typeof labSchema>;

@@ -1,0 +1,259 @@
+// Validation of a parsed lab file: the schema's per-field checks plus the cross-field rules (addresses inside the
+// network, no duplicates, ...). Every problem is reported at once, each naming its field path and the bad value.
+import { z } from 'zod';
+import { CIDR, IPV4, LABEL, labSchema, type LabParsed } from './schema.js';
+import { contains, hasHostBits, nth, overlaps, parseCidr } from './ipv4.js';
+import { sizeInMiB } from './size.js';
+
+export type FieldPath = (string | number)[];
+
+export interface LabIssue {
+  path: FieldPath;
+  message: string;
+  severity: 'error' | 'warning';
+  /** 1-based position in the lab file, when known. */
+  line?: number;
+  col?: number;
+}
+
+export const MIN_MEMORY_MIB = 256;
+
+/** `nodes[3].ip` */
+export function formatPath(p: FieldPath): string {
+  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(lab file)';
+}
+
+/** How a value is shown inside a message: strings quoted, everything else as JSON, long values cut. */
+export function show(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, p: FieldPath): unknown {
+  let cur: unknown = root;
+  for (const k of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+/** The known keys of the schema object at a path, for "did you mean" on unknown fields. */
+function knownKeys(p: FieldPath): string[] {
+  let schema: z.ZodType = labSchema;
+  for (const k of p) {
+    let s: any = schema;
+    while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
+    if (s?.def?.type === 'array') s = s.def.element;
+    else if (s?.def?.type === 'record') s = s.def.valueType;
+    else if (s?.def?.type === 'object' && typeof k === 'string') s = s.def.shape[k];
+    if (typeof k === 'number' && s?.def?.type !== 'object') continue;
+    schema = s;
+  }
+  let s: any = schema;
+  while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
+  return s?.def?.type === 'object' ? Object.keys(s.def.shape) : [];
+}
+
+function schemaIssues(raw: unknown): LabIssue[] {
+  const result = labSchema.safeParse(raw);
+  if (result.success) return [];
+  const issues: LabIssue[] = [];
+  for (const issue of result.error.issues) {
+    const p = issue.path as FieldPath;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(p);
+      for (const key of issue.keys) {
+        const near = known.filter((k) => distance(k, key) <= 2);
+        const hint = near.length ? `did you mean ${near.map((k) => `"${k}"`).join(' or ')}?` : `known fields: ${known.join(', ')}`;
+        issues.push({ path: [...p, key], severity: 'error', message: `unknown field (${hint})` });
+      }
+      continue;
+    }
+    const value = valueAt(raw, p);
+    let message = issue.message;
+    if (issue.code === 'invalid_type') {
+      message = value === undefined ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${show(value)}`;
+    } else if (issue.code === 'invalid_union') {
+      message = `must be a size like 512M, 1G or 1.5G (or a number of MiB), got ${show(value)}`;
+    } else if (issue.code === 'invalid_value') {
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
+    } else if (value !== undefined) {
+      message = `${message}, got ${show(value)}`;
+    }
+    issues.push({ path: p, severity: 'error', message });
+  }
+  return issues;
+}
+
+function article(expected: string): string {
+  if (expected === 'object') return 'a mapping';
+  if (expected === 'array') return 'a list';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** The raw lab with the schema's defaults filled in where a whole section or field is missing, without trusting
+ *  any value: the cross-field checks below look at each value's type themselves, so they can run even when the
+ *  schema rejected other fields, and every problem shows up in one run. */
+function withDefaults(raw: Record<string, any>): Record<string, any> {
+  const d = labSchema.parse({}) as Record<string, any>;
+  const section = (k: string) => (raw[k] && typeof raw[k] === 'object' && !Array.isArray(raw[k]) ? { ...d[k], ...raw[k] } : d[k]);
+  const network = section('network');
+  network.management = network.management && typeof network.management === 'object' ? { ...d.network.management, ...network.management } : d.network.management;
+  return {
+    ...d,
+    ...raw,
+    network,
+    image: section('image'),
+    host: section('host'),
+    defaults: section('defaults'),
+    roles: raw.roles && typeof raw.roles === 'object' ? raw.roles : d.roles,
+    nodes: Array.isArray(raw.nodes) ? raw.nodes : d.nodes,
+    vips: Array.isArray(raw.vips) ? raw.vips : d.vips,
+  };
+}
+
+const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
+const isCidr = (v: unknown): v is string => typeof v === 'string' && CIDR.test(v);
+const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(v);
+const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
+
+function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): LabIssue[] {
+  const issues: LabIssue[] = [];
+  const err = (path: FieldPath, message: string) => issues.push({ path, message, severity: 'error' });
+  const net = obj(lab.network);
+
+  // The lab subnet and its special addresses.
+  let subnet: ReturnType<typeof parseCidr> | undefined;
+  if (isCidr(net.cidr)) {
+    if (hasHostBits(net.cidr)) err(['network', 'cidr'], `${net.cidr} has host bits set; did you mean ${parseCidr(net.cidr).network}/${parseCidr(net.cidr).prefix}?`);
+    if (parseCidr(net.cidr).prefix > 29) err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /29 or larger`);
+    else subnet = parseCidr(net.cidr);
+  }
+  let gateway: string | undefined;
+  if (subnet) {
+    gateway = isIp(net.gateway) ? net.gateway : net.gateway === undefined ? nth(subnet, 1) : undefined;
+    if (isIp(net.gateway)) {
+      if (!contains(subnet, net.gateway)) err(['network', 'gateway'], `${net.gateway} is outside network ${subnet.cidr}`);
+      else if (net.gateway === subnet.network || net.gateway === subnet.broadcast)
+        err(['network', 'gateway'], `${net.gateway} is the ${net.gateway === subnet.network ? 'network' : 'broadcast'} address of ${subnet.cidr}`);
+    }
+  }
+  const mgmt = obj(net.management);
+  if (subnet && isCidr(mgmt.cidr)) {
+    if (hasHostBits(mgmt.cidr)) err(['network', 'management', 'cidr'], `${mgmt.cidr} has host bits set; did you mean ${parseCidr(mgmt.cidr).network}/${parseCidr(mgmt.cidr).prefix}?`);
+    else if (overlaps(subnet, parseCidr(mgmt.cidr))) err(['network', 'management', 'cidr'], `${mgmt.cidr} overlaps the lab network ${subnet.cidr}`);
+  }
+  if (isName(mgmt.name) && mgmt.name === net.name) err(['network', 'management', 'name'], `"${mgmt.name}" is also the lab network's name`);
+
+  // Addresses and names of nodes and VIPs: inside the network, not special, unique.
+  const ipOwner = new Map<string, string>();
+  const nameOwner = new Map<string, string>();
+  const entries: [string, Record<string, any>[]][] = [
+    ['nodes', Array.isArray(lab.nodes) ? lab.nodes.map(obj) : []],
+    ['vips', Array.isArray(lab.vips) ? lab.vips.map(obj) : []],
+  ];
+  for (const [list, items] of entries) {
+    items.forEach((item, i) => {
+      const here = `${list}[${i}]${isName(item.name) ? ` (${item.name})` : ''}`;
+      if (isIp(item.ip) && subnet) {
+        if (!contains(subnet, item.ip)) err([list, i, 'ip'], `${item.ip} is outside network ${subnet.cidr}`);
+        else if (item.ip === subnet.network) err([list, i, 'ip'], `${item.ip} is the network address of ${subnet.cidr}`);
+        else if (item.ip === subnet.broadcast) err([list, i, 'ip'], `${item.ip} is the broadcast address of ${subnet.cidr}`);
+        else if (item.ip === gateway) err([list, i, 'ip'], `${item.ip} is the gateway (the host's address on the lab network)`);
+      }
+      if (isIp(item.ip)) {
+        const owner = ipOwner.get(item.ip);
+        if (owner) err([list, i, 'ip'], `${item.ip} is already used by ${owner}`);
+        else ipOwner.set(item.ip, here);
+      }
+      if (isName(item.name)) {
+        const owner = nameOwner.get(item.name);
+        if (owner) err([list, i, 'name'], `"${item.name}" is already the name of ${owner}`);
+        else nameOwner.set(item.name, here);
+      }
+    });
+  }
+
+  // Roles, sizes.
+  const roles = obj(lab.roles);
+  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk'][] = [];
+  for (const [where, sizing] of [[['defaults'], obj(lab.defaults)], ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)])] as [FieldPath, Record<string, any>][]) {
+    sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
+  }
+  entries[0][1].forEach((node, i) => {
+    if (isName(node.role) && !(node.role in roles)) {
+      const known = Object.keys(roles);
+      err(['nodes', i, 'role'], `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+    }
+    sizeChecks.push([['nodes', i, 'memory'], node.memory, 'memory'], [['nodes', i, 'disk'], node.disk, 'disk']);
+  });
+  const image = obj(lab.image);
+  sizeChecks.push([['image', 'memory'], image.memory, 'memory'], [['image', 'disk'], image.disk, 'disk']);
+  const boxDisk = typeof image.disk === 'number' || typeof image.disk === 'string' ? sizeInMiB(image.disk) : undefined;
+  for (const [p, value, kind] of sizeChecks) {
+    if (typeof value !== 'number' && typeof value !== 'string') continue;
+    const mib = sizeInMiB(value);
+    if (mib === undefined) continue; // the schema already said it is not a size
+    if (kind === 'memory') {
+      if (mib < MIN_MEMORY_MIB) err(p, `${show(value)} is below the minimum of ${MIN_MEMORY_MIB}M`);
+      else if (!Number.isInteger(mib)) err(p, `${show(value)} is not a whole number of MiB`);
+    } else {
+      if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
+      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk) err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
+    }
+  }
+
+  // Image and host settings that only make sense together.
+  if (image.local !== undefined && image.method === 'iso') err(['image', 'local'], 'a local base image needs image.method "cloud" (the iso method installs from the netinst ISO)');
+  if (typeof image.checksum === 'string' && !/^(none|(md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+)$/.test(image.checksum))
+    err(['image', 'checksum'], `${show(image.checksum)} is not a checksum; use "sha256:<hex>" or "file:<url of a CHECKSUM file>"`);
+  if (typeof image.url === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image.url)) err(['image', 'url'], `${show(image.url)} is not an http(s):// or file:// URL`);
+  const host = obj(lab.host);
+  if (host.nested === true && host.driver === 'qemu') err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
+  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri)) err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
+
+  // What the whole lab needs against what the host has (a warning: the host may overcommit).
+  if (hostMemoryMiB !== undefined && issues.length === 0) {
+    const parsed = labSchema.safeParse(lab);
+    if (parsed.success) {
+      const total = totalMemoryMiB(parsed.data);
+      if (total > hostMemoryMiB)
+        issues.push({ path: ['nodes'], severity: 'warning', message: `the nodes need ${total} MiB of memory in all, more than the host's ${Math.round(hostMemoryMiB)} MiB` });
+    }
+  }
+  return issues;
+}
+
+export function totalMemoryMiB(lab: LabParsed): number {
+  return lab.nodes.reduce((sum, n) => {
+    const m = n.memory ?? (n.role ? lab.roles[n.role]?.memory : undefined) ?? lab.defaults.memory ?? 512;
+    return sum + (sizeInMiB(m) ?? 0);
+  }, 0);
+}
+
+export interface Validated {
+  lab?: LabParsed;
+  issues: LabIssue[];
+}
+
+/** Runs every check; `lab` is set only when there is no error (warnings may remain). */
+export function validateLab(raw: unknown, opts: { hostMemoryMiB?: number } = {}): Validated {
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { issues: [{ path: [], severity: 'error', message: `the lab file must be a mapping of fields, got ${show(raw)}` }] };
+  }
+  const issues = [...schemaIssues(raw), ...crossFieldIssues(withDefaults(raw as Record<string, any>), opts.hostMemoryMiB)];
+  const unique = issues.filter((a, i) => issues.findIndex((b) => formatPath(a.path) === formatPath(b.path) && a.message === b.message) === i);
+  if (unique.some((i) => i.severity === 'error')) return { issues: unique };
+  return { lab: labSchema.parse(raw), issues: unique };
+}
