@@ -65,7 +65,7 @@ for cmd in debootstrap sfdisk losetup mkfs.ext4 blkid extlinux qemu-img \
 done
 
 # One builder per script version at a time; re-check the cache once we hold the lock.
-exec 9>"$OUTDIR/.debian12-test-$HASH.lock"
+exec 9>"$OUTDIR/.debian12-test.lock"
 flock 9
 [[ -f $IMG ]] && publish
 
@@ -270,7 +270,7 @@ EOF
 
 # firewalld: enabled at boot, default zone keeps ssh open.
 in_root systemctl enable firewalld.service >/dev/null 2>&1
-[[ -e $ROOT/etc/systemd/system/multi-user.target.wants/firewalld.service ]] || die "firewalld is not enabled"
+[[ -L $ROOT/etc/systemd/system/multi-user.target.wants/firewalld.service ]] || die "firewalld is not enabled"
 ZONE=$(sed -n 's/^DefaultZone=//p' "$ROOT/etc/firewalld/firewalld.conf")
 ZONE=${ZONE:-public}
 if [[ -f $ROOT/etc/firewalld/zones/$ZONE.xml ]]; then
@@ -307,10 +307,11 @@ RemainAfterExit=yes
 WantedBy=multi-user.target ssh.service
 EOF
 in_root systemctl enable ssh-keygen-host-keys.service >/dev/null 2>&1
-[[ -e $ROOT/etc/systemd/system/ssh.service.wants/ssh-keygen-host-keys.service ]] || die "host key unit not enabled"
+[[ -L $ROOT/etc/systemd/system/ssh.service.wants/ssh-keygen-host-keys.service ]] || die "host key unit not enabled"
 
 # bootloader
-extlinux --install "$ROOT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
+mkdir -p "$ROOT/boot/extlinux"
+extlinux --install "$ROOT/boot/extlinux" >&2 || die "extlinux --install failed"
 cat >"$ROOT/boot/extlinux/extlinux.conf" <<EOF
 DEFAULT debian
 PROMPT 0

@@ -247,8 +247,17 @@ export interface Validated {
 }
 
 /** Runs every check; `lab` is set only when there is no error (warnings may remain). */
+/** A key with no value (`access:` with every field commented out) means "the default", like a missing key. */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+  return value;
+}
+
 export function validateLab(raw: unknown, opts: { hostMemoryMiB?: number } = {}): Validated {
   if (raw === null || raw === undefined) raw = {};
+  raw = dropNulls(raw);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { issues: [{ path: [], severity: 'error', message: `the lab file must be a mapping of fields, got ${show(raw)}` }] };
   }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Makes the image a Vagrant box: the vagrant user logs in with Vagrant's insecure key (Vagrant replaces it
+# with a per-machine key on first `vagrant up`) and may sudo without a password.
+# LABFORGE_VAGRANT_PUBKEY is that public key, one line.
+set -euo pipefail
+
+log() { printf '[labforge vagrant-user] %s\n' "$*"; }
+die() { printf '[labforge vagrant-user] ERROR: %s\n' "$*" >&2; exit 1; }
+
+[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+key=${LABFORGE_VAGRANT_PUBKEY:-}
+[[ -n $key ]] || die "LABFORGE_VAGRANT_PUBKEY is empty: packer must pass Vagrant's insecure public key"
+[[ $key == ssh-* || $key == ecdsa-* ]] || die "LABFORGE_VAGRANT_PUBKEY does not look like an OpenSSH public key: $key"
+
+id vagrant >/dev/null 2>&1 || die "there is no vagrant user (cloud-init or the kickstart should have created it)"
+home=$(getent passwd vagrant | cut -d: -f6)
+group=$(id -gn vagrant)
+[[ -d $home ]] || die "the vagrant user's home $home does not exist"
+
+# --- authorized_keys
+install -d -m 0700 -o vagrant -g "$group" "$home/.ssh"
+keys=$home/.ssh/authorized_keys
+[[ -f $keys ]] || install -m 0600 -o vagrant -g "$group" /dev/null "$keys"
+if grep -qxF -- "$key" "$keys"; then
+  log "$keys already has the key"
+else
+  printf '%s\n' "$key" >>"$keys"
+  log "added the key to $keys"
+fi
+chown vagrant:"$group" "$home/.ssh" "$keys"
+chmod 0700 "$home/.ssh"
+chmod 0600 "$keys"
+grep -qxF -- "$key" "$keys" || die "$keys does not contain the key"
+[[ $(stat -c %a "$home/.ssh") == 700 && $(stat -c %a "$keys") == 600 ]] || die "wrong permissions on $home/.ssh or $keys"
+[[ $(stat -c %U "$keys") == vagrant ]] || die "$keys is not owned by vagrant"
+
+# --- sudo without a password; validated before it is put in place (a broken sudoers file locks sudo out).
+sudoers=/etc/sudoers.d/vagrant
+tmp=$(mktemp)
+printf 'vagrant ALL=(ALL) NOPASSWD: ALL\n' >"$tmp"
+visudo -cf "$tmp" >/dev/null || { rm -f "$tmp"; die "visudo rejects the sudoers rule"; }
+install -m 0440 -o root -g root "$tmp" "$sudoers"
+rm -f "$tmp"
+visudo -cf "$sudoers" >/dev/null || die "visudo rejects $sudoers"
+grep -qE '^[[:space:]]*[#@]includedir[[:space:]]+/etc/sudoers.d' /etc/sudoers || die "/etc/sudoers does not include /etc/sudoers.d"
+rules=$(sudo -n -l -U vagrant)
+grep -q 'NOPASSWD: ALL' <<<"$rules" || die "sudo -l does not show NOPASSWD: ALL for vagrant"
+log "$sudoers: vagrant may sudo without a password"
+
+# --- sshd: accept ssh-rsa signatures. Vagrant's insecure key is RSA and signs with ssh-rsa (SHA-1), as does
+# the ssh client of older Packer releases; Fedora's crypto policies leave ssh-rsa out. sshd keeps the first
+# value it reads for an option, so the drop-in must sort before 50-redhat.conf (which includes the policy).
+dropin=/etc/ssh/sshd_config.d/10-labforge-vagrant.conf
+install -d -m 0755 /etc/ssh/sshd_config.d
+printf '%s\n' '# Written by labforge: accept the ssh-rsa signatures of Vagrant'\''s insecure RSA key.' \
+  'PubkeyAcceptedAlgorithms +ssh-rsa' >"$dropin"
+chmod 0600 "$dropin"
+if ! grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf' /etc/ssh/sshd_config; then
+  # Options must come before any Match block, so the Include goes first.
+  sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' /etc/ssh/sshd_config
+  log "added an Include of /etc/ssh/sshd_config.d to /etc/ssh/sshd_config"
+fi
+sshd=$(command -v sshd || echo /usr/sbin/sshd)
+"$sshd" -t || die "sshd -t rejects the configuration"
+effective=$("$sshd" -T)
+awk '$1 == "pubkeyacceptedalgorithms" { print $2 }' <<<"$effective" | tr ',' '\n' | grep -x ssh-rsa >/dev/null ||
+  die "sshd -T does not list ssh-rsa in pubkeyacceptedalgorithms"
+for unit in sshd.service ssh.service; do
+  if systemctl is-active --quiet "$unit"; then
+    systemctl reload "$unit"
+    break
+  fi
+done
+log "sshd accepts the key ($dropin)"

@@ -1,0 +1,104 @@
+// labforge doctor: can this host run the lab? Each check says ok / warn / fail and, when not ok, the fix.
+import type { Lab } from '../lab/model.js';
+import { contains, overlaps, parseCidr } from '../lab/ipv4.js';
+import { freeDiskGiB, kvm, memoryMiB } from '../tools/host.js';
+import * as ip from '../tools/ip.js';
+import * as packer from '../tools/packer.js';
+import * as qemuImg from '../tools/qemu-img.js';
+import { which } from '../tools/run.js';
+import * as vagrant from '../tools/vagrant.js';
+import { Virsh, xmlAttr } from '../tools/virsh.js';
+
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+async function attempt<T>(fn: () => Promise<T>): Promise<T | Error> {
+  try {
+    return await fn();
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+const firstLine = (e: Error) => e.message.split('\n')[0];
+
+export async function doctor(lab: Lab): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (name: string, status: Check['status'], detail: string, fix?: string) => checks.push({ name, status, detail, fix });
+  const virsh = new Virsh(lab.host.uri);
+
+  const daemon = await attempt(() => virsh.version());
+  if (daemon instanceof Error) add('libvirt', 'fail', `cannot reach libvirtd at ${lab.host.uri}: ${firstLine(daemon)}`, 'start it: `systemctl start libvirtd` (or `libvirtd -d` without systemd), and check host.uri');
+  else add('libvirt', 'ok', `${daemon.split('\n').find((l) => /daemon/i.test(l))?.trim() ?? daemon} at ${lab.host.uri}`);
+
+  if (/\/session\b/.test(lab.host.uri)) add('libvirt URI', 'warn', `${lab.host.uri} is a session URI: it cannot create the bridged lab network`, 'set host.uri to qemu:///system');
+  else add('libvirt URI', 'ok', `${lab.host.uri} (system daemon: networks and pools are shared)`);
+
+  const k = kvm();
+  if (k.device && k.cpuFlags) add('KVM', 'ok', '/dev/kvm is usable');
+  else if (lab.host.driver === 'kvm') add('KVM', 'fail', `host.driver is kvm but ${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}`, 'enable virtualization in the firmware, load kvm_intel/kvm_amd, or set host.driver to auto');
+  else add('KVM', 'warn', `${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}: guests run under QEMU TCG (much slower)`, 'enable hardware virtualization (or nested virtualization on a CI runner) for speed');
+  if (lab.host.nested) {
+    if (k.nested) add('nested virtualization', 'ok', 'the kvm module has nested=1');
+    else add('nested virtualization', 'fail', 'host.nested is on but the kvm module does not allow nested guests', 'echo "options kvm_intel nested=1" > /etc/modprobe.d/kvm.conf and reload the module (kvm_amd on AMD)');
+  }
+
+  const vv = await attempt(() => vagrant.version());
+  if (vv instanceof Error) add('vagrant', 'fail', firstLine(vv), 'install vagrant (Debian/Fedora: the vagrant package)');
+  else {
+    add('vagrant', 'ok', `Vagrant ${vv}`);
+    const plugins = await attempt(() => vagrant.plugins());
+    const vl = plugins instanceof Error ? undefined : plugins.find((p) => p.name === 'vagrant-libvirt');
+    if (vl) add('vagrant-libvirt', 'ok', `vagrant-libvirt ${vl.version}`);
+    else add('vagrant-libvirt', 'fail', 'the vagrant-libvirt plugin is not installed', 'install the vagrant-libvirt package, or `vagrant plugin install vagrant-libvirt`');
+  }
+
+  const pv = await attempt(() => packer.version());
+  if (pv instanceof Error) add('packer', 'fail', firstLine(pv), 'install packer 1.6.6+ (Debian: the packer package)');
+  else add('packer', 'ok', `Packer ${pv.text}${packer.supportsInit(pv) ? ' (plugins via packer init)' : ' (built-in qemu builder; the plugins file is not used)'}`);
+
+  if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);
+  else add('qemu-img', 'fail', 'qemu-img is not installed', 'install qemu-utils (Debian) or qemu-img (Fedora)');
+  const iso = ['xorriso', 'mkisofs', 'genisoimage', 'hdiutil'].find((t) => which(t));
+  if (iso) add('ISO tool', 'ok', `${iso} (Packer builds the cloud-init seed CD with it)`);
+  else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'install xorriso');
+  if (lab.image.local) {
+    const size = await attempt(() => qemuImg.virtualSizeBytes(lab.image.local!));
+    if (size instanceof Error) add('base image', 'fail', `image.local ${lab.image.local}: ${firstLine(size)}`, 'point image.local at a qcow2 image');
+    else if (size > lab.image.diskGiB * 2 ** 30) add('base image', 'fail', `image.local is ${size / 2 ** 30} GiB, larger than image.disk ${lab.image.diskGiB}G`, 'raise image.disk');
+    else add('base image', 'ok', `${lab.image.local} (${(size / 2 ** 30).toFixed(1)} GiB)`);
+  }
+
+  // The lab subnets must be free on the host, or belong to the lab's own libvirt networks.
+  const routes = await attempt(() => ip.routes());
+  for (const net of [lab.network, lab.management]) {
+    if (routes instanceof Error) {
+      add(`subnet ${net.subnet.cidr}`, 'warn', `cannot read the routing table: ${firstLine(routes)}`);
+      continue;
+    }
+    const bridge = daemon instanceof Error ? undefined : await attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name'));
+    const clash = routes.find((r) => r.dst !== 'default' && r.dev !== bridge && (r.dst.includes('/') ? overlaps(parseCidr(r.dst), net.subnet) : contains(net.subnet, r.dst)));
+    if (clash) add(`subnet ${net.subnet.cidr}`, 'fail', `${clash.dst} is already routed on ${clash.dev ?? 'another device'}`, `pick another ${net === lab.network ? 'network.cidr' : 'network.management.cidr'} or remove what uses it`);
+    else add(`subnet ${net.subnet.cidr}`, 'ok', typeof bridge === 'string' ? `used by libvirt network ${net.name} (${bridge})` : 'free');
+  }
+
+  const mem = memoryMiB();
+  const need = lab.nodes.reduce((s, n) => s + n.memoryMiB, 0);
+  if (need > mem.available) add('memory', 'warn', `the nodes need ${need} MiB, ${Math.round(mem.available)} MiB is available`, 'close other VMs or lower memory in the lab file');
+  else add('memory', 'ok', `the nodes need ${need} MiB of ${Math.round(mem.available)} MiB available`);
+  const poolDir = lab.host.poolPath ?? '/var/lib/libvirt/images';
+  const free = freeDiskGiB(poolDir);
+  const needDisk = lab.image.diskGiB + lab.nodes.length; // the base volume, plus copy-on-write growth per node
+  if (free < needDisk) add('disk', 'warn', `${free.toFixed(1)} GiB free under ${poolDir}; the lab wants about ${needDisk} GiB`, 'free space or set host.pool_path');
+  else add('disk', 'ok', `${free.toFixed(1)} GiB free under ${poolDir}`);
+  return checks;
+}
+
+export function formatChecks(checks: Check[]): string {
+  const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+  return checks.map((c) => `${mark[c.status]}  ${c.name}: ${c.detail}${c.fix && c.status !== 'ok' ? `\n      fix: ${c.fix}` : ''}`).join('\n');
+}

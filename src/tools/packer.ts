@@ -1,0 +1,47 @@
+// Packer: version detection, init (Packer >= 1.7), validate and build of a rendered recipe folder.
+import { run, type RunOptions } from './run.js';
+
+export interface Version {
+  major: number;
+  minor: number;
+  patch: number;
+  text: string;
+}
+
+export function parseVersion(text: string): Version | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: m[0] } : undefined;
+}
+
+/** Packer >= 1.7 understands `required_plugins` and `packer init`; 1.6.x rejects both. */
+export function supportsInit(v: Version): boolean {
+  return v.major > 1 || (v.major === 1 && v.minor >= 7);
+}
+
+const ENV = { CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' };
+
+function varArgs(vars: Record<string, string>): string[] {
+  return Object.keys(vars)
+    .sort()
+    .flatMap((k) => ['-var', `${k}=${vars[k]}`]);
+}
+
+export async function version(): Promise<Version> {
+  const { stdout } = await run('packer', ['version'], { env: ENV });
+  const v = parseVersion(stdout);
+  if (!v) throw new Error(`cannot read packer's version from ${JSON.stringify(stdout.trim())}`);
+  return v;
+}
+
+export async function init(dir: string, pluginsFile: string, opts: RunOptions = {}): Promise<void> {
+  await run('packer', ['init', pluginsFile], { ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
+}
+
+export async function validate(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
+  await run('packer', ['validate', ...varArgs(vars), '.'], { ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
+}
+
+/** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run. */
+export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
+  await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], { tailLines: 25, ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
+}

@@ -1,0 +1,137 @@
+// Spawning external programs: the one place that calls execa. Arguments are arrays (no shell), output is streamed
+// live with a prefix and appended to the run's log file, and a failure becomes a ToolError that names the tool,
+// the command line, the exit code and the last lines of output.
+import fs from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+
+export class ToolError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly command: string[],
+    readonly exitCode: number | undefined,
+    readonly tail: string,
+    reason?: string,
+  ) {
+    const how = reason ?? (exitCode === undefined ? 'could not be run' : `exited with code ${exitCode}`);
+    super(`${tool} failed: \`${command.map(quoteArg).join(' ')}\` ${how}${tail ? `\n${indent(tail)}` : ''}`);
+    this.name = 'ToolError';
+  }
+}
+
+/** A program labforge needs is not installed. */
+export class ToolMissingError extends Error {}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+const ESC = String.fromCharCode(27);
+/** Drops the progress noise some tools write (vagrant-libvirt's upload bar writes thousands of "\e[K" lines). */
+export function cleanLine(line: string): string | undefined {
+  const text = line.replace(new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, 'g'), '').replace(/\r/g, '');
+  if (/^\s*Progress: \d+%/.test(text)) return undefined;
+  return text;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Log file the output is appended to. */
+  log?: string;
+  /** Called for every cleaned output line (the live view). */
+  onLine?: (line: string) => void;
+  /** Lines of output kept for the error message. */
+  tailLines?: number;
+  /** Exit codes that are not failures. */
+  okCodes?: number[];
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+const running = new Set<ResultPromise>();
+let interrupted: NodeJS.Signals | undefined;
+
+/** SIGINT/SIGTERM go to the running children; labforge exits after they do (see cli.ts). */
+export function forwardSignals(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      interrupted = sig;
+      if (running.size === 0) process.exit(sig === 'SIGINT' ? 130 : 143);
+      for (const child of running) child.kill(sig);
+    });
+  }
+}
+
+export function interruptedBy(): NodeJS.Signals | undefined {
+  return interrupted;
+}
+
+export async function run(tool: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const command = [tool, ...args];
+  const tail: string[] = [];
+  const keep = opts.tailLines ?? 15;
+  const logStream = opts.log ? fs.createWriteStream(opts.log, { flags: 'a' }) : undefined;
+  logStream?.write(`\n$ ${command.map(quoteArg).join(' ')}\n`);
+  const child = execa(tool, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: true,
+    reject: false,
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : undefined,
+    timeout: opts.timeoutMs,
+    lines: false,
+    buffer: true,
+  });
+  running.add(child);
+  const onData = (chunk: Buffer) => {
+    for (const raw of chunk.toString('utf8').split('\n')) {
+      const line = cleanLine(raw);
+      if (line === undefined || line.trim() === '') continue;
+      logStream?.write(`${line}\n`);
+      tail.push(line);
+      if (tail.length > keep) tail.shift();
+      opts.onLine?.(line);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const result = await child;
+  running.delete(child);
+  await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
+  if ((result as any).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
+    throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
+  }
+  const exitCode = result.exitCode ?? -1;
+  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
+  if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
+  if (exitCode !== 0 && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
+  return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
+}
+
+/** Whether a program is on PATH. */
+export function which(tool: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = `${dir}/${tool}`;
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,159 @@
+// The Vagrantfile, network XML, hosts and ssh_config, checked by the real tools: ruby -c, vagrant validate and
+// status, virsh net-define/net-dumpxml in a libvirtd of the test's own network namespace, shellcheck, ssh -G.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { loadLabText } from '../../src/lab/load.js';
+import type { Lab } from '../../src/lab/model.js';
+import { renderLab } from '../../src/render/index.js';
+import type { RenderContext } from '../../src/render/context.js';
+import { writeRender } from '../../src/lifecycle/write.js';
+import { insecureKey } from '../../src/tools/vagrant.js';
+import { cli, requireTool, ROOT, tempDir, writeLab } from '../support.js';
+
+const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
+
+function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
+  const key = insecureKey();
+  if (!key) throw new Error('this test needs vagrant installed (its insecure key)');
+  return { driver, vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim() };
+}
+
+function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir: string; files: Record<string, string> } {
+  const dir = tempDir();
+  const file = writeLab(text, dir);
+  const { lab } = loadLabText(text, file, { outDir: path.join(dir, 'out') });
+  const r = renderLab(lab, ctx(driver));
+  writeRender(lab.outDir, r, lab);
+  fs.writeFileSync(`${lab.access.sshKey}.pub`, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3dTAvHAQ9jU3v0R6wX8a5V5u3p7QjM2KjOZ9pQfQbB test\n');
+  return { lab, dir, files: r.files };
+}
+
+const vagrantEnv = (dir: string) => ({ VAGRANT_HOME: path.join(dir, 'vagrant-home'), VAGRANT_CHECKPOINT_DISABLE: '1' });
+
+describe('Vagrantfile', () => {
+  beforeAll(() => ['ruby', 'vagrant'].forEach(requireTool));
+
+  test('ruby -c accepts it, vagrant validate passes and Vagrant sees exactly the lab nodes', async () => {
+    const { lab } = render('{}');
+    await execa('ruby', ['-c', path.join(lab.outDir, 'Vagrantfile')]);
+    const v = await execa('vagrant', ['validate'], { cwd: lab.outDir, env: vagrantEnv(lab.outDir), reject: false, all: true });
+    expect(v.all).toContain('Vagrantfile validated successfully');
+    expect(v.exitCode).toBe(0);
+    const s = await execa('vagrant', ['status', '--machine-readable'], { cwd: lab.outDir, env: vagrantEnv(lab.outDir) });
+    const machines = [...new Set(s.stdout.split('\n').filter((l) => /^\d+,[^,]+,state,/.test(l)).map((l) => l.split(',')[1]))];
+    expect(machines).toEqual(lab.nodes.map((n) => n.name));
+  });
+
+  test('each machine gets its FQDN, memory, cpus, static IP on the lab network and the driver', async () => {
+    const { lab } = render('{}', 'kvm');
+    // Ask Ruby itself what the Vagrantfile configures, through a stub of Vagrant's configure API.
+    const probe = `
+      require 'json'
+      class Cfg
+        def initialize(store, path = []); @store = store; @path = path; end
+        def method_missing(name, *args, **kw, &blk)
+          key = (@path + [name.to_s.sub(/=$/, '')]).join('.')
+          if name.to_s.end_with?('=') then @store[key] = args.first
+          elsif blk then blk.call(Cfg.new(@store, @path + [name.to_s, args.first.to_s].reject(&:empty?)))
+          elsif args.empty? && kw.empty? then Cfg.new(@store, @path + [name.to_s])
+          else (@store[key] ||= []) << [args, kw]
+          end
+        end
+        def respond_to_missing?(*) = true
+      end
+      module Vagrant
+        def self.require_version(*); end
+        def self.configure(_v); $store = {}; yield Cfg.new($store); end
+      end
+      load ARGV[0]
+      puts JSON.generate($store)
+    `;
+    const r = await execa('ruby', ['-e', probe, path.join(lab.outDir, 'Vagrantfile')]);
+    const store = JSON.parse(r.stdout);
+    expect(store['vm.box']).toMatch(/^labforge\/fedora44-[0-9a-f]{16}$/);
+    expect(store['vm.provider.libvirt.driver']).toBe('kvm');
+    expect(store['vm.provider.libvirt.cpu_mode']).toBe('host-passthrough');
+    expect(store['vm.provider.libvirt.qemu_use_session']).toBe(false);
+    expect(store['vm.provider.libvirt.management_network_name']).toBe('kubernetes-mgmt');
+    for (const n of lab.nodes) {
+      expect(store[`vm.define.${n.name}.vm.hostname`]).toBe(n.fqdn);
+      expect(store[`vm.define.${n.name}.vm.provider.libvirt.memory`]).toBe(n.memoryMiB);
+      expect(store[`vm.define.${n.name}.vm.provider.libvirt.cpus`]).toBe(n.cpus);
+      const [[args, kw]] = store[`vm.define.${n.name}.vm.network`];
+      expect(args).toEqual(['private_network']);
+      expect(kw).toMatchObject({ ip: n.ip, mac: n.mac, auto_config: false, libvirt__network_name: 'kubernetes', libvirt__dhcp_enabled: false });
+    }
+  });
+
+  test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {
+    const { lab } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);
+    const r = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print ROOT_PASSWORD', path.join(lab.outDir, 'Vagrantfile')]);
+    expect(r.stdout).toBe(HOSTILE);
+    // And the shell command Ruby builds from it hands chpasswd exactly that password.
+    const sh = await execa('ruby', ['-rshellwords', '-e', 'print Shellwords.escape("root:#{ARGV[0]}")', HOSTILE]);
+    const echoed = await execa('bash', ['-c', `printf '%s' ${sh.stdout}`]);
+    expect(echoed.stdout).toBe(`root:${HOSTILE}`);
+  });
+
+  test('a hostile key path stays text in Ruby and in ssh_config', async () => {
+    const dir = tempDir();
+    const keyDir = path.join(dir, `keys dir 'x' $(id)`);
+    fs.mkdirSync(keyDir);
+    const text = `access: { ssh_key: ${JSON.stringify(`${keyDir}/lab key`)} }`;
+    const { lab } = render(text);
+    const r = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print LAB_PUBLIC_KEY', path.join(lab.outDir, 'Vagrantfile')]);
+    expect(r.stdout).toBe(`${keyDir}/lab key.pub`);
+    requireTool('ssh');
+    const g = await execa('ssh', ['-G', '-F', path.join(lab.outDir, 'ssh_config'), 'etcd1']);
+    expect(g.stdout).toContain(`identityfile ${keyDir}/lab key`);
+    expect(g.stdout).toMatch(/^hostname 10\.240\.0\.11$/m);
+    expect(g.stdout).toMatch(/^user root$/m);
+  });
+
+  test('the node provisioning script passes shellcheck', async () => {
+    requireTool('shellcheck');
+    await execa('shellcheck', ['-s', 'bash', path.join(ROOT, 'vagrant', 'scripts', 'node.sh')]);
+  });
+
+  test('the same lab file renders byte-identical files', async () => {
+    const dir = tempDir();
+    const file = writeLab(fs.readFileSync(path.join(ROOT, 'lab.yaml'), 'utf8'), dir);
+    const a = await cli(['--lab', file, '--out', path.join(dir, 'a'), 'render', '--json']);
+    const b = await cli(['--lab', file, '--out', path.join(dir, 'a'), 'render', '--json']);
+    expect(a.exitCode).toBe(0);
+    expect(b.exitCode).toBe(0);
+    const one = renderLab(loadLabText('{}', file).lab, ctx());
+    const two = renderLab(loadLabText('{}', file).lab, ctx());
+    expect(one.files).toEqual(two.files);
+    expect(JSON.parse(a.stdout).hash).toBe(JSON.parse(b.stdout).hash);
+    for (const f of ['Vagrantfile', 'network.xml', 'hosts', 'ssh_config', 'packer/sources.pkr.hcl']) {
+      expect(one.files[f].split('\n')[0]).toMatch(/Generated by labforge from/);
+    }
+  });
+});
+
+describe('hosts and ssh_config', () => {
+  test('hosts has a marked block naming every node and VIP once', () => {
+    const { files } = render('{}');
+    const lines = files.hosts.trim().split('\n');
+    expect(lines[0]).toBe('# BEGIN labforge lab kubernetes');
+    expect(lines[lines.length - 1]).toBe('# END labforge lab kubernetes');
+    const entries = lines.filter((l) => !l.startsWith('#')).map((l) => l.split(/\s+/));
+    expect(entries).toHaveLength(11);
+    expect(entries).toContainEqual(['10.240.0.20', 'controller.example.com', 'controller']);
+    expect(entries).toContainEqual(['10.240.0.31', 'worker1.example.com', 'worker1']);
+  });
+
+  test('ssh -G resolves every node and FQDN to root at its address with the lab key', async () => {
+    requireTool('ssh');
+    const { lab } = render('{}');
+    for (const n of lab.nodes) {
+      for (const alias of [n.name, n.fqdn]) {
+        const g = await execa('ssh', ['-G', '-F', path.join(lab.outDir, 'ssh_config'), alias]);
+        expect(g.stdout).toMatch(new RegExp(`^hostname ${n.ip.replace(/\./g, '\\.')}$`, 'm'));
+        expect(g.stdout).toContain(`identityfile ${lab.access.sshKey}`);
+      }
+    }
+  });
+});
