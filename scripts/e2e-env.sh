@@ -170,7 +170,7 @@ is_pre() { [[ $HAVE_PRE == 1 ]] && grep -qxF "$1 $2" "$PRE"; }
 net_bridge() { virsh_ns net-dumpxml "$1" 2>/dev/null | sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | head -n 1; }
 
 cleanup_libvirt_objects() {
-  local d n p v br state
+  local d n p v br state info
   # Domains
   while read -r d; do
     [[ -n $d ]] || continue
@@ -193,7 +193,8 @@ cleanup_libvirt_objects() {
   while read -r n; do
     [[ -n $n ]] || continue
     br=$(net_bridge "$n")
-    if virsh_ns net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then
+    info=$(virsh_ns net-info "$n" 2>/dev/null || true) # no `| grep -q`: SIGPIPE + pipefail
+    if [[ $info =~ Active:[[:space:]]+yes ]]; then
       run "destroyed network $n${br:+ (bridge $br)}" virsh_ns net-destroy "$n"
     fi
     REMOVED_NETS+=("$n:$br")
@@ -204,7 +205,8 @@ cleanup_libvirt_objects() {
   # Pools and their volumes
   while read -r p; do
     [[ -n $p ]] || continue
-    if ! virsh_ns pool-info "$p" 2>/dev/null | grep -qE '^State:[[:space:]]+running'; then
+    info=$(virsh_ns pool-info "$p" 2>/dev/null || true)
+    if ! [[ $info =~ State:[[:space:]]+running ]]; then
       virsh_ns pool-start "$p" >/dev/null 2>&1 || log "pool $p is inactive and cannot start: its volumes are not deleted"
     fi
     while read -r v; do
@@ -241,12 +243,12 @@ remove_state_files() {
   local entry n br d f
   for entry in "${REMOVED_NETS[@]}"; do
     n=${entry%%:*} br=${entry#*:}
-    for f in "/run/libvirt/network/$n.xml" "/run/libvirt/network/$n.pid" \
+    for f in "/run/libvirt/network/$n.xml" "/run/libvirt/network/$n.pid" "/run/libvirt/network/$n" \
       "/var/lib/libvirt/dnsmasq/$n.conf" "/var/lib/libvirt/dnsmasq/$n.hostsfile" \
       "/var/lib/libvirt/dnsmasq/$n.addnhosts" \
       ${br:+"/run/libvirt/network/$br.macs"} ${br:+"/var/lib/libvirt/dnsmasq/$br.status"} \
       ${br:+"/var/lib/libvirt/dnsmasq/$br.macs"}; do
-      [[ -e $f ]] && rm -f "$f" && say "removed $f"
+      [[ -e $f ]] && rm -rf "$f" && say "removed $f"
     done
   done
   for d in "${REMOVED_DOMS[@]}"; do

@@ -44,7 +44,7 @@ export function renderCloudInit(lab: Lab, ctx: RenderContext, source: string): {
     shell: '/bin/bash',
     // Key-only login, as on every Vagrant box built from a cloud image.
     lock_passwd: true,
-    sudo: ['ALL=(ALL) NOPASSWD:ALL'],
+    sudo: 'ALL=(ALL) NOPASSWD:ALL',
     ssh_authorized_keys: [vagrantKey(ctx)],
   };
   const doc = new Document({

@@ -11,7 +11,7 @@ export function hcl(value: string | number | boolean): string {
     .replace(/\r/g, '\\r')
     .replace(/\t/g, '\\t')
     .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/\$\{/g, '$${')
+    .replace(/\$\{/g, () => '$${')
     .replace(/%\{/g, '%%{');
   return `"${body}"`;
 }

@@ -77,9 +77,9 @@ describe('bad lab files', () => {
     expect(lines).toEqual([
       expect.stringMatching(/lab\.yaml:1:1: name: must be a lab name.*"Bad_Name"$/),
       expect.stringMatching(/lab\.yaml:4:3: network\.managment: unknown field \(did you mean "management"\?\)$/),
-      expect.stringMatching(/lab\.yaml:7:9: nodes\[0\]\.ip: 10\.240\.1\.5 is outside network 10\.240\.0\.0\/24$/),
-      expect.stringMatching(/lab\.yaml:8:13: nodes\[0\]\.memory: "100M" is below the minimum of 256M$/),
-      expect.stringMatching(/lab\.yaml:9:11: nodes\[1\]\.name: "etcd1" is already the name of nodes\[0\] \(etcd1\)$/),
+      expect.stringMatching(/lab\.yaml:7:5: nodes\[0\]\.ip: 10\.240\.1\.5 is outside network 10\.240\.0\.0\/24$/),
+      expect.stringMatching(/lab\.yaml:8:5: nodes\[0\]\.memory: "100M" is below the minimum of 256M$/),
+      expect.stringMatching(/lab\.yaml:9:5: nodes\[1\]\.name: "etcd1" is already the name of nodes\[0\] \(etcd1\)$/),
     ]);
   });
 

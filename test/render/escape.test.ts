@@ -1,4 +1,7 @@
 // Each escaping function, checked by the real parser of its language: whatever goes in comes back out unchanged.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from '@cdktf/hcl2json';
 import { hcl, kickstart, ruby, shell, xml } from '../../src/render/escape.js';
@@ -14,9 +17,19 @@ const HOSTILE = [
   '',
 ];
 
-test.each(HOSTILE)('hcl() round-trips through an HCL2 parser: %j', async (value) => {
+test('hcl() round-trips through Packer itself: every hostile value reaches a build unchanged', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-hcl-'));
+  const vars = HOSTILE.map((v, i) => `variable "v${i}" {\n  type    = string\n  default = ${hcl(v)}\n}\n`).join('');
+  const provisioners = HOSTILE.map((_, i) => `  provisioner "shell-local" {\n    environment_vars = ["V=\${var.v${i}}"]\n    inline = ["printf '%s' \\"$V\\" > out${i}"]\n  }\n`).join('');
+  fs.writeFileSync(path.join(dir, 't.pkr.hcl'), `${vars}source "null" "n" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.n"]\n${provisioners}}\n`);
+  await execa('packer', ['build', '-color=false', 't.pkr.hcl'], { cwd: dir, env: { CHECKPOINT_DISABLE: '1' } });
+  HOSTILE.forEach((v, i) => expect(fs.readFileSync(path.join(dir, `out${i}`), 'utf8')).toBe(v));
+});
+
+// hcl2json answers in HCL's JSON syntax, whose strings are templates too: a literal `${` or `%{` stays escaped there.
+test.each(HOSTILE)('hcl() parses with an HCL2 parser to the same literal (JSON-HCL form): %j', async (value) => {
   const parsed = (await parse('t.hcl', `x = ${hcl(value)}\n`)) as { x: string };
-  expect(parsed.x).toBe(value);
+  expect(parsed.x).toBe(value.replace(/\$\{/g, () => '$${').replace(/%\{/g, '%%{'));
 });
 
 test.each(HOSTILE)('ruby() round-trips through Ruby: %j', async (value) => {
