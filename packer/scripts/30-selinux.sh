@@ -11,7 +11,8 @@ die() { printf '[labforge selinux] ERROR: %s\n' "$*" >&2; exit 1; }
 
 [[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
 
-readonly ARG=selinux=0
+export ARG=selinux=0
+readonly ARG
 has_word() { [[ " $1 " == *" $2 "* ]]; }
 
 # missing_in FILE REGEX WHAT: fails unless FILE has lines matching REGEX and every one of them has $ARG.
@@ -131,7 +132,7 @@ for f in /boot/extlinux/extlinux.conf /boot/extlinux.conf /extlinux.conf /boot/s
   [[ -z ${seen[$real]:-} ]] || continue
   seen[$real]=1
   tmp=$(mktemp)
-  ARG=$ARG awk '
+  awk '
     tolower($1) == "append" {
       found = 0
       for (i = 2; i <= NF; i++) if ($i == ENVIRON["ARG"]) found = 1

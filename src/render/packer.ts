@@ -58,6 +58,13 @@ function str(value: string): string {
   return hcl(packerTemplateText(value));
 }
 
+/** A value passed to the guest scripts in environment_vars. Packer 1.6.6 runs those through Go's text/template
+ *  twice (newer releases may not), so no escape of `{{` is right for every release: such a value is refused. */
+function scriptEnvValue(what: string, value: string): string {
+  if (value.includes('{{')) throw new Error(`${what} contains "{{", which Packer would read as a template action: ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Lines of `key = value` attributes, aligned the way `packer fmt` aligns them. */
 function attrs(indent: string, pairs: [string, string][]): string[] {
   const width = Math.max(...pairs.map(([k]) => k.length));
@@ -188,7 +195,7 @@ function renderVariables(lab: Lab, ctx: RenderContext, s: Settings, source: stri
       'vagrant_public_key',
       'string',
       "Vagrant's insecure public key: the box accepts it for the vagrant user, as every Vagrant box does.",
-      str(vagrantKey(ctx)),
+      hcl(scriptEnvValue('the Vagrant public key', vagrantKey(ctx))),
     ),
     ...variable('vm_name', 'string', "File name of the build VM's disk image under build/.", str(`${lab.name}.qcow2`)),
     ...variable('serial_log', 'string', "File the build VM's serial console is written to: the place to look when ssh never comes up.", str(PACKER_BAKE.serialLog)),

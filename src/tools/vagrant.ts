@@ -78,7 +78,7 @@ export async function plugins(): Promise<{ name: string; version: string }[]> {
   const list: { name: string; version: string }[] = [];
   for (const l of parseMachineReadable(stdout)) {
     if (l.type === 'plugin-name') list.push({ name: l.data[0], version: '' });
-    if (l.type === 'plugin-version' && list.length) list[list.length - 1].version = l.data[0].replace(/%.*$/, '');
+    if (l.type === 'plugin-version' && list.length) list[list.length - 1].version = l.data[0].split(',')[0].trim();
   }
   return list;
 }

@@ -1,0 +1,191 @@
+// The real lifecycle, end to end, inside a network namespace of the test's own with its own libvirtd:
+// bake a box from a local Debian test image with Packer (TCG), up a two-node lab with Vagrant, verify the nodes
+// (static IPs, names by /etc/hosts and DNS, ping, root ssh with the lab key, SELinux off, no firewalld), status,
+// halt, up again, destroy, and check that nothing of the lab is left in libvirt. Torn down even when it fails.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { netnsUp, type Netns } from '../netns.js';
+import { CLI, ROOT, tempDir } from '../support.js';
+
+const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ip', 'xorriso', 'ssh'];
+
+function missing(): string[] {
+  const out: string[] = [];
+  if (process.getuid?.() !== 0) out.push('root (network namespaces, libvirtd, debootstrap)');
+  const path_ = (process.env.PATH ?? '') + ':/usr/sbin:/sbin';
+  for (const tool of NEEDS) if (!path_.split(':').some((d) => fs.existsSync(path.join(d, tool)))) out.push(tool);
+  return out;
+}
+
+const lacking = missing();
+if (lacking.length && process.env.CI !== 'true') {
+  console.warn(`SKIPPING the end-to-end test: this host lacks ${lacking.join(', ')} (.ci/run installs them; CI never skips)`);
+}
+const e2e = lacking.length && process.env.CI !== 'true' ? describe.skip : describe;
+
+const STEP = 30 * 60 * 1000;
+const timings: [string, number][] = [];
+
+e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', () => {
+  let ns: Netns | undefined;
+  let work: string;
+  let labFile: string;
+  let outDir: string;
+  let env: Record<string, string>;
+
+  const labforge = async (args: string[], timeout = STEP) => {
+    const started = Date.now();
+    const r = await ns!.exec('node', [CLI, '--lab', labFile, ...args], { cwd: work, env, reject: false, timeout });
+    timings.push([`labforge ${args.join(' ')}`, (Date.now() - started) / 1000]);
+    if (r.exitCode !== 0) console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-60).join('\n')}`);
+    return r;
+  };
+  const virsh = async (...args: string[]) => (await ns!.exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout;
+
+  beforeAll(async () => {
+    if (lacking.length) throw new Error(`CI=true and this host cannot run the end-to-end test: it lacks ${lacking.join(', ')}`);
+    work = tempDir('labforge-e2e-');
+    // The test image is cached by a hash of the script that builds it.
+    const cache = path.join(ROOT, '.cache', 'test-box');
+    const started = Date.now();
+    const built = await execa('bash', [path.join(ROOT, 'scripts', 'build-test-box.sh'), cache], { all: true, reject: false, timeout: STEP });
+    timings.push(['build-test-box.sh', (Date.now() - started) / 1000]);
+    if (built.exitCode !== 0) throw new Error(`scripts/build-test-box.sh failed:\n${String(built.all).split('\n').slice(-40).join('\n')}`);
+    const image = built.stdout.trim().split('\n').pop()!;
+    const t = Date.now();
+    ns = await netnsUp('lf-e2e');
+    timings.push(['netns + libvirtd up', (Date.now() - t) / 1000]);
+    outDir = path.join(work, 'out');
+    labFile = path.join(work, 'lab.yaml');
+    fs.writeFileSync(
+      labFile,
+      [
+        'name: e2e',
+        'domain: example.com',
+        'network:',
+        '  name: lf-e2e',
+        '  cidr: 10.240.0.0/24',
+        '  management: { name: lf-e2e-mgmt, cidr: 192.168.121.0/24, forward: isolated }',
+        'vips:',
+        '  - { name: lb, ip: 10.240.0.40 }',
+        'defaults: { cpus: 1, memory: 512M }',
+        'nodes:',
+        '  - { name: node1, ip: 10.240.0.11 }',
+        '  - { name: node2, ip: 10.240.0.12 }',
+        'image:',
+        `  local: ${JSON.stringify(image)}`,
+        '  update: false',
+        '  disk: 2G',
+        '  cpus: 1',
+        '  memory: 1G',
+        'host:',
+        '  driver: qemu',
+        `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,
+        '',
+      ].join('\n'),
+    );
+    env = {
+      VAGRANT_HOME: path.join(work, 'vagrant-home'),
+      PACKER_CACHE_DIR: path.join(work, 'packer-cache'),
+      CI: 'true',
+    };
+  }, STEP);
+
+  afterAll(async () => {
+    if (ns) {
+      const t = Date.now();
+      await ns.down();
+      timings.push(['netns teardown', (Date.now() - t) / 1000]);
+    }
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    console.log(`end-to-end timings:\n${timings.map(([s, secs]) => `  ${secs.toFixed(1).padStart(7)} s  ${s}`).join('\n')}`);
+  }, STEP);
+
+  test('bake builds the box with Packer (firewalld removed, SELinux disabled) and adds it', async () => {
+    const r = await labforge(['bake']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/baked and added box labforge\/local-[0-9a-f]{16}/);
+    const log = fs.readdirSync(path.join(outDir, 'logs')).find((f) => f.startsWith('bake-'))!;
+    const text = fs.readFileSync(path.join(outDir, 'logs', log), 'utf8');
+    // The guest scripts' own assertions ran inside the build, after the reboot.
+    expect(text).toMatch(/firewalld/);
+    expect(text).toMatch(/selinux=0/);
+    const boxes = await ns!.exec('vagrant', ['box', 'list', '--machine-readable'], { env });
+    expect(boxes.stdout).toMatch(/box-name,labforge\/local-[0-9a-f]{16}/);
+  }, STEP);
+
+  test('bake again does nothing and says so; bake --hash prints the hash in the box name', async () => {
+    const r = await labforge(['bake']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('is already installed; nothing to bake');
+    const h = await labforge(['bake', '--hash']);
+    expect(r.stdout).toContain(`labforge/local-${h.stdout.trim()}`);
+  }, STEP);
+
+  test('up brings up both nodes on their static addresses', async () => {
+    const r = await labforge(['up']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('lab e2e is up');
+  }, STEP);
+
+  test('verify: names, static IPs, /etc/hosts and DNS, ping, SELinux disabled, no firewalld', async () => {
+    const r = await labforge(['verify', '--json']);
+    const verdicts = JSON.parse(r.stdout);
+    expect(verdicts.map((v: { problems: string[] }) => v.problems)).toEqual([[], []]);
+    expect(r.exitCode).toBe(0);
+    for (const v of verdicts) {
+      expect(v.facts.selinux).toMatch(/^(Disabled|absent)$/);
+      expect(v.facts.cmdline_selinux0).toBe('yes');
+      expect(v.facts.firewalld).toBe('absent');
+      expect(v.facts.hosts_node2).toBe('10.240.0.12');
+      expect(v.facts.dns_node1).toBe('10.240.0.11');
+    }
+  }, STEP);
+
+  test('root ssh with the lab key works through labforge ssh', async () => {
+    const r = await labforge(['ssh', 'node2', '--', 'hostname', '-f;', 'id', '-un']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['node2.example.com', 'root']);
+  }, STEP);
+
+  test('status --json says running; up again changes nothing and is quick', async () => {
+    const s = await labforge(['status', '--json']);
+    expect(JSON.parse(s.stdout).map((n: { name: string; state: string; domain: string; ip: string }) => [n.name, n.state, n.domain, n.ip])).toEqual([
+      ['node1', 'running', 'running', '10.240.0.11'],
+      ['node2', 'running', 'running', '10.240.0.12'],
+    ]);
+    const started = Date.now();
+    const r = await labforge(['up']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/all running/);
+    expect(r.stdout).toMatch(/all answer/);
+    expect(Date.now() - started).toBeLessThan(60000);
+  }, STEP);
+
+  test('halt stops the nodes; up starts them again, still verified', async () => {
+    expect((await labforge(['halt'])).exitCode).toBe(0);
+    const s = await labforge(['status', '--json']);
+    expect(JSON.parse(s.stdout).map((n: { state: string }) => n.state)).toEqual(['shutoff', 'shutoff']);
+    expect((await labforge(['up'])).exitCode).toBe(0);
+    const v = await labforge(['verify']);
+    expect(v.exitCode).toBe(0);
+  }, STEP);
+
+  test('destroy leaves nothing of the lab in libvirt', async () => {
+    const r = await labforge(['destroy']);
+    expect(r.exitCode).toBe(0);
+    expect(await virsh('list', '--all', '--name')).not.toMatch(/e2e-node/);
+    expect(await virsh('net-list', '--all', '--name')).not.toMatch(/lf-e2e/);
+    const pools = (await virsh('pool-list', '--all', '--name')).split('\n').filter(Boolean);
+    for (const pool of pools) {
+      const vols = await virsh('vol-list', '--pool', pool);
+      expect(vols).not.toMatch(/e2e-node|labforge-VAGRANTSLASH-local/);
+    }
+    const s = await labforge(['status', '--json']);
+    expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([
+      ['not_created', 'absent'],
+      ['not_created', 'absent'],
+    ]);
+  }, STEP);
+});
