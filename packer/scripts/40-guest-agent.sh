@@ -44,11 +44,12 @@ grep -q '^qemu-guest-agent\.service' <<<"$units" || die "qemu-guest-agent.servic
 
 # Fedora's and Debian's units have no [Install] section: udev starts the agent when the virtio-serial port
 # org.qemu.guest_agent.0 appears, so "static" is as enabled as it gets. Enable it where the unit allows it.
-if grep -q '^\[Install\]' <(systemctl cat qemu-guest-agent.service); then
-  systemctl enable qemu-guest-agent.service
-fi
 state=$(systemctl is-enabled qemu-guest-agent.service 2>/dev/null || true)
+if [[ $state == disabled ]]; then
+  systemctl enable qemu-guest-agent.service
+  state=$(systemctl is-enabled qemu-guest-agent.service 2>/dev/null || true)
+fi
 case $state in
   enabled | static | indirect | alias) log "qemu-guest-agent.service is $state" ;;
-  *) die "qemu-guest-agent.service is '$state' after enabling it" ;;
+  *) die "qemu-guest-agent.service is '${state:-unknown}', not enabled" ;;
 esac

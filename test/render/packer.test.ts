@@ -1,0 +1,534 @@
+// The Packer recipe, checked with the real tools: packer validate / fmt (1.6.6), hcl2json, shellcheck,
+// Python's shlex (how pykickstart splits kickstart lines), cloud-init's schema check.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from '@cdktf/hcl2json';
+import { execa, type Options } from 'execa';
+import YAML from 'yaml';
+import { loadLabText } from '../../src/lab/load.js';
+import type { Lab } from '../../src/lab/model.js';
+import { header, type RenderContext } from '../../src/render/context.js';
+import { guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
+
+// ---------------------------------------------------------------- fixtures
+
+const GEMS = '/usr/share/rubygems-integration/all/gems';
+
+/** Vagrant's insecure key pair, from the installed vagrant package (gems/vagrant-<version>/keys/). */
+function vagrantKeyFiles(): { pub: string; priv: string } {
+  const dirs = fs.existsSync(GEMS)
+    ? fs
+        .readdirSync(GEMS)
+        .filter((d) => /^vagrant-\d/.test(d))
+        .sort()
+        .map((d) => path.join(GEMS, d, 'keys'))
+        .filter((d) => fs.existsSync(path.join(d, 'vagrant.pub')) && fs.existsSync(path.join(d, 'vagrant')))
+    : [];
+  const dir = dirs.at(-1);
+  if (!dir) throw new Error(`Vagrant's insecure key pair not found (${GEMS}/vagrant-*/keys/vagrant{,.pub}): install the vagrant package`);
+  return { pub: path.join(dir, 'vagrant.pub'), priv: path.join(dir, 'vagrant') };
+}
+
+const KEYS = vagrantKeyFiles();
+const PUBKEY = fs.readFileSync(KEYS.pub, 'utf8').trim();
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-packer-test-'));
+afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+
+let counter = 0;
+/** A fresh directory under the test's temp dir. */
+function freshDir(name: string): string {
+  const dir = path.join(TMP, `${++counter}-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const SHA_ZERO = `sha256:${'0'.repeat(64)}`;
+const NODES = 'nodes:\n  - name: n1\n    ip: 10.240.0.11\n';
+
+function loadLab(yamlText: string, dir: string): Lab {
+  return loadLabText(yamlText, path.join(dir, 'lab.yaml'), { outDir: path.join(dir, 'out') }).lab;
+}
+
+function ctxFor(driver: 'kvm' | 'qemu', extra: Partial<RenderContext> = {}): RenderContext {
+  return { driver, vagrantPublicKey: PUBKEY, ...extra };
+}
+
+function writeFiles(files: Record<string, string>, dir: string): string {
+  for (const [rel, text] of Object.entries(files)) {
+    const target = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+  }
+  return path.join(dir, PACKER_BAKE.dir);
+}
+
+interface Case {
+  name: string;
+  method: 'cloud' | 'iso';
+  /** The lab's image section, as YAML lines indented by two spaces. */
+  image: (dir: string) => string;
+  /** What the render context needs beyond driver and key. */
+  extra?: (dir: string) => Partial<RenderContext>;
+}
+
+const BASE_IMAGE = 'base image bytes\n';
+const CASES: Case[] = [
+  {
+    name: 'cloud with url',
+    method: 'cloud',
+    image: () => `  url: https://example.com/Fedora-Cloud-Base-Generic-44-1.6.x86_64.qcow2\n  checksum: ${SHA_ZERO}\n`,
+  },
+  {
+    name: 'cloud with image.local',
+    method: 'cloud',
+    image: (dir) => {
+      fs.writeFileSync(path.join(dir, 'base image.qcow2'), BASE_IMAGE);
+      return `  local: "./base image.qcow2"\n  disk: 2G\n  update: false\n`;
+    },
+    extra: () => ({ localImageSha256: crypto.createHash('sha256').update(BASE_IMAGE).digest('hex') }),
+  },
+  {
+    name: 'iso',
+    method: 'iso',
+    image: () => `  method: iso\n  url: https://example.com/Fedora-Everything-netinst-x86_64-44-1.6.iso\n  checksum: ${SHA_ZERO}\n`,
+  },
+];
+
+interface Rendered {
+  lab: Lab;
+  ctx: RenderContext;
+  files: Record<string, string>;
+  packerDir: string;
+}
+
+function renderCase(c: Case, driver: 'kvm' | 'qemu'): Rendered {
+  const dir = freshDir(`${c.name.replace(/\W+/g, '-')}-${driver}`);
+  const lab = loadLab(`name: t\nimage:\n${c.image(dir)}${NODES}`, dir);
+  const ctx = ctxFor(driver, c.extra?.(dir));
+  const files = renderPacker(lab, ctx, lab.source);
+  return { lab, ctx, files, packerDir: writeFiles(files, path.join(dir, 'out')) };
+}
+
+// ---------------------------------------------------------------- tools
+
+const missing = new Map<string, Promise<boolean>>();
+/** Fails (never skips) when a tool the test runs is not installed. */
+async function requireTool(tool: string, pkg: string): Promise<void> {
+  if (!missing.has(tool)) missing.set(tool, execa('sh', ['-c', `command -v ${tool}`], { reject: false }).then((r) => r.exitCode !== 0));
+  if (await missing.get(tool)) throw new Error(`${tool} is not installed: this test runs the real ${tool} (Debian package ${pkg})`);
+}
+
+/** Runs a command; a non-zero exit fails with the command line, exit code and output. */
+async function run(cmd: string, args: string[], opts: Options = {}) {
+  const r = await execa(cmd, args, { reject: false, all: true, ...opts });
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${opts.cwd ?? process.cwd()}) exited ${r.exitCode}:\n${r.all}`);
+  return r;
+}
+
+function packerValidate(packerDir: string, args: string[] = [`-var`, `ssh_private_key_file=${KEYS.priv}`]) {
+  return run('packer', ['validate', ...args, '.'], { cwd: packerDir });
+}
+
+async function hcl2json(file: string): Promise<any> {
+  return parse(path.basename(file), fs.readFileSync(file, 'utf8'));
+}
+
+/** hcl2json writes string literals in HCL template form: `$${` and `%%{` stand for literal `${` and `%{`, a single
+ *  `${` for an expression. The literal text, or an error if the string holds an expression. */
+function literal(json: string): string {
+  if (/(^|[^$])\$\{|(^|[^%])%\{/.test(json.replace(/\$\$\{|%%\{/g, ''))) throw new Error(`not a literal: ${json}`);
+  return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+/** The value of one variable block's attribute from hcl2json output. */
+function varAttr(vars: any, name: string, attr: string): unknown {
+  return vars.variable[name]?.[0]?.[attr];
+}
+
+// ---------------------------------------------------------------- tests
+
+beforeAll(async () => {
+  await requireTool('packer', 'packer');
+});
+
+describe.each(CASES)('$name', (c) => {
+  describe.each(['qemu', 'kvm'] as const)('driver %s', (driver) => {
+    let r: Rendered;
+    beforeAll(() => {
+      r = renderCase(c, driver);
+    });
+
+    test('packer validate accepts the recipe with the Vagrant key passed in, and packer fmt has nothing to change', async () => {
+      await packerValidate(r.packerDir);
+      await run('packer', ['fmt', '-check', '-diff', '.'], { cwd: r.packerDir });
+      await run('packer', ['fmt', '-check', '-diff', '.'], { cwd: path.join(r.packerDir, 'plugins') });
+    });
+
+    test('the source is a qemu VM with the accelerator and CPU of the driver', async () => {
+      const src = (await hcl2json(path.join(r.packerDir, 'sources.pkr.hcl'))).source.qemu.fedora[0];
+      const vars = await hcl2json(path.join(r.packerDir, 'variables.pkr.hcl'));
+      expect(src.accelerator).toBe('${var.accelerator}');
+      expect(varAttr(vars, 'accelerator', 'default')).toBe(driver === 'kvm' ? 'kvm' : 'tcg');
+      expect(src.qemuargs).toContainEqual(['-cpu', '${var.cpu_model}']);
+      expect(varAttr(vars, 'cpu_model', 'default')).toBe(driver === 'kvm' ? 'host' : 'qemu64');
+      expect(src).toMatchObject({
+        format: 'qcow2',
+        disk_size: '${var.disk_size}',
+        disk_interface: 'virtio',
+        net_device: 'virtio-net',
+        output_directory: PACKER_BAKE.outputDirectory,
+        headless: '${var.headless}',
+        ssh_username: 'vagrant',
+        ssh_private_key_file: '${var.ssh_private_key_file}',
+        shutdown_command: 'sudo -S shutdown -P now',
+      });
+      expect(varAttr(vars, 'disk_size', 'default')).toBe(`${r.lab.image.diskGiB * 1024}M`);
+      expect(varAttr(vars, 'update', 'default')).toBe(r.lab.image.update);
+      expect(varAttr(vars, 'cpus', 'default')).toBe(r.lab.image.cpus);
+      expect(varAttr(vars, 'memory', 'default')).toBe(r.lab.image.memoryMiB);
+      // The key is passed by the bake: a default would hide a bake that forgot it.
+      expect(vars.variable.ssh_private_key_file[0]).not.toHaveProperty('default');
+      for (const [name, blocks] of Object.entries<any[]>(vars.variable)) {
+        expect({ name, description: typeof blocks[0].description }).toEqual({ name, description: 'string' });
+      }
+
+      if (c.method === 'cloud') {
+        expect(src).toMatchObject({ disk_image: true, cd_label: 'cidata', iso_url: '${var.image_url}', iso_checksum: '${var.image_checksum}' });
+        for (const f of src.cd_files) expect(fs.existsSync(path.join(r.packerDir, f))).toBe(true);
+        expect(src.cd_files.map((f: string) => path.basename(f)).sort()).toEqual(['meta-data', 'user-data']);
+        expect(r.files).not.toHaveProperty('packer/http/ks.cfg');
+      } else {
+        expect(src.disk_image).toBeUndefined();
+        expect(src.cd_files).toBeUndefined();
+        expect(src.http_directory).toBe('http');
+        expect(fs.existsSync(path.join(r.packerDir, 'http', 'ks.cfg'))).toBe(true);
+        expect(src.boot_command.join('')).toContain(' inst.text inst.ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg');
+        expect(r.files).not.toHaveProperty('packer/cidata/user-data');
+      }
+
+      if (r.lab.image.local) {
+        expect(varAttr(vars, 'image_url', 'default')).toBe(`file://${r.lab.image.local.split('/').map(encodeURIComponent).join('/')}`);
+        expect(varAttr(vars, 'image_checksum', 'default')).toBe(`sha256:${r.ctx.localImageSha256}`);
+      } else {
+        expect(varAttr(vars, 'image_url', 'default')).toBe(r.lab.image.url);
+        expect(varAttr(vars, 'image_checksum', 'default')).toBe(r.lab.image.checksum);
+      }
+    });
+  });
+});
+
+describe('the build', () => {
+  let r: Rendered;
+  let build: any;
+  beforeAll(async () => {
+    r = renderCase(CASES[0], 'qemu');
+    build = await hcl2json(path.join(r.packerDir, 'build.pkr.hcl'));
+  });
+
+  test('runs every guest script once, in order: provision, reboot, verify after the reboot, clean up', () => {
+    const shells: any[] = build.build[0].provisioner.shell;
+    const ran = shells.flatMap((p) => p.scripts ?? [p.script]);
+    expect(ran).toEqual(guestScriptOrder().map((s) => `scripts/${s}`));
+    expect(ran).toEqual([
+      'scripts/10-update.sh',
+      'scripts/20-firewalld.sh',
+      'scripts/30-selinux.sh',
+      'scripts/40-guest-agent.sh',
+      'scripts/50-vagrant-user.sh',
+      'scripts/60-reboot.sh',
+      'scripts/80-verify.sh',
+      'scripts/90-cleanup.sh',
+    ]);
+    const reboot = shells.findIndex((p) => p.script === 'scripts/60-reboot.sh');
+    expect(shells[reboot].expect_disconnect).toBe(true);
+    expect(shells[reboot + 1].script).toBe('scripts/80-verify.sh');
+    expect(shells[reboot + 1].pause_before).toMatch(/^\d+[sm]$/);
+    // Every script runs through sudo with the lab's values as environment variables.
+    const locals = build.locals[0];
+    expect(locals.execute_command).toBe('sudo -n env {{ .Vars }} bash {{ .Path }}');
+    expect(locals.script_env).toEqual(['LABFORGE_UPDATE=${var.update}', 'LABFORGE_VAGRANT_PUBKEY=${var.vagrant_public_key}']);
+    for (const p of shells) expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
+  });
+
+  test('every script in packer/scripts is part of the build, copied verbatim', () => {
+    const sources = fs.readdirSync(path.join(PACKER_SOURCES, 'scripts')).sort();
+    expect(sources).toEqual([...guestScriptOrder()].sort());
+    for (const s of sources) {
+      expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(path.join(PACKER_SOURCES, 'scripts', s), 'utf8'));
+    }
+  });
+
+  test('ends in a vagrant post-processor writing box/labforge.box, and needs Packer >= 1.6.6', () => {
+    expect(build.build[0]['post-processor'].vagrant).toEqual([{ output: PACKER_BAKE.box, keep_input_artifact: false }]);
+    expect(PACKER_BAKE.box).toBe('box/labforge.box');
+    expect(build.build[0].sources).toEqual(['source.qemu.fedora']);
+    expect(build.packer).toEqual([{ required_version: '>= 1.6.6' }]);
+  });
+
+  test('plugins/plugins.pkr.hcl requires the qemu and vagrant plugins for Packer 1.7+', async () => {
+    const plugins = await hcl2json(path.join(r.packerDir, PACKER_BAKE.initFile));
+    expect(plugins.packer[0].required_version).toBe('>= 1.7.0');
+    expect(plugins.packer[0].required_plugins[0]).toEqual({
+      qemu: { source: 'github.com/hashicorp/qemu', version: '>= 1.0.0' },
+      vagrant: { source: 'github.com/hashicorp/vagrant', version: '>= 1.0.0' },
+    });
+  });
+
+  test('packer validate fails without the key, and on a broken recipe (the check can fail)', async () => {
+    await expect(packerValidate(r.packerDir, [])).rejects.toThrow(/ssh_private_key_file/);
+    const broken = freshDir('broken');
+    fs.cpSync(r.packerDir, broken, { recursive: true });
+    const sources = path.join(broken, 'sources.pkr.hcl');
+    fs.writeFileSync(sources, fs.readFileSync(sources, 'utf8').replace('format ', 'formatt '));
+    await expect(packerValidate(broken)).rejects.toThrow(/formatt/);
+  });
+
+  test('every .pkr.hcl, ks.cfg and meta-data starts with the generated-by header naming the lab file', () => {
+    for (const rendered of [r, renderCase(CASES[2], 'qemu')]) {
+      const headed = Object.keys(rendered.files).filter((p) => /\.pkr\.hcl$|\/ks\.cfg$|\/meta-data$/.test(p));
+      expect(headed.length).toBe(5);
+      for (const p of headed) {
+        expect({ p, first: rendered.files[p].split('\n')[0] }).toEqual({ p, first: header('#', rendered.lab.source) });
+      }
+    }
+  });
+});
+
+describe('hostile image values', () => {
+  // The lab schema forbids whitespace in image.url and only allows a file: checksum to carry free text. Packer
+  // parses the URL (a '%{' is only valid in the query) and, at validate time, reads a file: checksum and looks
+  // the image's file name up in it: a match proves Packer saw the exact name.
+  async function hostile(nameInUrl: string, fileName: string) {
+    const dir = freshDir('hostile');
+    fs.writeFileSync(path.join(dir, 'SUMS'), `${'1'.repeat(64)}  ${fileName}\n`);
+    const url = `https://example.invalid/${nameInUrl}?q="%{if}&r=\${x}$(reboot)\`id\`#{z}`;
+    const checksum = `file:file://${dir}/SUMS?q="%{if}&r=\${x}$(reboot)\`id\`#{z}`;
+    const lab = loadLab(`name: t\nimage:\n  url: ${JSON.stringify(url)}\n  checksum: ${JSON.stringify(checksum)}\n${NODES}`, dir);
+    expect([lab.image.url, lab.image.checksum]).toEqual([url, checksum]);
+    const packerDir = writeFiles(renderPacker(lab, ctxFor('qemu'), lab.source), path.join(dir, 'out'));
+    return { url, checksum, packerDir };
+  }
+
+  test('quotes, ${}, %{}, $(), backticks and #{} reach Packer unchanged', async () => {
+    // '#' ends the URL's path, so the name in the URL percent-encodes it; the '%{' stays in the query.
+    const h = await hostile('img"${HOME}$(reboot)`id`%23{x}.qcow2', 'img"${HOME}$(reboot)`id`#{x}.qcow2');
+    const vars = await hcl2json(path.join(h.packerDir, 'variables.pkr.hcl'));
+    expect(literal(varAttr(vars, 'image_url', 'default') as string)).toBe(h.url);
+    expect(literal(varAttr(vars, 'image_checksum', 'default') as string)).toBe(h.checksum);
+    await packerValidate(h.packerDir);
+  });
+
+  test('a {{ reaches Packer as {{, not as a Go template action', async () => {
+    const h = await hostile('a{{.Foo}}b.qcow2', 'a{{.Foo}}b.qcow2');
+    await packerValidate(h.packerDir);
+    // Control: the same name without the escape is a template action, which Packer expands (and fails on).
+    const vars = path.join(h.packerDir, 'variables.pkr.hcl');
+    fs.writeFileSync(vars, fs.readFileSync(vars, 'utf8').split('{{\\"{{\\"}}').join('{{'));
+    await expect(packerValidate(h.packerDir)).rejects.toThrow(/no checksum found|template|Foo/);
+  });
+
+  test('a lab file path with a line break cannot end the header comment', async () => {
+    const dir = freshDir('source');
+    const lab = loadLab(`name: t\nimage:\n  url: https://example.com/x.qcow2\n  checksum: ${SHA_ZERO}\n${NODES}`, dir);
+    const files = renderPacker(lab, ctxFor('qemu'), `/tmp/lab\nvariable "evil" {\n}\n#.yaml`);
+    const packerDir = writeFiles(files, path.join(dir, 'out'));
+    expect(Object.keys((await hcl2json(path.join(packerDir, 'variables.pkr.hcl'))).variable)).not.toContain('evil');
+    await packerValidate(packerDir);
+  });
+
+  test('a Vagrant key with {{ (which Packer 1.6.6 would expand in environment_vars) is refused', () => {
+    const dir = freshDir('key');
+    const lab = loadLab(`name: t\n${NODES}`, dir);
+    expect(() => renderPacker(lab, { driver: 'qemu', vagrantPublicKey: `${PUBKEY} {{.Foo}}` }, lab.source)).toThrow(/\{\{/);
+  });
+
+  test('image.local without its sha256 in the render context is an error naming it', () => {
+    const dir = freshDir('nosha');
+    fs.writeFileSync(path.join(dir, 'b.qcow2'), 'x');
+    const lab = loadLab(`name: t\nimage:\n  local: b.qcow2\n${NODES}`, dir);
+    expect(() => renderPacker(lab, ctxFor('qemu'), lab.source)).toThrow(/sha256.*b\.qcow2/);
+  });
+});
+
+describe('guest scripts', () => {
+  beforeAll(async () => {
+    await requireTool('shellcheck', 'shellcheck');
+  });
+
+  test('pass shellcheck -x -s bash, and start with bash strict mode', async () => {
+    const r = renderCase(CASES[0], 'qemu');
+    const scripts = Object.keys(r.files)
+      .filter((p) => p.startsWith('packer/scripts/'))
+      .map((p) => path.join(r.packerDir, '..', p));
+    expect(scripts.length).toBe(guestScriptOrder().length);
+    await run('shellcheck', ['-x', '-s', 'bash', ...scripts]);
+    for (const s of scripts) {
+      const text = fs.readFileSync(s, 'utf8');
+      expect({ s, shebang: text.split('\n')[0], strict: /^set -euo pipefail$/m.test(text) }).toEqual({
+        s,
+        shebang: '#!/usr/bin/env bash',
+        strict: true,
+      });
+    }
+  });
+
+  test('shellcheck finds a real mistake (the check can fail)', async () => {
+    const bad = path.join(freshDir('bad-script'), 'bad.sh');
+    fs.writeFileSync(bad, '#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $1/cache\n');
+    await expect(run('shellcheck', ['-x', '-s', 'bash', bad])).rejects.toThrow(/SC2086/);
+  });
+
+  test('carry no lab values: two different labs give the same scripts', () => {
+    const a = renderCase(CASES[0], 'qemu').files;
+    const b = renderCase(CASES[1], 'kvm').files;
+    const scripts = (f: Record<string, string>) => Object.entries(f).filter(([p]) => p.startsWith('packer/scripts/'));
+    expect(scripts(a)).toEqual(scripts(b));
+  });
+});
+
+describe('kickstart (iso method)', () => {
+  let ks: string;
+  let commands: { line: number; tokens: string[] }[];
+  const HOSTILE_KEY = `${PUBKEY.split(' ').slice(0, 2).join(' ')} it's $(reboot) "q" \`id\` #{x} \\n ;`;
+
+  /** Command lines (outside %sections, plus the section headers) split the way pykickstart splits them. */
+  async function shlexCommands(text: string) {
+    await requireTool('python3', 'python3');
+    const py = [
+      'import json, shlex, sys',
+      'out, section = [], None',
+      'for n, line in enumerate(sys.stdin.read().splitlines(), 1):',
+      '    s = line.strip()',
+      '    if section:',
+      "        if s == '%end': section = None",
+      '        continue',
+      "    if not s or s.startswith('#'): continue",
+      "    if s.startswith('%'): section = s.split()[0]",
+      "    out.append({'line': n, 'tokens': shlex.split(line, comments=True, posix=True)})",
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = await run('python3', ['-c', py], { input: text });
+    return JSON.parse(String(r.stdout)) as { line: number; tokens: string[] }[];
+  }
+
+  function section(name: string): string[] {
+    const lines = ks.split('\n');
+    const start = lines.findIndex((l) => l.split(/\s+/)[0] === name);
+    expect(start).toBeGreaterThanOrEqual(0);
+    return lines.slice(start + 1, lines.indexOf('%end', start));
+  }
+
+  beforeAll(async () => {
+    const dir = freshDir('ks');
+    const lab = loadLab(`name: t\nimage:\n  method: iso\n${NODES}`, dir);
+    ks = renderPacker(lab, ctxFor('qemu', { vagrantPublicKey: HOSTILE_KEY }), lab.source)['packer/http/ks.cfg'];
+    commands = await shlexCommands(ks);
+  });
+
+  const command = (name: string) => commands.find((c) => c.tokens[0] === name)?.tokens;
+
+  test('every command line splits like pykickstart splits it, and the sshkey comes back exactly', () => {
+    expect(commands.length).toBeGreaterThan(15);
+    expect(command('sshkey')).toEqual(['sshkey', '--username=vagrant', HOSTILE_KEY]);
+  });
+
+  test('a broken quote fails the split (the check can fail)', async () => {
+    await expect(shlexCommands("sshkey --username=vagrant 'ssh-rsa AAAA\n")).rejects.toThrow(/python3/);
+  });
+
+  test('text install, no firewall, no SELinux (selinux=0 on the kernel line), root locked, vagrant in wheel', () => {
+    expect(command('text')).toEqual(['text']);
+    expect(command('firewall')).toEqual(['firewall', '--disabled']);
+    expect(command('selinux')).toEqual(['selinux', '--disabled']);
+    expect(command('rootpw')).toEqual(['rootpw', '--lock']);
+    expect(command('timezone')).toContain('UTC');
+    expect(command('network')).toEqual(expect.arrayContaining(['--bootproto=dhcp']));
+    const append = command('bootloader')?.find((t) => t.startsWith('--append='));
+    expect(append?.slice('--append='.length).split(' ')).toContain('selinux=0');
+    expect(command('user')).toEqual(expect.arrayContaining(['--name=vagrant', '--groups=wheel']));
+    expect(command('url')?.[1]).toBe('--metalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-44&arch=x86_64');
+    expect(commands.at(-1)?.tokens[0]).toBe('%post');
+    expect(command('reboot')).toEqual(['reboot']);
+  });
+
+  test('%packages installs the guest agent and leaves firewalld out', () => {
+    const packages = section('%packages');
+    expect(packages).toContain('-firewalld');
+    expect(packages).toContain('qemu-guest-agent');
+  });
+
+  test('%post is valid sh that sets up NOPASSWD sudo and the sshd drop-in', async () => {
+    await requireTool('shellcheck', 'shellcheck');
+    const body = section('%post').join('\n');
+    expect(body).toContain('vagrant ALL=(ALL) NOPASSWD: ALL');
+    expect(body).toContain('visudo -cf');
+    expect(body).toContain('/etc/ssh/sshd_config.d/10-labforge-vagrant.conf');
+    expect(body).toContain('PubkeyAcceptedAlgorithms +ssh-rsa');
+    const file = path.join(freshDir('post'), 'post.sh');
+    fs.writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    await run('sh', ['-n', file]);
+    await run('shellcheck', ['-s', 'sh', file]);
+  });
+});
+
+describe('cloud-init seed (cloud method)', () => {
+  let r: Rendered;
+  let userData: string;
+  beforeAll(() => {
+    r = renderCase(CASES[0], 'qemu');
+    userData = r.files['packer/cidata/user-data'];
+  });
+
+  test('user-data is #cloud-config, then the header, and passes cloud-init schema', async () => {
+    const lines = userData.split('\n');
+    expect(lines[0]).toBe('#cloud-config');
+    expect(lines[1]).toBe(header('#', r.lab.source));
+    await requireTool('cloud-init', 'cloud-init');
+    await run('cloud-init', ['schema', '--config-file', path.join(r.packerDir, 'cidata', 'user-data')]);
+  });
+
+  test('cloud-init schema rejects a wrong user-data (the check can fail)', async () => {
+    await requireTool('cloud-init', 'cloud-init');
+    const bad = path.join(freshDir('bad-ud'), 'user-data');
+    fs.writeFileSync(bad, userData.replace("sudo: ALL=(ALL) NOPASSWD:ALL", 'sudo: [1, 2]'));
+    expect(fs.readFileSync(bad, 'utf8')).not.toBe(userData);
+    await expect(run('cloud-init', ['schema', '--config-file', bad])).rejects.toThrow(/sudo/);
+  });
+
+  test('creates only the vagrant user: insecure key, NOPASSWD sudo; and an sshd drop-in allowing ssh-rsa', () => {
+    const doc = YAML.parse(userData);
+    expect(doc.users).toHaveLength(1);
+    expect(doc.users[0]).toMatchObject({ name: 'vagrant', ssh_authorized_keys: [PUBKEY], sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
+    const dropin = doc.write_files.find((f: any) => f.path.startsWith('/etc/ssh/sshd_config.d/'));
+    expect(dropin.path).toBe('/etc/ssh/sshd_config.d/10-labforge-vagrant.conf');
+    expect(dropin.content.split('\n')).toContain('PubkeyAcceptedAlgorithms +ssh-rsa');
+    // sshd takes the first value it reads: the drop-in must sort before Fedora's 50-redhat.conf.
+    expect([path.basename(dropin.path), '50-redhat.conf'].sort()[0]).toBe(path.basename(dropin.path));
+    expect(doc.runcmd.join('\n')).toMatch(/systemctl restart sshd/);
+  });
+
+  test('meta-data names the instance and the build hostname', () => {
+    const meta = YAML.parse(r.files['packer/cidata/meta-data']);
+    expect(meta).toEqual({ 'instance-id': 'labforge-t', 'local-hostname': 'labforge-base' });
+  });
+});
+
+describe('determinism', () => {
+  test('the same lab gives byte-identical files; only the header follows the source', () => {
+    for (const c of CASES) {
+      const a = renderCase(c, 'qemu');
+      const b = renderCase(c, 'qemu');
+      // Different temp dirs: the lab's own paths differ, so render both from one lab model and one context.
+      const again = renderPacker(a.lab, { ...a.ctx }, a.lab.source);
+      expect(again).toEqual(a.files);
+      expect(Object.keys(again)).toEqual(Object.keys(a.files));
+      if (!a.lab.image.local) {
+        const strip = (f: Record<string, string>) =>
+          Object.fromEntries(Object.entries(f).map(([p, t]) => [p, t.split(a.lab.source).join('<lab>').split(b.lab.source).join('<lab>')]));
+        expect(strip(renderPacker(b.lab, b.ctx, b.lab.source))).toEqual(strip(a.files));
+      }
+    }
+  });
+});
