@@ -49,6 +49,15 @@ ns_exists() { [[ -e /run/netns/$NS ]]; }
 in_ns() { ip netns exec "$NS" "$@"; }
 virsh_ns() { in_ns virsh -q -c "$URI" "$@"; }
 
+# alive PID: the process exists and is not a zombie (our daemons get reparented to
+# a pid 1 that may be slow to reap them).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 # pid_of_file FILE COMM: print the pid in FILE if that process is alive and named COMM.
 pid_of_file() {
   local pid
@@ -56,6 +65,7 @@ pid_of_file() {
   pid=$(tr -dc '0-9' <"$1")
   [[ -n $pid && -d /proc/$pid ]] || return 1
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]] || return 1
+  alive "$pid" || return 1
   printf '%s\n' "$pid"
 }
 
@@ -64,21 +74,30 @@ stop_pid() {
   local pid=$1 name=$2 i
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 75; i++)); do
-    [[ -d /proc/$pid ]] || { say "stopped $name (pid $pid)"; return 0; }
+    alive "$pid" || { say "stopped $name (pid $pid)"; return 0; }
     sleep 0.2
   done
   kill -KILL "$pid" 2>/dev/null
-  for ((i = 0; i < 25; i++)); do [[ -d /proc/$pid ]] || break; sleep 0.2; done
+  for ((i = 0; i < 25; i++)); do alive "$pid" || break; sleep 0.2; done
   say "killed $name (pid $pid, SIGKILL)"
   return 1
 }
 
-# Names of libvirt objects from their persistent config files (works without libvirtd).
+# Names of libvirt objects from their config and runtime status files (works without libvirtd).
 config_names() {
   local f
-  for f in /etc/libvirt/qemu/*.xml; do [[ -f $f ]] && echo "domain $(basename "$f" .xml)"; done
-  for f in /etc/libvirt/qemu/networks/*.xml; do [[ -f $f ]] && echo "network $(basename "$f" .xml)"; done
-  for f in /etc/libvirt/storage/*.xml; do [[ -f $f ]] && echo "pool $(basename "$f" .xml)"; done
+  {
+    for f in /etc/libvirt/qemu/*.xml /run/libvirt/qemu/*.xml; do
+      [[ -f $f ]] && echo "domain $(basename "$f" .xml)"
+    done
+    for f in /etc/libvirt/qemu/networks/*.xml /run/libvirt/network/*.xml; do
+      [[ -f $f ]] && echo "network $(basename "$f" .xml)"
+    done
+    for f in /etc/libvirt/storage/*.xml /run/libvirt/storage/*.xml; do
+      [[ -f $f ]] && echo "pool $(basename "$f" .xml)"
+    done
+    true
+  } | sort -u
   return 0
 }
 
@@ -87,7 +106,45 @@ pool_volumes() { # pool_volumes POOL: volume names of an active pool
 }
 
 # --------------------------------------------------------------------------- up
-other_daemons() { pgrep -x libvirtd; pgrep -x virtproxyd; return 0; }
+other_daemons() { # live (non-zombie) libvirt daemons owning the default socket
+  local p
+  for p in $(pgrep -x libvirtd) $(pgrep -x virtproxyd); do alive "$p" && echo "$p"; done
+  return 0
+}
+
+# socket_free: succeed if no other libvirt daemon owns $SOCK (removing stale sockets).
+socket_free() {
+  local other
+  other=$(other_daemons)
+  if [[ -n $other ]]; then
+    log "ERROR: a libvirt daemon not started by this script is running (pid(s) $(echo "$other" | tr '\n' ' ')) and owns $SOCK; stop it first"
+    return 1
+  fi
+  if [[ -S $SOCK ]]; then
+    if timeout 5 virsh -q -c "$URI" list --all --name >/dev/null 2>&1; then
+      log "ERROR: $SOCK answers although no libvirtd is visible (another PID namespace?); refusing"
+      return 1
+    fi
+    log "removing stale sockets in $SOCK_DIR"
+    rm -f "$SOCK" "$SOCK-ro" "$SOCK_DIR/libvirt-admin-sock"
+  fi
+  return 0
+}
+
+# start_libvirtd: start libvirtd inside NS, wait up to 30 s until it answers.
+start_libvirtd() {
+  local i
+  rm -f "$LIBVIRTD_PID"
+  : >>"$STATEDIR/libvirtd.log"
+  in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" libvirtd -d -p "$LIBVIRTD_PID" || return 1
+  # Poll with a cheap call: `virsh version` takes ~4 s here (it computes host capabilities).
+  for ((i = 0; i < 100; i++)); do
+    virsh_ns list --all --name >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  tail -n 20 "$STATEDIR/libvirtd.log" >&2
+  return 1
+}
 
 do_up() {
   local pid other i name
@@ -102,18 +159,7 @@ do_up() {
     return 0
   fi
 
-  # Another libvirt daemon must not own the default socket.
-  other=$(other_daemons)
-  if [[ -n $other ]]; then
-    die "a libvirt daemon not started by this script is running (pid(s) $(echo "$other" | tr '\n' ' ')) and owns $SOCK; stop it first"
-  fi
-  if [[ -S $SOCK ]]; then
-    if timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
-      die "$SOCK answers although no libvirtd is visible (another PID namespace?); refusing"
-    fi
-    log "removing stale sockets in $SOCK_DIR"
-    rm -f "$SOCK" "$SOCK-ro" "$SOCK_DIR/libvirt-admin-sock"
-  fi
+  socket_free || exit 1
   ns_exists && die "network namespace $NS already exists; run '$0 down $NS $STATEDIR' (or 'ip netns delete $NS') first"
 
   # What already existed: down leaves these definitions alone.
@@ -131,17 +177,7 @@ do_up() {
     pid_of_file "$VIRTLOGD_PID" virtlogd >/dev/null || die "virtlogd did not start"
   fi
 
-  rm -f "$LIBVIRTD_PID"
-  : >>"$STATEDIR/libvirtd.log"
-  in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" libvirtd -d -p "$LIBVIRTD_PID"
-  for ((i = 0; i < 60; i++)); do
-    virsh_ns version >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  if ! virsh_ns version >/dev/null 2>&1; then
-    tail -n 20 "$STATEDIR/libvirtd.log" >&2 || true
-    die "libvirtd did not answer within 30 s (state kept in $STATEDIR; run down)"
-  fi
+  start_libvirtd || die "libvirtd did not answer within 30 s (state kept in $STATEDIR; run down)"
   pid=$(pid_of_file "$LIBVIRTD_PID" libvirtd) || die "libvirtd answers but $LIBVIRTD_PID names no live libvirtd"
 
   # Volumes that already existed in active pools.
@@ -157,6 +193,7 @@ do_up() {
 # --------------------------------------------------------------------------- down
 REMOVED_NETS=()
 REMOVED_DOMS=()
+REMOVED_POOLS=()
 FAILS=0
 # run MESSAGE CMD...: run CMD; say MESSAGE on success, count and log a failure otherwise.
 run() {
@@ -216,6 +253,7 @@ cleanup_libvirt_objects() {
     done < <(pool_volumes "$p")
     is_pre pool "$p" && { log "pool $p existed before up: left defined"; continue; }
     virsh_ns pool-destroy "$p" >/dev/null 2>&1 || true
+    REMOVED_POOLS+=("$p")
     run "undefined pool $p" virsh_ns pool-undefine "$p"
   done < <(virsh_ns pool-list --all --name 2>/dev/null)
 }
@@ -230,17 +268,19 @@ cleanup_config_files() {
         rm -f "/etc/libvirt/qemu/$name.xml" "/etc/libvirt/qemu/autostart/$name.xml"
         REMOVED_DOMS+=("$name") ;;
       network)
-        rm -f "/etc/libvirt/qemu/networks/$name.xml" "/etc/libvirt/qemu/networks/autostart/$name.xml"
-        REMOVED_NETS+=("$name:") ;;
+        REMOVED_NETS+=("$name:$(cat "/etc/libvirt/qemu/networks/$name.xml" "/run/libvirt/network/$name.xml" 2>/dev/null |
+          sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | head -n 1)")
+        rm -f "/etc/libvirt/qemu/networks/$name.xml" "/etc/libvirt/qemu/networks/autostart/$name.xml" ;;
       pool)
-        rm -f "/etc/libvirt/storage/$name.xml" "/etc/libvirt/storage/autostart/$name.xml" ;;
+        rm -f "/etc/libvirt/storage/$name.xml" "/etc/libvirt/storage/autostart/$name.xml"
+        REMOVED_POOLS+=("$name") ;;
     esac
     say "removed $kind config $name (libvirtd was not reachable)"
   done < <(config_names)
 }
 
 remove_state_files() {
-  local entry n br d f
+  local entry n br d f p
   for entry in "${REMOVED_NETS[@]}"; do
     n=${entry%%:*} br=${entry#*:}
     for f in "/run/libvirt/network/$n.xml" "/run/libvirt/network/$n.pid" "/run/libvirt/network/$n" \
@@ -250,6 +290,10 @@ remove_state_files() {
       ${br:+"/var/lib/libvirt/dnsmasq/$br.macs"}; do
       [[ -e $f ]] && rm -rf "$f" && say "removed $f"
     done
+  done
+  for p in "${REMOVED_POOLS[@]}"; do
+    f=/run/libvirt/storage/$p.xml
+    [[ -e $f ]] && rm -f "$f" && say "removed $f"
   done
   for d in "${REMOVED_DOMS[@]}"; do
     for f in "/run/libvirt/qemu/$d.xml" "/run/libvirt/qemu/$d.pid" "/run/libvirt/qemu/$d.xml.new" \
@@ -284,7 +328,7 @@ kill_ns_procs() {
 }
 
 do_down() {
-  local pid hard=0 others
+  local pid others
   set +e # best effort: every step runs
   HAVE_PRE=0
   if [[ -d $STATEDIR ]]; then
@@ -293,8 +337,15 @@ do_down() {
     PRE=$STATEDIR/pre-existing NS_MARK=$STATEDIR/netns
     [[ -f $PRE ]] && HAVE_PRE=1
   fi
+  # libvirtd gone (crashed, killed, up half-failed) but NS is there: start a temporary
+  # one in NS; it re-attaches to the running guests/networks so they can be removed properly.
+  if ! pid_of_file "$LIBVIRTD_PID" libvirtd >/dev/null && ns_exists && [[ $HAVE_PRE == 1 ]] &&
+    socket_free; then
+    log "libvirtd is not running: starting a temporary one in $NS for the clean-up"
+    start_libvirtd || log "temporary libvirtd did not answer"
+  fi
   # Only touch libvirt objects if up recorded what existed before it.
-  if pid=$(pid_of_file "$LIBVIRTD_PID" libvirtd) && ns_exists && virsh_ns version >/dev/null 2>&1; then
+  if pid=$(pid_of_file "$LIBVIRTD_PID" libvirtd) && ns_exists && virsh_ns list --all --name >/dev/null 2>&1; then
     if [[ $HAVE_PRE == 1 ]]; then
       cleanup_libvirt_objects
     else
@@ -305,7 +356,7 @@ do_down() {
   fi
 
   if pid=$(pid_of_file "$LIBVIRTD_PID" libvirtd); then
-    stop_pid "$pid" libvirtd || hard=1
+    stop_pid "$pid" libvirtd
   fi
   kill_ns_procs
   if pid=$(pid_of_file "$VIRTLOGD_PID" virtlogd); then
@@ -318,8 +369,9 @@ do_down() {
     [[ -n ${others// /} ]] && log "WARNING: processes still in $NS: $others(the namespace lives on until they exit)"
     run "deleted network namespace $NS" ip netns delete "$NS"
   fi
-  if [[ $hard == 1 && -z $(other_daemons) ]]; then
-    rm -f "$SOCK" "$SOCK-ro" "$SOCK_DIR/libvirt-admin-sock"
+  if [[ -S $SOCK && -z $(other_daemons) ]] &&
+    ! timeout 5 virsh -q -c "$URI" list --all --name >/dev/null 2>&1; then
+    rm -f "$SOCK" "$SOCK-ro" "$SOCK_DIR/libvirt-admin-sock" && say "removed stale sockets in $SOCK_DIR"
   fi
   [[ -d $STATEDIR ]] && rm -f "$LIBVIRTD_PID" "$VIRTLOGD_PID" "$PRE" "$NS_MARK"
 

@@ -47,8 +47,9 @@ rules=$(sudo -n -l -U vagrant)
 grep -q 'NOPASSWD: ALL' <<<"$rules" || die "sudo -l does not show NOPASSWD: ALL for vagrant"
 log "$sudoers: vagrant may sudo without a password"
 
-# --- sshd: accept ssh-rsa signatures. Vagrant's insecure key is RSA and signs with ssh-rsa (SHA-1), as does
-# the ssh client of older Packer releases; Fedora's crypto policies leave ssh-rsa out. sshd keeps the first
+# --- sshd: accept ssh-rsa signatures. Vagrant's insecure key is RSA; current clients sign with rsa-sha2-256/512,
+# older Vagrant and Packer releases with ssh-rsa (SHA-1), which Fedora's crypto policies leave out. (Fedora 41+
+# also distrusts SHA-1 signatures in OpenSSL, where only rsa-sha2 clients get in.) sshd keeps the first
 # value it reads for an option, so the drop-in must sort before 50-redhat.conf (which includes the policy).
 dropin=/etc/ssh/sshd_config.d/10-labforge-vagrant.conf
 install -d -m 0755 /etc/ssh/sshd_config.d

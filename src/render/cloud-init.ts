@@ -59,8 +59,9 @@ export function renderCloudInit(lab: Lab, ctx: RenderContext, source: string): {
     doc,
     'write_files',
     [
-      "Fedora's crypto policies reject ssh-rsa signatures, which Vagrant's insecure RSA key and Packer 1.6.6's",
-      'ssh client make. sshd keeps the first value it reads, so the drop-in sorts before 50-redhat.conf.',
+      "Vagrant's insecure key is RSA. Clients that sign with rsa-sha2 (Vagrant's net-ssh 7, Debian's Packer build)",
+      "get in anyway; older ones sign with ssh-rsa (SHA-1), which Fedora's crypto policy leaves out. The drop-in",
+      'adds it back; sshd keeps the first value it reads, so it sorts before 50-redhat.conf.',
     ].join('\n'),
   );
   comment(doc, 'runcmd', 'write_files runs before sshd starts on first boot; restart it anyway so the drop-in is certainly in effect.');

@@ -1,4 +1,6 @@
 // Packer: version detection, init (Packer >= 1.7), validate and build of a rendered recipe folder.
+import os from 'node:os';
+import path from 'node:path';
 import { run, type RunOptions } from './run.js';
 
 export interface Version {
@@ -18,7 +20,13 @@ export function supportsInit(v: Version): boolean {
   return v.major > 1 || (v.major === 1 && v.minor >= 7);
 }
 
-const ENV = { CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' };
+/** Downloads (the Fedora image or ISO) are kept across renders, which replace the packer/ folder. */
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? os.homedir(), '.cache');
+  return path.join(base, 'labforge', 'packer');
+}
+
+const ENV = { CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1', PACKER_CACHE_DIR: process.env.PACKER_CACHE_DIR ?? cacheDir() };
 
 function varArgs(vars: Record<string, string>): string[] {
   return Object.keys(vars)
