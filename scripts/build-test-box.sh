@@ -29,12 +29,19 @@
 #   LABFORGE_BOOT_TIMEOUT=SECS   boot check timeout (default 180)
 set -euo pipefail
 
+# Run in a private mount namespace: the root mount here has private propagation, so a
+# mount namespace created meanwhile by anyone else (e.g. `ip netns exec`) would keep a
+# copy of our build mount alive after we unmount it (dirty, un-synced image).
+if [[ $(id -u) -eq 0 && -z ${LABFORGE_BUILD_MNTNS:-} ]]; then
+  LABFORGE_BUILD_MNTNS=1 exec unshare --mount --propagation private -- "$BASH" "$(readlink -f "${BASH_SOURCE[0]}")" "$@"
+fi
+
 exec 3>&1 1>&2 # fd 3 = real stdout (only the final path goes there)
 
 log() { printf '[build-test-box] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-[[ $# -eq 1 ]] || { sed -n '2,3p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[[ $# -eq 1 ]] || { sed -n 2p "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 HASH=$(sha256sum "$SCRIPT" | cut -c1-16)
@@ -59,7 +66,7 @@ publish() {
 [[ -f $IMG ]] && publish
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
-for cmd in debootstrap sfdisk losetup mkfs.ext4 blkid extlinux qemu-img \
+for cmd in debootstrap sfdisk losetup mkfs.ext4 e2fsck blkid extlinux qemu-img unshare \
   qemu-system-x86_64 chroot fstrim findmnt flock timeout; do
   command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
@@ -343,6 +350,7 @@ umount -R "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"
 sync -f "$ROOT"
 fstrim "$ROOT" >/dev/null 2>&1 || log "fstrim failed (image will be larger)"
 umount "$ROOT"
+e2fsck -f -n "$LOOP" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log" >&2; die "filesystem not clean after unmount"; }
 losetup -d "$LOOP"
 LOOP=
 log "filesystem done ($((SECONDS - T0)) s)"
