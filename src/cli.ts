@@ -42,6 +42,20 @@ function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/** A read-only command that reports: text for people, --json for programs, exit code 1 when `failed` says so. */
+function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean): void {
+  program
+    .command(name)
+    .description(description)
+    .option('--json', 'print the result as JSON')
+    .action(async (cmd: { json?: boolean }) => {
+      const value = await get(open(program));
+      if (cmd.json) json(value);
+      else console.log(format(value));
+      if (failed?.(value)) process.exitCode = 1;
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('labforge')
     .description('Turn one lab file into a running, reproducible multi-VM lab on libvirt (Packer + Vagrant).')
@@ -90,28 +104,15 @@ export function buildProgram(): Command {
       await locked(o, 'up', () => up(o));
     });
 
-  program
-    .command('verify')
-    .description("check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings")
-    .option('--json', 'print the result as JSON')
-    .action(async (cmd: { json?: boolean }) => {
-      const o = open(program);
-      const v = await verify(o.lab);
-      if (cmd.json) json(v);
-      else console.log(formatVerdicts(v));
-      if (v.some((n) => !n.ok)) process.exitCode = 1;
-    });
-
-  program
-    .command('status')
-    .description("every node's state (Vagrant and libvirt) and address")
-    .option('--json', 'print the result as JSON')
-    .action(async (cmd: { json?: boolean }) => {
-      const o = open(program);
-      const rows = await status(o.lab);
-      if (cmd.json) json(rows);
-      else console.log(formatStatus(rows));
-    });
+  reportCommand(
+    program,
+    'verify',
+    'check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings',
+    (o) => verify(o.lab),
+    formatVerdicts,
+    (v) => v.some((n) => !n.ok),
+  );
+  reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => status(o.lab), formatStatus);
 
   program
     .command('ssh')
@@ -145,17 +146,14 @@ export function buildProgram(): Command {
       console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
     });
 
-  program
-    .command('doctor')
-    .description('check that this host can run the lab; each check says ok, warn or fail with the fix')
-    .option('--json', 'print the result as JSON')
-    .action(async (cmd: { json?: boolean }) => {
-      const o = open(program);
-      const checks = await doctor(o.lab);
-      if (cmd.json) json(checks);
-      else console.log(formatChecks(checks));
-      if (checks.some((c) => c.status === 'fail')) process.exitCode = 1;
-    });
+  reportCommand(
+    program,
+    'doctor',
+    'check that this host can run the lab; each check says ok, warn or fail with the fix',
+    (o) => doctor(o.lab),
+    formatChecks,
+    (checks) => checks.some((c) => c.status === 'fail'),
+  );
 
   return program;
 }

@@ -4,10 +4,10 @@
 # Runs first: a new kernel installed here must also get the selinux=0 argument from 30-selinux.sh.
 set -euo pipefail
 
-log() { printf '[labforge update] %s\n' "$*"; }
-die() { printf '[labforge update] ERROR: %s\n' "$*" >&2; exit 1; }
-
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init update
 
 case ${LABFORGE_UPDATE:-} in
   true) ;;
@@ -15,14 +15,15 @@ case ${LABFORGE_UPDATE:-} in
   *) die "LABFORGE_UPDATE must be true or false, got '${LABFORGE_UPDATE:-}'" ;;
 esac
 
-if command -v dnf >/dev/null 2>&1; then
+require_pm
+if [[ $pm == dnf ]]; then
   log "dnf -y upgrade --refresh"
   dnf -y upgrade --refresh
   # check-update exits 100 while updates remain, 0 when there are none.
   rc=0
   dnf -q check-update >/dev/null || rc=$?
   [[ $rc -eq 0 ]] || die "dnf check-update still reports updates (exit $rc) after the upgrade"
-elif command -v apt-get >/dev/null 2>&1; then
+else
   export DEBIAN_FRONTEND=noninteractive
   log "apt-get update && apt-get -y dist-upgrade"
   apt-get update
@@ -30,7 +31,5 @@ elif command -v apt-get >/dev/null 2>&1; then
   apt-get -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade
   pending=$(apt-get -s dist-upgrade | grep -c '^Inst ' || true)
   [[ $pending -eq 0 ]] || die "apt-get still wants to upgrade $pending package(s) after dist-upgrade"
-else
-  die "no supported package manager found (need dnf or apt-get)"
 fi
 log "all packages are up to date"

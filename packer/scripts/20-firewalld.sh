@@ -4,44 +4,23 @@
 # ship without it, other images (and the Debian test box) have it installed, enabled and running.
 set -euo pipefail
 
-log() { printf '[labforge firewalld] %s\n' "$*"; }
-die() { printf '[labforge firewalld] ERROR: %s\n' "$*" >&2; exit 1; }
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init firewalld
 
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
-
-if command -v dnf >/dev/null 2>&1; then
-  pm=dnf
-elif command -v apt-get >/dev/null 2>&1; then
-  pm=apt
-else
-  die "no supported package manager found (need dnf or apt-get)"
-fi
-
-installed() {
-  if [[ $pm == dnf ]]; then
-    rpm -q --quiet firewalld
-  else
-    [[ $(dpkg-query -W -f '${Status}' firewalld 2>/dev/null || true) == 'install ok installed' ]]
-  fi
-}
-
-# (Output is captured before grep: with pipefail, `cmd | grep -q` can fail when grep stops reading early.)
-unit_known() {
-  local units
-  units=$(systemctl list-unit-files --no-legend firewalld.service 2>/dev/null || true)
-  grep -q '^firewalld\.service' <<<"$units"
-}
+require_pm
 
 # Stop it first: removing the package of a running firewall can leave its rules loaded.
 if systemctl is-active --quiet firewalld.service; then
   log "stopping firewalld"
   systemctl stop firewalld.service
 fi
-if unit_known; then
+if unit_known firewalld.service; then
   systemctl disable firewalld.service
 fi
 
-if installed; then
+if installed firewalld; then
   log "removing the firewalld package"
   if [[ $pm == dnf ]]; then
     dnf remove -y firewalld
@@ -53,7 +32,7 @@ else
 fi
 systemctl daemon-reload
 
-installed && die "the firewalld package is still installed"
+installed firewalld && die "the firewalld package is still installed"
 systemctl is-active --quiet firewalld.service && die "firewalld.service is still active"
-unit_known && die "a firewalld.service unit file is still present: $(systemctl list-unit-files --no-legend firewalld.service)"
+unit_known firewalld.service && die "a firewalld.service unit file is still present: $(systemctl list-unit-files --no-legend firewalld.service)"
 log "firewalld is gone (no package, no unit)"

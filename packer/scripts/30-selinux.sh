@@ -6,14 +6,13 @@
 # on the Debian test box). The reboot that follows and 80-verify.sh prove it took effect.
 set -euo pipefail
 
-log() { printf '[labforge selinux] %s\n' "$*"; }
-die() { printf '[labforge selinux] ERROR: %s\n' "$*" >&2; exit 1; }
-
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init selinux
 
 export ARG=selinux=0
 readonly ARG
-has_word() { [[ " $1 " == *" $2 "* ]]; }
 
 # missing_in FILE REGEX WHAT: fails unless FILE has lines matching REGEX and every one of them has $ARG.
 missing_in() {

@@ -3,28 +3,14 @@
 # guest for its addresses and to shut it down or freeze its file systems cleanly.
 set -euo pipefail
 
-log() { printf '[labforge guest-agent] %s\n' "$*"; }
-die() { printf '[labforge guest-agent] ERROR: %s\n' "$*" >&2; exit 1; }
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init guest-agent
 
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+require_pm
 
-if command -v dnf >/dev/null 2>&1; then
-  pm=dnf
-elif command -v apt-get >/dev/null 2>&1; then
-  pm=apt
-else
-  die "no supported package manager found (need dnf or apt-get)"
-fi
-
-installed() {
-  if [[ $pm == dnf ]]; then
-    rpm -q --quiet qemu-guest-agent
-  else
-    [[ $(dpkg-query -W -f '${Status}' qemu-guest-agent 2>/dev/null || true) == 'install ok installed' ]]
-  fi
-}
-
-if installed; then
+if installed qemu-guest-agent; then
   log "qemu-guest-agent is already installed: skipping the install"
 else
   log "installing qemu-guest-agent"
@@ -35,12 +21,11 @@ else
     apt-get update
     apt-get install -y --no-install-recommends qemu-guest-agent
   fi
-  installed || die "qemu-guest-agent is still not installed after installing it"
+  installed qemu-guest-agent || die "qemu-guest-agent is still not installed after installing it"
 fi
 
 command -v qemu-ga >/dev/null 2>&1 || die "the qemu-ga program is missing although the package is installed"
-units=$(systemctl list-unit-files --no-legend qemu-guest-agent.service || true)
-grep -q '^qemu-guest-agent\.service' <<<"$units" || die "qemu-guest-agent.service is not known to systemd"
+unit_known qemu-guest-agent.service || die "qemu-guest-agent.service is not known to systemd"
 
 # Fedora's and Debian's units have no [Install] section: udev starts the agent when the virtio-serial port
 # org.qemu.guest_agent.0 appears, so "static" is as enabled as it gets. Enable it where the unit allows it.

@@ -4,16 +4,16 @@
 # LABFORGE_VAGRANT_PUBKEY is that public key, one line.
 set -euo pipefail
 
-log() { printf '[labforge vagrant-user] %s\n' "$*"; }
-die() { printf '[labforge vagrant-user] ERROR: %s\n' "$*" >&2; exit 1; }
-
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init vagrant-user
 key=${LABFORGE_VAGRANT_PUBKEY:-}
 [[ -n $key ]] || die "LABFORGE_VAGRANT_PUBKEY is empty: packer must pass Vagrant's insecure public key"
 [[ $key == ssh-* || $key == ecdsa-* ]] || die "LABFORGE_VAGRANT_PUBKEY does not look like an OpenSSH public key: $key"
 
 id vagrant >/dev/null 2>&1 || die "there is no vagrant user (cloud-init or the kickstart should have created it)"
-home=$(getent passwd vagrant | cut -d: -f6)
+home=$(home_of vagrant)
 group=$(id -gn vagrant)
 [[ -d $home ]] || die "the vagrant user's home $home does not exist"
 
@@ -43,8 +43,7 @@ install -m 0440 -o root -g root "$tmp" "$sudoers"
 rm -f "$tmp"
 visudo -cf "$sudoers" >/dev/null || die "visudo rejects $sudoers"
 grep -qE '^[[:space:]]*[#@]includedir[[:space:]]+/etc/sudoers.d' /etc/sudoers || die "/etc/sudoers does not include /etc/sudoers.d"
-rules=$(sudo -n -l -U vagrant)
-grep -q 'NOPASSWD: ALL' <<<"$rules" || die "sudo -l does not show NOPASSWD: ALL for vagrant"
+nopasswd_sudo vagrant || die "sudo -l does not show NOPASSWD: ALL for vagrant"
 log "$sudoers: vagrant may sudo without a password"
 
 # --- sshd: accept ssh-rsa signatures. Vagrant's insecure key is RSA; current clients sign with rsa-sha2-256/512,
@@ -61,11 +60,8 @@ if ! grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf
   sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' /etc/ssh/sshd_config
   log "added an Include of /etc/ssh/sshd_config.d to /etc/ssh/sshd_config"
 fi
-sshd=$(command -v sshd || echo /usr/sbin/sshd)
-"$sshd" -t || die "sshd -t rejects the configuration"
-effective=$("$sshd" -T)
-awk '$1 == "pubkeyacceptedalgorithms" { print $2 }' <<<"$effective" | tr ',' '\n' | grep -x ssh-rsa >/dev/null ||
-  die "sshd -T does not list ssh-rsa in pubkeyacceptedalgorithms"
+"$(sshd_bin)" -t || die "sshd -t rejects the configuration"
+sshd_accepts_ssh_rsa || die "sshd -T does not list ssh-rsa in pubkeyacceptedalgorithms"
 for unit in sshd.service ssh.service; do
   if systemctl is-active --quiet "$unit"; then
     systemctl reload "$unit"

@@ -4,15 +4,15 @@
 # new ones at boot, empty logs.
 set -euo pipefail
 
-log() { printf '[labforge cleanup] %s\n' "$*"; }
-die() { printf '[labforge cleanup] ERROR: %s\n' "$*" >&2; exit 1; }
-
-[[ $EUID -eq 0 ]] || die "must run as root (packer runs it through sudo)"
+# log, die, the package manager and the other shared helpers (the build uploads lib.sh before this script).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
+script_init cleanup
 
 # --- package caches
-if command -v dnf >/dev/null 2>&1; then
+if [[ $pm == dnf ]]; then
   dnf clean all
-elif command -v apt-get >/dev/null 2>&1; then
+elif [[ $pm == apt ]]; then
   apt-get clean
   rm -rf /var/lib/apt/lists/*
 fi
@@ -63,8 +63,13 @@ fi
 find /var/log -path /var/log/journal -prune -o -type f \( -name '*.gz' -o -name '*.[0-9]' -o -name '*.old' \) -print0 |
   xargs -0 -r rm -f
 find /var/log -path /var/log/journal -prune -o -type f -print0 | xargs -0 -r truncate -s 0
-rm -f /root/.bash_history "$(getent passwd vagrant | cut -d: -f6)/.bash_history" /var/tmp/labforge-boot-id
+rm -f /root/.bash_history "$(home_of vagrant)/.bash_history" "$boot_id_file"
 log "logs truncated"
+
+# --- the shared library, last: no script runs after this one. Its functions stay defined in this shell.
+rm -rf /var/tmp/labforge
+[[ ! -e /var/tmp/labforge ]] || die "/var/tmp/labforge is still there"
+log "/var/tmp/labforge (lib.sh) removed"
 
 sync
 log "done"

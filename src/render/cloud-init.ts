@@ -67,7 +67,7 @@ export function renderCloudInit(lab: Lab, ctx: RenderContext, source: string): {
   comment(doc, 'runcmd', 'write_files runs before sshd starts on first boot; restart it anyway so the drop-in is certainly in effect.');
   const userData = `#cloud-config\n${headerLine(source)}\n${doc.toString({ lineWidth: 0 })}`;
 
-  const meta = new Document({ 'instance-id': `labforge-${lab.name}`, 'local-hostname': BUILD_HOSTNAME });
+  const meta = new Document({ 'instance-id': 'labforge-build', 'local-hostname': BUILD_HOSTNAME });
   const metaData = `${headerLine(source)}\n${meta.toString({ lineWidth: 0 })}`;
   return { userData, metaData };
 }

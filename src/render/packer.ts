@@ -47,6 +47,17 @@ export function guestScriptOrder(): string[] {
   return [...s.provision, s.reboot, s.verify, s.cleanup];
 }
 
+/** The library every guest script sources (log and die under the script's tag, the root check, the package
+ *  manager, ...): packer/scripts/lib.sh. Packer uploads each shell-provisioner script alone, so the build uploads
+ *  the library first, by itself, to `path`. That is under /var/tmp, which survives the reboot step (/tmp is a
+ *  tmpfs on Fedora) and is writable by the ssh user the upload runs as. The scripts name the same path in their
+ *  `source "${LABFORGE_LIB:-...}"` line, and 90-cleanup.sh removes `dir`. */
+export const GUEST_LIB = {
+  file: 'lib.sh',
+  dir: '/var/tmp/labforge',
+  path: '/var/tmp/labforge/lib.sh',
+} as const;
+
 /** Packer runs Go's text/template over most builder and provisioner settings after HCL has been evaluated, so
  *  a `{{` in a lab value would start a template action: it is written as an action that prints `{{`. */
 export function packerTemplateText(value: string): string {
@@ -197,7 +208,7 @@ function renderVariables(lab: Lab, ctx: RenderContext, s: Settings, source: stri
       "Vagrant's insecure public key: the box accepts it for the vagrant user, as every Vagrant box does.",
       hcl(scriptEnvValue('the Vagrant public key', vagrantKey(ctx))),
     ),
-    ...variable('vm_name', 'string', "File name of the build VM's disk image under build/.", str(`${lab.name}.qcow2`)),
+    ...variable('vm_name', 'string', "File name of the build VM's disk image under build/.", str('labforge-build.qcow2')),
     ...variable('serial_log', 'string', "File the build VM's serial console is written to: the place to look when ssh never comes up.", str(PACKER_BAKE.serialLog)),
   ].join('\n');
 }
@@ -328,6 +339,25 @@ function renderBuild(source: string): string {
     'build {',
     '  sources = ["source.qemu.fedora"]',
     '',
+    ...comments(
+      '  ',
+      [
+        `The scripts source ${GUEST_LIB.path}, but Packer uploads each script alone: the library goes up first.`,
+        "The file provisioner creates no directories (over scp, a missing directory would become a file holding the",
+        'library), so the directory is made first, by the ssh user the upload runs as: no sudo here, as a directory',
+        "of root's would refuse the upload. Under /var/tmp it survives the reboot; 90-cleanup.sh removes it.",
+      ].join('\n'),
+    ),
+    '  provisioner "shell" {',
+    `    inline = [${hcl(`mkdir -p ${GUEST_LIB.dir}`)}]`,
+    '  }',
+    '  provisioner "file" {',
+    ...attrs('    ', [
+      ['source', hcl(`scripts/${GUEST_LIB.file}`)],
+      ['destination', hcl(GUEST_LIB.path)],
+    ]),
+    '  }',
+    '',
     ...comments('  ', 'Each script changes one thing and checks its own result.'),
     ...scriptProvisioner([...s.provision]),
     '',
@@ -378,7 +408,8 @@ export function renderPacker(lab: Lab, ctx: RenderContext, source: string): Reco
   } else {
     files['packer/http/ks.cfg'] = renderKickstart(lab, ctx, source);
   }
-  for (const name of guestScriptOrder()) {
+  // The library too: the build uploads it from there before the first script.
+  for (const name of [...guestScriptOrder(), GUEST_LIB.file]) {
     files[`packer/scripts/${name}`] = fs.readFileSync(path.join(PACKER_SOURCES, 'scripts', name), 'utf8');
   }
   return files;

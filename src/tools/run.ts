@@ -102,6 +102,8 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
       const line = cleanLine(raw);
       if (line === undefined || line.trim() === '') continue;
       logStream?.write(`${line}\n`);
+      // Ruby/Go stack frames say nothing to a user and would push the actual error out of the tail.
+      if (/^\s*(\/\S+\.rb:\d+:in |from \/\S+\.rb:\d+|goroutine \d+ )/.test(line)) continue;
       tail.push(line);
       if (tail.length > keep) tail.shift();
       opts.onLine?.(line);

@@ -36,7 +36,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
 
   const labforge = async (args: string[], timeout = STEP) => {
     const started = Date.now();
-    const r = await ns!.exec('node', [CLI, '--lab', labFile, ...args], { cwd: work, env, reject: false, timeout });
+    const r = await ns!.exec('node', [CLI, '--lab', labFile, '--out', outDir, ...args], { cwd: work, env, reject: false, timeout });
     timings.push([`labforge ${args.join(' ')}`, (Date.now() - started) / 1000]);
     if (r.exitCode !== 0) console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-60).join('\n')}`);
     return r;
@@ -98,6 +98,10 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       await ns.down();
       timings.push(['netns teardown', (Date.now() - t) / 1000]);
     }
+    // Keep the logs (tool output, serial consoles) where a failed run can be read afterwards.
+    const keep = path.join(ROOT, '.cache', 'e2e-logs');
+    fs.rmSync(keep, { recursive: true, force: true });
+    if (outDir && fs.existsSync(path.join(outDir, 'logs'))) fs.cpSync(path.join(outDir, 'logs'), keep, { recursive: true });
     if (work) fs.rmSync(work, { recursive: true, force: true });
     console.log(`end-to-end timings:\n${timings.map(([s, secs]) => `  ${secs.toFixed(1).padStart(7)} s  ${s}`).join('\n')}`);
   }, STEP);

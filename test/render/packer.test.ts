@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
-import { guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
+import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -142,6 +142,17 @@ function literal(json: string): string {
   return json.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
 }
 
+/** The build's provisioners in the order Packer runs them, each as { type, ...attributes }. hcl2json groups
+ *  blocks by type (provisioner.shell[], provisioner.file[]), which keeps the order within a type but loses it
+ *  across types; the order of the types comes from the block headers (`packer fmt` puts them at two spaces). */
+function provisionersInOrder(text: string, build: any): any[] {
+  const byType: Record<string, any[]> = build.build[0].provisioner;
+  const types = [...text.matchAll(/^ {2}provisioner "(\w+)" \{$/gm)].map((m) => m[1]);
+  expect(types.length).toBe(Object.values(byType).reduce((n, list) => n + list.length, 0));
+  const next: Record<string, number> = {};
+  return types.map((type) => ({ type, ...byType[type][(next[type] = (next[type] ?? -1) + 1)] }));
+}
+
 /** The value of one variable block's attribute from hcl2json output. */
 function varAttr(vars: any, name: string, attr: string): unknown {
   return vars.variable[name]?.[0]?.[attr];
@@ -228,7 +239,8 @@ describe('the build', () => {
   });
 
   test('runs every guest script once, in order: provision, reboot, verify after the reboot, clean up', () => {
-    const shells: any[] = build.build[0].provisioner.shell;
+    // The scripts; the inline shell provisioner that makes the library's directory is checked below.
+    const shells: any[] = build.build[0].provisioner.shell.filter((p: any) => !p.inline);
     const ran = shells.flatMap((p) => p.scripts ?? [p.script]);
     expect(ran).toEqual(guestScriptOrder().map((s) => `scripts/${s}`));
     expect(ran).toEqual([
@@ -252,9 +264,27 @@ describe('the build', () => {
     for (const p of shells) expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
   });
 
+  test('uploads lib.sh to a directory it makes first, before the first script runs', () => {
+    const text = fs.readFileSync(path.join(r.packerDir, 'build.pkr.hcl'), 'utf8');
+    const order = provisionersInOrder(text, build);
+    const firstScript = order.findIndex((p) => p.type === 'shell' && (p.script ?? p.scripts));
+    const upload = order.findIndex((p) => p.type === 'file');
+    expect(order.filter((p) => p.type === 'file')).toEqual([{ type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path }]);
+    expect(upload).toBeGreaterThanOrEqual(0);
+    expect(upload).toBeLessThan(firstScript);
+    expect(order[firstScript].scripts?.[0] ?? order[firstScript].script).toBe(`scripts/${guestScriptOrder()[0]}`);
+    // Packer's file provisioner creates no parent directories: an inline shell provisioner, run as the ssh user
+    // (Packer's own execute_command, no sudo) that the upload runs as, makes it just before.
+    expect(order[upload - 1]).toEqual({ type: 'shell', inline: [`mkdir -p ${GUEST_LIB.dir}`] });
+    expect(path.posix.dirname(GUEST_LIB.path)).toBe(GUEST_LIB.dir);
+    expect(GUEST_LIB.dir.startsWith('/var/tmp/')).toBe(true);
+    // The upload's source is a rendered file (packer validate also checks it exists).
+    expect(r.files[`packer/scripts/${GUEST_LIB.file}`]).toBeDefined();
+  });
+
   test('every script in packer/scripts is part of the build, copied verbatim', () => {
     const sources = fs.readdirSync(path.join(PACKER_SOURCES, 'scripts')).sort();
-    expect(sources).toEqual([...guestScriptOrder()].sort());
+    expect(sources).toEqual([...guestScriptOrder(), GUEST_LIB.file].sort());
     for (const s of sources) {
       expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(path.join(PACKER_SOURCES, 'scripts', s), 'utf8'));
     }
@@ -357,14 +387,22 @@ describe('guest scripts', () => {
     await requireTool('shellcheck', 'shellcheck');
   });
 
-  test('pass shellcheck -x -s bash, and start with bash strict mode', async () => {
-    const r = renderCase(CASES[0], 'qemu');
+  let r: Rendered;
+  let scriptsDir: string;
+  beforeAll(() => {
+    r = renderCase(CASES[0], 'qemu');
+    scriptsDir = path.join(r.packerDir, 'scripts');
+  });
+  const LIB = path.join(PACKER_SOURCES, 'scripts', GUEST_LIB.file);
+
+  test('pass shellcheck -x -s bash (lib.sh too), and start with bash strict mode', async () => {
     const scripts = Object.keys(r.files)
       .filter((p) => p.startsWith('packer/scripts/'))
       .map((p) => path.join(r.packerDir, '..', p));
-    expect(scripts.length).toBe(guestScriptOrder().length);
-    await run('shellcheck', ['-x', '-s', 'bash', ...scripts]);
-    for (const s of scripts) {
+    expect(scripts.map((s) => path.basename(s)).sort()).toEqual([...guestScriptOrder(), GUEST_LIB.file].sort());
+    // Run from elsewhere: the source-path=SCRIPTDIR directive lets shellcheck find lib.sh beside each script.
+    await run('shellcheck', ['-x', '-s', 'bash', ...scripts], { cwd: TMP });
+    for (const s of scripts.filter((f) => path.basename(f) !== GUEST_LIB.file)) {
       const text = fs.readFileSync(s, 'utf8');
       expect({ s, shebang: text.split('\n')[0], strict: /^set -euo pipefail$/m.test(text) }).toEqual({
         s,
@@ -372,6 +410,58 @@ describe('guest scripts', () => {
         strict: true,
       });
     }
+    // The library is sourced, not run: no shebang, and it leaves the shell options to the script.
+    const lib = fs.readFileSync(path.join(scriptsDir, GUEST_LIB.file), 'utf8');
+    expect(lib.split('\n')[0]).toBe('# shellcheck shell=bash');
+    expect(lib).not.toMatch(/^set /m);
+  });
+
+  test('each script sources lib.sh from where the build uploads it, under a tag of its own; cleanup removes it', () => {
+    const tags = guestScriptOrder().map((name) => {
+      const lines = r.files[`packer/scripts/${name}`].split('\n');
+      const at = lines.indexOf(`source "\${LABFORGE_LIB:-${GUEST_LIB.path}}"`);
+      expect({ name, at: at > 0 }).toEqual({ name, at: true });
+      // Right after strict mode (and comments), so nothing runs before the root check.
+      const before = lines.slice(0, at).filter((l) => l !== '' && !l.startsWith('#'));
+      expect({ name, before }).toEqual({ name, before: ['set -euo pipefail'] });
+      expect({ name, directive: lines[at - 1] }).toEqual({ name, directive: '# shellcheck source-path=SCRIPTDIR source=lib.sh' });
+      const init = /^script_init ([a-z-]+)$/.exec(lines[at + 1]);
+      expect({ name, init: Boolean(init) }).toEqual({ name, init: true });
+      return init![1];
+    });
+    expect(new Set(tags).size).toBe(tags.length);
+    const cleanup = r.files[`packer/scripts/${GUEST_SCRIPTS.cleanup}`];
+    const removal = cleanup.split('\n').findIndex((l) => l === `rm -rf ${GUEST_LIB.dir}`);
+    expect(removal).toBeGreaterThan(0);
+    // At its end: only checks and log lines follow.
+    expect(cleanup.split('\n').slice(removal + 1).filter((l) => l && !/^(\[\[|log |sync$|#)/.test(l))).toEqual([]);
+  });
+
+  test('lib.sh: log and die under the script tag, the root check, package and word queries', async () => {
+    const sh = (body: string) =>
+      execa('bash', ['-c', `set -euo pipefail\nsource "$LABFORGE_LIB"\n${body}`], { reject: false, env: { LABFORGE_LIB: LIB } });
+    const ok = await sh('script_init tag-x\nlog hello\nhas_word "a b c" b\n! has_word "a bc" b\ninstalled bash\n! installed no-such-package-labforge\ndie boom\necho unreachable');
+    if (process.getuid?.() === 0) {
+      expect(ok.stdout).toBe('[labforge tag-x] hello');
+      expect(ok.stderr).toBe('[labforge tag-x] ERROR: boom');
+    } else {
+      expect(ok.stderr).toBe('[labforge tag-x] ERROR: must run as root (packer runs it through sudo)');
+    }
+    expect(ok.exitCode).toBe(1);
+    // A script run without the library stops at the source line.
+    const missing = await execa('bash', [path.join(scriptsDir, guestScriptOrder()[0])], {
+      reject: false,
+      env: { LABFORGE_LIB: path.join(TMP, 'no-such-lib.sh') },
+    });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toContain('no-such-lib.sh');
+  });
+
+  test('shellcheck -x follows lib.sh: without it beside the script, the check fails', async () => {
+    const dir = freshDir('no-lib');
+    const script = path.join(dir, guestScriptOrder()[0]);
+    fs.copyFileSync(path.join(scriptsDir, guestScriptOrder()[0]), script);
+    await expect(run('shellcheck', ['-x', '-s', 'bash', script])).rejects.toThrow(/SC1091/);
   });
 
   test('shellcheck finds a real mistake (the check can fail)', async () => {
@@ -511,7 +601,8 @@ describe('cloud-init seed (cloud method)', () => {
 
   test('meta-data names the instance and the build hostname', () => {
     const meta = YAML.parse(r.files['packer/cidata/meta-data']);
-    expect(meta).toEqual({ 'instance-id': 'labforge-t', 'local-hostname': 'labforge-base' });
+    // A fixed instance id: the lab's name is no bake input (labs that bake the same image share the box).
+    expect(meta).toEqual({ 'instance-id': 'labforge-build', 'local-hostname': 'labforge-base' });
   });
 });
 
