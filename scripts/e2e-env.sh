@@ -131,12 +131,29 @@ socket_free() {
   return 0
 }
 
+# kvm_usable: /dev/kvm opens and the CPU has hardware virtualization.
+kvm_usable() {
+  grep -qwE 'vmx|svm' /proc/cpuinfo && { : <>/dev/kvm; } 2>/dev/null
+}
+
 # start_libvirtd: start libvirtd inside NS, wait up to 30 s until it answers.
 start_libvirtd() {
   local i
   rm -f "$LIBVIRTD_PID"
   : >>"$STATEDIR/libvirtd.log"
-  in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" libvirtd -d -p "$LIBVIRTD_PID" || return 1
+  if [[ -e /dev/kvm ]] && ! kvm_usable; then
+    # /dev/kvm exists but KVM cannot run guests (no vmx/svm): libvirt's QEMU probe then records KVM as
+    # enabled, finds it unusable on the next call, and probes QEMU again on EVERY API call (seconds each,
+    # close to a minute with guests running). libvirtd gets a private mount namespace in which /dev/kvm is
+    # an inaccessible file, so the probe and the check agree (TCG) and the probe result is cached.
+    : >"$STATEDIR/no-kvm"
+    chmod 000 "$STATEDIR/no-kvm"
+    # shellcheck disable=SC2016 # $1 and $2 are expanded by the inner sh
+    in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" unshare --mount --propagation private \
+      sh -c 'mount --bind "$1" /dev/kvm && exec libvirtd -d -p "$2"' sh "$STATEDIR/no-kvm" "$LIBVIRTD_PID" || return 1
+  else
+    in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" libvirtd -d -p "$LIBVIRTD_PID" || return 1
+  fi
   # Poll with a cheap call: `virsh version` takes ~4 s here (it computes host capabilities).
   for ((i = 0; i < 100; i++)); do
     virsh_ns list --all --name >/dev/null 2>&1 && return 0

@@ -41,7 +41,9 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const k = kvm();
   if (k.device && k.cpuFlags) add('KVM', 'ok', '/dev/kvm is usable');
   else if (lab.host.driver === 'kvm') add('KVM', 'fail', `host.driver is kvm but ${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}`, 'enable virtualization in the firmware, load kvm_intel/kvm_amd, or set host.driver to auto');
-  else add('KVM', 'warn', `${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}: guests run under QEMU TCG (much slower)`, 'enable hardware virtualization (or nested virtualization on a CI runner) for speed');
+  else if (k.device)
+    add('KVM', 'warn', '/dev/kvm opens but the CPU has no vmx/svm: guests run under QEMU TCG (much slower), and libvirt re-probes QEMU on every call while /dev/kvm is there', 'enable hardware virtualization (nested on a CI runner), or hide /dev/kvm from libvirtd (scripts/e2e-env.sh shows how)');
+  else add('KVM', 'warn', '/dev/kvm cannot be opened: guests run under QEMU TCG (much slower)', 'enable hardware virtualization (or nested virtualization on a CI runner) for speed');
   if (lab.host.nested) {
     if (k.nested) add('nested virtualization', 'ok', 'the kvm module has nested=1');
     else add('nested virtualization', 'fail', 'host.nested is on but the kvm module does not allow nested guests', 'echo "options kvm_intel nested=1" > /etc/modprobe.d/kvm.conf and reload the module (kvm_amd on AMD)');
