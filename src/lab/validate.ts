@@ -158,9 +158,11 @@ function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): Lab
   // Addresses and names of nodes and VIPs: inside the network, not special, unique.
   const ipOwner = new Map<string, string>();
   const nameOwner = new Map<string, string>();
+  const nodes = Array.isArray(lab.nodes) ? lab.nodes.map(obj) : [];
+  // VIPs first: they reserve their names and addresses, so a clash is reported at the node that takes one.
   const entries: [string, Record<string, any>[]][] = [
-    ['nodes', Array.isArray(lab.nodes) ? lab.nodes.map(obj) : []],
     ['vips', Array.isArray(lab.vips) ? lab.vips.map(obj) : []],
+    ['nodes', nodes],
   ];
   for (const [list, items] of entries) {
     items.forEach((item, i) => {
@@ -190,7 +192,7 @@ function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): Lab
   for (const [where, sizing] of [[['defaults'], obj(lab.defaults)], ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)])] as [FieldPath, Record<string, any>][]) {
     sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
   }
-  entries[0][1].forEach((node, i) => {
+  nodes.forEach((node, i) => {
     if (isName(node.role) && !(node.role in roles)) {
       const known = Object.keys(roles);
       err(['nodes', i, 'role'], `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`);

@@ -46,6 +46,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   beforeAll(async () => {
     if (lacking.length) throw new Error(`CI=true and this host cannot run the end-to-end test: it lacks ${lacking.join(', ')}`);
     work = tempDir('labforge-e2e-');
+    // libvirt runs QEMU as its own user (libvirt-qemu on Debian): it must be able to reach the pool below here.
+    fs.chmodSync(work, 0o755);
     // The test image is cached by a hash of the script that builds it.
     const cache = path.join(ROOT, '.cache', 'test-box');
     const started = Date.now();
