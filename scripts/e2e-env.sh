@@ -145,12 +145,17 @@ start_libvirtd() {
     # /dev/kvm exists but KVM cannot run guests (no vmx/svm): libvirt's QEMU probe then records KVM as
     # enabled, finds it unusable on the next call, and probes QEMU again on EVERY API call (seconds each,
     # close to a minute with guests running). libvirtd gets a private mount namespace in which /dev/kvm is
-    # an inaccessible file, so the probe and the check agree (TCG) and the probe result is cached.
+    # an inaccessible file, so the probe and the check agree (TCG) and the probe result is cached. In that
+    # namespace qemu.conf also turns off libvirt's per-guest /dev namespace, which would try to carry the
+    # /dev/kvm bind mount into each guest's /dev and fail ("Unable to move ... mount to /dev/kvm").
     : >"$STATEDIR/no-kvm"
     chmod 000 "$STATEDIR/no-kvm"
-    # shellcheck disable=SC2016 # $1 and $2 are expanded by the inner sh
+    cat /etc/libvirt/qemu.conf >"$STATEDIR/qemu.conf"
+    printf '\n# labforge e2e-env: no per-guest mount namespace (see scripts/e2e-env.sh)\nnamespaces = [ ]\n' >>"$STATEDIR/qemu.conf"
+    # shellcheck disable=SC2016 # $1..$3 are expanded by the inner sh
     in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" unshare --mount --propagation private \
-      sh -c 'mount --bind "$1" /dev/kvm && exec libvirtd -d -p "$2"' sh "$STATEDIR/no-kvm" "$LIBVIRTD_PID" || return 1
+      sh -c 'mount --bind "$1" /dev/kvm && mount --bind "$2" /etc/libvirt/qemu.conf && exec libvirtd -d -p "$3"' \
+      sh "$STATEDIR/no-kvm" "$STATEDIR/qemu.conf" "$LIBVIRTD_PID" || return 1
   else
     in_ns env LIBVIRT_LOG_OUTPUTS="3:file:$STATEDIR/libvirtd.log" libvirtd -d -p "$LIBVIRTD_PID" || return 1
   fi

@@ -39,9 +39,11 @@ export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Prom
   const list = new Listr<C>(tasks, {
     ctx,
     exitOnError: true,
+    // labforge passes SIGINT/SIGTERM to the running tool and exits after it (tools/run.ts), not listr2.
+    registerSignalListeners: false,
     renderer: tty ? 'default' : 'verbose',
     fallbackRenderer: 'verbose',
-    rendererOptions: tty ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false } : ({ logTitleChange: true } as any),
+    rendererOptions: tty ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false } : ({ logTitleChange: false } as any),
   } as any);
   await list.run();
 }

@@ -15,7 +15,7 @@ test.each([
   // A stand-in packer that reports its version, then "builds" until a signal arrives and records which one.
   fs.writeFileSync(
     path.join(bin, 'packer'),
-    `#!/bin/bash\nif [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi\ntrap 'echo TERM > ${marker}; exit 143' TERM\ntrap 'echo INT > ${marker}; exit 130' INT\necho building\nwhile true; do sleep 0.1; done\n`,
+    `#!/bin/bash\nif [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi\ntrap 'echo TERM > ${marker}; exit 143' TERM\ntrap 'echo INT > ${marker}; exit 130' INT\necho building\nwhile true; do sleep 1 & wait $!; done\n`,
     { mode: 0o755 },
   );
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
