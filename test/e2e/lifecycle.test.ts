@@ -183,7 +183,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(r.exitCode).toBe(0);
     expect(await virsh('list', '--all', '--name')).not.toMatch(/e2e-node/);
     expect(await virsh('net-list', '--all', '--name')).not.toMatch(/lf-e2e/);
-    const pools = (await virsh('pool-list', '--all', '--name')).split('\n').filter(Boolean);
+    const pools = (await virsh('pool-list', '--name')).split('\n').map((p) => p.trim()).filter(Boolean);
     for (const pool of pools) {
       const vols = await virsh('vol-list', '--pool', pool);
       expect(vols).not.toMatch(/e2e-node|labforge-VAGRANTSLASH-local/);
