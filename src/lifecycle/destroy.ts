@@ -62,9 +62,8 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<string
                 for (const dom of await virsh.domains()) {
                   for (const disk of await virsh.domainDisks(dom)) if (disk === volPath) used = true;
                 }
-                for (const [other, otherPath] of left) {
+                for (const other of left.keys()) {
                   if (other !== name && (await virsh.volumeBacking(lab.host.pool, other)) === volPath) used = true;
-                  void otherPath;
                 }
                 if (used) continue;
                 await virsh.deleteVolume(lab.host.pool, name);

@@ -62,9 +62,8 @@ export class Virsh {
 
   async removeDomain(name: string): Promise<void> {
     if ((await this.domainState(name)) !== 'shut off') await this.virsh(['destroy', name], { okCodes: [1] });
-    await this.virsh(['undefine', '--nvram', '--remove-all-storage', name], { okCodes: [] }).catch(async () => {
-      await this.virsh(['undefine', '--remove-all-storage', name]);
-    });
+    // --nvram is refused for a domain without NVRAM on some libvirt versions: then undefine without it.
+    await this.virsh(['undefine', '--nvram', '--remove-all-storage', name]).catch(() => this.virsh(['undefine', '--remove-all-storage', name]));
   }
 
   async pools(): Promise<string[]> {
