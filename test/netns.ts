@@ -34,3 +34,22 @@ export async function netnsUp(prefix: string): Promise<Netns> {
     down,
   };
 }
+
+/** Registers beforeAll/afterAll for a suite that needs a libvirtd of its own; returns the namespace's getter. */
+export function useNetns(prefix: string): () => Netns {
+  let ns: Netns | undefined;
+  beforeAll(async () => {
+    for (const tool of ['ip', 'libvirtd', 'virsh']) {
+      if (!(process.env.PATH ?? '').split(':').concat('/usr/sbin').some((d) => fs.existsSync(path.join(d, tool))))
+        throw new Error(`this test needs \`${tool}\`; .ci/run installs it`);
+    }
+    ns = await netnsUp(prefix);
+  }, 120000);
+  afterAll(async () => {
+    await ns?.down();
+  }, 120000);
+  return () => {
+    if (!ns) throw new Error('the network namespace is not up');
+    return ns;
+  };
+}

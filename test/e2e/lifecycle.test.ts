@@ -129,6 +129,24 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(r.stdout).toContain(`labforge/local-${h.stdout.trim()}`);
   }, STEP);
 
+  test('an up interrupted half way (SIGINT while the nodes boot) is finished by the next up', async () => {
+    const started = Date.now();
+    const child = ns!.exec('node', [CLI, '--lab', labFile, '--out', outDir, 'up'], { cwd: work, env, reject: false, timeout: STEP });
+    const logs = path.join(outDir, 'logs');
+    const booting = () =>
+      fs.existsSync(logs) &&
+      fs.readdirSync(logs).some((f) => f.startsWith('up-') && fs.readFileSync(path.join(logs, f), 'utf8').includes('Waiting for machine to boot'));
+    while (!booting()) {
+      if (Date.now() - started > STEP / 2) throw new Error('vagrant never started booting the nodes');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    child.kill('SIGINT');
+    const interrupted = await child;
+    timings.push(['labforge up (interrupted)', (Date.now() - started) / 1000]);
+    expect(interrupted.exitCode).toBe(130);
+    expect(interrupted.all).toContain('interrupted (SIGINT)');
+  }, STEP);
+
   test('up brings up both nodes on their static addresses', async () => {
     const r = await labforge(['up']);
     expect(r.exitCode).toBe(0);

@@ -7,17 +7,10 @@ import { ensureNetwork, labNetworks } from '../../src/lifecycle/networks.js';
 import { UsageError } from '../../src/lifecycle/open.js';
 import { renderLabNetwork, renderManagementNetwork } from '../../src/render/network.js';
 import { Virsh } from '../../src/tools/virsh.js';
-import { netnsUp, type Netns } from '../netns.js';
-import { requireTool, tempDir } from '../support.js';
+import { useNetns } from '../netns.js';
+import { tempDir } from '../support.js';
 
-let ns: Netns | undefined;
-beforeAll(async () => {
-  ['ip', 'libvirtd', 'virsh'].forEach(requireTool);
-  ns = await netnsUp('lf-nets');
-}, 120000);
-afterAll(async () => {
-  await ns?.down();
-}, 120000);
+const ns = useNetns('lf-nets');
 
 function lab(text: string) {
   const dir = tempDir();
@@ -36,7 +29,7 @@ test('defining the networks twice changes nothing the second time; a stopped one
   const second = [];
   for (const { net, file, field } of labNetworks(l)) second.push(await ensureNetwork(virsh, net, file, field));
   expect(second).toEqual(['already running', 'already running']);
-  await ns!.exec('virsh', ['-c', 'qemu:///system', 'net-destroy', 'lfa']);
+  await ns().exec('virsh', ['-c', 'qemu:///system', 'net-destroy', 'lfa']);
   expect(await ensureNetwork(virsh, l.network, labNetworks(l)[1].file, 'network')).toBe('started');
   for (const name of ['lfa', 'lfa-mgmt']) await virsh.removeNetwork(name);
 });

@@ -4,21 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLabNetwork, renderManagementNetwork } from '../../src/render/network.js';
-import { netnsUp, type Netns } from '../netns.js';
-import { requireTool } from '../support.js';
+import { useNetns } from '../netns.js';
 
-let ns: Netns | undefined;
+const ns = useNetns('lf-net');
 
-beforeAll(async () => {
-  ['ip', 'libvirtd', 'virsh'].forEach(requireTool);
-  ns = await netnsUp('lf-net');
-}, 120000);
-
-afterAll(async () => {
-  await ns?.down();
-}, 120000);
-
-const virsh = (...args: string[]) => ns!.exec('virsh', ['-q', '-c', 'qemu:///system', ...args]);
+const virsh = (...args: string[]) => ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args]);
 
 function hostsOf(xml: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -30,7 +20,7 @@ function hostsOf(xml: string): Map<string, string[]> {
 
 test('libvirt defines and starts the lab network with the domain and a DNS host for every node and VIP', async () => {
   const { lab } = loadLabText('{}', '/tmp/lf/lab.yaml');
-  const file = path.join(ns!.state, 'network.xml');
+  const file = path.join(ns().state, 'network.xml');
   fs.writeFileSync(file, renderLabNetwork(lab, 'lab.yaml'));
   await virsh('net-define', file);
   const xml = (await virsh('net-dumpxml', 'kubernetes')).stdout;
@@ -42,7 +32,7 @@ test('libvirt defines and starts the lab network with the domain and a DNS host 
   expect(hosts.size).toBe(11);
   for (const n of [...lab.nodes, ...lab.vips]) expect(hosts.get(n.ip)).toEqual([n.fqdn, n.name]);
   await virsh('net-start', 'kubernetes');
-  const addr = await ns!.exec('ip', ['-4', '-o', 'addr']);
+  const addr = await ns().exec('ip', ['-4', '-o', 'addr']);
   expect(addr.stdout).toContain('10.240.0.1/24');
   await virsh('net-destroy', 'kubernetes');
   await virsh('net-undefine', 'kubernetes');
@@ -50,7 +40,7 @@ test('libvirt defines and starts the lab network with the domain and a DNS host 
 
 test('libvirt defines the management network with DHCP and the lab names in its DNS', async () => {
   const { lab } = loadLabText('network: { management: { forward: isolated } }', '/tmp/lf/lab.yaml');
-  const file = path.join(ns!.state, 'mgmt.xml');
+  const file = path.join(ns().state, 'mgmt.xml');
   fs.writeFileSync(file, renderManagementNetwork(lab, 'lab.yaml'));
   await virsh('net-define', file);
   const xml = (await virsh('net-dumpxml', 'kubernetes-mgmt')).stdout;
