@@ -1,0 +1,46 @@
+// How bake drives Packer by version (a stand-in packer records its command lines; the real Packer 1.6.6 build is
+// in the end-to-end test): >= 1.7 runs `packer init` on the plugins file first, 1.6.x builds without it. A failing
+// build is reported with the tool, its command line and exit code, and exit code 1.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { CLI, tempDir, writeLab } from '../support.js';
+
+async function bakeWith(version: string) {
+  const dir = tempDir();
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  const calls = path.join(dir, 'calls');
+  fs.writeFileSync(
+    path.join(bin, 'packer'),
+    `#!/bin/bash\necho "$PWD|$*" >> ${calls}\nif [ "$1" = version ]; then echo "Packer v${version}"; exit 0; fi\nif [ "$1" = init ]; then exit 0; fi\necho "Build 'qemu.fedora' errored: stand-in failure"; exit 3\n`,
+    { mode: 0o755 },
+  );
+  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const out = path.join(dir, 'out');
+  const r = await execa('node', [CLI, '--lab', lab, '--out', out, 'bake'], {
+    env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+    reject: false,
+    all: true,
+  });
+  const lines = fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split('|'));
+  return { r, lines, packerDir: path.join(out, 'packer') };
+}
+
+test('Packer >= 1.7: packer init on the plugins file, then build in the packer folder', async () => {
+  const { r, lines, packerDir } = await bakeWith('1.9.4');
+  expect(lines.map(([, args]) => args.split(' ').slice(0, 2).join(' '))).toEqual(['version', 'init plugins/plugins.pkr.hcl', 'build -force']);
+  expect(lines.slice(1).every(([cwd]) => cwd === packerDir)).toBe(true);
+  expect(lines[2][1]).toMatch(/-var ssh_private_key_file=\S+\/keys\/vagrant \.$/);
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toContain('labforge: packer failed: `packer build -force -color=false -var ssh_private_key_file=');
+  expect(r.stderr).toContain('exited with code 3');
+  expect(r.stderr).toContain("Build 'qemu.fedora' errored: stand-in failure");
+});
+
+test('Packer 1.6.6: no packer init (it has the builders built in and rejects required_plugins)', async () => {
+  const { r, lines } = await bakeWith('1.6.6');
+  expect(lines.map(([, args]) => args.split(' ')[0])).toEqual(['version', 'build']);
+  expect(r.all).toContain('[SKIPPED] Packer 1.6.6 has the qemu builder built in');
+  expect(r.exitCode).toBe(1);
+});
