@@ -43,3 +43,15 @@ export function requireTool(tool: string): void {
   const found = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, tool)));
   if (!found) throw new Error(`this test needs \`${tool}\` on PATH; .ci/run installs it (apt-get install)`);
 }
+
+/** A stand-in `packer` (a bash script body) in a bin directory to put first on PATH, plus a one-node lab file beside
+ *  it, for tests of how labforge drives Packer without running a real build. */
+export function standInPacker(body: string): { dir: string; lab: string; env: Record<string, string> } {
+  const dir = tempDir();
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  // The script finds its directory in $STANDIN_DIR.
+  return { dir, lab, env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true', STANDIN_DIR: dir } };
+}

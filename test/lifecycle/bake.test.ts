@@ -4,22 +4,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, tempDir, writeLab } from '../support.js';
+import { CLI, standInPacker } from '../support.js';
 
 async function bakeWith(version: string) {
-  const dir = tempDir();
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const calls = path.join(dir, 'calls');
-  fs.writeFileSync(
-    path.join(bin, 'packer'),
-    `#!/bin/bash\necho "$PWD|$*" >> ${calls}\nif [ "$1" = version ]; then echo "Packer v${version}"; exit 0; fi\nif [ "$1" = init ]; then exit 0; fi\necho "Build 'qemu.fedora' errored: stand-in failure"; exit 3\n`,
-    { mode: 0o755 },
+  const { dir, lab, env } = standInPacker(
+    `echo "$PWD|$*" >> \"$STANDIN_DIR/calls\"\nif [ "$1" = version ]; then echo "Packer v${version}"; exit 0; fi\nif [ "$1" = init ]; then exit 0; fi\necho "Build 'qemu.fedora' errored: stand-in failure"; exit 3`,
   );
-  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const calls = path.join(dir, 'calls');
   const out = path.join(dir, 'out');
   const r = await execa('node', [CLI, '--lab', lab, '--out', out, 'bake'], {
-    env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+    env,
     reject: false,
     all: true,
   });

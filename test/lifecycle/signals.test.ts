@@ -2,25 +2,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, tempDir, writeLab } from '../support.js';
+import { CLI, standInPacker } from '../support.js';
 
 test.each([
   ['SIGTERM', 143],
   ['SIGINT', 130],
 ] as const)('%s is passed to a running packer build and labforge exits %i after it', async (signal, code) => {
-  const dir = tempDir();
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  const marker = path.join(dir, 'packer-got');
   // A stand-in packer that reports its version, then "builds" until a signal arrives and records which one.
-  fs.writeFileSync(
-    path.join(bin, 'packer'),
-    `#!/bin/bash\nif [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi\ntrap 'echo TERM > ${marker}; exit 143' TERM\ntrap 'echo INT > ${marker}; exit 130' INT\necho building\nwhile true; do sleep 1 & wait $!; done\n`,
-    { mode: 0o755 },
+  const { dir, lab, env } = standInPacker(
+    `if [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi\ntrap 'echo TERM > \"$STANDIN_DIR/packer-got\"; exit 143' TERM\ntrap 'echo INT > \"$STANDIN_DIR/packer-got\"; exit 130' INT\necho building\nwhile true; do sleep 1 & wait $!; done`,
   );
-  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const marker = path.join(dir, 'packer-got');
   const child = execa('node', [CLI, '--lab', lab, '--out', path.join(dir, 'out'), 'bake', '--force'], {
-    env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+    env,
     reject: false,
     all: true,
   });
