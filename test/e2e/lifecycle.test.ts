@@ -25,6 +25,8 @@ if (lacking.length && process.env.CI !== 'true') {
 const e2e = lacking.length && process.env.CI !== 'true' ? describe.skip : describe;
 
 const STEP = 30 * 60 * 1000;
+/** A root password with everything that could break out of Ruby, the shell or YAML. */
+const ROOT_PASSWORD = `it's "pw" $(touch /tmp/pwned) \`id\` #{exit 1} \\ end`;
 const timings: [string, number][] = [];
 
 e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', () => {
@@ -81,6 +83,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         '  disk: 2G',
         '  cpus: 1',
         '  memory: 1G',
+        'access:',
+        `  root_password: ${JSON.stringify(ROOT_PASSWORD)}`,
         'host:',
         '  driver: qemu',
         `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,
@@ -171,6 +175,18 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     const r = await labforge(['ssh', 'node2', '--', 'hostname', '-f;', 'id', '-un']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['node2.example.com', 'root']);
+  }, STEP);
+
+  test("the lab file's root password is set on every node, exactly, and nothing in it ran", async () => {
+    for (const node of ['node1', 'node2']) {
+      // perl's crypt() (libc's, yescrypt on Debian 12) with root's hash as the salt gives the hash back only for
+      // the right password. The password travels base64-encoded so this check adds no quoting of its own.
+      const b64 = Buffer.from(ROOT_PASSWORD).toString('base64');
+      const check = `h=$(getent shadow root | cut -d: -f2); pw=$(echo ${b64} | base64 -d); perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "match" : "mismatch"' "$pw" "$h"; test -e /tmp/pwned && echo pwned || true`;
+      const r = await labforge(['ssh', node, '--', check]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.trim()).toBe('match');
+    }
   }, STEP);
 
   test('status --json says running; up again changes nothing and is quick', async () => {
