@@ -248,7 +248,6 @@ export interface Validated {
   issues: LabIssue[];
 }
 
-/** Runs every check; `lab` is set only when there is no error (warnings may remain). */
 /** A key with no value (`access:` with every field commented out) means "the default", like a missing key. */
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
@@ -257,6 +256,7 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
+/** Runs every check; `lab` is set only when there is no error (warnings may remain). */
 export function validateLab(raw: unknown, opts: { hostMemoryMiB?: number } = {}): Validated {
   if (raw === null || raw === undefined) raw = {};
   raw = dropNulls(raw);

@@ -52,20 +52,15 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<string
                 removed.push(`volume ${name}`);
               }
             }
-            // The box's base volume, unless another domain's disk still has it as its backing file.
+            // The box's base volume (vagrant-libvirt uploads it once per box), unless another lab's disk still
+            // has it as its backing file.
             if (box) {
               const prefix = `${box.replace(/\//g, '-VAGRANTSLASH-')}_vagrant_box_image_`;
               const left = await virsh.volumes(lab.host.pool);
+              const backing = new Set<string | undefined>();
+              for (const other of left.keys()) if (!other.startsWith(prefix)) backing.add(await virsh.volumeBacking(lab.host.pool, other));
               for (const [name, volPath] of left) {
-                if (!name.startsWith(prefix)) continue;
-                let used = false;
-                for (const dom of await virsh.domains()) {
-                  for (const disk of await virsh.domainDisks(dom)) if (disk === volPath) used = true;
-                }
-                for (const other of left.keys()) {
-                  if (other !== name && (await virsh.volumeBacking(lab.host.pool, other)) === volPath) used = true;
-                }
-                if (used) continue;
+                if (!name.startsWith(prefix) || backing.has(volPath)) continue;
                 await virsh.deleteVolume(lab.host.pool, name);
                 removed.push(`volume ${name}`);
               }

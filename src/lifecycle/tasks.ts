@@ -11,10 +11,6 @@ export interface Step<C> {
   task: (ctx: C, progress: (line: string) => void) => Promise<void | string>;
 }
 
-export interface RunSteps {
-  log: string;
-}
-
 /** A log file for this run under <out>/logs/. */
 export function logFile(outDir: string, command: string): string {
   const dir = path.join(outDir, 'logs');

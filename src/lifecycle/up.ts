@@ -9,7 +9,6 @@ import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
 import type { OpenLab } from './open.js';
 import { logFile, runSteps } from './tasks.js';
-import { renderToDisk } from './write.js';
 
 export class HostNotReadyError extends Error {}
 
@@ -18,11 +17,8 @@ export async function up(open: OpenLab): Promise<void> {
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length) throw new HostNotReadyError(`the host cannot run the lab:\n${formatChecks(failed)}`);
-  const rendered = await renderToDisk(lab, open.ctx);
-  if (!vagrant.boxInstalled(rendered.box)) {
-    console.log(`labforge: box ${rendered.box} is not installed; baking it first`);
-    await bake(open, {});
-  }
+  // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
+  await bake(open, {});
   const log = logFile(lab.outDir, 'up');
   console.log(`labforge: bringing up lab ${lab.name}; full log: ${log}`);
   const virsh = new Virsh(lab.host.uri, { log });

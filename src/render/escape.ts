@@ -46,11 +46,6 @@ export function kickstart(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A JSON string, which is also valid YAML (cloud-init user-data) and a Ruby/HCL-free literal. */
-export function yamlString(value: string): string {
-  return JSON.stringify(value);
-}
-
 /** An ssh_config argument: double-quoted when it has spaces or quotes (ssh_config has no escape for '"'). */
 export function sshConfig(value: string): string {
   if (value.includes('"')) throw new Error(`ssh_config cannot express a value containing '"': ${value}`);

@@ -97,24 +97,38 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     buffer: true,
   });
   running.add(child);
-  const onData = (chunk: Buffer) => {
-    for (const raw of chunk.toString('utf8').split('\n')) {
-      const line = cleanLine(raw);
-      if (line === undefined || line.trim() === '') continue;
-      logStream?.write(`${line}\n`);
-      // Ruby/Go stack frames say nothing to a user and would push the actual error out of the tail.
-      if (/^\s*(\/\S+\.rb:\d+:in |from \/\S+\.rb:\d+|goroutine \d+ )/.test(line)) continue;
-      tail.push(line);
-      if (tail.length > keep) tail.shift();
-      opts.onLine?.(line);
-    }
+  const onLine = (raw: string) => {
+    const line = cleanLine(raw);
+    if (line === undefined || line.trim() === '') return;
+    logStream?.write(`${line}\n`);
+    // Ruby/Go stack frames say nothing to a user and would push the actual error out of the tail.
+    if (/^\s*(\/\S+\.rb:\d+:in |from \/\S+\.rb:\d+|goroutine \d+ )/.test(line)) return;
+    tail.push(line);
+    if (tail.length > keep) tail.shift();
+    opts.onLine?.(line);
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  // A chunk can end in the middle of a line: each stream keeps its unfinished line until the rest arrives.
+  const splitter = () => {
+    let partial = '';
+    return {
+      data: (chunk: Buffer) => {
+        const parts = (partial + chunk.toString('utf8')).split('\n');
+        partial = parts.pop() ?? '';
+        parts.forEach(onLine);
+      },
+      end: () => partial && onLine(partial),
+    };
+  };
+  const out = splitter();
+  const err = splitter();
+  child.stdout?.on('data', out.data);
+  child.stderr?.on('data', err.data);
   const result = await child;
+  out.end();
+  err.end();
   running.delete(child);
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
-  if ((result as any).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
+  if ((result as { code?: string }).code === 'ENOENT') {
     throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
   }
   const exitCode = result.exitCode ?? -1;

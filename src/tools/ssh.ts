@@ -20,9 +20,9 @@ export interface SshTarget {
   knownHosts: string;
 }
 
-function sshArgs(t: SshTarget, timeoutS: number): string[] {
+function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
   return [
-    '-o', 'BatchMode=yes',
+    ...(batch ? ['-o', 'BatchMode=yes'] : []),
     '-o', 'IdentitiesOnly=yes',
     '-o', `ConnectTimeout=${timeoutS}`,
     '-o', 'StrictHostKeyChecking=accept-new',
@@ -41,7 +41,5 @@ export async function exec(t: SshTarget, command: string, o: RunOptions & { conn
 
 /** Arguments for an interactive `ssh` session (labforge ssh NODE). */
 export function interactiveArgs(t: SshTarget): string[] {
-  const args = sshArgs(t, 10);
-  args.splice(args.indexOf('BatchMode=yes') - 1, 2);
-  return args;
+  return sshArgs(t, 10, false);
 }

@@ -46,22 +46,6 @@ export function parseStatus(text: string): MachineStatus[] {
   return [...byName.values()];
 }
 
-export interface Box {
-  name: string;
-  provider: string;
-  version: string;
-}
-
-export function parseBoxList(text: string): Box[] {
-  const boxes: Box[] = [];
-  for (const l of parseMachineReadable(text)) {
-    if (l.type === 'box-name') boxes.push({ name: l.data[0], provider: '', version: '' });
-    else if (l.type === 'box-provider' && boxes.length) boxes[boxes.length - 1].provider = l.data[0];
-    else if (l.type === 'box-version' && boxes.length) boxes[boxes.length - 1].version = l.data[0];
-  }
-  return boxes;
-}
-
 const ENV = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_NO_COLOR: '1', VAGRANT_DEFAULT_PROVIDER: 'libvirt' };
 
 function opts(dir: string | undefined, o: RunOptions): RunOptions {
@@ -106,16 +90,6 @@ export async function halt(dir: string, machines: string[], o: RunOptions = {}):
 
 export async function destroy(dir: string, o: RunOptions = {}): Promise<void> {
   await run('vagrant', ['destroy', '-f'], opts(dir, o));
-}
-
-export async function sshCommand(dir: string, machine: string, command: string, o: RunOptions = {}): Promise<string> {
-  const { stdout } = await run('vagrant', ['ssh', machine, '-c', command], opts(dir, o));
-  return stdout;
-}
-
-export async function boxList(o: RunOptions = {}): Promise<Box[]> {
-  const { stdout } = await run('vagrant', ['box', 'list', '--machine-readable'], opts(undefined, o));
-  return parseBoxList(stdout);
 }
 
 export async function boxAdd(name: string, file: string, o: RunOptions = {}): Promise<void> {

@@ -90,11 +90,6 @@ export class Virsh {
     return /<backingStore>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
   }
 
-  /** Paths of every disk and backing file the defined domains use. */
-  async domainDisks(name: string): Promise<string[]> {
-    const xml = await this.virsh(['dumpxml', name]);
-    return [...xml.matchAll(/<source file=["']([^"']+)["']/g)].map((m) => m[1]);
-  }
 }
 
 /** A value from libvirt XML: the first attribute `attr` of element `el`. */
