@@ -13,7 +13,7 @@ import { openLab, UsageError, type GlobalOptions, type OpenLab } from './lifecyc
 import { formatStatus, status } from './lifecycle/status.js';
 import { HostNotReadyError, up } from './lifecycle/up.js';
 import { formatVerdicts, verify } from './lifecycle/verify.js';
-import { renderToDisk } from './lifecycle/write.js';
+import { claimOutDir, renderToDisk } from './lifecycle/write.js';
 import { interactiveArgs } from './tools/ssh.js';
 import { forwardSignals, interruptedBy, ToolError, ToolMissingError } from './tools/run.js';
 
@@ -21,15 +21,16 @@ interface Global extends GlobalOptions {
   debug?: boolean;
 }
 
-function open(program: Command): OpenLab {
+async function open(program: Command): Promise<OpenLab> {
   const opts = program.opts<Global>();
-  const o = openLab(opts);
+  const o = await openLab(opts);
   for (const w of o.warnings) console.error(w);
   return o;
 }
 
-/** Runs `fn` holding the lab's lock. */
+/** Runs `fn` holding the lab's lock, in an output folder labforge owns (claimed here when new or empty). */
 async function locked<T>(o: OpenLab, command: string, fn: () => Promise<T>): Promise<T> {
+  claimOutDir(o.lab.outDir, o.lab.name);
   const release = acquireLock(o.lab.outDir, command);
   try {
     return await fn();
@@ -49,7 +50,7 @@ function reportCommand<T>(program: Command, name: string, description: string, g
     .description(description)
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { json?: boolean }) => {
-      const value = await get(open(program));
+      const value = await get(await open(program));
       if (cmd.json) json(value);
       else console.log(format(value));
       if (failed?.(value)) process.exitCode = 1;
@@ -70,7 +71,7 @@ export function buildProgram(): Command {
     .description('validate the lab file and write the Packer recipe, Vagrantfile, network XML, hosts and ssh_config')
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { json?: boolean }) => {
-      const o = open(program);
+      const o = await open(program);
       const r = await locked(o, 'render', () => renderToDisk(o.lab, o.ctx));
       if (cmd.json) json({ outDir: o.lab.outDir, box: r.box, hash: r.hash, files: Object.keys(r.files) });
       else console.log(`labforge: rendered lab ${o.lab.name} (${Object.keys(r.files).length} files) into ${o.lab.outDir}; box ${r.box}`);
@@ -83,7 +84,7 @@ export function buildProgram(): Command {
     .option('--hash', 'only print the hash of every bake input (a CI cache key)')
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { force?: boolean; hash?: boolean; json?: boolean }) => {
-      const o = open(program);
+      const o = await open(program);
       if (cmd.hash) {
         const r = renderLab(o.lab, o.ctx);
         if (cmd.json) json({ hash: r.hash, box: r.box });
@@ -100,7 +101,7 @@ export function buildProgram(): Command {
     .command('up')
     .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key')
     .action(async () => {
-      const o = open(program);
+      const o = await open(program);
       await locked(o, 'up', () => up(o));
     });
 
@@ -120,7 +121,7 @@ export function buildProgram(): Command {
     .argument('<node>', 'node name')
     .argument('[command...]', 'command to run instead of a shell')
     .action(async (name: string, command: string[]) => {
-      const o = open(program);
+      const o = await open(program);
       const node = o.lab.nodes.find((n) => n.name === name || n.fqdn === name);
       if (!node) throw new UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
       const r = spawnSync('ssh', [...interactiveArgs(target(o.lab, node)), ...command], { stdio: 'inherit' });
@@ -132,7 +133,7 @@ export function buildProgram(): Command {
     .command('halt')
     .description('shut the nodes down (vagrant halt); `up` starts them again')
     .action(async () => {
-      const o = open(program);
+      const o = await open(program);
       await locked(o, 'halt', () => halt(o.lab));
     });
 
@@ -141,7 +142,7 @@ export function buildProgram(): Command {
     .description("remove the lab's domains, volumes and networks (the box stays unless --box)")
     .option('--box', 'also remove the baked box')
     .action(async (cmd: { box?: boolean }) => {
-      const o = open(program);
+      const o = await open(program);
       const removed = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
       console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
     });

@@ -23,14 +23,17 @@ export function writeLab(text: string, dir = tempDir()): string {
   return file;
 }
 
-/** Every file below a directory, relative, sorted. */
+/** Every file below a directory, relative, sorted. In an output folder, the generated files are listed through their
+ *  links (the render store .renders/ and the .current link are left out: their names change with every render). */
 export function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (d === dir && (e.name === '.renders' || e.name === '.current')) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
+      // Links are followed: the output folder's generated entries are links into its current render.
+      if (e.isDirectory() || (e.isSymbolicLink() && fs.statSync(p, { throwIfNoEntry: false })?.isDirectory())) walk(p);
       else out.push(path.relative(dir, p));
     }
   };

@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { resolveLab, type Lab } from './model.js';
-import { formatPath, validateLab, type LabIssue } from './validate.js';
+import { hostPathProblem, labPath } from './paths.js';
+import { formatPath, validateLab, type LabIssue, type PathCheck } from './validate.js';
+
+/** Lab files are small; a larger file is a mistake (or an attack on the YAML parser's memory). */
+export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 
 export class LabValidationError extends Error {
   constructor(
@@ -44,6 +48,8 @@ export interface LoadOptions {
   outDir?: string;
   /** Host memory for the "lab needs more than the host has" warning. */
   hostMemoryMiB?: number;
+  /** Checks the path fields against this host (files that must exist); none when the text alone is validated. */
+  checkPath?: PathCheck;
 }
 
 export interface Loaded {
@@ -63,25 +69,84 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
     });
     throw new LabValidationError(display, issues);
   }
-  const raw = doc.toJS();
-  const { lab, issues } = validateLab(raw, { hostMemoryMiB: opts.hostMemoryMiB });
+  let raw: unknown;
+  try {
+    // yaml refuses a document whose aliases would expand past its limit (the "billion laughs").
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new LabValidationError(display, [{ path: [], severity: 'error', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
+  const { lab, issues } = validateLab(raw, { checkPath: opts.checkPath });
   for (const issue of issues) Object.assign(issue, locate(doc, lines, issue.path) ?? {});
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   if (!lab) throw new LabValidationError(display, issues);
-  return {
-    lab: resolveLab(lab, { labFile: file, outDir: opts.outDir }),
-    warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(display, i)),
+  const resolved = resolveLab(lab, { labFile: file, outDir: opts.outDir });
+  // What the whole lab needs against what the host has: a warning, as the host may overcommit.
+  const total = resolved.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
+  if (opts.hostMemoryMiB !== undefined && total > opts.hostMemoryMiB)
+    issues.push({ path: ['nodes'], severity: 'warning', message: `the nodes need ${total} MiB of memory in all, more than the host's ${Math.round(opts.hostMemoryMiB)} MiB` });
+  return { lab: resolved, warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(display, i)) };
+}
+
+/** The host checks of the path fields: the characters every path must avoid, then what must exist. */
+export function hostPathCheck(labDir: string): PathCheck {
+  return (field, value) => {
+    const text = hostPathProblem(value);
+    if (text) return `${JSON.stringify(value)} ${text}`;
+    const file = labPath(labDir, value);
+    if (field === 'host.pool_path') return undefined; // libvirt creates it
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch (e: any) {
+      return `${JSON.stringify(value)} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.code})`}${file !== value ? ` (${file})` : ''}`;
+    }
+    if (!st.isFile()) return `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      return `${JSON.stringify(value)} is not readable by this user`;
+    }
+    if (field === 'access.ssh_key') {
+      if (!fs.existsSync(`${file}.pub`)) return `${JSON.stringify(value)} has no public key beside it (${file}.pub); make one with \`ssh-keygen -y -f ${file} > ${file}.pub\``;
+      if ((st.mode & 0o077) !== 0) return `${JSON.stringify(value)} is readable by others (mode ${(st.mode & 0o777).toString(8)}); ssh refuses such a key: chmod 600 it`;
+    }
+    return undefined;
   };
 }
 
 export class LabFileMissingError extends Error {}
 
-export function loadLabFile(file: string, opts: LoadOptions = {}): Loaded {
-  let text: string;
+/** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */
+export function readLabFile(file: string): string {
+  const fail = (why: string) => new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
+  const problem = hostPathProblem(file);
+  if (problem) throw fail(`the lab file's path ${JSON.stringify(file)} ${problem}`);
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e: any) {
-    throw new LabFileMissingError(`--lab: cannot read lab file ${JSON.stringify(file)} (${e.code ?? e.message}); pass --lab FILE or run from a directory with lab.yaml`);
+    throw fail(`cannot read lab file ${JSON.stringify(file)} (${e.code ?? e.message})`);
   }
-  return loadLabText(text, path.resolve(file), opts);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
+    if (st.size > MAX_LAB_FILE_BYTES) throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${MAX_LAB_FILE_BYTES} bytes`);
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const got = fs.readSync(fd, buf, n, st.size - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function loadLabFile(file: string, opts: LoadOptions = {}): Loaded {
+  const text = readLabFile(file);
+  const abs = path.resolve(file);
+  return loadLabText(text, abs, { checkPath: hostPathCheck(path.dirname(abs)), ...opts });
 }

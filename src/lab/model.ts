@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { LabParsed } from './schema.js';
 import { macFor, nth, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
+import { labPath } from './paths.js';
 
 export interface LabNode {
   name: string;
@@ -59,6 +60,8 @@ export interface Lab {
   access: {
     /** Absolute path of the lab's private key; the public key is beside it with .pub. */
     sshKey: string;
+    /** Whether labforge owns the key (it generates it under <out>/secrets/) or the lab file names the user's own. */
+    ownKey: boolean;
     rootPassword?: string;
   };
 }
@@ -81,8 +84,10 @@ export function fedoraImage(release: number, compose: string, method: 'cloud' | 
   };
 }
 
-export const DEFAULT_CPUS = 1;
-export const DEFAULT_MEMORY_MIB = 512;
+/** The folder under the output directory that holds the lab's secrets (the lab key, the root password): 0700, its
+ *  files 0600. */
+export const SECRETS_DIR = 'secrets';
+
 
 /** Where a lab's generated files and state live unless --out says otherwise. */
 export function defaultOutDir(labFile: string | undefined, name: string): string {
@@ -98,7 +103,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
   const diskGiB = parseSize(parsed.image.disk, 'GiB');
   const defaults = parsed.defaults;
   const nodes = parsed.nodes.map((n): LabNode => {
-    const role = n.role ? parsed.roles[n.role] ?? {} : {};
+    const role = n.role && Object.hasOwn(parsed.roles, n.role) ? parsed.roles[n.role] : {};
     const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
     const memory = pick('memory');
     const disk = pick('disk');
@@ -108,8 +113,8 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       role: n.role,
       ip: n.ip,
       mac: macFor(n.ip),
-      cpus: pick('cpus') ?? DEFAULT_CPUS,
-      memoryMiB: memory === undefined ? DEFAULT_MEMORY_MIB : parseSize(memory, 'MiB'),
+      cpus: pick('cpus'),
+      memoryMiB: parseSize(memory, 'MiB'),
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
     };
   });
@@ -139,7 +144,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       method: parsed.image.method,
       url: parsed.image.url ?? fallback.url,
       checksum: parsed.image.checksum ?? fallback.checksum,
-      local: parsed.image.local ? path.resolve(labDir, parsed.image.local) : undefined,
+      local: parsed.image.local ? labPath(labDir, parsed.image.local) : undefined,
       update: parsed.image.update,
       diskGiB,
       cpus: parsed.image.cpus,
@@ -149,12 +154,13 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       uri: parsed.host.uri,
       driver: parsed.host.driver,
       pool: parsed.host.pool,
-      poolPath: parsed.host.pool_path ? path.resolve(labDir, parsed.host.pool_path) : undefined,
+      poolPath: parsed.host.pool_path ? labPath(labDir, parsed.host.pool_path) : undefined,
       nested: parsed.host.nested,
       bootTimeout: parsed.host.boot_timeout,
     },
     access: {
-      sshKey: parsed.access.ssh_key ? path.resolve(labDir, parsed.access.ssh_key) : path.join(outDir, 'id_ed25519'),
+      sshKey: parsed.access.ssh_key ? labPath(labDir, parsed.access.ssh_key) : path.join(outDir, SECRETS_DIR, 'id_ed25519'),
+      ownKey: !parsed.access.ssh_key,
       rootPassword: parsed.access.root_password,
     },
   };

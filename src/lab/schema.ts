@@ -9,22 +9,51 @@ export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-/** A size: a number of MiB, or a number with a unit (M, G; MB, GB, MiB, GiB accepted). */
-export const SIZE = /^\d+(\.\d+)?\s*(M|MB|MiB|G|GB|GiB)?$/i;
+/** A size: a number of MiB, or a number with a unit (M, G; MB, GB, MiB, GiB accepted, any case). No flags: the
+ *  JSON Schema copies the pattern and has none. At most 7 digits before the point, so absurd sizes fail both. */
+export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
+/** Characters no free-text value or path may hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
+ *  separators (YAML 1.1 and many editors break lines at them). */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Upper bounds: nothing a lab on one host can use, far past anything real. */
+export const LIMITS = {
+  cpus: 128,
+  /** Per node or build VM, MiB (1 TiB). */
+  memoryMiB: 1024 * 1024,
+  /** Per disk, GiB (16 TiB). */
+  diskGiB: 16 * 1024,
+  nodes: 1000,
+  vips: 1000,
+  roles: 100,
+  bootTimeout: 86400,
+  /** Characters of one free-text value or path. */
+  text: 4096,
+} as const;
 
 const label = (what: string) =>
   z.string().regex(LABEL, { message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'` });
 const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
 const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
-const size = z.union([z.number().positive(), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
+/** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in
+ *  validate.ts, like the other rules a JSON Schema cannot express. */
+const size = (maxMiB: number) =>
+  z.union([z.number().positive().max(maxMiB), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
+const memorySize = size(LIMITS.memoryMiB);
+const diskSize = size(LIMITS.diskGiB * 1024);
+const cpus = z.number().int().min(1, { message: 'must be at least 1' }).max(LIMITS.cpus, { message: `must be at most ${LIMITS.cpus}` });
 /** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
-const line = z.string().min(1).regex(/^[^\n\r\0]*$/, { message: 'must be a single line without control characters' });
+const line = z
+  .string()
+  .min(1)
+  .max(LIMITS.text, { message: `must be at most ${LIMITS.text} characters` })
+  .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), { message: 'must be a single line without control characters' });
 
 const sizing = z
   .object({
-    cpus: z.number().int().min(1, { message: 'must be at least 1' }).optional().describe('Virtual CPUs.'),
-    memory: size.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
-    disk: size.optional().describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
+    cpus: cpus.optional().describe('Virtual CPUs.'),
+    memory: memorySize.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
+    disk: diskSize.optional().describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
   })
   .strict();
 
@@ -72,12 +101,17 @@ export const labSchema = z
       .prefault({}),
     vips: z
       .array(vipSchema)
+      .max(LIMITS.vips, { message: `must list at most ${LIMITS.vips} addresses` })
       .default([
         { name: 'controller', ip: '10.240.0.20' },
         { name: 'lb', ip: '10.240.0.40' },
       ])
       .describe('Floating addresses: reserved and named in DNS and /etc/hosts, not given to a VM.'),
     defaults: sizing
+      .extend({
+        cpus: cpus.default(1).describe('Virtual CPUs.'),
+        memory: memorySize.default('512M').describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
+      })
       .prefault({})
       .describe('Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.'),
     roles: z
@@ -92,6 +126,7 @@ export const labSchema = z
     nodes: z
       .array(nodeSchema)
       .min(1, { message: 'must list at least one node' })
+      .max(LIMITS.nodes, { message: `must list at most ${LIMITS.nodes} nodes` })
       .default([
         { name: 'etcd1', role: 'etcd', ip: '10.240.0.11' },
         { name: 'etcd2', role: 'etcd', ip: '10.240.0.12' },
@@ -119,9 +154,9 @@ export const labSchema = z
           .optional()
           .describe('Path of a local base qcow2 to bake from instead of url (cloud method). Relative to the lab file. Its sha256 is computed.'),
         update: z.boolean().default(true).describe('Update all packages while baking.'),
-        disk: size.default('20G').describe('Disk size of the baked box (whole GiB). With image.local, set it to that image\'s virtual size or larger.'),
-        cpus: z.number().int().min(1, { message: 'must be at least 1' }).default(2).describe('CPUs of the build VM.'),
-        memory: size.default('2G').describe('Memory of the build VM.'),
+        disk: diskSize.default('20G').describe('Disk size of the baked box (whole GiB). With image.local, set it to that image\'s virtual size or larger.'),
+        cpus: cpus.default(2).describe('CPUs of the build VM.'),
+        memory: memorySize.default('2G').describe('Memory of the build VM.'),
       })
       .strict()
       .prefault({})
@@ -133,7 +168,7 @@ export const labSchema = z
         pool: label('storage pool name').default('default').describe('libvirt storage pool for the node disks and the box volume.'),
         pool_path: line.optional().describe('Directory for the pool if labforge has to create it (default: libvirt\'s /var/lib/libvirt/images).'),
         nested: z.boolean().default(false).describe('Expose hardware virtualization to the guests (needs kvm and host nested support).'),
-        boot_timeout: z.number().int().min(30).default(600).describe('Seconds vagrant waits for a node to boot.'),
+        boot_timeout: z.number().int().min(30).max(LIMITS.bootTimeout).default(600).describe('Seconds vagrant waits for a node to boot.'),
       })
       .strict()
       .prefault({})

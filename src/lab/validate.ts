@@ -1,7 +1,7 @@
 // Validation of a parsed lab file: the schema's per-field checks plus the cross-field rules (addresses inside the
 // network, no duplicates, ...). Every problem is reported at once, each naming its field path and the bad value.
 import { z } from 'zod';
-import { CIDR, IPV4, LABEL, labSchema, type LabParsed } from './schema.js';
+import { CIDR, IPV4, LABEL, LIMITS, labSchema, type LabParsed } from './schema.js';
 import { contains, hasHostBits, nth, overlaps, parseCidr } from './ipv4.js';
 import { sizeInMiB } from './size.js';
 
@@ -23,8 +23,13 @@ export function formatPath(p: FieldPath): string {
   return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(lab file)';
 }
 
-/** How a value is shown inside a message: strings quoted, everything else as JSON, long values cut. */
-export function show(value: unknown): string {
+/** Fields whose values are secrets: no message shows them. */
+export const SECRET_FIELDS = new Set(['access.root_password']);
+
+/** How a value is shown inside a message: strings quoted, everything else as JSON, long values cut; a secret
+ *  field's value is never shown. */
+export function show(value: unknown, p?: FieldPath): string {
+  if (p && SECRET_FIELDS.has(formatPath(p)) && value !== undefined) return '(a secret, not shown)';
   const text = value === undefined ? 'nothing' : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -82,13 +87,15 @@ function schemaIssues(raw: unknown): LabIssue[] {
     const value = valueAt(raw, p);
     let message = issue.message;
     if (issue.code === 'invalid_type') {
-      message = value === undefined ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${show(value)}`;
+      message = value === undefined ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${show(value, p)}`;
     } else if (issue.code === 'invalid_union') {
       message = `must be a size like 512M, 1G or 1.5G (or a number of MiB), got ${show(value)}`;
     } else if (issue.code === 'invalid_value') {
-      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
-    } else if (value !== undefined) {
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value, p)}`;
+    } else if (issue.code === 'too_big' && typeof value === 'number') {
       message = `${message}, got ${show(value)}`;
+    } else if (value !== undefined && !Array.isArray(value)) {
+      message = `${message}, got ${show(value, p)}`;
     }
     issues.push({ path: p, severity: 'error', message });
   }
@@ -101,25 +108,23 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-/** The raw lab with the schema's defaults filled in where a whole section or field is missing, without trusting
- *  any value: the cross-field checks below look at each value's type themselves, so they can run even when the
- *  schema rejected other fields, and every problem shows up in one run. */
-function withDefaults(raw: Record<string, any>): Record<string, any> {
-  const d = labSchema.parse({}) as Record<string, any>;
-  const section = (k: string) => (raw[k] && typeof raw[k] === 'object' && !Array.isArray(raw[k]) ? { ...d[k], ...raw[k] } : d[k]);
-  const network = section('network');
-  network.management = network.management && typeof network.management === 'object' ? { ...d.network.management, ...network.management } : d.network.management;
-  return {
-    ...d,
-    ...raw,
-    network,
-    image: section('image'),
-    host: section('host'),
-    defaults: section('defaults'),
-    roles: raw.roles && typeof raw.roles === 'object' ? raw.roles : d.roles,
-    nodes: Array.isArray(raw.nodes) ? raw.nodes : d.nodes,
-    vips: Array.isArray(raw.vips) ? raw.vips : d.vips,
-  };
+const unwrap = (schema: any): any => {
+  let s = schema;
+  while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
+  return s;
+};
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `raw` with the schema's defaults filled in wherever an object field is missing, walking the schema's own
+ *  objects (a record such as `roles`, or a list, is taken whole). No value is trusted: the cross-field checks
+ *  below look at each value's type themselves, so they run even when the schema rejected other fields. */
+function withDefaults(schema: any, defaults: unknown, raw: unknown): unknown {
+  if (raw === undefined) return defaults;
+  const s = unwrap(schema);
+  if (s?.def?.type !== 'object' || !isPlain(raw) || !isPlain(defaults)) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  for (const [k, field] of Object.entries(s.def.shape)) out[k] = withDefaults(field, defaults[k], raw[k]);
+  return out;
 }
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
@@ -127,7 +132,12 @@ const isCidr = (v: unknown): v is string => typeof v === 'string' && CIDR.test(v
 const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(v);
 const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
 
-function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): LabIssue[] {
+/** A lab-file field that names a path on this host. */
+export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
+/** Checks one path field's value; returns what is wrong with it, or undefined. */
+export type PathCheck = (field: PathField, value: string) => string | undefined;
+
+function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabIssue[] {
   const issues: LabIssue[] = [];
   const err = (path: FieldPath, message: string) => issues.push({ path, message, severity: 'error' });
   const net = obj(lab.network);
@@ -193,7 +203,7 @@ function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): Lab
     sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
   }
   nodes.forEach((node, i) => {
-    if (isName(node.role) && !(node.role in roles)) {
+    if (isName(node.role) && !Object.hasOwn(roles, node.role)) {
       const known = Object.keys(roles);
       err(['nodes', i, 'role'], `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`);
     }
@@ -208,9 +218,11 @@ function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): Lab
     if (mib === undefined) continue; // the schema already said it is not a size
     if (kind === 'memory') {
       if (mib < MIN_MEMORY_MIB) err(p, `${show(value)} is below the minimum of ${MIN_MEMORY_MIB}M`);
+      else if (mib > LIMITS.memoryMiB) err(p, `${show(value)} is above the maximum of ${LIMITS.memoryMiB / 1024}G`);
       else if (!Number.isInteger(mib)) err(p, `${show(value)} is not a whole number of MiB`);
     } else {
-      if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
+      if (mib > LIMITS.diskGiB * 1024) err(p, `${show(value)} is above the maximum of ${LIMITS.diskGiB}G`);
+      else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
       else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk) err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
     }
   }
@@ -224,23 +236,20 @@ function crossFieldIssues(lab: Record<string, any>, hostMemoryMiB?: number): Lab
   if (host.nested === true && host.driver === 'qemu') err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
   if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri)) err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
 
-  // What the whole lab needs against what the host has (a warning: the host may overcommit).
-  if (hostMemoryMiB !== undefined && issues.length === 0) {
-    const parsed = labSchema.safeParse(lab);
-    if (parsed.success) {
-      const total = totalMemoryMiB(parsed.data);
-      if (total > hostMemoryMiB)
-        issues.push({ path: ['nodes'], severity: 'warning', message: `the nodes need ${total} MiB of memory in all, more than the host's ${Math.round(hostMemoryMiB)} MiB` });
+  // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
+  if (checkPath) {
+    const paths: [FieldPath, unknown][] = [
+      [['image', 'local'], image.local],
+      [['access', 'ssh_key'], obj(lab.access).ssh_key],
+      [['host', 'pool_path'], host.pool_path],
+    ];
+    for (const [p, value] of paths) {
+      if (typeof value !== 'string' || value === '') continue;
+      const problem = checkPath(formatPath(p) as PathField, value);
+      if (problem) err(p, problem);
     }
   }
   return issues;
-}
-
-export function totalMemoryMiB(lab: LabParsed): number {
-  return lab.nodes.reduce((sum, n) => {
-    const m = n.memory ?? (n.role ? lab.roles[n.role]?.memory : undefined) ?? lab.defaults.memory ?? 512;
-    return sum + (sizeInMiB(m) ?? 0);
-  }, 0);
 }
 
 export interface Validated {
@@ -257,14 +266,21 @@ function dropNulls(value: unknown): unknown {
 }
 
 /** Runs every check; `lab` is set only when there is no error (warnings may remain). */
-export function validateLab(raw: unknown, opts: { hostMemoryMiB?: number } = {}): Validated {
+export function validateLab(raw: unknown, opts: { checkPath?: PathCheck } = {}): Validated {
   if (raw === null || raw === undefined) raw = {};
   raw = dropNulls(raw);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { issues: [{ path: [], severity: 'error', message: `the lab file must be a mapping of fields, got ${show(raw)}` }] };
   }
-  const issues = [...schemaIssues(raw), ...crossFieldIssues(withDefaults(raw as Record<string, any>), opts.hostMemoryMiB)];
-  const unique = issues.filter((a, i) => issues.findIndex((b) => formatPath(a.path) === formatPath(b.path) && a.message === b.message) === i);
+  const issues = [...schemaIssues(raw), ...crossFieldIssues(withDefaults(labSchema, labSchema.parse({}), raw) as Record<string, any>, opts.checkPath)];
+  // The same problem found by two checks is said once (a Set: linear in the number of problems).
+  const seen = new Set<string>();
+  const unique = issues.filter((i) => {
+    const key = `${formatPath(i.path)}\0${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   if (unique.some((i) => i.severity === 'error')) return { issues: unique };
   return { lab: labSchema.parse(raw), issues: unique };
 }

@@ -2,12 +2,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/model.js';
 import type { RenderContext } from '../render/context.js';
 import { memoryMiB, resolveDriver } from '../tools/host.js';
 import { ToolMissingError } from '../tools/run.js';
 import { insecureKey } from '../tools/vagrant.js';
+import { publicKeyOf } from '../tools/ssh.js';
+import { atomicWrite, outDirProblem, owned } from './write.js';
 
 export interface OpenLab {
   lab: Lab;
@@ -21,14 +24,10 @@ export interface GlobalOptions {
   out?: string;
 }
 
-/** sha256 of a local base image, cached by path, size and mtime so repeated commands stay fast. */
-function localImageSha256(lab: Lab, image: string): string {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(image);
-  } catch {
-    throw new UsageError(`image.local: ${JSON.stringify(image)} does not exist`);
-  }
+/** sha256 of a local base image, streamed (the event loop stays free, so SIGINT stops it at once), cached by path,
+ *  size and mtime so repeated commands stay fast. */
+async function localImageSha256(lab: Lab, image: string): Promise<string> {
+  const st = fs.statSync(image); // validation has checked it is a readable regular file
   const cacheFile = path.join(lab.outDir, '.cache', 'local-image.json');
   const key = `${image}:${st.size}:${st.mtimeMs}`;
   try {
@@ -38,27 +37,56 @@ function localImageSha256(lab: Lab, image: string): string {
     /* compute */
   }
   const h = crypto.createHash('sha256');
-  const fd = fs.openSync(image, 'r');
-  const buf = Buffer.alloc(8 << 20);
-  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  fs.closeSync(fd);
+  await pipeline(fs.createReadStream(image, { highWaterMark: 1 << 20 }), h);
   const sha256 = h.digest('hex');
-  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-  fs.writeFileSync(cacheFile, JSON.stringify({ key, sha256 }));
+  if (fs.existsSync(lab.outDir) && owned(lab.outDir)) {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    atomicWrite(cacheFile, JSON.stringify({ key, sha256 }), 0o644);
+  }
   return sha256;
 }
 
 /** A mistake in how labforge was called (exit code 2). */
 export class UsageError extends Error {}
 
-export function openLab(opts: GlobalOptions): OpenLab {
+/** The lab's own key (if it exists yet) or the user's `access.ssh_key`: a private key ssh-keygen reads, matching the
+ *  public key beside it. */
+async function checkKey(lab: Lab): Promise<void> {
+  const file = lab.access.sshKey;
+  if (lab.access.ownKey && !fs.existsSync(file)) return; // made by the first render
+  const field = lab.access.ownKey ? `the lab key ${file}` : 'access.ssh_key';
+  let derived: string;
+  try {
+    derived = await publicKeyOf(file);
+  } catch {
+    throw new UsageError(`${field}: ${JSON.stringify(file)} is not a private key that \`ssh-keygen -y\` can read without a passphrase`);
+  }
+  let pub = '';
+  try {
+    pub = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  } catch {
+    /* reported below */
+  }
+  if (pub !== derived) throw new UsageError(`${field}: ${file}.pub ${pub ? 'is not the public half of' : 'is missing beside'} the private key ${JSON.stringify(file)}`);
+}
+
+export async function openLab(opts: GlobalOptions): Promise<OpenLab> {
+  if (opts.out !== undefined) {
+    const problem = outDirProblem(opts.out);
+    if (problem) throw new UsageError(`--out: ${problem}`);
+  }
   const { lab, warnings } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
+  if (opts.out === undefined) {
+    const problem = outDirProblem(lab.outDir);
+    if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);
+  }
+  await checkKey(lab);
   const key = insecureKey();
   if (!key) throw new ToolMissingError("vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt");
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
     vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim(),
-    localImageSha256: lab.image.local ? localImageSha256(lab, lab.image.local) : undefined,
+    localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
   return { lab, ctx, warnings, insecurePrivateKey: key.privateKey };
 }

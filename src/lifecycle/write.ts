@@ -1,13 +1,32 @@
-// Writing a render to the output directory atomically: everything goes to a temp directory first, then each
-// top-level entry is swapped in by rename, so a failed render leaves the previous output as it was.
+// The output folder: labforge writes only into a folder it owns, and swaps a render in with one atomic rename.
+//
+// Layout of <out>/:
+//   .labforge-owner.json        the claim: written when labforge takes an empty or new folder; nothing else is
+//                               written into a folder without it
+//   .renders/<id>/              one complete render (every generated file and its manifest)
+//   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
+//   Vagrantfile, packer, provision, hosts, ssh_config, network.xml, management-network.xml,
+//   .labforge-render.json       links into .current/, made once: their paths never change
+//   logs/ .vagrant/ secrets/ known_hosts ...   state of the running lab, never touched by a render
+// A render killed at any point (even by SIGKILL) leaves .current at the old render or the new one; the next render
+// removes what a killed one left in .renders/.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
+import { SECRETS_DIR } from '../lab/model.js';
+import { hostPathProblem } from '../lab/paths.js';
 import { renderLab, type Rendered } from '../render/index.js';
+import { ROOT_PASSWORD_FILE } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
 import { ensureKey } from '../tools/ssh.js';
+import { UsageError } from './open.js';
 
+export const OWNER_FILE = '.labforge-owner.json';
 export const MANIFEST = '.labforge-render.json';
+const RENDERS = '.renders';
+const CURRENT = '.current';
 
 export interface Manifest {
   lab: string;
@@ -17,31 +36,68 @@ export interface Manifest {
   files: string[];
 }
 
-export function writeRender(outDir: string, rendered: Rendered, lab: Lab): void {
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(outDir, '.render-'));
+/** Why `out` cannot be the output folder (exit 2, naming --out), or undefined when it is fine to use. */
+export function outDirProblem(out: string, home = os.homedir()): string | undefined {
+  if (out.trim() === '') return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
+  const text = hostPathProblem(out);
+  if (text) return `${JSON.stringify(out)} ${text}`;
+  const abs = path.resolve(out);
+  if (abs === path.parse(abs).root) return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
+  if (abs === path.resolve(home)) return `${JSON.stringify(out)} is your home folder; give a folder of its own for the lab`;
+  let st: fs.Stats;
   try {
-    for (const [rel, text] of Object.entries(rendered.files)) {
-      const file = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
-    }
-    const manifest: Manifest = { lab: lab.name, source: lab.source, hash: rendered.hash, box: rendered.box, files: Object.keys(rendered.files) };
-    fs.writeFileSync(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    const tops = new Set([MANIFEST, ...Object.keys(rendered.files).map((f) => f.split('/')[0])]);
-    // Generated entries of an earlier render that this one no longer has (e.g. http/ after switching method).
-    const previous = readManifest(outDir);
-    for (const f of previous?.files ?? []) tops.add(f.split('/')[0]);
-    for (const top of [...tops].sort()) {
-      const dest = path.join(outDir, top);
-      const next = path.join(tmp, top);
-      if (fs.existsSync(dest)) fs.renameSync(dest, path.join(tmp, `.old-${top}`));
-      if (fs.existsSync(next)) fs.renameSync(next, dest);
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    st = fs.lstatSync(abs);
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return undefined;
+    return `${JSON.stringify(out)} cannot be read (${e.code})`;
   }
-  fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
+  if (st.isSymbolicLink()) {
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      return `${JSON.stringify(out)} is a symbolic link to nothing (${fs.readlinkSync(abs)})`;
+    }
+  }
+  if (!st.isDirectory()) return `${JSON.stringify(out)} is a file, not a folder`;
+  if (owned(abs)) return undefined;
+  const entries = fs.readdirSync(abs);
+  if (entries.length === 0) return undefined;
+  return `${JSON.stringify(out)} is not empty and holds no labforge output (no ${OWNER_FILE}); labforge writes only into a folder it created or an empty one (${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`;
+}
+
+/** Whether labforge owns the folder: its claim is there, or the manifest an earlier labforge wrote at the top. */
+export function owned(outDir: string): boolean {
+  return isFile(path.join(outDir, OWNER_FILE)) || isFile(path.join(outDir, MANIFEST), false);
+}
+
+function isFile(p: string, followLinks = true): boolean {
+  try {
+    return (followLinks ? fs.statSync(p) : fs.lstatSync(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the folder for labforge (creating it) unless it is owned already; refuses one that is not ours. */
+export function claimOutDir(outDir: string, lab: string): void {
+  const problem = outDirProblem(outDir);
+  if (problem) throw new UsageError(`--out: ${problem}`);
+  fs.mkdirSync(outDir, { recursive: true });
+  if (owned(outDir)) return;
+  atomicWrite(path.join(outDir, OWNER_FILE), `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`, 0o644);
+}
+
+/** Writes a file by rename, so a reader (or a kill) sees the old content or the new, never a part. */
+export function atomicWrite(file: string, text: string, mode: number): void {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.writeFileSync(tmp, text, { mode, flag: 'wx' });
+    fs.chmodSync(tmp, mode); // the umask must not widen or narrow it
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export function readManifest(outDir: string): Manifest | undefined {
@@ -52,11 +108,142 @@ export function readManifest(outDir: string): Manifest | undefined {
   }
 }
 
-/** Renders the lab into its output directory and makes sure the lab key exists. */
+const top = (rel: string) => rel.split('/')[0];
+
+/** The render .current points at (a name under .renders/), if any. */
+function currentRender(outDir: string): string | undefined {
+  try {
+    return path.basename(fs.readlinkSync(path.join(outDir, CURRENT)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What killed renders left: renders that are not current, half-made links. */
+function removeLeftovers(outDir: string): void {
+  const keep = currentRender(outDir);
+  const renders = path.join(outDir, RENDERS);
+  for (const name of fs.existsSync(renders) ? fs.readdirSync(renders) : []) if (name !== keep) fs.rmSync(path.join(renders, name), { recursive: true, force: true });
+  for (const name of fs.readdirSync(outDir)) {
+    // `.current.tmp-*`: a link a killed render made but did not rename; `.render-*`: temp folders of labforge 0.1.
+    if (name.startsWith(`${CURRENT}.tmp-`) || /^\.render-[A-Za-z0-9]{6}$/.test(name) || /\.tmp-\d+-[0-9a-f]{8}$/.test(name))
+      fs.rmSync(path.join(outDir, name), { recursive: true, force: true });
+  }
+}
+
+/** labforge 0.1 wrote its files straight into the folder: move exactly what its manifest lists out of the way. */
+function moveLegacyRender(outDir: string): void {
+  const legacy = path.join(outDir, MANIFEST);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(legacy);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) return;
+  const manifest = readManifest(outDir);
+  const away = fs.mkdtempSync(path.join(outDir, RENDERS, 'legacy-'));
+  for (const name of new Set([...(manifest?.files ?? []).map(top), MANIFEST])) {
+    const p = path.join(outDir, name);
+    if (fs.existsSync(p) && !fs.lstatSync(p).isSymbolicLink()) fs.renameSync(p, path.join(away, name));
+  }
+}
+
+export interface WriteHooks {
+  /** Called before each step of the swap (tests kill the process there). */
+  step?: (name: string) => void;
+}
+
+/** Writes a render into the owned output folder and makes it current in one rename. */
+export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks: WriteHooks = {}): void {
+  const step = hooks.step ?? (() => {});
+  claimOutDir(outDir, lab.name);
+  fs.mkdirSync(path.join(outDir, RENDERS), { recursive: true });
+  step('clean');
+  removeLeftovers(outDir);
+  moveLegacyRender(outDir);
+  const previous = readManifest(outDir);
+  const oldRender = currentRender(outDir);
+
+  step('write');
+  const dir = fs.mkdtempSync(path.join(outDir, RENDERS, 'r-'));
+  fs.chmodSync(dir, 0o755);
+  for (const [rel, text] of Object.entries(rendered.files)) {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+  }
+  const manifest: Manifest = { lab: lab.name, source: lab.source, hash: rendered.hash, box: rendered.box, files: Object.keys(rendered.files) };
+  fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+
+  // The links at the top point into .current, so they are right before and after the swap.
+  step('link');
+  const tops = [...new Set([MANIFEST, ...manifest.files.map(top)])].sort();
+  for (const name of tops) {
+    const link = path.join(outDir, name);
+    const target = path.join(CURRENT, name);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(link);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isSymbolicLink() && fs.readlinkSync(link) === target) continue;
+    if (st) throw new UsageError(`--out: ${link} exists and is not a link labforge made; move it away (labforge replaces only what it wrote)`);
+    fs.symlinkSync(target, link);
+  }
+
+  step('swap');
+  const next = path.join(outDir, `${CURRENT}.tmp-${process.pid}`);
+  fs.rmSync(next, { force: true });
+  fs.symlinkSync(path.join(RENDERS, path.basename(dir)), next);
+  fs.renameSync(next, path.join(outDir, CURRENT));
+
+  step('tidy');
+  if (oldRender && oldRender !== path.basename(dir)) fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
+  // Links of entries an earlier render had and this one has not (http/ after switching method...).
+  for (const name of new Set((previous?.files ?? []).map(top))) {
+    if (tops.includes(name)) continue;
+    const link = path.join(outDir, name);
+    if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(link) === path.join(CURRENT, name)) fs.rmSync(link);
+  }
+  fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
+  step('done');
+}
+
+/** The root password lives in its own 0600 file under the 0700 secrets folder, never in the Vagrantfile. */
+export function writeSecrets(lab: Lab): void {
+  const dir = path.join(lab.outDir, SECRETS_DIR);
+  const file = path.join(lab.outDir, ROOT_PASSWORD_FILE);
+  if (lab.access.rootPassword === undefined) {
+    fs.rmSync(file, { force: true });
+    return;
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+  atomicWrite(file, `${lab.access.rootPassword}\n`, 0o600);
+}
+
+/** labforge 0.1 kept the lab key at <out>/id_ed25519: it moves into the secrets folder. */
+function moveLegacyKey(lab: Lab): void {
+  if (!lab.access.ownKey || fs.existsSync(lab.access.sshKey)) return;
+  const legacy = path.join(lab.outDir, 'id_ed25519');
+  if (!isFile(legacy, false) || !isFile(`${legacy}.pub`, false)) return;
+  fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true, mode: 0o700 });
+  fs.renameSync(`${legacy}.pub`, `${lab.access.sshKey}.pub`);
+  fs.renameSync(legacy, lab.access.sshKey);
+}
+
+/** Renders the lab into its output folder, writes its secrets and makes sure the lab key exists. */
 export async function renderToDisk(lab: Lab, ctx: RenderContext): Promise<Rendered> {
   const rendered = renderLab(lab, ctx);
   writeRender(lab.outDir, rendered, lab);
-  fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true });
-  await ensureKey(lab.access.sshKey, `labforge-${lab.name}`);
+  writeSecrets(lab);
+  if (lab.access.ownKey) {
+    moveLegacyKey(lab);
+    fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true, mode: 0o700 });
+    fs.chmodSync(path.dirname(lab.access.sshKey), 0o700);
+    await ensureKey(lab.access.sshKey, `labforge-${lab.name}`);
+  }
   return rendered;
 }

@@ -46,8 +46,25 @@ export function kickstart(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** An ssh_config argument: double-quoted when it has spaces or quotes (ssh_config has no escape for '"'). */
+/** Line breaks and other controls, for any language: C0, DEL, C1 (with NEL), and U+2028/U+2029, which YAML 1.1
+ *  (cloud-init's PyYAML) and JavaScript read as line breaks. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text inside a line comment (`#` in HCL, Ruby, shell, YAML, kickstart, ssh_config, hosts): a line break would end
+ *  the comment and start code, so every control character becomes '?'. */
+export function commentText(text: string): string {
+  return text.replace(CONTROLS, '?');
+}
+
+/** Text inside an XML comment: no control characters, no `--`, and no '-' just before the closing `-->`. */
+export function xmlCommentText(text: string): string {
+  return commentText(text).replace(/-(?=-)/g, '- ').replace(/-$/, '- ');
+}
+
+/** A path-like ssh_config argument (IdentityFile, UserKnownHostsFile): in double quotes, where ssh reads `\\` and
+ *  `\"` as escapes; '%' doubled so ssh's %-tokens are not expanded. `${` cannot be written literally: refused. */
 export function sshConfig(value: string): string {
-  if (value.includes('"')) throw new Error(`ssh_config cannot express a value containing '"': ${value}`);
-  return /[\s#]/.test(value) || value === '' ? `"${value}"` : value;
+  if (value.replace(CONTROLS, '') !== value) throw new Error(`ssh_config cannot hold a control character: ${JSON.stringify(value)}`);
+  if (value.includes('${')) throw new Error(`ssh_config would expand "\${" in ${JSON.stringify(value)} as an environment variable`);
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }

@@ -5,12 +5,16 @@ import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { ruby } from './escape.js';
 import { repoPath } from './sources.js';
+import { SECRETS_DIR } from '../lab/model.js';
+
+/** Where the root password lives, relative to the output folder (written by the lifecycle, 0600). */
+export const ROOT_PASSWORD_FILE = `${SECRETS_DIR}/root-password`;
 
 let template: string | undefined;
 
 export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, source: string): string {
   template ??= fs.readFileSync(repoPath('vagrant', 'Vagrantfile.ejs'), 'utf8');
-  return ejs.render(template, { lab, box, driver: ctx.driver, ruby, header: header('#', source) });
+  return ejs.render(template, { lab, box, driver: ctx.driver, ruby, header: header('#', source), rootPasswordFile: ROOT_PASSWORD_FILE });
 }
 
 /** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim). */

@@ -2,15 +2,19 @@
 import fs from 'node:fs';
 import { run, type RunOptions } from './run.js';
 
-/** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet; the private key is 0600. */
+/** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
+ *  0600). An existing file is left exactly as it is. */
 export async function ensureKey(file: string, comment: string): Promise<boolean> {
-  if (fs.existsSync(file)) {
-    fs.chmodSync(file, 0o600);
-    return false;
-  }
+  if (fs.existsSync(file)) return false;
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-  fs.chmodSync(file, 0o600);
   return true;
+}
+
+/** The public key (type and base64, without comment) that ssh-keygen derives from a private key file, or the
+ *  error when it cannot read one without a passphrase. */
+export async function publicKeyOf(file: string): Promise<string> {
+  const { stdout } = await run('ssh-keygen', ['-y', '-P', '', '-f', file], { timeoutMs: 10000 });
+  return stdout.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
 export interface SshTarget {

@@ -148,10 +148,11 @@ describe('the lab model', () => {
     ]);
   });
 
-  test('more memory than the host has is a warning, not an error', () => {
-    const r = validateLab({}, { hostMemoryMiB: 4096 });
-    expect(r.lab).toBeDefined();
-    expect(r.issues).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('7680 MiB') })]);
+  test('more memory than the host has is a warning, not an error, summed over the resolved nodes', () => {
+    const r = loadLabText('{}', '/tmp/x/lab.yaml', { hostMemoryMiB: 4096 });
+    expect(r.lab.nodes).toHaveLength(9);
+    expect(r.warnings).toEqual([expect.stringContaining('warning: nodes: the nodes need 7680 MiB of memory in all')]);
+    expect(loadLabText('{}', '/tmp/x/lab.yaml', { hostMemoryMiB: 7680 }).warnings).toEqual([]);
   });
 
   test('LabValidationError carries every issue', () => {

@@ -18,7 +18,8 @@ async function bakeWith(version: string) {
     all: true,
   });
   const lines = fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split('|'));
-  return { r, lines, packerDir: path.join(out, 'packer') };
+  // Packer runs in the current render's packer/ folder, reached through the <out>/packer link.
+  return { r, lines, packerDir: fs.realpathSync(path.join(out, 'packer')) };
 }
 
 test('Packer >= 1.7: packer init on the plugins file, then build in the packer folder', async () => {

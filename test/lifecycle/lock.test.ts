@@ -23,6 +23,7 @@ test('the CLI refuses a second command while another holds the lab, with exit co
   const file = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   fs.mkdirSync(out);
+  fs.writeFileSync(path.join(out, '.labforge-owner.json'), '{}'); // a folder labforge owns
   const holder = spawn('sleep', ['30']);
   try {
     fs.writeFileSync(path.join(out, '.lock'), JSON.stringify({ pid: holder.pid, command: 'up', started: '2026-11-25T12:00:00Z' }));

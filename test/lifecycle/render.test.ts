@@ -11,8 +11,9 @@ test('the lab key is generated once, ed25519, mode 0600, and never printed', asy
   const out = path.join(dir, 'out');
   const first = await cli(['--lab', lab, '--out', out, 'render']);
   expect(first.exitCode).toBe(0);
-  const key = path.join(out, 'id_ed25519');
+  const key = path.join(out, 'secrets', 'id_ed25519');
   expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+  expect(fs.statSync(path.dirname(key)).mode & 0o777).toBe(0o700);
   const fp = await execa('ssh-keygen', ['-l', '-f', key]);
   expect(fp.stdout).toMatch(/ labforge-t \(ED25519\)$/);
   const privateKey = fs.readFileSync(key, 'utf8');

@@ -7,7 +7,7 @@ import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
-import { writeRender } from '../../src/lifecycle/write.js';
+import { writeRender, writeSecrets } from '../../src/lifecycle/write.js';
 import { insecureKey } from '../../src/tools/vagrant.js';
 import { cli, requireTool, ROOT, tempDir, writeLab } from '../support.js';
 
@@ -25,6 +25,8 @@ function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir:
   const { lab } = loadLabText(text, file, { outDir: path.join(dir, 'out') });
   const r = renderLab(lab, ctx(driver));
   writeRender(lab.outDir, r, lab);
+  writeSecrets(lab);
+  fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true });
   fs.writeFileSync(`${lab.access.sshKey}.pub`, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3dTAvHAQ9jU3v0R6wX8a5V5u3p7QjM2KjOZ9pQfQbB test\n');
   return { lab, dir, files: r.files };
 }
@@ -87,9 +89,14 @@ describe('Vagrantfile', () => {
   });
 
   test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {
-    const { lab } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);
+    const { lab, files } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);
     const r = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print ROOT_PASSWORD', path.join(lab.outDir, 'Vagrantfile')]);
     expect(r.stdout).toBe(HOSTILE);
+    // The password is in no generated file, only in the secrets folder: the file 0600, the folder 0700.
+    for (const text of Object.values(files)) expect(text).not.toContain('$(reboot)');
+    const secret = path.join(lab.outDir, 'secrets', 'root-password');
+    expect(fs.statSync(secret).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(secret)).mode & 0o777).toBe(0o700);
     // And the shell command Ruby builds from it hands chpasswd exactly that password.
     const sh = await execa('ruby', ['-rshellwords', '-e', 'print Shellwords.escape("root:#{ARGV[0]}")', HOSTILE]);
     const echoed = await execa('bash', ['-c', `printf '%s' ${sh.stdout}`]);
