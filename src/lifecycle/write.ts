@@ -150,7 +150,7 @@ function moveLegacyRender(outDir: string): void {
 }
 
 export interface WriteHooks {
-  /** Called before each step of the swap (tests kill the process there). */
+  /** Called before each step of the write and swap, one call per file and link (tests kill the process there). */
   step?: (name: string) => void;
 }
 
@@ -165,10 +165,11 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   const previous = readManifest(outDir);
   const oldRender = currentRender(outDir);
 
-  step('write');
+  step('mkdir');
   const dir = fs.mkdtempSync(path.join(outDir, RENDERS, 'r-'));
   fs.chmodSync(dir, 0o755);
   for (const [rel, text] of Object.entries(rendered.files)) {
+    step('write');
     const file = path.join(dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
@@ -177,9 +178,9 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
   // The links at the top point into .current, so they are right before and after the swap.
-  step('link');
   const tops = [...new Set([MANIFEST, ...manifest.files.map(top)])].sort();
   for (const name of tops) {
+    step('link');
     const link = path.join(outDir, name);
     const target = path.join(CURRENT, name);
     let st: fs.Stats | undefined;

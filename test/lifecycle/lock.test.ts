@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { acquireLock, LabLockedError } from '../../src/lifecycle/lock.js';
-import { cli, tempDir, writeLab } from '../support.js';
+import { execa } from 'execa';
+import { cli, ROOT, tempDir, writeLab } from '../support.js';
 
 test('a live holder blocks, a dead one is taken over', () => {
   const dir = tempDir();
@@ -34,3 +35,47 @@ test('the CLI refuses a second command while another holds the lab, with exit co
     holder.kill();
   }
 });
+
+test('a lock whose pid now belongs to another process (started later) is stale and taken over', () => {
+  const dir = tempDir();
+  // pid 1 is alive, but it did not start at this time: the lock's process is gone and its pid was reused.
+  fs.writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid: 1, start: '1', command: 'up', started: 'then' }));
+  const release = acquireLock(dir, 'halt');
+  expect(JSON.parse(fs.readFileSync(path.join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
+  release();
+});
+
+test('an empty lock file does not block, and of many commands racing for it exactly one at a time holds the lab', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, '.lock'), '');
+  const log = path.join(dir, 'holders.log');
+  const script = `
+    import fs from 'node:fs';
+    import { acquireLock } from ${JSON.stringify(path.join(ROOT, 'dist', 'lifecycle', 'lock.js'))};
+    const [dir, log] = process.argv.slice(1); // node -e: no script path in argv
+    for (let i = 0; i < 200; i++) {
+      try {
+        const release = acquireLock(dir, 'race');
+        fs.appendFileSync(log, 'in ' + process.pid + '\\n');
+        await new Promise((r) => setTimeout(r, 20));
+        fs.appendFileSync(log, 'out ' + process.pid + '\\n');
+        release();
+        process.exit(0);
+      } catch (e) {
+        if (e.name !== 'Error' && !/another labforge holds|cannot take/.test(e.message)) throw e;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    process.exit(3);`;
+  const racers = Array.from({ length: 8 }, () => execa('node', ['--input-type=module', '-e', script, dir, log], { reject: false }));
+  const results = await Promise.all(racers);
+  expect(results.map((r) => r.exitCode)).toEqual(Array(8).fill(0));
+  // The log alternates in/out of the same process: nobody was in while another was.
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(16);
+  for (let i = 0; i < lines.length; i += 2) {
+    expect(lines[i]).toMatch(/^in \d+$/);
+    expect(lines[i + 1]).toBe(lines[i].replace('in', 'out'));
+  }
+  expect(fs.existsSync(path.join(dir, '.lock'))).toBe(false);
+}, 60000);
