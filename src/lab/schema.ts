@@ -38,7 +38,7 @@ const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR 
 /** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in
  *  validate.ts, like the other rules a JSON Schema cannot express. */
 const size = (maxMiB: number) =>
-  z.union([z.number().positive().max(maxMiB), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
+  z.union([z.number().positive().max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
 const memorySize = size(LIMITS.memoryMiB);
 const diskSize = size(LIMITS.diskGiB * 1024);
 const cpus = z.number().int().min(1, { message: 'must be at least 1' }).max(LIMITS.cpus, { message: `must be at most ${LIMITS.cpus}` });

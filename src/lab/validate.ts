@@ -216,6 +216,7 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
     if (typeof value !== 'number' && typeof value !== 'string') continue;
     const mib = sizeInMiB(value);
     if (mib === undefined) continue; // the schema already said it is not a size
+    if (typeof value === 'number' && mib > (kind === 'memory' ? LIMITS.memoryMiB : LIMITS.diskGiB * 1024)) continue; // and that it is too big
     if (kind === 'memory') {
       if (mib < MIN_MEMORY_MIB) err(p, `${show(value)} is below the minimum of ${MIN_MEMORY_MIB}M`);
       else if (mib > LIMITS.memoryMiB) err(p, `${show(value)} is above the maximum of ${LIMITS.memoryMiB / 1024}G`);
