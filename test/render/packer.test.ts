@@ -10,7 +10,8 @@ import YAML from 'yaml';
 import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
-import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
+import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, renderPacker } from '../../src/render/packer.js';
+import { repoPath } from '../../src/render/sources.js';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -283,10 +284,10 @@ describe('the build', () => {
   });
 
   test('every script in packer/scripts is part of the build, copied verbatim', () => {
-    const sources = fs.readdirSync(path.join(PACKER_SOURCES, 'scripts')).sort();
+    const sources = fs.readdirSync(repoPath('packer', 'scripts')).sort();
     expect(sources).toEqual([...guestScriptOrder(), GUEST_LIB.file].sort());
     for (const s of sources) {
-      expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(path.join(PACKER_SOURCES, 'scripts', s), 'utf8'));
+      expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(repoPath('packer', 'scripts', s), 'utf8'));
     }
   });
 
@@ -393,7 +394,7 @@ describe('guest scripts', () => {
     r = renderCase(CASES[0], 'qemu');
     scriptsDir = path.join(r.packerDir, 'scripts');
   });
-  const LIB = path.join(PACKER_SOURCES, 'scripts', GUEST_LIB.file);
+  const LIB = repoPath('packer', 'scripts', GUEST_LIB.file);
 
   test('pass shellcheck -x -s bash (lib.sh too), and start with bash strict mode', async () => {
     const scripts = Object.keys(r.files)
