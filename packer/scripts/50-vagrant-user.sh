@@ -50,11 +50,14 @@ log "$sudoers: vagrant may sudo without a password"
 # older Vagrant and Packer releases with ssh-rsa (SHA-1), which Fedora's crypto policies leave out. (Fedora 41+
 # also distrusts SHA-1 signatures in OpenSSL, where only rsa-sha2 clients get in.) sshd keeps the first
 # value it reads for an option, so the drop-in must sort before 50-redhat.conf (which includes the policy).
-dropin=/etc/ssh/sshd_config.d/10-labforge-vagrant.conf
+# The drop-in is packer/files/10-labforge-vagrant.conf, uploaded beside lib.sh; cloud-init or the kickstart
+# installed the same file already.
+name=10-labforge-vagrant.conf
+dropin=/etc/ssh/sshd_config.d/$name
+[[ -f $labforge_dir/$name ]] || die "$labforge_dir/$name is missing: the build uploads it beside lib.sh"
 install -d -m 0755 /etc/ssh/sshd_config.d
-printf '%s\n' '# Written by labforge: accept the ssh-rsa signatures of Vagrant'\''s insecure RSA key.' \
-  'PubkeyAcceptedAlgorithms +ssh-rsa' >"$dropin"
-chmod 0600 "$dropin"
+install -m 0600 -o root -g root "$labforge_dir/$name" "$dropin"
+cmp -s "$labforge_dir/$name" "$dropin" || die "$dropin differs from $labforge_dir/$name"
 if ! grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf' /etc/ssh/sshd_config; then
   # Options must come before any Match block, so the Include goes first.
   sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' /etc/ssh/sshd_config

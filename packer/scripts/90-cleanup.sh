@@ -66,10 +66,11 @@ find /var/log -path /var/log/journal -prune -o -type f -print0 | xargs -0 -r tru
 rm -f /root/.bash_history "$(home_of vagrant)/.bash_history" "$boot_id_file"
 log "logs truncated"
 
-# --- the shared library, last: no script runs after this one. Its functions stay defined in this shell.
+# --- the shared library and the files uploaded beside it, last: no script runs after this one. Its functions
+# stay defined in this shell.
 rm -rf /var/tmp/labforge
 [[ ! -e /var/tmp/labforge ]] || die "/var/tmp/labforge is still there"
-log "/var/tmp/labforge (lib.sh) removed"
+log "/var/tmp/labforge (lib.sh and the uploaded files) removed"
 
 sync
 log "done"

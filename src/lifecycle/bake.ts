@@ -1,6 +1,7 @@
 // labforge bake: render, packer build, vagrant box add under a name that carries the hash of every bake input.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKER_BAKE } from '../render/packer.js';
 import * as packer from '../tools/packer.js';
 import * as vagrant from '../tools/vagrant.js';
 import type { OpenLab } from './open.js';
@@ -14,8 +15,6 @@ export interface BakeResult {
   seconds: number;
 }
 
-export const BOX_FILE = path.join('box', 'labforge.box');
-
 export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<BakeResult> {
   const started = Date.now();
   const { lab, ctx } = open;
@@ -23,7 +22,8 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
   if (!opts.force && vagrant.boxInstalled(rendered.box)) {
     return { box: rendered.box, hash: rendered.hash, built: false, seconds: (Date.now() - started) / 1000 };
   }
-  const dir = path.join(lab.outDir, 'packer');
+  const dir = path.join(lab.outDir, PACKER_BAKE.dir);
+  const box = path.join(dir, PACKER_BAKE.box);
   const log = logFile(lab.outDir, 'bake');
   console.log(`labforge: baking ${rendered.box}; full log: ${log}`);
   await runSteps<{ version?: packer.Version }>(
@@ -38,22 +38,22 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
       {
         title: 'Install Packer plugins (packer init)',
         skip: (c) => (c.version && !packer.supportsInit(c.version) ? `Packer ${c.version.text} has the qemu builder built in` : false),
-        task: async (_c, progress) => packer.init(dir, path.join('plugins', 'plugins.pkr.hcl'), { log, onLine: progress }),
+        task: async (_c, progress) => packer.init(dir, PACKER_BAKE.initFile, { log, onLine: progress }),
       },
       {
         title: `Build the image (packer build, accelerator ${ctx.driver === 'kvm' ? 'kvm' : 'tcg'})`,
         task: async (_c, progress) => {
-          fs.rmSync(path.join(dir, 'box'), { recursive: true, force: true });
+          fs.rmSync(path.dirname(box), { recursive: true, force: true });
           await packer.build(dir, { ssh_private_key_file: open.insecurePrivateKey }, { log, onLine: progress });
-          if (!fs.existsSync(path.join(dir, BOX_FILE))) throw new Error(`packer build finished but ${path.join(dir, BOX_FILE)} is missing`);
+          if (!fs.existsSync(box)) throw new Error(`packer build finished but ${box} is missing`);
         },
       },
       {
         title: `Add the box ${rendered.box}`,
         task: async (_c, progress) => {
-          await vagrant.boxAdd(rendered.box, path.join(dir, BOX_FILE), { log, onLine: progress });
-          fs.rmSync(path.join(dir, 'box'), { recursive: true, force: true });
-          fs.rmSync(path.join(dir, 'build'), { recursive: true, force: true });
+          await vagrant.boxAdd(rendered.box, box, { log, onLine: progress });
+          fs.rmSync(path.dirname(box), { recursive: true, force: true });
+          fs.rmSync(path.join(dir, PACKER_BAKE.outputDirectory), { recursive: true, force: true });
         },
       },
     ],

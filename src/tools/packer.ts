@@ -1,4 +1,4 @@
-// Packer: version detection, init (Packer >= 1.7), validate and build of a rendered recipe folder.
+// Packer: version detection, init (Packer >= 1.7) and build of a rendered recipe folder.
 import os from 'node:os';
 import path from 'node:path';
 import { run, type RunOptions } from './run.js';
@@ -43,10 +43,6 @@ export async function version(): Promise<Version> {
 
 export async function init(dir: string, pluginsFile: string, opts: RunOptions = {}): Promise<void> {
   await run('packer', ['init', pluginsFile], { ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
-}
-
-export async function validate(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
-  await run('packer', ['validate', ...varArgs(vars), '.'], { ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
 }
 
 /** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run. */

@@ -10,7 +10,9 @@ import YAML from 'yaml';
 import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
-import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
+import { SSHD_DROPIN, SSHD_DROPIN_NAME } from '../../src/render/cloud-init.js';
+import { GUEST_FILES, GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, renderPacker } from '../../src/render/packer.js';
+import { repoPath } from '../../src/render/sources.js';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -264,14 +266,21 @@ describe('the build', () => {
     for (const p of shells) expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
   });
 
-  test('uploads lib.sh to a directory it makes first, before the first script runs', () => {
+  test('uploads lib.sh, then the files beside it, to a directory it makes first, before the first script runs', () => {
     const text = fs.readFileSync(path.join(r.packerDir, 'build.pkr.hcl'), 'utf8');
     const order = provisionersInOrder(text, build);
     const firstScript = order.findIndex((p) => p.type === 'shell' && (p.script ?? p.scripts));
     const upload = order.findIndex((p) => p.type === 'file');
-    expect(order.filter((p) => p.type === 'file')).toEqual([{ type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path }]);
+    const uploads = order.filter((p) => p.type === 'file');
+    expect(uploads).toEqual([
+      { type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path },
+      ...GUEST_FILES.map((f) => ({ type: 'file', source: `files/${f}`, destination: `${GUEST_LIB.dir}/${f}` })),
+    ]);
+    expect(GUEST_FILES).toContain(SSHD_DROPIN_NAME);
     expect(upload).toBeGreaterThanOrEqual(0);
-    expect(upload).toBeLessThan(firstScript);
+    expect(order.slice(upload, upload + uploads.length)).toEqual(uploads);
+    expect(upload + uploads.length).toBeLessThanOrEqual(firstScript);
+    for (const u of uploads) expect(fs.existsSync(path.join(r.packerDir, u.source))).toBe(true);
     expect(order[firstScript].scripts?.[0] ?? order[firstScript].script).toBe(`scripts/${guestScriptOrder()[0]}`);
     // Packer's file provisioner creates no parent directories: an inline shell provisioner, run as the ssh user
     // (Packer's own execute_command, no sudo) that the upload runs as, makes it just before.
@@ -282,12 +291,15 @@ describe('the build', () => {
     expect(r.files[`packer/scripts/${GUEST_LIB.file}`]).toBeDefined();
   });
 
-  test('every script in packer/scripts is part of the build, copied verbatim', () => {
-    const sources = fs.readdirSync(path.join(PACKER_SOURCES, 'scripts')).sort();
+  test('every script in packer/scripts and every file in packer/files is part of the build, copied verbatim', () => {
+    const sources = fs.readdirSync(repoPath('packer', 'scripts')).sort();
     expect(sources).toEqual([...guestScriptOrder(), GUEST_LIB.file].sort());
     for (const s of sources) {
-      expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(path.join(PACKER_SOURCES, 'scripts', s), 'utf8'));
+      expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(repoPath('packer', 'scripts', s), 'utf8'));
     }
+    const files = fs.readdirSync(repoPath('packer', 'files')).sort();
+    expect(files).toEqual([...GUEST_FILES].sort());
+    for (const f of files) expect(r.files[`packer/files/${f}`]).toBe(fs.readFileSync(repoPath('packer', 'files', f), 'utf8'));
   });
 
   test('ends in a vagrant post-processor writing box/labforge.box, and needs Packer >= 1.6.6', () => {
@@ -393,7 +405,7 @@ describe('guest scripts', () => {
     r = renderCase(CASES[0], 'qemu');
     scriptsDir = path.join(r.packerDir, 'scripts');
   });
-  const LIB = path.join(PACKER_SOURCES, 'scripts', GUEST_LIB.file);
+  const LIB = repoPath('packer', 'scripts', GUEST_LIB.file);
 
   test('pass shellcheck -x -s bash (lib.sh too), and start with bash strict mode', async () => {
     const scripts = Object.keys(r.files)
@@ -599,10 +611,54 @@ describe('cloud-init seed (cloud method)', () => {
     expect(doc.runcmd.join('\n')).toMatch(/systemctl restart sshd/);
   });
 
+  test("the templates' own description (above their ---) stays out of the seed; their other comments stay in", () => {
+    for (const [template, file] of [['user-data.yaml', 'user-data'], ['meta-data.yaml', 'meta-data']]) {
+      const text = fs.readFileSync(repoPath('packer', 'templates', template), 'utf8').split('\n');
+      const about = text.slice(0, text.indexOf('---')).filter((l) => l.startsWith('# '));
+      expect(about.length).toBeGreaterThan(0);
+      const seed = r.files[`packer/cidata/${file}`];
+      for (const line of about) expect({ file, line, leaked: seed.includes(line) }).toEqual({ file, line, leaked: false });
+      expect(seed).not.toContain('---');
+      const kept = text.slice(text.indexOf('---') + 1).filter((l) => l.startsWith('#'));
+      for (const line of kept) expect(seed.split('\n')).toContain(line);
+    }
+  });
+
   test('meta-data names the instance and the build hostname', () => {
     const meta = YAML.parse(r.files['packer/cidata/meta-data']);
     // A fixed instance id: the lab's name is no bake input (labs that bake the same image share the box).
     expect(meta).toEqual({ 'instance-id': 'labforge-build', 'local-hostname': 'labforge-base' });
+  });
+});
+
+describe('the sshd drop-in, one file (packer/files/) for the seed, the kickstart and 50-vagrant-user.sh', () => {
+  const text = fs.readFileSync(repoPath('packer', 'files', SSHD_DROPIN_NAME), 'utf8');
+
+  test('the seed writes its exact text to /etc/ssh/sshd_config.d/<its name>', () => {
+    const doc = YAML.parse(renderCase(CASES[0], 'qemu').files['packer/cidata/user-data']);
+    expect(SSHD_DROPIN).toBe(`/etc/ssh/sshd_config.d/${SSHD_DROPIN_NAME}`);
+    expect(doc.write_files).toEqual([{ path: SSHD_DROPIN, owner: 'root:root', permissions: '0600', content: text }]);
+  });
+
+  test("the kickstart's %post, run by sh, writes its exact text", async () => {
+    const ks = renderCase(CASES[2], 'qemu').files['packer/http/ks.cfg'];
+    const lines = ks.split('\n');
+    const start = lines.indexOf(`cat >${SSHD_DROPIN} <<'LABFORGE_EOF'`);
+    const end = lines.indexOf('LABFORGE_EOF', start);
+    expect(start).toBeGreaterThan(0);
+    expect(end).toBeGreaterThan(start);
+    const target = path.join(freshDir('ks-dropin'), SSHD_DROPIN_NAME);
+    const script = [lines[start].replace(SSHD_DROPIN, target), ...lines.slice(start + 1, end + 1)].join('\n');
+    await run('sh', ['-c', script]);
+    expect(fs.readFileSync(target, 'utf8')).toBe(text);
+  });
+
+  test('50-vagrant-user.sh installs the uploaded file under the same name, and writes no text of its own', () => {
+    const script = fs.readFileSync(repoPath('packer', 'scripts', '50-vagrant-user.sh'), 'utf8').split('\n');
+    expect(script).toContain(`name=${SSHD_DROPIN_NAME}`);
+    expect(script).toContain('dropin=/etc/ssh/sshd_config.d/$name');
+    expect(script).toContain('install -m 0600 -o root -g root "$labforge_dir/$name" "$dropin"');
+    for (const line of text.trim().split('\n')) expect(script.join('\n')).not.toContain(line);
   });
 });
 
