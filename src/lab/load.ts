@@ -7,6 +7,9 @@ import { resolveLab, type Lab } from './model.js';
 import { formatPath, validateLab, type LabIssue } from './validate.js';
 
 export class LabValidationError extends Error {
+  /** labforge's exit code when this error ends a command: a mistake in the lab file. */
+  readonly exitStatus = 2;
+
   constructor(
     readonly file: string,
     readonly issues: LabIssue[],
@@ -74,7 +77,9 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   };
 }
 
-export class LabFileMissingError extends Error {}
+export class LabFileMissingError extends Error {
+  readonly exitStatus = 2;
+}
 
 export function loadLabFile(file: string, opts: LoadOptions = {}): Loaded {
   let text: string;

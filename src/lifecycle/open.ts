@@ -48,8 +48,11 @@ function localImageSha256(lab: Lab, image: string): string {
   return sha256;
 }
 
-/** A mistake in how labforge was called (exit code 2). */
-export class UsageError extends Error {}
+/** A mistake in how labforge was called. */
+export class UsageError extends Error {
+  /** labforge's exit code when this error ends a command. */
+  readonly exitStatus = 2;
+}
 
 export function openLab(opts: GlobalOptions): OpenLab {
   const { lab, warnings } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
