@@ -65,7 +65,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);
   else add('qemu-img', 'fail', 'qemu-img is not installed', 'install qemu-utils (Debian) or qemu-img (Fedora)');
-  const iso = ['xorriso', 'mkisofs', 'genisoimage', 'hdiutil'].find((t) => which(t));
+  const iso = ['xorriso', 'mkisofs', 'genisoimage'].find((t) => which(t));
   if (iso) add('ISO tool', 'ok', `${iso} (Packer builds the cloud-init seed CD with it)`);
   else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'install xorriso');
   if (lab.image.local) {

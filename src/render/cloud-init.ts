@@ -3,7 +3,6 @@
 // Packer the way a Vagrant box is reachable: a vagrant user with Vagrant's insecure key and passwordless sudo.
 // Everything else is done by the guest scripts, the same for both methods.
 import { Document, type Scalar, type YAMLMap } from 'yaml';
-import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 
 /** The sshd drop-in that lets Vagrant's RSA insecure key in; shared with the kickstart and 50-vagrant-user.sh. */
@@ -36,7 +35,7 @@ function comment(doc: Document, key: string, text: string): void {
     .join('\n');
 }
 
-export function renderCloudInit(lab: Lab, ctx: RenderContext, source: string): { userData: string; metaData: string } {
+export function renderCloudInit(ctx: RenderContext, source: string): { userData: string; metaData: string } {
   const user = {
     name: 'vagrant',
     gecos: 'Vagrant',

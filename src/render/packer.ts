@@ -402,7 +402,7 @@ export function renderPacker(lab: Lab, ctx: RenderContext, source: string): Reco
     'packer/build.pkr.hcl': renderBuild(source),
   };
   if (lab.image.method === 'cloud') {
-    const seed = renderCloudInit(lab, ctx, source);
+    const seed = renderCloudInit(ctx, source);
     files['packer/cidata/user-data'] = seed.userData;
     files['packer/cidata/meta-data'] = seed.metaData;
   } else {
