@@ -2,7 +2,6 @@
 // Python's shlex (how pykickstart splits kickstart lines), cloud-init's schema check.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { execa, type Options } from 'execa';
@@ -10,31 +9,14 @@ import YAML from 'yaml';
 import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
+import { requireTool, tempDir, vagrantKeyPair } from '../support.js';
 import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, PACKER_SOURCES, renderPacker } from '../../src/render/packer.js';
 
 // ---------------------------------------------------------------- fixtures
 
-const GEMS = '/usr/share/rubygems-integration/all/gems';
-
-/** Vagrant's insecure key pair, from the installed vagrant package (gems/vagrant-<version>/keys/). */
-function vagrantKeyFiles(): { pub: string; priv: string } {
-  const dirs = fs.existsSync(GEMS)
-    ? fs
-        .readdirSync(GEMS)
-        .filter((d) => /^vagrant-\d/.test(d))
-        .sort()
-        .map((d) => path.join(GEMS, d, 'keys'))
-        .filter((d) => fs.existsSync(path.join(d, 'vagrant.pub')) && fs.existsSync(path.join(d, 'vagrant')))
-    : [];
-  const dir = dirs.at(-1);
-  if (!dir) throw new Error(`Vagrant's insecure key pair not found (${GEMS}/vagrant-*/keys/vagrant{,.pub}): install the vagrant package`);
-  return { pub: path.join(dir, 'vagrant.pub'), priv: path.join(dir, 'vagrant') };
-}
-
-const KEYS = vagrantKeyFiles();
-const PUBKEY = fs.readFileSync(KEYS.pub, 'utf8').trim();
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-packer-test-'));
-afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+const KEYS = vagrantKeyPair();
+const PUBKEY = KEYS.publicKeyText;
+const TMP = tempDir('labforge-packer-test-');
 
 let counter = 0;
 /** A fresh directory under the test's temp dir. */
@@ -113,13 +95,6 @@ function renderCase(c: Case, driver: 'kvm' | 'qemu'): Rendered {
 
 // ---------------------------------------------------------------- tools
 
-const missing = new Map<string, Promise<boolean>>();
-/** Fails (never skips) when a tool the test runs is not installed. */
-async function requireTool(tool: string, pkg: string): Promise<void> {
-  if (!missing.has(tool)) missing.set(tool, execa('sh', ['-c', `command -v ${tool}`], { reject: false }).then((r) => r.exitCode !== 0));
-  if (await missing.get(tool)) throw new Error(`${tool} is not installed: this test runs the real ${tool} (Debian package ${pkg})`);
-}
-
 /** Runs a command; a non-zero exit fails with the command line, exit code and output. */
 async function run(cmd: string, args: string[], opts: Options = {}) {
   const r = await execa(cmd, args, { reject: false, all: true, ...opts });
@@ -127,7 +102,7 @@ async function run(cmd: string, args: string[], opts: Options = {}) {
   return r;
 }
 
-function packerValidate(packerDir: string, args: string[] = [`-var`, `ssh_private_key_file=${KEYS.priv}`]) {
+function packerValidate(packerDir: string, args: string[] = [`-var`, `ssh_private_key_file=${KEYS.privateKey}`]) {
   return run('packer', ['validate', ...args, '.'], { cwd: packerDir });
 }
 
@@ -161,7 +136,7 @@ function varAttr(vars: any, name: string, attr: string): unknown {
 // ---------------------------------------------------------------- tests
 
 beforeAll(async () => {
-  await requireTool('packer', 'packer');
+  requireTool('packer');
 });
 
 describe.each(CASES)('$name', (c) => {
@@ -384,7 +359,7 @@ describe('hostile image values', () => {
 
 describe('guest scripts', () => {
   beforeAll(async () => {
-    await requireTool('shellcheck', 'shellcheck');
+    requireTool('shellcheck');
   });
 
   let r: Rendered;
@@ -485,7 +460,7 @@ describe('kickstart (iso method)', () => {
 
   /** Command lines (outside %sections, plus the section headers) split the way pykickstart splits them. */
   async function shlexCommands(text: string) {
-    await requireTool('python3', 'python3');
+    requireTool('python3');
     const py = [
       'import json, shlex, sys',
       'out, section = [], None',
@@ -550,7 +525,7 @@ describe('kickstart (iso method)', () => {
   });
 
   test('%post is valid sh that sets up NOPASSWD sudo and the sshd drop-in', async () => {
-    await requireTool('shellcheck', 'shellcheck');
+    requireTool('shellcheck');
     const body = section('%post').join('\n');
     expect(body).toContain('vagrant ALL=(ALL) NOPASSWD: ALL');
     expect(body).toContain('visudo -cf');
@@ -575,12 +550,12 @@ describe('cloud-init seed (cloud method)', () => {
     const lines = userData.split('\n');
     expect(lines[0]).toBe('#cloud-config');
     expect(lines[1]).toBe(header('#', r.lab.source));
-    await requireTool('cloud-init', 'cloud-init');
+    requireTool('cloud-init');
     await run('cloud-init', ['schema', '--config-file', path.join(r.packerDir, 'cidata', 'user-data')]);
   });
 
   test('cloud-init schema rejects a wrong user-data (the check can fail)', async () => {
-    await requireTool('cloud-init', 'cloud-init');
+    requireTool('cloud-init');
     const bad = path.join(freshDir('bad-ud'), 'user-data');
     fs.writeFileSync(bad, userData.replace("sudo: ALL=(ALL) NOPASSWD:ALL", 'sudo: [1, 2]'));
     expect(fs.readFileSync(bad, 'utf8')).not.toBe(userData);

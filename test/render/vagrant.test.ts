@@ -8,15 +8,12 @@ import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { writeRender } from '../../src/lifecycle/write.js';
-import { insecureKey } from '../../src/tools/vagrant.js';
-import { cli, requireTool, ROOT, tempDir, writeLab } from '../support.js';
+import { cli, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
 function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
-  const key = insecureKey();
-  if (!key) throw new Error('this test needs vagrant installed (its insecure key)');
-  return { driver, vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim() };
+  return { driver, vagrantPublicKey: vagrantKeyPair().publicKeyText };
 }
 
 function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir: string; files: Record<string, string> } {
