@@ -13,7 +13,11 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
   return ejs.render(template, { lab, box, driver: ctx.driver, ruby, header: header('#', source) });
 }
 
-/** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim). */
+/** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim): node.sh and the
+ *  helpers it shares with the bake's scripts (packer/scripts/lib.sh). */
 export function renderProvisionFiles(): Record<string, string> {
-  return { 'provision/node.sh': fs.readFileSync(repoPath('vagrant', 'scripts', 'node.sh'), 'utf8') };
+  return {
+    'provision/node.sh': fs.readFileSync(repoPath('vagrant', 'scripts', 'node.sh'), 'utf8'),
+    'provision/lib.sh': fs.readFileSync(repoPath('packer', 'scripts', 'lib.sh'), 'utf8'),
+  };
 }
