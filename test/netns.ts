@@ -5,11 +5,20 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { onCleanup, requireTool, ROOT, tempDir } from './support.js';
 
+/** What a command run in the namespace gives back (text output; `all` is stdout and stderr interleaved); until it
+ *  ends, it can be signalled with kill(). */
+export interface NsResult {
+  exitCode?: number;
+  stdout: string;
+  stderr: string;
+  all: string;
+}
+
 export interface Netns {
   name: string;
   state: string;
   /** Runs a command inside the namespace. */
-  exec(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number }): ReturnType<typeof execa>;
+  exec(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number }): Promise<NsResult> & { kill(signal?: NodeJS.Signals): boolean };
   down(): Promise<string>;
 }
 
