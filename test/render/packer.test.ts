@@ -241,15 +241,19 @@ describe('the build', () => {
     const order = provisionersInOrder(text, build);
     const firstScript = order.findIndex((p) => p.type === 'shell' && (p.script ?? p.scripts));
     const upload = order.findIndex((p) => p.type === 'file');
-    expect(order.filter((p) => p.type === 'file')).toEqual([{ type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path }]);
+    const uploads = order.filter((p) => p.type === 'file');
+    expect(uploads).toEqual([{ type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: expect.any(String) }]);
+    const destination: string = uploads[0].destination;
     expect(upload).toBeGreaterThanOrEqual(0);
     expect(upload).toBeLessThan(firstScript);
     expect(order[firstScript].scripts?.[0] ?? order[firstScript].script).toBe(`scripts/${guestScriptOrder()[0]}`);
     // Packer's file provisioner creates no parent directories: an inline shell provisioner, run as the ssh user
     // (Packer's own execute_command, no sudo) that the upload runs as, makes it just before.
-    expect(order[upload - 1]).toEqual({ type: 'shell', inline: [`mkdir -p ${GUEST_LIB.dir}`] });
-    expect(path.posix.dirname(GUEST_LIB.path)).toBe(GUEST_LIB.dir);
-    expect(GUEST_LIB.dir.startsWith('/var/tmp/')).toBe(true);
+    expect(order[upload - 1]).toEqual({ type: 'shell', inline: [`mkdir -p ${path.posix.dirname(destination)}`] });
+    // Under /var/tmp (not a tmpfs /tmp) it survives the reboot step, so 80-verify.sh can source it after it.
+    expect(destination.startsWith('/var/tmp/')).toBe(true);
+    // Where the scripts source it from.
+    for (const name of guestScriptOrder()) expect({ name, sources: r.files[`packer/scripts/${name}`].includes(`source "\${LABFORGE_LIB:-${destination}}"`) }).toEqual({ name, sources: true });
     // The upload's source is a rendered file (packer validate also checks it exists).
     expect(r.files[`packer/scripts/${GUEST_LIB.file}`]).toBeDefined();
   });
