@@ -21,7 +21,8 @@
 #
 # Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
 # syslinux-common (mbr.bin), qemu-utils, qemu-system-x86 and the vagrant
-# package (for the insecure key). The Debian mirror is read from the host's
+# package (for the insecure key, found by labforge's built lookup in dist/, so
+# node too). The Debian mirror is read from the host's
 # apt sources (first URI serving bookworm/main).
 #
 # Environment:
@@ -67,7 +68,7 @@ publish() {
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 for cmd in debootstrap sfdisk losetup mkfs.ext4 e2fsck blkid extlinux qemu-img unshare \
-  qemu-system-x86_64 chroot fstrim findmnt flock timeout; do
+  qemu-system-x86_64 chroot fstrim findmnt flock timeout node; do
   command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
 
@@ -141,12 +142,14 @@ for f in /usr/lib/syslinux/mbr/mbr.bin /usr/lib/EXTLINUX/mbr.bin /usr/share/sysl
 done
 [[ -n $MBR ]] || die "syslinux mbr.bin not found (install syslinux-common)"
 
-VAGRANT_PUB=
-for f in /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub \
-  /opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub; do
-  [[ -f $f ]] && VAGRANT_PUB=$f
-done
-[[ -n $VAGRANT_PUB ]] || die "Vagrant's insecure public key (gems/vagrant-*/keys/vagrant.pub) not found"
+# Vagrant's insecure public key, found where labforge itself finds it: its one lookup (insecureKey in
+# src/tools/vagrant.ts), run from the build in dist/.
+LOOKUP=$(dirname "$SCRIPT")/../dist/tools/vagrant.js
+[[ -f $LOOKUP ]] || die "$LOOKUP is missing: build labforge first (npm run build)"
+VAGRANT_PUB=$(node --input-type=module -e '
+  const { insecureKey } = await import(process.argv[1]);
+  process.stdout.write(insecureKey()?.publicKey ?? "");' "$(readlink -f "$LOOKUP")") || die "node could not run $LOOKUP"
+[[ -n $VAGRANT_PUB ]] || die "Vagrant's insecure public key (the vagrant gem's keys/vagrant.pub) not found: install the vagrant package"
 
 log "mirror: $MIRROR"
 log "vagrant key: $VAGRANT_PUB"

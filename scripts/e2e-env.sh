@@ -226,7 +226,7 @@ run() {
 
 is_pre() { [[ $HAVE_PRE == 1 ]] && grep -qxF "$1 $2" "$PRE"; }
 
-net_bridge() { virsh_ns net-dumpxml "$1" 2>/dev/null | sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | head -n 1; }
+net_bridge() { virsh_ns net-dumpxml "$1" 2>/dev/null | sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | awk 'NR == 1'; }
 
 cleanup_libvirt_objects() {
   local d n p v br state info
@@ -291,7 +291,7 @@ cleanup_config_files() {
         REMOVED_DOMS+=("$name") ;;
       network)
         REMOVED_NETS+=("$name:$(cat "/etc/libvirt/qemu/networks/$name.xml" "/run/libvirt/network/$name.xml" 2>/dev/null |
-          sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | head -n 1)")
+          sed -n "s/.*<bridge name=['\"]\([^'\"]*\)['\"].*/\1/p" | awk 'NR == 1')")
         rm -f "/etc/libvirt/qemu/networks/$name.xml" "/etc/libvirt/qemu/networks/autostart/$name.xml" ;;
       pool)
         rm -f "/etc/libvirt/storage/$name.xml" "/etc/libvirt/storage/autostart/$name.xml"

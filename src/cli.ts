@@ -1,8 +1,6 @@
 // The labforge command: commander wiring only. Each command parses, calls one lifecycle function, prints, and
 // maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or host.
-import { spawnSync } from 'node:child_process';
 import { Command, CommanderError } from 'commander';
-import { LabFileMissingError, LabValidationError } from './lab/load.js';
 import { renderLab } from './render/index.js';
 import { bake } from './lifecycle/bake.js';
 import { destroy, halt } from './lifecycle/destroy.js';
@@ -11,11 +9,11 @@ import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
 import { openLab, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
-import { HostNotReadyError, up } from './lifecycle/up.js';
+import { up } from './lifecycle/up.js';
 import { formatVerdicts, verify } from './lifecycle/verify.js';
 import { claimOutDir, renderToDisk } from './lifecycle/write.js';
-import { interactiveArgs } from './tools/ssh.js';
-import { forwardSignals, interruptedBy, ToolError, ToolMissingError } from './tools/run.js';
+import * as ssh from './tools/ssh.js';
+import { forwardSignals, interruptedBy } from './tools/run.js';
 
 interface Global extends GlobalOptions {
   debug?: boolean;
@@ -124,9 +122,7 @@ export function buildProgram(): Command {
       const o = await open(program);
       const node = o.lab.nodes.find((n) => n.name === name || n.fqdn === name);
       if (!node) throw new UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
-      const r = spawnSync('ssh', [...interactiveArgs(target(o.lab, node)), ...command], { stdio: 'inherit' });
-      if (r.error) throw new ToolMissingError(`ssh could not be run: ${r.error.message}`);
-      process.exitCode = r.status ?? 1;
+      process.exitCode = ssh.login(target(o.lab, node), command);
     });
 
   program
@@ -159,6 +155,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The exit code an error asks for (see `exitStatus` on labforge's error classes), or undefined for any other. */
+function exitStatusOf(e: unknown): 1 | 2 | undefined {
+  const status = (e as { exitStatus?: unknown } | undefined)?.exitStatus;
+  return status === 1 || status === 2 ? status : undefined;
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   forwardSignals();
@@ -177,12 +179,14 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const debug = program.opts<Global>().debug || argv.includes('--debug');
     const err = e as Error;
-    if (err instanceof LabValidationError || err instanceof LabFileMissingError || err instanceof UsageError) {
+    // Every error labforge expects says how it ends the command (exitStatus on its class): 2 for a mistake in the
+    // lab file or the call, 1 for a tool or the host. Anything else is a bug: its stack helps with --debug.
+    const status = exitStatusOf(err);
+    if (status === 2) {
       console.error(err.message);
       return 2;
     }
-    const known = err instanceof ToolError || err instanceof ToolMissingError || err instanceof HostNotReadyError;
-    console.error(`labforge: ${debug && !known ? err.stack : err.message}`);
+    console.error(`labforge: ${debug && status === undefined ? err.stack : err.message}`);
     return 1;
   }
 }

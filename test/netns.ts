@@ -3,13 +3,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ROOT, tempDir } from './support.js';
+import { onCleanup, requireTool, ROOT, tempDir } from './support.js';
+
+/** What a command run in the namespace gives back (text output; `all` is stdout and stderr interleaved); until it
+ *  ends, it can be signalled with kill(). */
+export interface NsResult {
+  exitCode?: number;
+  stdout: string;
+  stderr: string;
+  all: string;
+}
 
 export interface Netns {
   name: string;
   state: string;
   /** Runs a command inside the namespace. */
-  exec(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number }): ReturnType<typeof execa>;
+  exec(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number }): Promise<NsResult> & { kill(signal?: NodeJS.Signals): boolean };
   down(): Promise<string>;
 }
 
@@ -35,18 +44,14 @@ export async function netnsUp(prefix: string): Promise<Netns> {
   };
 }
 
-/** Registers beforeAll/afterAll for a suite that needs a libvirtd of its own; returns the namespace's getter. */
+/** Starts a libvirtd of its own before the suite (beforeAll) and takes it down after the file's last test, before
+ *  its state directory is removed; returns the namespace's getter. */
 export function useNetns(prefix: string): () => Netns {
   let ns: Netns | undefined;
   beforeAll(async () => {
-    for (const tool of ['ip', 'libvirtd', 'virsh']) {
-      if (!(process.env.PATH ?? '').split(':').concat('/usr/sbin').some((d) => fs.existsSync(path.join(d, tool))))
-        throw new Error(`this test needs \`${tool}\`; .ci/run installs it`);
-    }
+    ['ip', 'libvirtd', 'virsh'].forEach(requireTool);
     ns = await netnsUp(prefix);
-  }, 120000);
-  afterAll(async () => {
-    await ns?.down();
+    onCleanup(() => ns?.down());
   }, 120000);
   return () => {
     if (!ns) throw new Error('the network namespace is not up');

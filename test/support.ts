@@ -1,15 +1,42 @@
-// Shared test helpers: running the built CLI, temp dirs, the real tools' locations.
+// Shared test helpers: running the built CLI, temp dirs that clean themselves up, the real tools' locations.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { which } from '../src/tools/run.js';
+import { insecureKey } from '../src/tools/vagrant.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'bin', 'labforge.js');
 
+// Clean-ups of the current test file, run after its last test, newest first (a namespace goes down before the
+// directory with its state is removed). Jest loads this module afresh for every test file, so each file's
+// afterAll runs only that file's clean-ups, whether its tests passed or failed.
+const cleanups: (() => unknown)[] = [];
+
+/** Runs `fn` after the current test file's last test (before the clean-ups registered earlier). */
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+afterAll(async () => {
+  const errors: unknown[] = [];
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()!();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw errors[0];
+}, 300000);
+
+/** A fresh directory under the system's temp dir, removed after the test file's last test. */
 export function tempDir(prefix = 'labforge-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export async function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
@@ -41,10 +68,21 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** Where a program is: on PATH, or in the sbin directories a non-login root shell may lack (libvirtd, ip). */
+export function toolPath(tool: string): string | undefined {
+  return which(tool) ?? ['/usr/sbin', '/sbin'].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
+}
+
 /** Fails with a clear message when a real tool the test needs is missing (never a silent skip). */
 export function requireTool(tool: string): void {
-  const found = (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, tool)));
-  if (!found) throw new Error(`this test needs \`${tool}\` on PATH; .ci/run installs it (apt-get install)`);
+  if (!toolPath(tool)) throw new Error(`this test needs \`${tool}\` on PATH; .ci/run installs it (apt-get install)`);
+}
+
+/** Vagrant's insecure key pair, found by labforge's own lookup; the tests that need it fail without it. */
+export function vagrantKeyPair(): { privateKey: string; publicKey: string; publicKeyText: string } {
+  const key = insecureKey();
+  if (!key) throw new Error("this test needs Vagrant's insecure key pair (the vagrant gem's keys/): install the vagrant package");
+  return { ...key, publicKeyText: fs.readFileSync(key.publicKey, 'utf8').trim() };
 }
 
 /** A stand-in `packer` (a bash script body) in a bin directory to put first on PATH, plus a one-node lab file beside

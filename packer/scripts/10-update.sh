@@ -23,7 +23,7 @@ if [[ $pm == dnf ]]; then
   rc=0
   dnf -q check-update >/dev/null || rc=$?
   [[ $rc -eq 0 ]] || die "dnf check-update still reports updates (exit $rc) after the upgrade"
-else
+else # apt: the Debian test box only
   export DEBIAN_FRONTEND=noninteractive
   log "apt-get update && apt-get -y dist-upgrade"
   apt-get update

@@ -24,7 +24,7 @@ if installed firewalld; then
   log "removing the firewalld package"
   if [[ $pm == dnf ]]; then
     dnf remove -y firewalld
-  else
+  else # apt: the Debian test box only
     DEBIAN_FRONTEND=noninteractive apt-get purge -y firewalld
   fi
 else

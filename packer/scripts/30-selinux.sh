@@ -122,7 +122,7 @@ if [[ -f /etc/default/grub ]]; then
   fi
 fi
 
-# extlinux / syslinux: add the argument to every APPEND line.
+# extlinux / syslinux (the Debian test box only): add the argument to every APPEND line.
 declare -A seen=()
 for f in /boot/extlinux/extlinux.conf /boot/extlinux.conf /extlinux.conf /boot/syslinux/syslinux.cfg \
   /boot/syslinux/extlinux.conf /boot/syslinux.cfg /syslinux.cfg; do

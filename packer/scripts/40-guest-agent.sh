@@ -16,7 +16,7 @@ else
   log "installing qemu-guest-agent"
   if [[ $pm == dnf ]]; then
     dnf install -y qemu-guest-agent
-  else
+  else # apt: the Debian test box only
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y --no-install-recommends qemu-guest-agent

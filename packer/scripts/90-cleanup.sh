@@ -12,7 +12,7 @@ script_init cleanup
 # --- package caches
 if [[ $pm == dnf ]]; then
   dnf clean all
-elif [[ $pm == apt ]]; then
+elif [[ $pm == apt ]]; then # the Debian test box only
   apt-get clean
   rm -rf /var/lib/apt/lists/*
 fi

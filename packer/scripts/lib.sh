@@ -13,6 +13,9 @@
 #
 # (LABFORGE_LIB points elsewhere for a run by hand; the directive lets `shellcheck -x` follow the source from
 # any working directory.) Nothing here changes the guest when sourced.
+#
+# The render also ships this file as provision/lib.sh beside vagrant/scripts/node.sh, which Vagrant runs on every
+# node: the lab's provisioning speaks the same vocabulary (it sources "$LABFORGE_FILES/lib.sh").
 
 # The tag of every line the script prints, "[labforge TAG] ...": set by script_init.
 LABFORGE_TAG=guest

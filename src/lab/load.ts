@@ -11,6 +11,9 @@ import { formatPath, validateLab, type LabIssue, type PathCheck } from './valida
 export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 
 export class LabValidationError extends Error {
+  /** labforge's exit code when this error ends a command: a mistake in the lab file. */
+  readonly exitStatus = 2;
+
   constructor(
     readonly file: string,
     readonly issues: LabIssue[],
@@ -115,7 +118,9 @@ export function hostPathCheck(labDir: string): PathCheck {
   };
 }
 
-export class LabFileMissingError extends Error {}
+export class LabFileMissingError extends Error {
+  readonly exitStatus = 2;
+}
 
 /** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */
 export function readLabFile(file: string): string {

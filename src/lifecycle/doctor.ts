@@ -1,7 +1,7 @@
 // labforge doctor: can this host run the lab? Each check says ok / warn / fail and, when not ok, the fix.
-import type { Lab } from '../lab/model.js';
+import type { Lab, LabNetwork } from '../lab/model.js';
 import { contains, overlaps, parseCidr } from '../lab/ipv4.js';
-import { freeDiskGiB, kvm, memoryMiB } from '../tools/host.js';
+import { freeDiskGiB, kvm, memoryMiB, type KvmFacts } from '../tools/host.js';
 import * as ip from '../tools/ip.js';
 import * as packer from '../tools/packer.js';
 import * as qemuImg from '../tools/qemu-img.js';
@@ -38,16 +38,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   if (/\/session\b/.test(lab.host.uri)) add('libvirt URI', 'warn', `${lab.host.uri} is a session URI: it cannot create the bridged lab network`, 'set host.uri to qemu:///system');
   else add('libvirt URI', 'ok', `${lab.host.uri} (system daemon: networks and pools are shared)`);
 
-  const k = kvm();
-  if (k.device && k.cpuFlags) add('KVM', 'ok', '/dev/kvm is usable');
-  else if (lab.host.driver === 'kvm') add('KVM', 'fail', `host.driver is kvm but ${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}`, 'enable virtualization in the firmware, load kvm_intel/kvm_amd, or set host.driver to auto');
-  else if (k.device)
-    add('KVM', 'warn', '/dev/kvm opens but the CPU has no vmx/svm: guests run under QEMU TCG (much slower), and libvirt re-probes QEMU on every call while /dev/kvm is there', 'enable hardware virtualization (nested on a CI runner), or hide /dev/kvm from libvirtd (scripts/e2e-env.sh shows how)');
-  else add('KVM', 'warn', '/dev/kvm cannot be opened: guests run under QEMU TCG (much slower)', 'enable hardware virtualization (or nested virtualization on a CI runner) for speed');
-  if (lab.host.nested) {
-    if (k.nested) add('nested virtualization', 'ok', 'the kvm module has nested=1');
-    else add('nested virtualization', 'fail', 'host.nested is on but the kvm module does not allow nested guests', 'echo "options kvm_intel nested=1" > /etc/modprobe.d/kvm.conf and reload the module (kvm_amd on AMD)');
-  }
+  checks.push(...kvmChecks(kvm(), lab.host));
 
   const vv = await attempt(() => vagrant.version());
   if (vv instanceof Error) add('vagrant', 'fail', firstLine(vv), 'install vagrant (Debian/Fedora: the vagrant package)');
@@ -65,7 +56,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);
   else add('qemu-img', 'fail', 'qemu-img is not installed', 'install qemu-utils (Debian) or qemu-img (Fedora)');
-  const iso = ['xorriso', 'mkisofs', 'genisoimage', 'hdiutil'].find((t) => which(t));
+  const iso = ['xorriso', 'mkisofs', 'genisoimage'].find((t) => which(t));
   if (iso) add('ISO tool', 'ok', `${iso} (Packer builds the cloud-init seed CD with it)`);
   else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'install xorriso');
   if (lab.image.local) {
@@ -77,15 +68,12 @@ export async function doctor(lab: Lab): Promise<Check[]> {
 
   // The lab subnets must be free on the host, or belong to the lab's own libvirt networks.
   const routes = await attempt(() => ip.routes());
-  for (const net of [lab.network, lab.management]) {
-    if (routes instanceof Error) {
-      add(`subnet ${net.subnet.cidr}`, 'warn', `cannot read the routing table: ${firstLine(routes)}`);
-      continue;
-    }
+  for (const [net, field] of [
+    [lab.network, 'network.cidr'],
+    [lab.management, 'network.management.cidr'],
+  ] as const) {
     const bridge = daemon instanceof Error ? undefined : await attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name'));
-    const clash = routes.find((r) => r.dst !== 'default' && r.dev !== bridge && (r.dst.includes('/') ? overlaps(parseCidr(r.dst), net.subnet) : contains(net.subnet, r.dst)));
-    if (clash) add(`subnet ${net.subnet.cidr}`, 'fail', `${clash.dst} is already routed on ${clash.dev ?? 'another device'}`, `pick another ${net === lab.network ? 'network.cidr' : 'network.management.cidr'} or remove what uses it`);
-    else add(`subnet ${net.subnet.cidr}`, 'ok', typeof bridge === 'string' ? `used by libvirt network ${net.name} (${bridge})` : 'free');
+    checks.push(subnetCheck(net, field, routes, typeof bridge === 'string' ? bridge : undefined));
   }
 
   const mem = memoryMiB();
@@ -98,6 +86,33 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   if (free < needDisk) add('disk', 'warn', `${free.toFixed(1)} GiB free under ${poolDir}; the lab wants about ${needDisk} GiB`, 'free space or set host.pool_path');
   else add('disk', 'ok', `${free.toFixed(1)} GiB free under ${poolDir}`);
   return checks;
+}
+
+/** Whether this host can run the lab's guests with KVM, and nested guests when host.nested asks for them. */
+export function kvmChecks(k: KvmFacts, host: Pick<Lab['host'], 'driver' | 'nested'>): Check[] {
+  const checks: Check[] = [];
+  const add = (name: string, status: Check['status'], detail: string, fix?: string) => checks.push({ name, status, detail, fix });
+  if (k.device && k.cpuFlags) add('KVM', 'ok', '/dev/kvm is usable');
+  else if (host.driver === 'kvm') add('KVM', 'fail', `host.driver is kvm but ${!k.device ? '/dev/kvm cannot be opened' : 'the CPU has no vmx/svm'}`, 'enable virtualization in the firmware, load kvm_intel/kvm_amd, or set host.driver to auto');
+  else if (k.device)
+    add('KVM', 'warn', '/dev/kvm opens but the CPU has no vmx/svm: guests run under QEMU TCG (much slower), and libvirt re-probes QEMU on every call while /dev/kvm is there', 'enable hardware virtualization (nested on a CI runner), or hide /dev/kvm from libvirtd');
+  else add('KVM', 'warn', '/dev/kvm cannot be opened: guests run under QEMU TCG (much slower)', 'enable hardware virtualization (or nested virtualization on a CI runner) for speed');
+  if (host.nested) {
+    if (k.nested) add('nested virtualization', 'ok', 'the kvm module has nested=1');
+    else if (k.nested === undefined) add('nested virtualization', 'fail', 'host.nested is on but neither kvm_intel nor kvm_amd is loaded', 'load the module: modprobe kvm_intel nested=1 (kvm_amd on AMD)');
+    else add('nested virtualization', 'fail', 'host.nested is on but the kvm module does not allow nested guests (nested=0)', 'echo "options kvm_intel nested=1" > /etc/modprobe.d/kvm.conf and reload the module (kvm_amd on AMD)');
+  }
+  return checks;
+}
+
+/** Whether a lab subnet is free on this host: no route of another device reaches into it. A route on `ownBridge`,
+ *  the bridge of the lab's own libvirt network of that name, is the lab's own. */
+export function subnetCheck(net: LabNetwork, field: 'network.cidr' | 'network.management.cidr', routes: ip.Route[] | Error, ownBridge: string | undefined): Check {
+  const name = `subnet ${net.subnet.cidr}`;
+  if (routes instanceof Error) return { name, status: 'warn', detail: `cannot read the routing table: ${firstLine(routes)}` };
+  const clash = routes.find((r) => r.dst !== 'default' && r.dev !== ownBridge && (r.dst.includes('/') ? overlaps(parseCidr(r.dst), net.subnet) : contains(net.subnet, r.dst)));
+  if (clash) return { name, status: 'fail', detail: `${clash.dst} is already routed on ${clash.dev ?? 'another device'}`, fix: `pick another ${field} or remove what uses it` };
+  return { name, status: 'ok', detail: ownBridge ? `used by libvirt network ${net.name} (${ownBridge})` : 'free' };
 }
 
 export function formatChecks(checks: Check[]): string {

@@ -46,8 +46,11 @@ async function localImageSha256(lab: Lab, image: string): Promise<string> {
   return sha256;
 }
 
-/** A mistake in how labforge was called (exit code 2). */
-export class UsageError extends Error {}
+/** A mistake in how labforge was called. */
+export class UsageError extends Error {
+  /** labforge's exit code when this error ends a command. */
+  readonly exitStatus = 2;
+}
 
 /** The lab's own key (if it exists yet) or the user's `access.ssh_key`: a private key ssh-keygen reads, matching the
  *  public key beside it. */

@@ -10,7 +10,10 @@ import { answers } from './nodes.js';
 import type { OpenLab } from './open.js';
 import { logFile, runSteps } from './tasks.js';
 
-export class HostNotReadyError extends Error {}
+/** Doctor found a failing check: the host cannot run the lab. */
+export class HostNotReadyError extends Error {
+  readonly exitStatus = 1;
+}
 
 export async function up(open: OpenLab): Promise<void> {
   const { lab } = open;

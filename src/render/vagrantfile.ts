@@ -12,7 +12,11 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
   return renderTemplate(['vagrant', 'Vagrantfile.ejs'], { lab, box, driver: ctx.driver, ruby, header: header('#', source), rootPasswordFile: ROOT_PASSWORD_FILE });
 }
 
-/** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim). */
+/** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim): node.sh and the
+ *  helpers it shares with the bake's scripts (packer/scripts/lib.sh). */
 export function renderProvisionFiles(): Record<string, string> {
-  return { 'provision/node.sh': repoFile('vagrant', 'scripts', 'node.sh') };
+  return {
+    'provision/node.sh': repoFile('vagrant', 'scripts', 'node.sh'),
+    'provision/lib.sh': repoFile('packer', 'scripts', 'lib.sh'),
+  };
 }

@@ -1,10 +1,15 @@
 // Spawning external programs: the one place that calls execa. Arguments are arrays (no shell), output is streamed
 // live with a prefix and appended to the run's log file, and a failure becomes a ToolError that names the tool,
 // the command line, the exit code and the last lines of output.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 
 export class ToolError extends Error {
+  /** labforge's exit code when this error ends a command: a tool failed. */
+  readonly exitStatus = 1;
+
   constructor(
     readonly tool: string,
     readonly command: string[],
@@ -19,7 +24,9 @@ export class ToolError extends Error {
 }
 
 /** A program labforge needs is not installed. */
-export class ToolMissingError extends Error {}
+export class ToolMissingError extends Error {
+  readonly exitStatus = 1;
+}
 
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -136,6 +143,16 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
   if (exitCode !== 0 && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
+}
+
+/** Runs a program on labforge's own terminal (stdin, stdout and stderr are the user's: an interactive session);
+ *  resolves with its exit code, 128 + the signal number when a signal ended it. */
+export function runAttached(tool: string, args: string[]): number {
+  const r = spawnSync(tool, args, { stdio: 'inherit' });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${[tool, ...args].map(quoteArg).join(' ')}\`)`);
+  if (r.error) throw new ToolError(tool, [tool, ...args], undefined, '', `could not be run: ${r.error.message}`);
+  if (r.signal) return 128 + (os.constants.signals[r.signal] ?? 0);
+  return r.status ?? 1;
 }
 
 /** Whether a program is on PATH. */

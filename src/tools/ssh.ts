@@ -1,6 +1,6 @@
 // ssh and ssh-keygen: the lab key pair and commands on nodes as root.
 import fs from 'node:fs';
-import { run, type RunOptions } from './run.js';
+import { run, runAttached, type RunOptions } from './run.js';
 
 /** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
  *  0600). An existing file is left exactly as it is. */
@@ -43,7 +43,8 @@ export async function exec(t: SshTarget, command: string, o: RunOptions & { conn
   return stdout;
 }
 
-/** Arguments for an interactive `ssh` session (labforge ssh NODE). */
-export function interactiveArgs(t: SshTarget): string[] {
-  return sshArgs(t, 10, false);
+/** An interactive session on a node (labforge ssh NODE [COMMAND...]) on the user's terminal; returns ssh's exit
+ *  code (the remote command's, or 255 when ssh itself failed). Not in batch mode: ssh may ask the user. */
+export function login(t: SshTarget, command: string[] = []): number {
+  return runAttached('ssh', [...sshArgs(t, 10, false), ...command]);
 }

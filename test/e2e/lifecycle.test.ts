@@ -6,15 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { netnsUp, type Netns } from '../netns.js';
-import { CLI, ROOT, tempDir } from '../support.js';
+import { CLI, ROOT, tempDir, toolPath } from '../support.js';
 
 const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ip', 'xorriso', 'ssh'];
 
 function missing(): string[] {
   const out: string[] = [];
   if (process.getuid?.() !== 0) out.push('root (network namespaces, libvirtd, debootstrap)');
-  const path_ = (process.env.PATH ?? '') + ':/usr/sbin:/sbin';
-  for (const tool of NEEDS) if (!path_.split(':').some((d) => fs.existsSync(path.join(d, tool)))) out.push(tool);
+  for (const tool of NEEDS) if (!toolPath(tool)) out.push(tool);
   return out;
 }
 

@@ -1,12 +1,11 @@
 // The bake hash (in the box name, and `bake --hash` for CI caches) changes with every input of the bake, and
 // only with those.
-import fs from 'node:fs';
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
-import { insecureKey } from '../../src/tools/vagrant.js';
+import { vagrantKeyPair } from '../support.js';
 
-const ctx: RenderContext = { driver: 'qemu', vagrantPublicKey: fs.readFileSync(insecureKey()!.publicKey, 'utf8').trim() };
+const ctx: RenderContext = { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().publicKeyText };
 const hashOf = (text: string, c: RenderContext = ctx) => renderLab(loadLabText(text, '/tmp/h/lab.yaml').lab, c).hash;
 
 test('labs that bake the same image share the box; the nodes and network do not matter', () => {

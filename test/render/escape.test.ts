@@ -1,10 +1,10 @@
 // Each escaping function, checked by the real parser of its language: whatever goes in comes back out unchanged.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from '@cdktf/hcl2json';
 import { hcl, kickstart, ruby, shell, xml } from '../../src/render/escape.js';
+import { tempDir } from '../support.js';
 
 const HOSTILE = [
   `it's "quoted"`,
@@ -18,7 +18,7 @@ const HOSTILE = [
 ];
 
 test('hcl() round-trips through Packer itself: every hostile value reaches a build unchanged', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-hcl-'));
+  const dir = tempDir('labforge-hcl-');
   const vars = HOSTILE.map((v, i) => `variable "v${i}" {\n  type    = string\n  default = ${hcl(v)}\n}\n`).join('');
   const provisioners = HOSTILE.map((_, i) => `  provisioner "shell-local" {\n    environment_vars = ["V=\${var.v${i}}"]\n    inline = ["printf '%s' \\"$V\\" > out${i}"]\n  }\n`).join('');
   fs.writeFileSync(path.join(dir, 't.pkr.hcl'), `${vars}source "null" "n" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.n"]\n${provisioners}}\n`);

@@ -8,15 +8,12 @@ import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { writeRender, writeSecrets } from '../../src/lifecycle/write.js';
-import { insecureKey } from '../../src/tools/vagrant.js';
-import { cli, requireTool, ROOT, tempDir, writeLab } from '../support.js';
+import { cli, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
 function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
-  const key = insecureKey();
-  if (!key) throw new Error('this test needs vagrant installed (its insecure key)');
-  return { driver, vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim() };
+  return { driver, vagrantPublicKey: vagrantKeyPair().publicKeyText };
 }
 
 function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir: string; files: Record<string, string> } {
@@ -118,24 +115,61 @@ describe('Vagrantfile', () => {
     expect(g.stdout).toMatch(/^user root$/m);
   });
 
-  test('the node provisioning script passes shellcheck', async () => {
+  test('the provisioning files Vagrant uploads pass shellcheck -x: node.sh follows the lib.sh shipped beside it', async () => {
     requireTool('shellcheck');
-    await execa('shellcheck', ['-s', 'bash', path.join(ROOT, 'vagrant', 'scripts', 'node.sh')]);
+    const { lab, files } = render('{}');
+    expect(Object.keys(files).filter((f) => f.startsWith('provision/') && f.endsWith('.sh'))).toEqual(['provision/lib.sh', 'provision/node.sh']);
+    const provision = path.join(lab.outDir, 'provision');
+    // From another directory: the source-path=SCRIPTDIR directive, not the working directory, finds lib.sh.
+    await execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh'), path.join(provision, 'lib.sh')], { cwd: '/' });
+    fs.rmSync(path.join(provision, 'lib.sh'));
+    await expect(execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh')], { cwd: '/' })).rejects.toThrow(/SC1091/);
   });
 
-  test('the same lab file renders byte-identical files', async () => {
+  test("node.sh speaks lib.sh's vocabulary: it sources the shipped lib.sh and stops with a tagged error", async () => {
+    const { lab } = render('{}');
+    const provision = path.join(lab.outDir, 'provision');
+    const env = {
+      LABFORGE_IP: '10.240.0.11',
+      LABFORGE_PREFIX: '24',
+      // No NIC has this MAC (locally administered, never handed out): node.sh stops before it changes anything.
+      LABFORGE_MAC: '02:00:00:00:00:00',
+      LABFORGE_FQDN: 'etcd1.example.com',
+      LABFORGE_GATEWAY: '10.240.0.1',
+      LABFORGE_DOMAIN: 'example.com',
+      LABFORGE_FILES: provision,
+    };
+    const r = await execa('bash', [path.join(provision, 'node.sh')], { env, reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      process.getuid?.() === 0
+        ? '[labforge node] ERROR: no network interface has the lab MAC 02:00:00:00:00:00'
+        : '[labforge node] ERROR: must run as root (packer runs it through sudo)',
+    );
+    // Without the library next to it, it stops at once and names the file.
+    const alone = await execa('bash', [path.join(provision, 'node.sh')], { env: { ...env, LABFORGE_FILES: tempDir() }, reject: false });
+    expect(alone.exitCode).not.toBe(0);
+    expect(alone.stderr).toContain('lib.sh');
+  });
+
+  test('the same lab file renders byte-identical files in two separate runs, each headed by what generated it', async () => {
     const dir = tempDir();
     const file = writeLab(fs.readFileSync(path.join(ROOT, 'lab.yaml'), 'utf8'), dir);
-    const a = await cli(['--lab', file, '--out', path.join(dir, 'a'), 'render', '--json']);
-    const b = await cli(['--lab', file, '--out', path.join(dir, 'a'), 'render', '--json']);
+    const out = path.join(dir, 'out');
+    const read = () => Object.fromEntries(listFiles(out).filter((f) => !f.startsWith('logs/') && !f.startsWith('.')).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+    const a = await cli(['--lab', file, '--out', out, 'render', '--json']);
     expect(a.exitCode).toBe(0);
+    const first = read();
+    fs.rmSync(out, { recursive: true });
+    const b = await cli(['--lab', file, '--out', out, 'render', '--json']);
     expect(b.exitCode).toBe(0);
-    const one = renderLab(loadLabText('{}', file).lab, ctx());
-    const two = renderLab(loadLabText('{}', file).lab, ctx());
-    expect(one.files).toEqual(two.files);
+    const second = read();
+    // A new lab key in the second run: every other file is the same, byte for byte.
+    const withoutKey = (f: Record<string, string>) => Object.fromEntries(Object.entries(f).filter(([p]) => !p.startsWith('id_ed25519')));
+    expect(withoutKey(second)).toEqual(withoutKey(first));
     expect(JSON.parse(a.stdout).hash).toBe(JSON.parse(b.stdout).hash);
     for (const f of ['Vagrantfile', 'network.xml', 'management-network.xml', 'ssh_config', 'packer/sources.pkr.hcl']) {
-      expect(one.files[f].split('\n')[0]).toMatch(/Generated by labforge from/);
+      expect(first[f].split('\n')[0]).toContain('Generated by labforge from ../lab.yaml.');
     }
   });
 });

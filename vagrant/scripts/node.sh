@@ -5,15 +5,19 @@
 #   LABFORGE_MAC                  MAC of the lab NIC (the Vagrantfile sets it, so the NIC is found by it)
 #   LABFORGE_FQDN                 the node's name
 #   LABFORGE_GATEWAY, LABFORGE_DOMAIN  lab DNS server (the host's dnsmasq) and domain
-#   LABFORGE_FILES                directory with `hosts` (the lab's /etc/hosts block) and `lab_key.pub`
+#   LABFORGE_FILES                directory with `hosts` (the lab's /etc/hosts block), `lab_key.pub` and `lib.sh`
 # Each step checks its own result and stops the provisioning with a message if it did not take.
+# The guest scripts' vocabulary (log, die, sshd_bin, ...) is packer/scripts/lib.sh, which the render ships beside
+# this script as provision/lib.sh. No pipeline here ends in a reader that stops early (grep -q, head): under
+# pipefail the writer's SIGPIPE would fail the pipeline, so output is captured first and then searched.
 set -euo pipefail
 
 : "${LABFORGE_IP:?}" "${LABFORGE_PREFIX:?}" "${LABFORGE_MAC:?}" "${LABFORGE_FQDN:?}"
 : "${LABFORGE_GATEWAY:?}" "${LABFORGE_DOMAIN:?}" "${LABFORGE_FILES:?}"
 
-say() { printf 'labforge: %s\n' "$*"; }
-die() { printf 'labforge: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${LABFORGE_FILES}/lib.sh"
+script_init node
 
 # --- the lab NIC, found by its MAC --------------------------------------------------------------------------
 iface=""
@@ -23,13 +27,14 @@ for dev in /sys/class/net/*; do
   fi
 done
 [[ -n "$iface" ]] || die "no network interface has the lab MAC ${LABFORGE_MAC}"
-say "lab interface ${iface} (${LABFORGE_MAC})"
+log "lab interface ${iface} (${LABFORGE_MAC})"
 
 # --- the static address -----------------------------------------------------------------------------------
 address="${LABFORGE_IP}/${LABFORGE_PREFIX}"
-if command -v nmcli >/dev/null && nmcli -t -f RUNNING general 2>/dev/null | grep -q running; then
+if command -v nmcli >/dev/null && [[ $(nmcli -t -f RUNNING general 2>/dev/null || true) == *running* ]]; then
   # Fedora 36+ has no ifcfg files; NetworkManager keyfiles are the supported way.
-  if nmcli -t -f NAME connection show | grep -qx labforge-lab; then
+  connections=$(nmcli -t -f NAME connection show || true)
+  if grep -qx labforge-lab <<<"$connections"; then
     nmcli connection modify labforge-lab connection.interface-name "$iface" ipv4.method manual \
       ipv4.addresses "$address" ipv4.dns "$LABFORGE_GATEWAY" ipv4.dns-search "$LABFORGE_DOMAIN" ipv4.never-default yes ipv6.method disabled
   else
@@ -44,6 +49,7 @@ if command -v nmcli >/dev/null && nmcli -t -f RUNNING general 2>/dev/null | grep
   nmcli connection up labforge-lab >/dev/null
   method="NetworkManager"
 elif command -v ifup >/dev/null && [[ -f /etc/network/interfaces ]]; then
+  # The Debian test box only (ifupdown): Fedora has NetworkManager.
   grep -qE '^\s*source(-directory)?\s+/etc/network/interfaces\.d' /etc/network/interfaces ||
     echo 'source /etc/network/interfaces.d/*' >>/etc/network/interfaces
   mkdir -p /etc/network/interfaces.d
@@ -75,12 +81,18 @@ else
   die "found neither NetworkManager, ifupdown nor systemd-networkd to configure ${iface}"
 fi
 
+# has_address: whether the lab NIC has the static address now.
+has_address() {
+  local addresses
+  addresses=$(ip -4 -o addr show dev "$iface")
+  [[ $addresses == *" ${address} "* ]]
+}
 for _ in $(seq 1 20); do
-  if ip -4 -o addr show dev "$iface" | grep -q " ${address} "; then break; fi
+  if has_address; then break; fi
   sleep 0.5
 done
-ip -4 -o addr show dev "$iface" | grep -q " ${address} " || die "${iface} does not have ${address} after configuring it with ${method}"
-say "${iface} has ${address} (${method})"
+has_address || die "${iface} does not have ${address} after configuring it with ${method}"
+log "${iface} has ${address} (${method})"
 
 # --- the name and /etc/hosts ------------------------------------------------------------------------------
 short="${LABFORGE_FQDN%%.*}"
@@ -107,8 +119,9 @@ awk -v begin="$begin" -v end="$end" -v fqdn="$LABFORGE_FQDN" -v short="$short" '
 cat "$LABFORGE_FILES/hosts" >>"$tmp"
 chmod 0644 "$tmp"
 mv "$tmp" /etc/hosts
-getent hosts "$LABFORGE_FQDN" | grep -q "^${LABFORGE_IP//./\\.}\s" || die "/etc/hosts does not resolve ${LABFORGE_FQDN} to ${LABFORGE_IP}"
-say "$(hostname) resolves to ${LABFORGE_IP}; /etc/hosts has the lab block"
+resolved=$(getent hosts "$LABFORGE_FQDN" || true)
+awk -v ip="$LABFORGE_IP" '$1 == ip { found = 1 } END { exit !found }' <<<"$resolved" || die "/etc/hosts does not resolve ${LABFORGE_FQDN} to ${LABFORGE_IP}"
+log "$(hostname) resolves to ${LABFORGE_IP}; /etc/hosts has the lab block"
 
 # --- root login with the lab key --------------------------------------------------------------------------
 install -d -m 0700 /root/.ssh
@@ -120,12 +133,12 @@ if [[ -d /etc/ssh/sshd_config.d ]]; then
   printf '# Written by labforge: root logs in with the lab key only.\nPermitRootLogin prohibit-password\n' \
     >/etc/ssh/sshd_config.d/20-labforge-root.conf
 fi
-sshd_bin="$(command -v sshd || echo /usr/sbin/sshd)"
-"$sshd_bin" -t || die "sshd rejects its configuration"
-[[ "$("$sshd_bin" -T 2>/dev/null | awk '$1 == "permitrootlogin" { print $2 }')" =~ ^(without-password|prohibit-password|yes)$ ]] ||
+sshd=$(sshd_bin)
+"$sshd" -t || die "sshd rejects its configuration"
+[[ "$("$sshd" -T 2>/dev/null | awk '$1 == "permitrootlogin" { print $2 }')" =~ ^(without-password|prohibit-password|yes)$ ]] ||
   die "sshd does not permit root login by key"
 systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null || true
-say "root accepts the lab key"
+log "root accepts the lab key"
 
 # --- a larger disk than the box's: grow the root file system ----------------------------------------------
 root_src="$(findmnt -n -o SOURCE / | sed 's/\[.*//')"
@@ -138,4 +151,4 @@ if command -v growpart >/dev/null && [[ "$root_src" =~ ^(/dev/[a-z]+)([0-9]+)$ ]
   esac
 fi
 
-say "node $(hostname) ready: ${LABFORGE_IP}, SELinux $(getenforce 2>/dev/null || echo absent)"
+log "node $(hostname) ready: ${LABFORGE_IP}, SELinux $(getenforce 2>/dev/null || echo absent)"
