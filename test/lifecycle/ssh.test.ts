@@ -25,7 +25,7 @@ test("ssh logs in as root at the node's address with the lab key, runs the comma
   expect(r.exitCode).toBe(7);
   const args = fs.readFileSync(path.join(dir, 'ssh-args'), 'utf8').trim().split('\n');
   expect(args.slice(-3)).toEqual(['root@10.240.0.11', 'uname', '-a']);
-  expect(args).toEqual(expect.arrayContaining(['-i', path.join(out, 'id_ed25519'), `UserKnownHostsFile=${path.join(out, 'known_hosts')}`]));
+  expect(args).toEqual(expect.arrayContaining(['-i', path.join(out, 'secrets', 'id_ed25519'), `UserKnownHostsFile=${path.join(out, 'known_hosts')}`]));
   // Interactive: ssh may ask the user (no BatchMode).
   expect(args).not.toContain('BatchMode=yes');
 });
