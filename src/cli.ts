@@ -7,7 +7,8 @@ import { destroy, halt } from './lifecycle/destroy.js';
 import { doctor, formatChecks } from './lifecycle/doctor.js';
 import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
-import { openLab, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
+import { lockLab } from './lifecycle/lablock.js';
+import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
 import { up } from './lifecycle/up.js';
 import { formatVerdicts, verify } from './lifecycle/verify.js';
@@ -70,9 +71,23 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { json?: boolean }) => {
       const o = await open(program);
+      requireBaseImage(o);
       const r = await locked(o, 'render', () => renderToDisk(o.lab, o.ctx));
       if (cmd.json) json({ outDir: o.lab.outDir, box: r.box, hash: r.hash, files: Object.keys(r.files) });
       else console.log(`labforge: rendered lab ${o.lab.name} (${Object.keys(r.files).length} files) into ${o.lab.outDir}; box ${r.box}`);
+    });
+
+  program
+    .command('lock')
+    .description("resolve the lab's base image to an exact URL and sha256 from Fedora's releases.json or CHECKSUM files and write lab.lock beside the lab file")
+    .option('--update', 'resolve again: move to the newest compose of the release (or the image the lab file now names)')
+    .option('--json', 'print the result as JSON')
+    .action(async (cmd: { update?: boolean; json?: boolean }) => {
+      const o = await open(program);
+      const r = await lockLab(o.lab, o.ctx.localImageSha256, { update: cmd.update, note: (line) => !cmd.json && console.error(`labforge: ${line}`) });
+      if (cmd.json) json(r);
+      else if (!r.changed) console.log(`labforge: ${r.file} pins ${r.image.url} (${r.image.checksum})${r.reason ? '' : '; --update resolves again'}`);
+      else console.log(`labforge: wrote ${r.file}: ${r.image.url} (${r.image.checksum}, from ${r.image.from})`);
     });
 
   program
@@ -84,6 +99,7 @@ export function buildProgram(): Command {
     .action(async (cmd: { force?: boolean; hash?: boolean; json?: boolean }) => {
       const o = await open(program);
       if (cmd.hash) {
+        requireBaseImage(o);
         const r = renderLab(o.lab, o.ctx);
         if (cmd.json) json({ hash: r.hash, box: r.box });
         else console.log(r.hash);

@@ -40,7 +40,8 @@ export function tempDir(prefix = 'labforge-test-'): string {
 }
 
 export async function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  return execa('node', [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { NO_COLOR: '1', ...opts.env }, reject: false, all: true });
+  // LABFORGE_OFFLINE: no test asks Fedora's servers (tests of resolution serve a mirror on 127.0.0.1 and say so).
+  return execa('node', [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', ...opts.env }, reject: false, all: true });
 }
 
 /** Writes a lab file into a fresh directory and returns its path. */
@@ -94,5 +95,5 @@ export function standInPacker(body: string): { dir: string; lab: string; env: Re
   fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   // The script finds its directory in $STANDIN_DIR.
-  return { dir, lab, env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true', STANDIN_DIR: dir } };
+  return { dir, lab, env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true', STANDIN_DIR: dir, LABFORGE_OFFLINE: '1' } };
 }

@@ -5,6 +5,7 @@ import type { LabParsed } from './schema.js';
 import { macFor, nth, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
 import { labPath } from './paths.js';
+import { FEDORA } from './fedora.js';
 
 export interface LabNode {
   name: string;
@@ -38,10 +39,16 @@ export interface Lab {
   nodes: LabNode[];
   image: {
     release: number;
-    compose: string;
+    /** A pinned compose; otherwise the newest, as resolved into the lock. */
+    compose?: string;
     method: 'cloud' | 'iso';
-    url: string;
-    checksum: string;
+    /** The image URL and its Packer checksum when the lab file gives them (they win over resolution). */
+    url?: string;
+    checksum?: string;
+    /** Where resolution looks: a mirror's linux/ tree, the archive, releases.json. */
+    mirror: string;
+    archive: string;
+    index: string;
     /** Absolute path of a local base image, when baking from one. */
     local?: string;
     update: boolean;
@@ -63,24 +70,6 @@ export interface Lab {
     /** Whether labforge owns the key (it generates it under <out>/secrets/) or the lab file names the user's own. */
     ownKey: boolean;
     rootPassword?: string;
-  };
-}
-
-const FEDORA = 'https://download.fedoraproject.org/pub/fedora/linux/releases';
-
-/** Default download location of the Fedora image and its CHECKSUM file for a release and method. */
-export function fedoraImage(release: number, compose: string, method: 'cloud' | 'iso'): { url: string; checksum: string } {
-  if (method === 'cloud') {
-    const dir = `${FEDORA}/${release}/Cloud/x86_64/images`;
-    return {
-      url: `${dir}/Fedora-Cloud-Base-Generic-${release}-${compose}.x86_64.qcow2`,
-      checksum: `file:${dir}/Fedora-Cloud-${release}-${compose}-x86_64-CHECKSUM`,
-    };
-  }
-  const dir = `${FEDORA}/${release}/Everything/x86_64/iso`;
-  return {
-    url: `${dir}/Fedora-Everything-netinst-x86_64-${release}-${compose}.iso`,
-    checksum: `file:${dir}/Fedora-Everything-${release}-${compose}-x86_64-CHECKSUM`,
   };
 }
 
@@ -118,7 +107,6 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
     };
   });
-  const fallback = fedoraImage(parsed.image.release, parsed.image.compose, parsed.image.method);
   return {
     name: parsed.name,
     domain: parsed.domain,
@@ -142,8 +130,11 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       release: parsed.image.release,
       compose: parsed.image.compose,
       method: parsed.image.method,
-      url: parsed.image.url ?? fallback.url,
-      checksum: parsed.image.checksum ?? fallback.checksum,
+      url: parsed.image.url,
+      checksum: parsed.image.checksum,
+      mirror: parsed.image.mirror ?? FEDORA.mirror,
+      archive: parsed.image.archive ?? FEDORA.archive,
+      index: parsed.image.index ?? FEDORA.index,
       local: parsed.image.local ? labPath(labDir, parsed.image.local) : undefined,
       update: parsed.image.update,
       diskGiB,

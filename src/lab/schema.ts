@@ -2,6 +2,7 @@
 // load.ts parses YAML, validate.ts runs this schema plus the cross-field checks, model.ts resolves the result,
 // write-schema.ts turns it into the JSON Schema editors use.
 import { z } from 'zod';
+import { FEDORA, OLDEST_RELEASE } from './fedora.js';
 
 /** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */
 export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -141,14 +142,23 @@ export const labSchema = z
       .describe('The VMs.'),
     image: z
       .object({
-        release: z.number().int().min(34, { message: 'must be a Fedora release of 34 or later' }).default(44).describe('Fedora release.'),
+        release: z
+          .number()
+          .int()
+          .min(OLDEST_RELEASE, { message: `must be a Fedora release of ${OLDEST_RELEASE} or later (older releases name their images differently)` })
+          .max(999, { message: 'must be a Fedora release number like 44' })
+          .default(44)
+          .describe('Fedora release. `labforge lock` resolves its image to an exact URL and sha256 in lab.lock.'),
         compose: z
           .string()
-          .regex(/^\d+\.\d+$/, { message: 'must be a compose label like 1.6' })
-          .default('1.6')
-          .describe("The release's compose label as it appears in its image file names (Fedora-Cloud-Base-Generic-<release>-<compose>...)."),
+          .regex(/^\d{1,3}\.\d{1,3}$/, { message: 'must be a compose label like 1.7' })
+          .optional()
+          .describe("Pin the release's compose (the label in its file names, e.g. 1.7). Default: the newest, as resolved into lab.lock."),
         method: z.enum(['cloud', 'iso']).default('cloud').describe('cloud: Fedora Cloud Base Generic qcow2 + cloud-init seed (fast). iso: netinst ISO + kickstart (from scratch).'),
-        url: line.optional().describe('Image (cloud) or ISO (iso) URL. Default: the release on download.fedoraproject.org.'),
+        url: line.optional().describe('Image (cloud) or ISO (iso) URL. Default: the release, resolved into lab.lock.'),
+        mirror: line.optional().describe(`Base URL of a Fedora mirror's linux/ tree. Default: ${FEDORA.mirror}`),
+        archive: line.optional().describe(`Base URL of the archive of releases past their end of life. Default: ${FEDORA.archive}`),
+        index: line.optional().describe(`URL of Fedora's releases.json. Default: ${FEDORA.index}`),
         checksum: line.optional().describe("Packer checksum of url: 'sha256:<hex>' or 'file:<url of a CHECKSUM file>'. Default: the release's CHECKSUM file."),
         local: line
           .optional()

@@ -232,7 +232,11 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
   if (image.local !== undefined && image.method === 'iso') err(['image', 'local'], 'a local base image needs image.method "cloud" (the iso method installs from the netinst ISO)');
   if (typeof image.checksum === 'string' && !/^(none|(md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+)$/.test(image.checksum))
     err(['image', 'checksum'], `${show(image.checksum)} is not a checksum; use "sha256:<hex>" or "file:<url of a CHECKSUM file>"`);
-  if (typeof image.url === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image.url)) err(['image', 'url'], `${show(image.url)} is not an http(s):// or file:// URL`);
+  for (const key of ['url', 'mirror', 'archive', 'index'])
+    if (typeof image[key] === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image[key])) err(['image', key], `${show(image[key])} is not an http(s):// or file:// URL`);
+  if (image.checksum !== undefined && image.url === undefined) err(['image', 'checksum'], 'is the checksum of image.url, which is not set');
+  if (image.url !== undefined && image.checksum === undefined) err(['image', 'url'], 'needs image.checksum beside it ("sha256:<hex>", "file:<CHECKSUM url>", or "none")');
+  if (image.compose !== undefined && (image.url !== undefined || image.local !== undefined)) err(['image', 'compose'], `pins the compose of the resolved image, but image.${image.url !== undefined ? 'url' : 'local'} names the image`);
   const host = obj(lab.host);
   if (host.nested === true && host.driver === 'qemu') err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
   if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri)) err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);

@@ -10,6 +10,7 @@ import { memoryMiB, resolveDriver } from '../tools/host.js';
 import { ToolMissingError } from '../tools/run.js';
 import { insecureKey } from '../tools/vagrant.js';
 import { publicKeyOf } from '../tools/ssh.js';
+import { catalogued, lockPath, misfit, readLock } from './lablock.js';
 import { atomicWrite, outDirProblem, owned } from './write.js';
 
 export interface OpenLab {
@@ -91,5 +92,20 @@ export async function openLab(opts: GlobalOptions): Promise<OpenLab> {
     vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim(),
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
+  // The image lab.lock pins, when it fits the lab file (without one, the renderer takes labforge's catalogue).
+  if (lab.image.local === undefined && lab.image.url === undefined) {
+    const lock = readLock(lab);
+    if (lock && !misfit(lab, lock)) ctx.baseImage = { url: lock.image.url, checksum: lock.image.checksum };
+  }
   return { lab, ctx, warnings, insecurePrivateKey: key.privateKey };
+}
+
+/** Fails (exit 2) when nothing names the lab's base image: no image.url or image.local, no lab.lock that fits, and a
+ *  release this labforge does not know. `labforge lock` (or bake) asks Fedora and writes the lock. */
+export function requireBaseImage(o: OpenLab): void {
+  const { lab, ctx } = o;
+  if (lab.image.local !== undefined || lab.image.url !== undefined || ctx.baseImage || catalogued(lab)) return;
+  throw new UsageError(
+    `image.release: labforge does not know Fedora ${lab.image.release}'s ${lab.image.method} image${lab.image.compose ? ` (compose ${lab.image.compose})` : ''} and ${lockPath(lab)} does not pin it; run \`labforge lock\` to resolve it from Fedora's servers`,
+  );
 }

@@ -9,6 +9,8 @@ export interface RenderContext {
   vagrantPublicKey: string;
   /** sha256 of image.local, when baking from a local image. */
   localImageSha256?: string;
+  /** The Fedora image resolved for the lab (from lab.lock, or the catalogue), when the lab file names none. */
+  baseImage?: { url: string; checksum: string };
 }
 
 /** The first line of every generated file, in that file's comment syntax; the lab file's path goes through that

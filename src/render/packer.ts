@@ -5,6 +5,7 @@
 //
 // The bake contract (what the bake lifecycle relies on) is PACKER_BAKE below.
 import { pathToFileURL } from 'node:url';
+import { catalogueImage } from '../lab/fedora.js';
 import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
@@ -91,8 +92,14 @@ interface Variables {
 
 function variables(lab: Lab, ctx: RenderContext): Variables {
   const kvm = ctx.driver === 'kvm';
-  let imageUrl = lab.image.url;
-  let imageChecksum = lab.image.checksum;
+  // The image the lab file names, else the one lab.lock pins (the context carries it), else the catalogue's.
+  const given =
+    lab.image.url !== undefined
+      ? { url: lab.image.url, checksum: lab.image.checksum ?? 'none' }
+      : ctx.baseImage ?? catalogueImage(lab.image.release, lab.image.method, lab.image.mirror, lab.image.compose);
+  if (!given && lab.image.local === undefined) throw new Error(`no base image for Fedora ${lab.image.release} (${lab.image.method}): not in lab.lock nor in labforge's catalogue`);
+  let imageUrl = given?.url ?? '';
+  let imageChecksum = given?.checksum ?? '';
   if (lab.image.local !== undefined) {
     if (lab.image.method !== 'cloud') throw new Error('image.local needs image.method "cloud"');
     const sha = ctx.localImageSha256;

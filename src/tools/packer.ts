@@ -41,6 +41,19 @@ export async function version(): Promise<Version> {
   return v;
 }
 
+/** Plugins Packer >= 1.8 has installed (\`packer plugins installed\` prints their paths, which carry name and
+ *  version), e.g. { qemu: "1.1.0" }; empty where the command does not exist. */
+export async function installedPlugins(dir: string): Promise<Record<string, string>> {
+  try {
+    const { stdout } = await run('packer', ['plugins', 'installed'], { cwd: dir, env: ENV });
+    const out: Record<string, string> = {};
+    for (const m of stdout.matchAll(/packer-plugin-([a-z0-9-]+)_v(\d+\.\d+\.\d+)/g)) out[m[1]] = m[2];
+    return out;
+  } catch {
+    return {};
+  }
+}
+
 export async function init(dir: string, pluginsFile: string, opts: RunOptions = {}): Promise<void> {
   await run('packer', ['init', pluginsFile], { ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
 }

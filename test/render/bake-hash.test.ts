@@ -20,9 +20,12 @@ test('every bake input changes the hash', () => {
     'image: { method: iso }',
     'image: { disk: 30G }',
     'image: { memory: 4G }',
-    `image: { checksum: "sha256:${'a'.repeat(64)}" }`,
-    'image: { url: "https://mirror.example.org/f.qcow2" }',
+    `image: { url: "https://mirror.example.org/f.qcow2", checksum: "sha256:${'a'.repeat(64)}" }`,
+    `image: { url: "https://mirror.example.org/f.qcow2", checksum: "sha256:${'b'.repeat(64)}" }`,
+    'image: { mirror: "https://mirror.example.org/fedora/linux" }',
   ].map((v) => hashOf(v));
+  // The image lab.lock pins (the context carries it) is a bake input too.
+  expect(hashOf('{}', { ...ctx, baseImage: { url: 'https://m.example.org/F.qcow2', checksum: `sha256:${'c'.repeat(64)}` } })).not.toBe(base);
   for (const h of variants) expect(h).not.toBe(base);
   expect(new Set(variants).size).toBe(variants.length);
   expect(hashOf('{}', { ...ctx, driver: 'kvm' })).not.toBe(base);
