@@ -38,7 +38,7 @@ async function lockForBake(open: OpenLab): Promise<{ lock: LabLock; note?: strin
   let how = 'as the lab file names it';
   if (!image) {
     try {
-      image = process.env.LABFORGE_OFFLINE ? undefined : await resolveImage(lab);
+      image = await resolveImage(lab);
       how = `resolved from ${image?.from}`;
     } catch (e) {
       if (!(e instanceof ResolveError) || e.exitStatus !== 1) throw e;

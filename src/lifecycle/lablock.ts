@@ -115,6 +115,7 @@ export class ResolveError extends Error {
 export async function resolveImage(lab: Lab, note: (line: string) => void = () => {}): Promise<LockedImage> {
   const { release, method, compose, mirror, archive, index } = lab.image;
   const what = `Fedora ${release}'s ${method === 'cloud' ? 'Cloud Base Generic image' : 'netinst ISO'}${compose ? ` (compose ${compose})` : ''}`;
+  if (process.env.LABFORGE_OFFLINE) throw new ResolveError(`LABFORGE_OFFLINE is set, so labforge does not ask Fedora's servers for ${what}`, 1);
   const tried: string[] = [];
   let unreachable = 0;
   const attempt = async <T>(fn: () => Promise<T | undefined>, miss: string): Promise<T | undefined> => {
