@@ -2,11 +2,20 @@
 # Usage: scripts/build-test-box.sh OUTDIR
 #
 # Builds a small Debian 12 (bookworm) qcow2 test image for labforge's
-# end-to-end test: a "stock distro" that the bake step has to fix up
-# (firewalld installed, enabled and running; /etc/selinux/config saying
-# SELINUX=enforcing). The image has a `vagrant` user (NOPASSWD sudo,
-# Vagrant's insecure public key), DHCP on eth0, a serial console on ttyS0,
-# host keys generated at first boot and an empty /etc/machine-id.
+# end-to-end test that behaves like Fedora Cloud Base where the bake and the
+# lab's provisioning look, so the e2e runs the branches Fedora takes:
+#   - NetworkManager is the only network stack (no ifupdown): eth0 gets DHCP
+#     from NetworkManager (net.ifnames=0 on the kernel line, as on Fedora)
+#   - cloud-init with the NoCloud datasource and NO vagrant user: the cloud
+#     method's NoCloud seed creates it, as on Fedora
+#   - SELinux active: the default policy loaded at boot (selinux=1
+#     security=selinux), Permissive (an unlabelled file system would not boot
+#     Enforcing); the bake has to switch it off
+#   - firewalld installed, enabled and running (Fedora Cloud has none: the
+#     harder case for the bake)
+#   - growpart (cloud-guest-utils), so a node disk larger than the box grows
+# plus a serial console on ttyS0, ssh host keys made at first boot and an
+# empty /etc/machine-id.
 #
 # Output (in OUTDIR):
 #   debian12-test-<hash>.qcow2         the image; <hash> = first 16 hex digits
@@ -20,14 +29,12 @@
 # goes to stderr.
 #
 # Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
-# syslinux-common (mbr.bin), qemu-utils, qemu-system-x86 and the vagrant
-# package (for the insecure key, found by labforge's built lookup in dist/, so
-# node too). The Debian mirror is read from the host's
-# apt sources (first URI serving bookworm/main).
+# syslinux-common (mbr.bin), qemu-utils and qemu-system-x86. The Debian mirror
+# is read from the host's apt sources (first URI serving bookworm/main).
 #
 # Environment:
 #   LABFORGE_SKIP_BOOT_CHECK=1   skip the boot check (qemu TCG, no network)
-#   LABFORGE_BOOT_TIMEOUT=SECS   boot check timeout (default 180)
+#   LABFORGE_BOOT_TIMEOUT=SECS   boot check timeout (default 240)
 set -euo pipefail
 
 # Run in a private mount namespace: the root mount here has private propagation, so a
@@ -68,7 +75,7 @@ publish() {
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 for cmd in debootstrap sfdisk losetup mkfs.ext4 e2fsck blkid extlinux qemu-img unshare \
-  qemu-system-x86_64 chroot fstrim findmnt flock timeout node; do
+  qemu-system-x86_64 chroot fstrim findmnt flock timeout; do
   command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
 
@@ -142,17 +149,7 @@ for f in /usr/lib/syslinux/mbr/mbr.bin /usr/lib/EXTLINUX/mbr.bin /usr/share/sysl
 done
 [[ -n $MBR ]] || die "syslinux mbr.bin not found (install syslinux-common)"
 
-# Vagrant's insecure public key, found where labforge itself finds it: its one lookup (insecureKey in
-# src/tools/vagrant.ts), run from the build in dist/.
-LOOKUP=$(dirname "$SCRIPT")/../dist/tools/vagrant.js
-[[ -f $LOOKUP ]] || die "$LOOKUP is missing: build labforge first (npm run build)"
-VAGRANT_PUB=$(node --input-type=module -e '
-  const { insecureKey } = await import(process.argv[1]);
-  process.stdout.write(insecureKey()?.publicKey ?? "");' "$(readlink -f "$LOOKUP")") || die "node could not run $LOOKUP"
-[[ -n $VAGRANT_PUB ]] || die "Vagrant's insecure public key (the vagrant gem's keys/vagrant.pub) not found: install the vagrant package"
-
 log "mirror: $MIRROR"
-log "vagrant key: $VAGRANT_PUB"
 log "output: $IMG"
 
 # ---------------------------------------------------------------- work dir + cleanup
@@ -205,7 +202,7 @@ mount "$LOOP" "$ROOT"
 log "partition on $LOOP, UUID $UUID"
 
 # ---------------------------------------------------------------- debootstrap
-INCLUDE=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,sudo,ifupdown,isc-dhcp-client,iproute2,iputils-ping,procps,dbus
+INCLUDE=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,sudo,iproute2,iputils-ping,procps,dbus
 log "debootstrap bookworm (minbase) ..."
 debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
   { tail -n 30 "$WORK/debootstrap.log" >&2; [[ -f $ROOT/debootstrap/debootstrap.log ]] && tail -n 30 "$ROOT/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
@@ -222,10 +219,12 @@ chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
 
 printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOT/etc/apt/sources.list"
 
-# firewalld (+ iptables/ipset it recommends, python3 it needs), SELinux
-# userland (getenforce/setenforce, sestatus) and the guest agent.
-# selinux-basics is left out: it pulls in perl, checkpolicy etc. (~50 MB).
-EXTRA=(firewalld iptables ipset python3 selinux-utils policycoreutils qemu-guest-agent)
+# NetworkManager (the only network stack, as on Fedora), cloud-init (NoCloud), growpart (cloud-guest-utils, with
+# sfdisk from fdisk), firewalld (+ iptables/ipset it recommends, python3 it needs), SELinux (the default policy,
+# getenforce/setenforce, sestatus) and the guest agent. selinux-basics is left out: its selinux-activate writes a GRUB
+# configuration (this image boots with extlinux) and it pulls in perl; the kernel arguments are set below instead.
+EXTRA=(network-manager cloud-init cloud-guest-utils fdisk firewalld iptables ipset python3
+  selinux-policy-default selinux-utils policycoreutils qemu-guest-agent)
 log "apt-get install ${EXTRA[*]} ..."
 in_root apt-get -q update >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; die "apt-get update failed"; }
 in_root apt-get -q -y --no-install-recommends install "${EXTRA[@]}" >>"$WORK/apt.log" 2>&1 ||
@@ -250,28 +249,34 @@ ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 EOF
 
-cat >"$ROOT/etc/network/interfaces" <<'EOF'
-# The loopback network interface
-auto lo
-iface lo inet loopback
+# No ifupdown: NetworkManager manages every NIC. As on Fedora Cloud Base, cloud-init writes the DHCP profile of eth0
+# while a seed is present; without one (the baked box, where cloud-init is disabled) NetworkManager's automatic
+# "Wired connection" does DHCP on eth0.
+rm -rf "$ROOT/etc/network/interfaces" "$ROOT/etc/network/interfaces.d"
+[[ -x $ROOT/usr/sbin/NetworkManager ]] || die "NetworkManager is not installed"
+[[ ! -e $ROOT/sbin/ifup && ! -e $ROOT/usr/sbin/ifup ]] || die "ifupdown is installed"
+in_root systemctl enable NetworkManager.service >/dev/null 2>&1
+[[ -L $ROOT/etc/systemd/system/multi-user.target.wants/NetworkManager.service ]] || die "NetworkManager is not enabled"
 
-# The primary network interface
-auto eth0
-iface eth0 inet dhcp
-
-source /etc/network/interfaces.d/*
+# cloud-init: the NoCloud datasource only (a CD labelled cidata), like the seed Packer attaches. Without a seed
+# ds-identify switches cloud-init off for that boot. No default user: the seed names the users.
+cat >"$ROOT/etc/cloud/cloud.cfg.d/90_dpkg.cfg" <<'EOF'
+# Written by labforge's scripts/build-test-box.sh: the NoCloud seed (cidata) only.
+datasource_list: [ NoCloud ]
 EOF
-mkdir -p "$ROOT/etc/network/interfaces.d"
+in_root id vagrant >/dev/null 2>&1 && die "the image must not have a vagrant user (the seed creates it)"
+[[ -x $ROOT/usr/bin/growpart ]] || die "growpart is not installed"
 
-# The stock-distro SELinux state the bake has to undo.
-mkdir -p "$ROOT/etc/selinux"
+# SELinux on, as on Fedora: the kernel arguments below enable it, systemd loads the default policy at boot.
+# Permissive, not Enforcing: the file system is not labelled (labelling needs a SELinux host or a relabelling boot).
+compgen -G "$ROOT/etc/selinux/default/policy/policy.*" >/dev/null || die "the default SELinux policy was not built"
 cat >"$ROOT/etc/selinux/config" <<'EOF'
 # This file controls the state of SELinux on the system.
 # SELINUX= can take one of these three values:
 #     enforcing - SELinux security policy is enforced.
 #     permissive - SELinux prints warnings instead of enforcing.
 #     disabled - No SELinux policy is loaded.
-SELINUX=enforcing
+SELINUX=permissive
 # SELINUXTYPE= can take one of these two values:
 #     default - equivalent to the old strict and targeted policies
 #     mls     - Multi-Level Security (for military and educational use)
@@ -289,16 +294,6 @@ else
   ZFILE=$ROOT/usr/lib/firewalld/zones/$ZONE.xml
 fi
 grep -q '<service name="ssh"/>' "$ZFILE" || die "firewalld default zone $ZONE does not allow ssh"
-
-# vagrant user
-in_root useradd --create-home --shell /bin/bash --comment vagrant vagrant
-in_root passwd --lock vagrant >/dev/null
-install -d -m 0700 "$ROOT/home/vagrant/.ssh"
-install -m 0600 "$VAGRANT_PUB" "$ROOT/home/vagrant/.ssh/authorized_keys"
-in_root chown -R vagrant:vagrant /home/vagrant/.ssh
-printf 'vagrant ALL=(ALL) NOPASSWD: ALL\n' >"$ROOT/etc/sudoers.d/vagrant"
-chmod 0440 "$ROOT/etc/sudoers.d/vagrant"
-in_root visudo -cqf /etc/sudoers.d/vagrant || die "bad sudoers file"
 
 # ssh host keys: removed here, generated at first boot before ssh.service.
 rm -f "$ROOT"/etc/ssh/ssh_host_*
@@ -330,7 +325,7 @@ SERIAL 0 115200
 LABEL debian
   KERNEL /boot/vmlinuz-$KVER
   INITRD /boot/initrd.img-$KVER
-  APPEND root=UUID=$UUID ro net.ifnames=0 console=ttyS0,115200n8
+  APPEND root=UUID=$UUID ro net.ifnames=0 selinux=1 security=selinux console=ttyS0,115200n8
 EOF
 
 # clean-up for cloning
@@ -367,7 +362,7 @@ log "qcow2: $(du -h "$WORK/$NAME" | cut -f1) ($((SECONDS - T0)) s)"
 if [[ ${LABFORGE_SKIP_BOOT_CHECK:-} == 1 ]]; then
   log "boot check skipped (LABFORGE_SKIP_BOOT_CHECK=1)"
 else
-  TIMEOUT=${LABFORGE_BOOT_TIMEOUT:-180}
+  TIMEOUT=${LABFORGE_BOOT_TIMEOUT:-240}
   SERIAL=$WORK/serial.log
   B0=$SECONDS
   log "boot check (TCG, no network, timeout ${TIMEOUT}s) ..."
@@ -398,8 +393,8 @@ else
     grep -a firewalld "$SERIAL" >&2 || true
     die "firewalld did not start at boot"
   fi
-  # networking.service fails by design here: there is no NIC (-nic none).
-  if grep -a 'Failed to start' "$SERIAL" | grep -v 'networking' >&2; then
+  grep -aq 'SELinux:  Initializing' "$SERIAL" || die "the kernel did not initialise SELinux (selinux=1 security=selinux)"
+  if grep -a 'Failed to start' "$SERIAL" >&2; then
     log "WARNING: some units failed at boot (see above)"
   fi
   log "boot check passed: login prompt after $((SECONDS - B0)) s"

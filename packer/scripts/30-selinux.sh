@@ -11,6 +11,14 @@ set -euo pipefail
 source "${LABFORGE_LIB:-/var/tmp/labforge/lib.sh}"
 script_init selinux
 
+# What the image booted with, in the bake log: Fedora boots with SELinux enforcing and its targeted policy loaded.
+if command -v getenforce >/dev/null 2>&1; then
+  policy=$(sestatus 2>/dev/null | sed -n 's/^Loaded policy name:[[:space:]]*//p' || true)
+  log "SELinux before the bake: getenforce says $(getenforce)${policy:+, policy $policy loaded}"
+else
+  log "SELinux before the bake: the image has no getenforce (no SELinux userland)"
+fi
+
 export ARG=selinux=0
 readonly ARG
 

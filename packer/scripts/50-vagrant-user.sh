@@ -46,29 +46,8 @@ grep -qE '^[[:space:]]*[#@]includedir[[:space:]]+/etc/sudoers.d' /etc/sudoers ||
 nopasswd_sudo vagrant || die "sudo -l does not show NOPASSWD: ALL for vagrant"
 log "$sudoers: vagrant may sudo without a password"
 
-# --- sshd: accept ssh-rsa signatures. Vagrant's insecure key is RSA; current clients sign with rsa-sha2-256/512,
-# older Vagrant and Packer releases with ssh-rsa (SHA-1), which Fedora's crypto policies leave out. (Fedora 41+
-# also distrusts SHA-1 signatures in OpenSSL, where only rsa-sha2 clients get in.) sshd keeps the first
-# value it reads for an option, so the drop-in must sort before 50-redhat.conf (which includes the policy).
-# The drop-in is packer/files/10-labforge-vagrant.conf, uploaded beside lib.sh; cloud-init or the kickstart
-# installed the same file already.
-name=10-labforge-vagrant.conf
-dropin=/etc/ssh/sshd_config.d/$name
-[[ -f $labforge_dir/$name ]] || die "$labforge_dir/$name is missing: the build uploads it beside lib.sh"
-install -d -m 0755 /etc/ssh/sshd_config.d
-install -m 0600 -o root -g root "$labforge_dir/$name" "$dropin"
-cmp -s "$labforge_dir/$name" "$dropin" || die "$dropin differs from $labforge_dir/$name"
-if ! grep -qiE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf' /etc/ssh/sshd_config; then
-  # Options must come before any Match block, so the Include goes first.
-  sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' /etc/ssh/sshd_config
-  log "added an Include of /etc/ssh/sshd_config.d to /etc/ssh/sshd_config"
-fi
+# --- sshd: no changes. Vagrant's insecure key is RSA, and every client that logs in (Vagrant's net-ssh, Packer)
+# signs with rsa-sha2-256/512, which Fedora's crypto policies accept; Fedora 41+ refuses SHA-1 (ssh-rsa) signatures
+# whatever sshd allows, so no drop-in could help an older client anyway.
 "$(sshd_bin)" -t || die "sshd -t rejects the configuration"
-sshd_accepts_ssh_rsa || die "sshd -T does not list ssh-rsa in pubkeyacceptedalgorithms"
-for unit in sshd.service ssh.service; do
-  if systemctl is-active --quiet "$unit"; then
-    systemctl reload "$unit"
-    break
-  fi
-done
-log "sshd accepts the key ($dropin)"
+log "sshd configuration is valid"

@@ -53,11 +53,7 @@ else
   fail "$keys lacks the Vagrant key (or LABFORGE_VAGRANT_PUBKEY is empty)"
 fi
 if nopasswd_sudo vagrant; then ok "vagrant: NOPASSWD sudo"; else fail "vagrant has no NOPASSWD sudo"; fi
-if sshd_accepts_ssh_rsa; then
-  ok "sshd accepts ssh-rsa"
-else
-  fail "sshd does not accept ssh-rsa signatures"
-fi
+if "$(sshd_bin)" -t; then ok "sshd -t accepts the configuration"; else fail "sshd -t rejects the configuration"; fi
 
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf '[labforge %s] ERROR: %d check(s) failed:\n' "$LABFORGE_TAG" "${#failures[@]}" >&2

@@ -17,11 +17,57 @@ elif [[ $pm == apt ]]; then # the Debian test box only
   rm -rf /var/lib/apt/lists/*
 fi
 
-# --- cloud-init: forget this instance, so a clone is a new one
+# --- cloud-init: forget this instance and stay off in the box. Its job (the vagrant user from the seed) is done;
+# on a node it would look for a datasource at every boot and, finding none, fall back to the image's default user.
+# The network configuration it wrote is bound to the build VM (its MAC, its NIC): a clone gets DHCP on eth0 from
+# the profile written below instead.
 if command -v cloud-init >/dev/null 2>&1; then
   cloud-init clean --logs
   [[ ! -e /var/lib/cloud/instance ]] || die "cloud-init clean left /var/lib/cloud/instance"
-  log "cloud-init state cleaned"
+  install -d -m 0755 /etc/cloud
+  touch /etc/cloud/cloud-init.disabled
+  [[ -f /etc/cloud/cloud-init.disabled ]] || die "/etc/cloud/cloud-init.disabled was not created"
+  log "cloud-init state cleaned; disabled (/etc/cloud/cloud-init.disabled)"
+fi
+written=()
+for f in /etc/NetworkManager/system-connections/cloud-init-*.nmconnection /etc/NetworkManager/conf.d/99-cloud-init.conf \
+  /etc/netplan/50-cloud-init.yaml /etc/network/interfaces.d/50-cloud-init /etc/network/interfaces.d/50-cloud-init.cfg \
+  /etc/systemd/network/10-cloud-init-*.network /etc/sysconfig/network-scripts/ifcfg-*; do
+  [[ -f $f ]] || continue
+  # ifcfg files only when cloud-init wrote them (its header says so).
+  if [[ $f == */ifcfg-* ]] && ! grep -q 'cloud-init' "$f"; then continue; fi
+  rm -f "$f"
+  written+=("$f")
+done
+log "network configuration cloud-init wrote for the build VM removed: ${written[*]:-none found}"
+
+# --- NetworkManager: DHCP on eth0 (the first NIC: Fedora Cloud boots with net.ifnames=0; on a node it is
+# vagrant-libvirt's management NIC), bound to the name, not to a MAC, so every clone has it. Not loaded now: the build
+# VM keeps its connection until the shutdown. Its state (leases of the build VM, its secret key, timestamps) goes.
+if [[ -d /etc/NetworkManager ]]; then
+  profile=/etc/NetworkManager/system-connections/labforge-eth0.nmconnection
+  install -d -m 0700 /etc/NetworkManager/system-connections
+  cat >"$profile" <<'EOF'
+# Written by labforge's 90-cleanup.sh: DHCP on the first NIC of every clone.
+[connection]
+id=labforge-eth0
+type=ethernet
+interface-name=eth0
+autoconnect=true
+
+[ipv4]
+method=auto
+
+[ipv6]
+method=auto
+EOF
+  chmod 0600 "$profile"
+  log "$profile: DHCP on eth0"
+fi
+if [[ -d /var/lib/NetworkManager ]]; then
+  find /var/lib/NetworkManager -mindepth 1 -delete
+  [[ -z $(ls -A /var/lib/NetworkManager) ]] || die "/var/lib/NetworkManager is not empty"
+  log "/var/lib/NetworkManager emptied (leases, secret key)"
 fi
 
 # --- ssh host keys: only removed when something recreates them at boot, or sshd would not start.
@@ -66,11 +112,23 @@ find /var/log -path /var/log/journal -prune -o -type f -print0 | xargs -0 -r tru
 rm -f /root/.bash_history "$(home_of vagrant)/.bash_history" "$boot_id_file"
 log "logs truncated"
 
-# --- the shared library and the files uploaded beside it, last: no script runs after this one. Its functions
-# stay defined in this shell.
+# --- free space: discarded (the build disk has discard=unmap), so the box keeps only the blocks in use. Where the
+# file system or disk cannot discard, zeros do the same for the compressed image.
+sync
+if fstrim_out=$(fstrim -av 2>&1) && [[ -n $fstrim_out ]]; then
+  log "fstrim: ${fstrim_out//$'\n'/; }"
+else
+  log "fstrim did not work (${fstrim_out:-no output}): filling free space with zeros instead"
+  dd if=/dev/zero of=/var/tmp/labforge-zero bs=1M status=none 2>/dev/null || true
+  rm -f /var/tmp/labforge-zero
+fi
+sync
+used=$(df -P -k / | awk 'NR == 2 { printf "%d MiB used of %d MiB", $3 / 1024, $2 / 1024 }')
+log "root file system: $used"
+
+# --- the shared library, last: no script runs after this one. Its functions stay defined in this shell.
 rm -rf /var/tmp/labforge
 [[ ! -e /var/tmp/labforge ]] || die "/var/tmp/labforge is still there"
-log "/var/tmp/labforge (lib.sh and the uploaded files) removed"
+log "/var/tmp/labforge (lib.sh) removed"
 
-sync
 log "done"

@@ -3,7 +3,7 @@
 # its package query, and the checks that more than one script makes. Sourced, never run on its own.
 #
 # Packer uploads each shell-provisioner script alone, so the build uploads this file first, by itself, to
-# /var/tmp/labforge/lib.sh (see build.pkr.hcl), and the files of packer/files/ beside it: /var/tmp, unlike a /tmp on tmpfs, survives the reboot step, and
+# /var/tmp/labforge/lib.sh (see build.pkr.hcl): /var/tmp, unlike a /tmp on tmpfs, survives the reboot step, and
 # 80-verify.sh sources it after the reboot. 90-cleanup.sh, the last script, removes it. A script uses it as
 #
 #   set -euo pipefail
@@ -78,17 +78,6 @@ nopasswd_sudo() {
 
 # sshd_bin: the sshd program (/usr/sbin is not on every root PATH that sudo gives).
 sshd_bin() { command -v sshd || echo /usr/sbin/sshd; }
-
-# sshd_accepts_ssh_rsa: whether sshd's effective configuration (sshd -T) accepts ssh-rsa public key signatures.
-sshd_accepts_ssh_rsa() {
-  local effective
-  effective=$("$(sshd_bin)" -T 2>&1) || return 1
-  awk '$1 == "pubkeyacceptedalgorithms" { print $2 }' <<<"$effective" | tr ',' '\n' | grep -x ssh-rsa >/dev/null
-}
-
-# The directory this file was uploaded to: the build puts the files the scripts install (packer/files/) beside it.
-# shellcheck disable=SC2034 # used by the scripts that source this file
-labforge_dir=$(dirname "${BASH_SOURCE[0]}")
 
 # Where 60-reboot.sh keeps the boot id, so that 80-verify.sh can tell a rebooted guest from one that never went
 # down; 90-cleanup.sh removes it.

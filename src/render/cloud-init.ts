@@ -1,21 +1,9 @@
 // The NoCloud seed of the cloud method (cidata/user-data and cidata/meta-data), and what it shares with the
 // kickstart. Both documents are packer/templates/*.yaml, read with the yaml library: this file adds only what is
-// not constant there (Vagrant's key, the sshd drop-in, the build hostname).
+// not constant there (Vagrant's key, the build hostname).
 import { parseDocument, type Document, type YAMLMap } from 'yaml';
 import { header, type RenderContext } from './context.js';
 import { repoFile } from './sources.js';
-
-/** The sshd drop-in that lets Vagrant's RSA insecure key in: packer/files/<name>, installed under that name in
- *  /etc/ssh/sshd_config.d/ by the seed, the kickstart and 50-vagrant-user.sh. */
-export const SSHD_DROPIN_NAME = '10-labforge-vagrant.conf';
-export const SSHD_DROPIN = `/etc/ssh/sshd_config.d/${SSHD_DROPIN_NAME}`;
-
-/** The drop-in's text: one or more whole lines. */
-export function sshdDropinText(): string {
-  const text = repoFile('packer', 'files', SSHD_DROPIN_NAME);
-  if (!text.endsWith('\n') || text.includes('\r')) throw new Error(`packer/files/${SSHD_DROPIN_NAME} must be Unix lines ending in a newline`);
-  return text;
-}
 
 /** The build VM's hostname while baking; Vagrant names each node later. */
 export const BUILD_HOSTNAME = 'labforge-base';
@@ -52,9 +40,6 @@ function yamlText(doc: Document): string {
 export function renderCloudInit(ctx: RenderContext, source: string): { userData: string; metaData: string } {
   const user = yamlTemplate('user-data.yaml');
   seedMap(user, ['users', 0]).set('ssh_authorized_keys', [vagrantKey(ctx)]);
-  const dropin = seedMap(user, ['write_files', 0]);
-  dropin.items.unshift(user.createPair('path', SSHD_DROPIN));
-  dropin.set('content', sshdDropinText());
   const userData = `#cloud-config\n${header('#', source)}\n${yamlText(user)}`;
 
   const meta = yamlTemplate('meta-data.yaml');

@@ -9,7 +9,7 @@ import { catalogueImage } from '../lab/fedora.js';
 import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
-import { renderCloudInit, SSHD_DROPIN_NAME, vagrantKey } from './cloud-init.js';
+import { renderCloudInit, vagrantKey } from './cloud-init.js';
 import { renderKickstart } from './kickstart.js';
 import { renderTemplate, repoFile } from './sources.js';
 
@@ -52,10 +52,6 @@ export const GUEST_LIB = {
   dir: '/var/tmp/labforge',
   path: '/var/tmp/labforge/lib.sh',
 } as const;
-
-/** What the guest scripts install, from packer/files/: the build uploads each one into GUEST_LIB.dir, beside the
- *  library, where the scripts find it (lib.sh's $labforge_dir). */
-export const GUEST_FILES = [SSHD_DROPIN_NAME] as const;
 
 /** Packer runs Go's text/template over most builder and provisioner settings after HCL has been evaluated, so
  *  a `{{` in a lab value would start a template action: it is written as an action that prints `{{`. */
@@ -142,7 +138,7 @@ export function renderPacker(lab: Lab, ctx: RenderContext, source: string): Reco
     [PACKER_BAKE.initFile]: template('plugins', { ...common, initFile: PACKER_BAKE.initFile }),
     'variables.pkr.hcl': template('variables', { ...common, ...variables(lab, ctx) }),
     'sources.pkr.hcl': template('sources', { ...common, outputDirectory: PACKER_BAKE.outputDirectory }),
-    'build.pkr.hcl': template('build', { ...common, scripts: GUEST_SCRIPTS, lib: GUEST_LIB, files: GUEST_FILES, box: PACKER_BAKE.box }),
+    'build.pkr.hcl': template('build', { ...common, scripts: GUEST_SCRIPTS, lib: GUEST_LIB, box: PACKER_BAKE.box }),
   };
   if (cloud) {
     const seed = renderCloudInit(ctx, source);
@@ -151,10 +147,9 @@ export function renderPacker(lab: Lab, ctx: RenderContext, source: string): Reco
   } else {
     recipe['http/ks.cfg'] = renderKickstart(lab, ctx, source);
   }
-  // The library and the files too: the build uploads them from there before the first script.
+  // The library too: the build uploads it from there before the first script.
   for (const name of [...guestScriptOrder(), GUEST_LIB.file]) {
     recipe[`scripts/${name}`] = repoFile('packer', 'scripts', name);
   }
-  for (const name of GUEST_FILES) recipe[`files/${name}`] = repoFile('packer', 'files', name);
   return Object.fromEntries(Object.entries(recipe).map(([file, text]) => [`${PACKER_BAKE.dir}/${file}`, text]));
 }

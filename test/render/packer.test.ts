@@ -9,8 +9,7 @@ import YAML from 'yaml';
 import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
-import { SSHD_DROPIN, SSHD_DROPIN_NAME } from '../../src/render/cloud-init.js';
-import { GUEST_FILES, GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, renderPacker } from '../../src/render/packer.js';
+import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, renderPacker } from '../../src/render/packer.js';
 import { repoPath } from '../../src/render/sources.js';
 import { requireTool, tempDir, vagrantKeyPair } from '../support.js';
 
@@ -165,6 +164,9 @@ describe.each(CASES)('$name', (c) => {
         format: 'qcow2',
         disk_size: '${var.disk_size}',
         disk_interface: 'virtio',
+        // Freed and zeroed blocks become holes: the box carries only what is in use.
+        disk_discard: 'unmap',
+        disk_detect_zeroes: 'unmap',
         net_device: 'virtio-net',
         output_directory: PACKER_BAKE.outputDirectory,
         headless: '${var.headless}',
@@ -238,17 +240,13 @@ describe('the build', () => {
     for (const p of shells) expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
   });
 
-  test('uploads lib.sh, then the files beside it, to a directory it makes first, before the first script runs', () => {
+  test('uploads lib.sh, alone, to a directory it makes first, before the first script runs', () => {
     const text = fs.readFileSync(path.join(r.packerDir, 'build.pkr.hcl'), 'utf8');
     const order = provisionersInOrder(text, build);
     const firstScript = order.findIndex((p) => p.type === 'shell' && (p.script ?? p.scripts));
     const upload = order.findIndex((p) => p.type === 'file');
     const uploads = order.filter((p) => p.type === 'file');
-    expect(uploads).toEqual([
-      { type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path },
-      ...GUEST_FILES.map((f) => ({ type: 'file', source: `files/${f}`, destination: `${GUEST_LIB.dir}/${f}` })),
-    ]);
-    expect(GUEST_FILES).toContain(SSHD_DROPIN_NAME);
+    expect(uploads).toEqual([{ type: 'file', source: `scripts/${GUEST_LIB.file}`, destination: GUEST_LIB.path }]);
     const destination: string = uploads[0].destination;
     expect(upload).toBeGreaterThanOrEqual(0);
     expect(order.slice(upload, upload + uploads.length)).toEqual(uploads);
@@ -266,15 +264,12 @@ describe('the build', () => {
     expect(r.files[`packer/scripts/${GUEST_LIB.file}`]).toBeDefined();
   });
 
-  test('every script in packer/scripts and every file in packer/files is part of the build, copied verbatim', () => {
+  test('every script in packer/scripts is part of the build, copied verbatim', () => {
     const sources = fs.readdirSync(repoPath('packer', 'scripts')).sort();
     expect(sources).toEqual([...guestScriptOrder(), GUEST_LIB.file].sort());
     for (const s of sources) {
       expect(r.files[`packer/scripts/${s}`]).toBe(fs.readFileSync(repoPath('packer', 'scripts', s), 'utf8'));
     }
-    const files = fs.readdirSync(repoPath('packer', 'files')).sort();
-    expect(files).toEqual([...GUEST_FILES].sort());
-    for (const f of files) expect(r.files[`packer/files/${f}`]).toBe(fs.readFileSync(repoPath('packer', 'files', f), 'utf8'));
   });
 
   test('ends in a vagrant post-processor writing the box where bake picks it up, and needs Packer >= 1.6.6', () => {
@@ -531,19 +526,19 @@ describe('kickstart (iso method)', () => {
     expect(command('reboot')).toEqual(['reboot']);
   });
 
-  test('%packages installs the guest agent and leaves firewalld out', () => {
+  test('%packages installs the guest agent and growpart (disk growth on the nodes) and leaves firewalld out', () => {
     const packages = section('%packages');
     expect(packages).toContain('-firewalld');
     expect(packages).toContain('qemu-guest-agent');
+    expect(packages).toContain('cloud-utils-growpart');
   });
 
-  test('%post is valid sh that sets up NOPASSWD sudo and the sshd drop-in', async () => {
+  test('%post is valid sh that sets up NOPASSWD sudo and leaves sshd as Fedora has it', async () => {
     requireTool('shellcheck');
     const body = section('%post').join('\n');
     expect(body).toContain('vagrant ALL=(ALL) NOPASSWD: ALL');
     expect(body).toContain('visudo -cf');
-    expect(body).toContain('/etc/ssh/sshd_config.d/10-labforge-vagrant.conf');
-    expect(body).toContain('PubkeyAcceptedAlgorithms +ssh-rsa');
+    expect(body).not.toMatch(/sshd_config|PubkeyAcceptedAlgorithms|ssh-rsa/);
     const file = path.join(freshDir('post'), 'post.sh');
     fs.writeFileSync(file, `#!/bin/sh\n${body}\n`);
     await run('sh', ['-n', file]);
@@ -575,16 +570,12 @@ describe('cloud-init seed (cloud method)', () => {
     await expect(run('cloud-init', ['schema', '--config-file', bad])).rejects.toThrow(/sudo/);
   });
 
-  test('creates only the vagrant user: insecure key, NOPASSWD sudo; and an sshd drop-in allowing ssh-rsa', () => {
+  test('creates only the vagrant user (insecure key, NOPASSWD sudo) and changes nothing in sshd', () => {
     const doc = YAML.parse(userData);
     expect(doc.users).toHaveLength(1);
     expect(doc.users[0]).toMatchObject({ name: 'vagrant', ssh_authorized_keys: [PUBKEY], sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
-    const dropin = doc.write_files.find((f: any) => f.path.startsWith('/etc/ssh/sshd_config.d/'));
-    expect(dropin.path).toBe('/etc/ssh/sshd_config.d/10-labforge-vagrant.conf');
-    expect(dropin.content.split('\n')).toContain('PubkeyAcceptedAlgorithms +ssh-rsa');
-    // sshd takes the first value it reads: the drop-in must sort before Fedora's 50-redhat.conf.
-    expect([path.basename(dropin.path), '50-redhat.conf'].sort()[0]).toBe(path.basename(dropin.path));
-    expect(doc.runcmd.join('\n')).toMatch(/systemctl restart sshd/);
+    expect(Object.keys(doc).sort()).toEqual(['disable_root', 'ssh_pwauth', 'users']);
+    expect(userData).not.toMatch(/PubkeyAcceptedAlgorithms|sshd_config/);
   });
 
   test("the templates' own description (above their ---) stays out of the seed; their other comments stay in", () => {
@@ -606,37 +597,6 @@ describe('cloud-init seed (cloud method)', () => {
     const dir = freshDir('other-name');
     const other = renderPacker(loadLab(`name: quite-another-lab\n${NODES}`, dir), ctxFor('qemu'), r.lab.source);
     expect(other['packer/cidata/meta-data']).toBe(r.files['packer/cidata/meta-data']);
-  });
-});
-
-describe('the sshd drop-in, one file (packer/files/) for the seed, the kickstart and 50-vagrant-user.sh', () => {
-  const text = fs.readFileSync(repoPath('packer', 'files', SSHD_DROPIN_NAME), 'utf8');
-
-  test('the seed writes its exact text to /etc/ssh/sshd_config.d/<its name>', () => {
-    const doc = YAML.parse(renderCase(CASES[0], 'qemu').files['packer/cidata/user-data']);
-    expect(SSHD_DROPIN).toBe(`/etc/ssh/sshd_config.d/${SSHD_DROPIN_NAME}`);
-    expect(doc.write_files).toEqual([{ path: SSHD_DROPIN, owner: 'root:root', permissions: '0600', content: text }]);
-  });
-
-  test("the kickstart's %post, run by sh, writes its exact text", async () => {
-    const ks = renderCase(CASES[2], 'qemu').files['packer/http/ks.cfg'];
-    const lines = ks.split('\n');
-    const start = lines.indexOf(`cat >${SSHD_DROPIN} <<'LABFORGE_EOF'`);
-    const end = lines.indexOf('LABFORGE_EOF', start);
-    expect(start).toBeGreaterThan(0);
-    expect(end).toBeGreaterThan(start);
-    const target = path.join(freshDir('ks-dropin'), SSHD_DROPIN_NAME);
-    const script = [lines[start].replace(SSHD_DROPIN, target), ...lines.slice(start + 1, end + 1)].join('\n');
-    await run('sh', ['-c', script]);
-    expect(fs.readFileSync(target, 'utf8')).toBe(text);
-  });
-
-  test('50-vagrant-user.sh installs the uploaded file under the same name, and writes no text of its own', () => {
-    const script = fs.readFileSync(repoPath('packer', 'scripts', '50-vagrant-user.sh'), 'utf8').split('\n');
-    expect(script).toContain(`name=${SSHD_DROPIN_NAME}`);
-    expect(script).toContain('dropin=/etc/ssh/sshd_config.d/$name');
-    expect(script).toContain('install -m 0600 -o root -g root "$labforge_dir/$name" "$dropin"');
-    for (const line of text.trim().split('\n')) expect(script.join('\n')).not.toContain(line);
   });
 });
 
