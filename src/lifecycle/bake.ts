@@ -15,6 +15,8 @@ export interface BakeResult {
   hash: string;
   built: boolean;
   seconds: number;
+  /** Size of the box file Packer wrote, in bytes (built boxes only). */
+  boxBytes?: number;
 }
 
 /** A bake that must not go on: the base image is not the one lab.lock pins (exit 1, nothing installed). */
@@ -80,6 +82,7 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
   const box = path.join(dir, PACKER_BAKE.box);
   const log = logFile(lab.outDir, 'bake');
   console.log(`labforge: baking ${rendered.box}; full log: ${log}`);
+  let boxBytes: number | undefined;
   await runSteps<{ version?: packer.Version }>(
     [
       {
@@ -104,6 +107,8 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
             throw checksumMismatch(e, lab) ?? e;
           }
           if (!fs.existsSync(box)) throw new Error(`packer build finished but ${box} is missing`);
+          boxBytes = fs.statSync(box).size;
+          return `box ${mib(boxBytes)}`;
         },
       },
       {
@@ -125,5 +130,8 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
     ],
     {},
   );
-  return { box: rendered.box, hash: rendered.hash, built: true, seconds: (Date.now() - started) / 1000 };
+  console.log(`labforge: the box file was ${mib(boxBytes!)} (virtual disk ${lab.image.diskGiB} GiB)`);
+  return { box: rendered.box, hash: rendered.hash, built: true, seconds: (Date.now() - started) / 1000, boxBytes };
 }
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

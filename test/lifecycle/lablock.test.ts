@@ -7,24 +7,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { checksumFilesIn, compareCompose, fromChecksumFile, fromReleasesJson, imageName, imageNamePattern, parseChecksumFile } from '../../src/lab/fedora.js';
+import { clearsignedChecksumFile } from '../fedora-mirror.js';
 import { cli, requireTool, tempDir, writeLab } from '../support.js';
 
 const sha = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
-/** A Fedora CHECKSUM file as Fedora publishes it: PGP-clearsigned, BSD-style lines. */
-function checksumFile(entries: Record<string, string>): string {
-  return [
-    '-----BEGIN PGP SIGNED MESSAGE-----',
-    'Hash: SHA256',
-    '',
-    ...Object.entries(entries).flatMap(([name, hex]) => [`# ${name}: 1234 bytes`, `SHA256 (${name}) = ${hex}`]),
-    '-----BEGIN PGP SIGNATURE-----',
-    '',
-    'iQIzBAEBCAAdFiEEfakefakefake=',
-    '-----END PGP SIGNATURE-----',
-    '',
-  ].join('\n');
-}
+const checksumFile = clearsignedChecksumFile;
 
 const listing = (names: string[]) => `<html><body><h1>Index</h1>${names.map((n) => `<a href="${n}">${n}</a>`).join('\n')}</body></html>`;
 

@@ -32,22 +32,26 @@ log "lab interface ${iface} (${LABFORGE_MAC})"
 # --- the static address -----------------------------------------------------------------------------------
 address="${LABFORGE_IP}/${LABFORGE_PREFIX}"
 if command -v nmcli >/dev/null && [[ $(nmcli -t -f RUNNING general 2>/dev/null || true) == *running* ]]; then
-  # Fedora 36+ has no ifcfg files; NetworkManager keyfiles are the supported way.
+  # Fedora 36+ has no ifcfg files; NetworkManager keyfiles are the supported way. The profile is bound to the NIC's
+  # MAC (the Vagrantfile sets it), not to its name, which depends on the order the NICs are found in.
+  mac=${LABFORGE_MAC^^}
   connections=$(nmcli -t -f NAME connection show || true)
   if grep -qx labforge-lab <<<"$connections"; then
-    nmcli connection modify labforge-lab connection.interface-name "$iface" ipv4.method manual \
+    nmcli connection modify labforge-lab connection.interface-name "" 802-3-ethernet.mac-address "$mac" ipv4.method manual \
       ipv4.addresses "$address" ipv4.dns "$LABFORGE_GATEWAY" ipv4.dns-search "$LABFORGE_DOMAIN" ipv4.never-default yes ipv6.method disabled
   else
     # Drop whatever NetworkManager made up for the NIC on its own (a DHCP "Wired connection").
     while IFS=: read -r uuid device; do
       if [[ "$device" == "$iface" ]]; then nmcli connection delete "$uuid" >/dev/null || true; fi
     done < <(nmcli -t -f UUID,DEVICE connection show)
-    nmcli connection add type ethernet con-name labforge-lab ifname "$iface" ipv4.method manual \
+    nmcli connection add type ethernet con-name labforge-lab ifname "*" 802-3-ethernet.mac-address "$mac" ipv4.method manual \
       ipv4.addresses "$address" ipv4.dns "$LABFORGE_GATEWAY" ipv4.dns-search "$LABFORGE_DOMAIN" ipv4.never-default yes \
       ipv6.method disabled connection.autoconnect yes >/dev/null
   fi
-  nmcli connection up labforge-lab >/dev/null
-  method="NetworkManager"
+  bound=$(nmcli -g 802-3-ethernet.mac-address connection show labforge-lab)
+  [[ ${bound//\\/} == "$mac" ]] || die "the NetworkManager profile labforge-lab is bound to MAC '${bound}', not ${mac}"
+  nmcli connection up labforge-lab ifname "$iface" >/dev/null
+  method="NetworkManager (profile labforge-lab, MAC ${mac})"
 elif command -v ifup >/dev/null && [[ -f /etc/network/interfaces ]]; then
   # The Debian test box only (ifupdown): Fedora has NetworkManager.
   grep -qE '^\s*source(-directory)?\s+/etc/network/interfaces\.d' /etc/network/interfaces ||
