@@ -8,6 +8,7 @@ import { doctor, formatChecks } from './lifecycle/doctor.js';
 import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
 import { lockLab } from './lifecycle/lablock.js';
+import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
 import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
 import { up } from './lifecycle/up.js';
@@ -140,6 +141,31 @@ export function buildProgram(): Command {
       if (!node) throw new UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
       process.exitCode = ssh.login(target(o.lab, node), command);
     });
+
+  const workstationCommand = (name: string, what: string, file: string, block: (o: OpenLab) => Block) =>
+    program
+      .command(name)
+      .description(`print the lab's block for ${what}, or put it in (--install) or take it out (--remove)`)
+      .option('--install', `install the block in ${file} (idempotent; a backup first, other lines untouched)`)
+      .option('--remove', `remove the block from ${file}`)
+      .option('--file <file>', `the file to change instead of ${file}`)
+      .option('--json', 'print the result as JSON')
+      .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
+        if (cmd.install && cmd.remove) throw new UsageError(`${name}: --install and --remove exclude each other`);
+        const o = await open(program);
+        const b = block(o);
+        if (!cmd.install && !cmd.remove) {
+          process.stdout.write(b.text);
+          return;
+        }
+        const target = cmd.file ?? (name === 'hosts' ? DEFAULT_HOSTS_FILE : defaultSshConfigFile());
+        const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: name !== 'hosts' });
+        if (cmd.json) json(r);
+        else if (!r.changed) console.log(`labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of lab ${o.lab.name}; nothing changed`);
+        else console.log(`labforge: ${cmd.remove ? 'removed the block of' : 'installed the block of'} lab ${o.lab.name} ${cmd.remove ? 'from' : 'in'} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
+      });
+  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", DEFAULT_HOSTS_FILE, (o) => hostsBlock(o.lab));
+  workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => sshConfigBlock(o.lab));
 
   program
     .command('halt')
