@@ -1,5 +1,6 @@
 // The labforge command: commander wiring only. Each command parses, calls one lifecycle function, prints, and
 // maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or host.
+import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { renderLab } from './render/index.js';
 import { bake } from './lifecycle/bake.js';
@@ -8,6 +9,7 @@ import { doctor, formatChecks } from './lifecycle/doctor.js';
 import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
 import { lockLab } from './lifecycle/lablock.js';
+import { copyOn, parseCopy, runOn, selectNodes, summary, type FanOptions, type NodeOutcome } from './lifecycle/fanout.js';
 import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
 import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
@@ -141,6 +143,67 @@ export function buildProgram(): Command {
       if (!node) throw new UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
       process.exitCode = ssh.login(target(o.lab, node), command);
     });
+
+  /** Prefixes each output line with its node (a colour per node on a terminal), stdout and stderr kept apart. */
+  const prefixer = (nodes: string[]) => {
+    const width = Math.max(...nodes.map((n) => n.length));
+    const colour = (stream: NodeJS.WriteStream) => Boolean(stream.isTTY) && !process.env.NO_COLOR;
+    const colours = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
+    return (node: string, line: string, stream: 'stdout' | 'stderr') => {
+      const out = stream === 'stdout' ? process.stdout : process.stderr;
+      const tag = node.padEnd(width);
+      const c = colours[nodes.indexOf(node) % colours.length];
+      out.write(`${colour(out) ? `\u001b[${c}m${tag}\u001b[0m` : tag} | ${line}\n`);
+    };
+  };
+  const fanOptions = (cmd: { parallel?: string; serial?: boolean; timeout?: string }, nodes: number): FanOptions => {
+    const number = (flag: string, v: string | undefined, dflt: number) => {
+      if (v === undefined) return dflt;
+      if (!/^[1-9]\d{0,5}$/.test(v)) throw new UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+      return Number(v);
+    };
+    return { parallel: cmd.serial ? 1 : number('--parallel', cmd.parallel, Math.min(nodes, 32)), timeoutS: number('--timeout', cmd.timeout, 600) };
+  };
+  const fanCommand = (c: Command) =>
+    c
+      .option('--parallel <n>', 'at most this many nodes at once (default: all, up to 32)')
+      .option('--serial', 'one node after another, in the lab\'s order')
+      .option('--timeout <seconds>', 'time limit on each node (default 600)')
+      .option('--json', "print each node's exit code and output as JSON");
+  const finish = (what: string, outcomes: NodeOutcome[], asJson?: boolean) => {
+    if (asJson) json(outcomes);
+    else console.error(summary(what, outcomes));
+    if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
+  };
+
+  fanCommand(
+    program
+      .command('run')
+      .description('run a shell command as root on the target nodes, in parallel: TARGETS is all, a role, a glob (controller*), names, FQDNs or addresses, comma-separated')
+      .argument('<targets>', 'which nodes')
+      .argument('<command...>', 'the command (after --)'),
+  ).action(async (targets: string, command: string[], cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
+    const o = await open(program);
+    const nodes = selectNodes(o.lab, targets);
+    const opts = fanOptions(cmd, nodes.length);
+    const outcomes = await runOn(o.lab, nodes, command.join(' '), { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) });
+    finish(`\`${command.join(' ')}\``, outcomes, cmd.json);
+  });
+
+  fanCommand(
+    program
+      .command('copy')
+      .description('copy to the nodes (copy SRC TARGETS:DEST) or from them (copy TARGETS:SRC DEST, one copy per node under DEST/<node>/), in parallel')
+      .argument('<src>', 'a local path, or TARGETS:PATH')
+      .argument('<dest>', 'TARGETS:PATH, or a local folder'),
+  ).action(async (src: string, dest: string, cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
+    const o = await open(program);
+    const spec = parseCopy(src, dest);
+    const nodes = selectNodes(o.lab, spec.targets);
+    const opts = fanOptions(cmd, nodes.length);
+    const outcomes = await copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
+    finish(spec.direction === 'push' ? `copy of ${spec.local} to ${spec.remote}` : `copy of ${spec.remote} to ${spec.local}/<node>/`, outcomes, cmd.json);
+  });
 
   const workstationCommand = (name: string, what: string, file: string, block: (o: OpenLab) => Block) =>
     program
