@@ -73,7 +73,8 @@ export function familyOf(osr: HostFacts['os']): Family | undefined {
 }
 
 /** The host packages labforge needs (what doctor checks), by family. packer is listed separately: Debian 12 has
- *  1.6.6 in its archive; Ubuntu and Fedora do not ship it (HashiCorp's repository or hashicorp/setup-packer). */
+ *  1.6.6 in its archive; Fedora does not ship it and HashiCorp's license change took it out of the newer archives, so
+ *  elsewhere it comes from HashiCorp (its repository, or hashicorp/setup-packer in GitHub Actions). */
 export function hostPackages(family: Family, withTestTools = false): string[] {
   const lab =
     family === 'debian'
@@ -128,7 +129,7 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
   } else actions.push({ why: `install ${missing.length} missing packages`, command: ['dnf', 'install', '-y', '-q', ...missing] });
   if (!packerFromArchive(facts.os)) {
     if (facts.onPath.includes('packer')) present.push('packer: on PATH');
-    else manual.push(`packer: ${facts.os.prettyName || facts.os.id} does not ship it; install Packer from HashiCorp's repository (or hashicorp/setup-packer in GitHub Actions), then run \`labforge setup\` again`);
+    else manual.push(`packer: setup installs it from the distribution only on Debian; on ${facts.os.prettyName || facts.os.id} install Packer from HashiCorp's repository (or with hashicorp/setup-packer in GitHub Actions), then run \`labforge setup\` again`);
   }
 
   if (opts.start !== false) {

@@ -43,10 +43,12 @@ export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTim
   return lines.join('\n');
 }
 
-/** Text in a Markdown table cell: no line breaks, `|` escaped, HTML's special characters as entities. */
+/** Text in a Markdown table cell: no line breaks or other controls, `|` escaped, HTML's special characters as
+ *  entities. */
 function cell(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
