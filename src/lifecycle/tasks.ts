@@ -1,6 +1,7 @@
-// Lifecycles as lists of titled steps the user can watch: listr2's live list on a terminal; in non-interactive mode
-// (CI=true, --ci, or no TTY) one timestamped line per step and a final summary, also appended as a Markdown table
-// to $GITHUB_STEP_SUMMARY when GitHub Actions sets it. Every step's tool output goes to the run's log file.
+// Lifecycles as lists of titled steps the user can watch: listr2's live list on a terminal, one line per step and
+// per line of tool output without one; in non-interactive mode (CI=true or --ci) one timestamped line per step and
+// a final summary, also appended as a Markdown table to $GITHUB_STEP_SUMMARY when GitHub Actions sets it. Every
+// step's tool output also goes to the run's log file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
@@ -19,11 +20,7 @@ export function logFile(outDir: string, command: string): string {
   return path.join(dir, `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
 }
 
-/** Non-interactive mode: CI=true (or --ci, which sets it) or no terminal on stdout. */
-export function nonInteractive(): boolean {
-  return !process.stdout.isTTY || isCi();
-}
-
+/** Non-interactive mode: CI set to anything but false/0 (--ci sets CI=true). */
 export function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
@@ -103,7 +100,8 @@ async function runPlain<C extends object>(steps: Step<C>[], ctx: C): Promise<voi
 }
 
 export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Promise<void> {
-  if (nonInteractive()) return runPlain(steps, ctx);
+  if (isCi()) return runPlain(steps, ctx);
+  const tty = Boolean(process.stdout.isTTY);
   const tasks: ListrTask<C>[] = steps.map((s) => ({
     title: s.title,
     skip: s.skip ? async (c: C) => (await s.skip!(c)) || false : undefined,
@@ -121,8 +119,9 @@ export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Prom
     exitOnError: true,
     // labforge passes SIGINT/SIGTERM to the running tool and exits after it (tools/run.ts), not listr2.
     registerSignalListeners: false,
-    renderer: 'default',
-    rendererOptions: { collapseSubtasks: false, outputBar: 2, persistentOutput: false },
+    renderer: tty ? 'default' : 'verbose',
+    fallbackRenderer: 'verbose',
+    rendererOptions: tty ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false } : ({ logTitleChange: false } as any),
   } as any);
   await list.run();
 }
