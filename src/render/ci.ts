@@ -48,7 +48,8 @@ export function githubLabSteps(o: CiOptions, indent = '      '): string {
       'name: Host setup (libvirt, QEMU, Vagrant + vagrant-libvirt, xorriso; /dev/kvm opened with the udev rule)',
       `run: ${runBlock(timed('setup', `${sudoLf} setup --user "$USER"`), i)}`,
     ]),
-    step(['name: Bake hash (the box cache key)', 'id: bake', `run: echo "hash=$(${lf} bake --hash)" >> "$GITHUB_OUTPUT"`]),
+    // On its own line, so a failing `bake --hash` fails the step (bash -e) instead of giving an empty key.
+    step(['name: Bake hash (the box cache key)', 'id: bake', `run: ${runBlock([`hash=$(${lf} bake --hash)`, 'echo "hash=$hash" >> "$GITHUB_OUTPUT"'], i)}`]),
     step(['name: Restore the box', 'id: box', 'uses: actions/cache/restore@v4', 'with:', '  path: .vagrant.d/boxes', `  key: labforge-box-\${{ steps.bake.outputs.hash }}`]),
     step(['name: Bake (nothing to do when the box was restored)', `run: ${runBlock(timed('bake', `${lf} bake`), i)}`]),
     step([
