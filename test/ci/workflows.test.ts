@@ -87,6 +87,9 @@ test('`labforge ci github --output FILE` writes the file; an unknown CI system i
   const bad = await cli(['--lab', 'labs/lab.yaml', 'ci', 'jenkins'], { cwd: dir });
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('"jenkins" is not a CI system labforge writes for (github or gitlab)');
+  const injected = await cli(['--lab', 'labs/lab.yaml', 'ci', 'github', '--labforge', 'npx labforge; curl x | sh'], { cwd: dir });
+  expect(injected.exitCode).toBe(2);
+  expect(injected.stderr).toContain('ci --labforge: "npx labforge; curl x | sh" is not a plain command');
 });
 
 /** GitLab CI's job structure for the keywords labforge writes (from GitLab's CI/CD YAML reference): unknown job
@@ -124,7 +127,7 @@ const gitlabFile = {
 };
 
 test('`labforge ci gitlab` writes a job that parses as YAML and has GitLab\'s job structure, with the JUnit report', async () => {
-  const { r } = await userLab('gitlab');
+  const { r } = await userLab('gitlab', ['--labforge', 'npx labforge']);
   expect(r.exitCode).toBe(0);
   const doc = YAML.parseDocument(r.stdout);
   expect(doc.errors).toEqual([]);
@@ -135,7 +138,7 @@ test('`labforge ci gitlab` writes a job that parses as YAML and has GitLab\'s jo
   expect(ci.stages).toContain(job.stage);
   expect(job.variables.LAB_FILE).toBe('labs/lab.yaml');
   expect(job.script.map((l: string) => l.replace(/^.* --lab "\$LAB_FILE" /, ''))).toEqual(['doctor', 'bake', 'up', 'verify --report verify-report.xml --summary verify-summary.md']);
-  expect(job.after_script[0]).toMatch(/ destroy$/);
+  expect(job.after_script[0]).toBe('npx labforge --lab "$LAB_FILE" destroy');
   expect(job.artifacts.reports.junit).toBe('verify-report.xml');
   expect(job.artifacts.paths).toContain('labs/.labforge/web/logs/');
   expect(await shellcheck([[...job.script, ...job.after_script].join('\n')])).toEqual([]);
