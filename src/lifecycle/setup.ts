@@ -167,6 +167,11 @@ export class SetupUnsupportedError extends Error {
   readonly exitStatus = 3;
 }
 
+/** Setup was called without root where it needs it, and there is no sudo: a mistake in the call. */
+export class SetupNeedsRootError extends Error {
+  readonly exitStatus = 2;
+}
+
 /** A command as a shell line, for --dry-run and the log. */
 export function commandLine(a: SetupAction, sudo: boolean): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -260,7 +265,7 @@ export async function setup(opts: SetupOptions, print: (line: string) => void): 
   const facts = await readHostFacts(opts);
   const plan = planSetup(facts, opts);
   const sudo = !facts.root;
-  if (sudo && !opts.dryRun && plan.actions.length && !which('sudo')) throw new SetupUnsupportedError('setup: it needs root for what is missing here; run it as root (sudo is not installed)');
+  if (sudo && !opts.dryRun && plan.actions.length && !which('sudo')) throw new SetupNeedsRootError(`setup: ${plan.actions.length} commands need root here and sudo is not installed; run \`labforge setup\` as root (\`--dry-run\` shows them)`);
   const commands = plan.actions.map((a) => commandLine(a, sudo));
   for (const [i, a] of plan.actions.entries()) {
     print(`${opts.dryRun ? '' : `[${i + 1}/${plan.actions.length}] ${a.why}: `}${commands[i]}`);

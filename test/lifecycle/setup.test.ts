@@ -104,4 +104,10 @@ test('`labforge setup --dry-run` on this host prints the commands and changes no
   expect(fs.readFileSync('/etc/group', 'utf8')).toBe(groupsBefore);
   const j = await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start', '--no-kvm-udev']);
   expect(JSON.parse(j.stdout)).toMatchObject({ family: 'debian', commands: ['usermod -aG libvirt nobody'] });
+  // On a GitHub-hosted runner the rule is the default; --no-kvm-udev still wins.
+  const runner = { GITHUB_ACTIONS: 'true', RUNNER_ENVIRONMENT: 'github-hosted' };
+  const onRunner = JSON.parse((await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start'], { env: runner })).stdout);
+  if (ruleBefore !== KVM_RULE) expect(onRunner.commands).toContain('udevadm trigger --name-match=kvm');
+  const optedOut = JSON.parse((await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start', '--no-kvm-udev'], { env: runner })).stdout);
+  expect(optedOut.commands).toEqual(['usermod -aG libvirt nobody']);
 });
