@@ -177,7 +177,9 @@ export function commandLine(a: SetupAction, sudo: boolean): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${q(v)}`);
   const line = [...(sudo ? ['sudo'] : []), ...(env.length ? (sudo ? ['env', ...env] : env) : []), ...a.command.map(q)].join(' ');
-  return a.input === undefined ? line : `printf '%s' ${q(a.input)} | ${line} >/dev/null`;
+  if (a.input === undefined) return line;
+  const oneLine = /^[^\n]*\n$/.test(a.input);
+  return `printf ${oneLine ? "'%s\\n'" : "'%s'"} ${q(oneLine ? a.input.slice(0, -1) : a.input)} | ${line} >/dev/null`;
 }
 
 export function parseOsRelease(text: string): HostFacts['os'] {
@@ -268,7 +270,7 @@ export async function setup(opts: SetupOptions, print: (line: string) => void): 
   if (sudo && !opts.dryRun && plan.actions.length && !which('sudo')) throw new SetupNeedsRootError(`setup: ${plan.actions.length} commands need root here and sudo is not installed; run \`labforge setup\` as root (\`--dry-run\` shows them)`);
   const commands = plan.actions.map((a) => commandLine(a, sudo));
   for (const [i, a] of plan.actions.entries()) {
-    print(`${opts.dryRun ? '' : `[${i + 1}/${plan.actions.length}] ${a.why}: `}${commands[i]}`);
+    print(opts.dryRun ? `# ${a.why}\n${commands[i]}` : `[${i + 1}/${plan.actions.length}] ${a.why}: ${commands[i]}`);
     if (opts.dryRun) continue;
     const [tool, ...args] = sudo ? ['sudo', ...(a.env ? ['env', ...Object.entries(a.env).map(([k, v]) => `${k}=${v}`)] : []), ...a.command] : a.command;
     // libvirtd and virtlogd live in /usr/sbin, which a non-login root shell may not have on PATH.

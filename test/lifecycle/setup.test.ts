@@ -1,7 +1,8 @@
 // labforge setup's decisions, from host facts (planSetup is pure), and a dry run on this host that changes nothing.
 // Nothing here installs a package, starts a daemon or touches /dev/kvm.
 import fs from 'node:fs';
-import { candidatePackages, groupsOf, hostPackages, KVM_RULE, KVM_RULE_FILE, parseOsRelease, planSetup, SetupUnsupportedError, type HostFacts } from '../../src/lifecycle/setup.js';
+import { execa } from 'execa';
+import { candidatePackages, commandLine, groupsOf, hostPackages, KVM_RULE, KVM_RULE_FILE, parseOsRelease, planSetup, SetupUnsupportedError, type HostFacts } from '../../src/lifecycle/setup.js';
 import { cli } from '../support.js';
 
 const DEBIAN = parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n');
@@ -81,6 +82,17 @@ test('on a GitHub-hosted runner /dev/kvm is opened with the udev rule GitHub doc
   expect(commands(runner, { kvmUdev: false })).toEqual([]);
   expect(commands(ready(DEBIAN))).toEqual([]);
   expect(commands(ready(DEBIAN), { kvmUdev: true })).toHaveLength(3);
+});
+
+test('--dry-run lines are shell commands: the rule file line writes exactly the rule; sudo and the apt environment are spelled out', async () => {
+  const [tee] = planSetup(ready(UBUNTU, { githubRunner: true, onPath: ['packer'] })).actions;
+  const line = commandLine(tee, false);
+  expect(line).toBe(`printf '%s\\n' 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | tee ${KVM_RULE_FILE} >/dev/null`);
+  const written = await execa('bash', ['-c', line.replace(/ \| tee .*$/, '')]);
+  expect(`${written.stdout}\n`).toBe(KVM_RULE);
+  const [update] = planSetup(bare()).actions;
+  expect(commandLine(update, true)).toBe('sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq');
+  expect(commandLine(update, false)).toBe('DEBIAN_FRONTEND=noninteractive apt-get update -qq');
 });
 
 test('a host that is not Debian, Ubuntu or Fedora is refused with what to install by hand (exit code 3)', () => {
