@@ -66,7 +66,8 @@ function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** A read-only command that reports: text for people, --json for programs, exit code 1 when `failed` says so. */
+/** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
+ *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. */
 function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
   program
     .command(name)
