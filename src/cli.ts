@@ -1,6 +1,8 @@
 // The labforge command: commander wiring only. Each command parses, calls one lifecycle function, prints, and
-// maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or host.
+// maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or a broken lab,
+// 3 for a host that cannot run a lab.
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { renderLab } from './render/index.js';
 import { bake } from './lifecycle/bake.js';
@@ -13,14 +15,36 @@ import { copyOn, parseCopy, runOn, selectNodes, summary, type FanOptions, type N
 import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
 import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
-import { up } from './lifecycle/up.js';
+import { HostNotReadyError, up } from './lifecycle/up.js';
 import { formatVerdicts, verify } from './lifecycle/verify.js';
+import { setup } from './lifecycle/setup.js';
+import { isCi } from './lifecycle/tasks.js';
+import { loadLabFile } from './lab/load.js';
+import { renderGithubWorkflow, renderGitlabCi } from './render/ci.js';
+import { renderJunit, renderSummary } from './render/verify-report.js';
+import { repoFile } from './render/sources.js';
+import { memoryMiB } from './tools/host.js';
 import { claimOutDir, renderToDisk } from './lifecycle/write.js';
 import * as ssh from './tools/ssh.js';
 import { forwardSignals, interruptedBy } from './tools/run.js';
 
 interface Global extends GlobalOptions {
   debug?: boolean;
+  ci?: boolean;
+}
+
+/** The doctor checks a bake needs (it builds with Packer and QEMU and adds the box with Vagrant; no libvirtd). */
+const BAKE_CHECKS = ['KVM', 'nested virtualization', 'vagrant', 'packer', 'qemu-img', 'ISO tool', 'base image'];
+
+/** Non-interactive mode (CI=true or --ci): before a command that needs the host, doctor's fatal checks (those in
+ *  `only`, or all) end it with exit code 3 and their reasons, apart from a broken lab's 1. Runs before anything
+ *  else needs a tool. */
+async function hostGate(program: Command, only?: string[]): Promise<void> {
+  if (!isCi()) return;
+  const opts = program.opts<Global>();
+  const { lab } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
+  const failed = (await doctor(lab)).filter((c) => c.status === 'fail' && (!only || only.includes(c.name)));
+  if (failed.length) throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
 }
 
 async function open(program: Command): Promise<OpenLab> {
@@ -45,8 +69,9 @@ function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** A read-only command that reports: text for people, --json for programs, exit code 1 when `failed` says so. */
-function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean): void {
+/** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
+ *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. */
+function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
   program
     .command(name)
     .description(description)
@@ -55,7 +80,7 @@ function reportCommand<T>(program: Command, name: string, description: string, g
       const value = await get(await open(program));
       if (cmd.json) json(value);
       else console.log(format(value));
-      if (failed?.(value)) process.exitCode = 1;
+      if (failed?.(value)) process.exitCode = failedStatus;
     });
 }
 
@@ -65,8 +90,12 @@ export function buildProgram(): Command {
     .option('-l, --lab <file>', 'lab file', 'lab.yaml')
     .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
     .option('--debug', 'show stack traces')
+    .option('--ci', 'non-interactive mode, as with CI=true: one timestamped line per step, a summary, exit code 3 when the host cannot run a lab')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<Global>().ci) process.env.CI = 'true';
+    });
 
   program
     .command('render')
@@ -100,6 +129,7 @@ export function buildProgram(): Command {
     .option('--hash', 'only print the hash of every bake input (a CI cache key)')
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { force?: boolean; hash?: boolean; json?: boolean }) => {
+      if (!cmd.hash) await hostGate(program, BAKE_CHECKS);
       const o = await open(program);
       if (cmd.hash) {
         requireBaseImage(o);
@@ -118,18 +148,31 @@ export function buildProgram(): Command {
     .command('up')
     .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key')
     .action(async () => {
+      await hostGate(program);
       const o = await open(program);
       await locked(o, 'up', () => up(o));
     });
 
-  reportCommand(
-    program,
-    'verify',
-    'check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings',
-    (o) => verify(o.lab),
-    formatVerdicts,
-    (v) => v.some((n) => !n.ok),
-  );
+  program
+    .command('verify')
+    .description('check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings')
+    .option('--json', 'print the result as JSON')
+    .option('--report <file>', 'write the checks as JUnit XML (a test case per node and check) for CI test results')
+    .option('--summary <file>', 'append a Markdown report (the verify table and the topology as a Mermaid diagram) to this file, e.g. $GITHUB_STEP_SUMMARY')
+    .action(async (cmd: { json?: boolean; report?: string; summary?: string }) => {
+      for (const [flag, file] of [['--report', cmd.report], ['--summary', cmd.summary]] as const) {
+        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file))))) throw new UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
+      }
+      const o = await open(program);
+      const started = new Date();
+      const verdicts = await verify(o.lab);
+      const timing = { timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'), seconds: (Date.now() - started.getTime()) / 1000 };
+      if (cmd.report) fs.writeFileSync(cmd.report, renderJunit(o.lab, verdicts, timing));
+      if (cmd.summary) fs.appendFileSync(cmd.summary, renderSummary(o.lab, verdicts, timing));
+      if (cmd.json) json(verdicts);
+      else console.log(formatVerdicts(verdicts));
+      if (verdicts.some((n) => !n.ok)) process.exitCode = 1;
+    });
   reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => status(o.lab), formatStatus);
 
   program
@@ -255,15 +298,65 @@ export function buildProgram(): Command {
     (o) => doctor(o.lab),
     formatChecks,
     (checks) => checks.some((c) => c.status === 'fail'),
+    3,
   );
+
+  program
+    .command('setup')
+    .description('install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent')
+    .option('--dry-run', 'print the commands, run none')
+    .option('--with-test-tools', "also the packages labforge's own tests use (test box, shellcheck, ruby, ...)")
+    .option('--no-start', 'do not start libvirtd/virtlogd')
+    .option('--kvm-udev', 'install the udev rule that opens /dev/kvm to every user (default: only on GitHub-hosted runners)')
+    .option('--no-kvm-udev', 'never install that rule')
+    .option('--user <name>', 'the user to add to the libvirt group (default: the user who ran sudo, or you)')
+    .option('--json', 'print the plan as JSON')
+    .action(async (cmd: { dryRun?: boolean; withTestTools?: boolean; start: boolean; kvmUdev?: boolean; user?: string; json?: boolean }) => {
+      const r = await setup({ dryRun: cmd.dryRun, withTestTools: cmd.withTestTools, start: cmd.start, kvmUdev: cmd.kvmUdev, user: cmd.user }, (line) => {
+        if (!cmd.json) console.log(line);
+      });
+      if (cmd.json) json({ ...r.plan, commands: r.commands });
+      else {
+        for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
+        for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
+        if (!cmd.dryRun) console.log(`labforge setup: ${r.commands.length ? `done (${r.commands.length} commands)` : 'nothing to do'}${r.plan.manual.length ? '; see what is left to you above' : ''}`);
+        else if (!r.commands.length) console.log('labforge setup: nothing to do');
+      }
+      if (r.plan.manual.length && !cmd.dryRun) process.exitCode = 3;
+    });
+
+  program
+    .command('ci')
+    .description('write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (self-hosted runner with libvirt)')
+    .argument('<system>', 'github or gitlab')
+    .option('--output <file>', 'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)')
+    .option('--labforge <command>', 'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency')
+    .action(async (system: string, cmd: { output?: string; labforge?: string }) => {
+      if (system !== 'github' && system !== 'gitlab') throw new UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
+      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim())) throw new UsageError(`ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`);
+      const opts = program.opts<Global>();
+      const { lab } = loadLabFile(opts.lab, { outDir: opts.out });
+      const rel = (p: string) => path.relative(process.cwd(), p).split(path.sep).join('/');
+      const labFile = lab.source === '<defaults>' ? opts.lab : rel(lab.source);
+      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../')) throw new UsageError(`ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`);
+      const version = (JSON.parse(repoFile('package.json')) as { version: string }).version;
+      const o = { labFile, labName: lab.name, outDir: rel(lab.outDir), labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`, version };
+      const text = system === 'github' ? renderGithubWorkflow(o) : renderGitlabCi(o);
+      if (!cmd.output) process.stdout.write(text);
+      else {
+        fs.mkdirSync(path.dirname(path.resolve(cmd.output)), { recursive: true });
+        fs.writeFileSync(cmd.output, text);
+        console.log(`labforge: wrote ${cmd.output} for lab ${lab.name} (${labFile})`);
+      }
+    });
 
   return program;
 }
 
 /** The exit code an error asks for (see `exitStatus` on labforge's error classes), or undefined for any other. */
-function exitStatusOf(e: unknown): 1 | 2 | undefined {
+function exitStatusOf(e: unknown): 1 | 2 | 3 | undefined {
   const status = (e as { exitStatus?: unknown } | undefined)?.exitStatus;
-  return status === 1 || status === 2 ? status : undefined;
+  return status === 1 || status === 2 || status === 3 ? status : undefined;
 }
 
 /** Runs the CLI; resolves with the exit code. */
@@ -292,7 +385,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.error(`labforge: ${debug && status === undefined ? err.stack : err.message}`);
-    return 1;
+    return status === 3 ? 3 : 1;
   }
 }
 

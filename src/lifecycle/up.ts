@@ -10,9 +10,9 @@ import { answers } from './nodes.js';
 import type { OpenLab } from './open.js';
 import { logFile, runSteps } from './tasks.js';
 
-/** Doctor found a failing check: the host cannot run the lab. */
+/** Doctor found a failing check: the host cannot run the lab (exit code 3, apart from a broken lab's 1). */
 export class HostNotReadyError extends Error {
-  readonly exitStatus = 1;
+  readonly exitStatus = 3;
 }
 
 export async function up(open: OpenLab): Promise<void> {
