@@ -11,6 +11,8 @@ import { doctor, formatChecks } from './lifecycle/doctor.js';
 import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
 import { lockLab } from './lifecycle/lablock.js';
+import { renderDot, renderMermaid } from './render/graph.js';
+import * as graphviz from './tools/graphviz.js';
 import { copyOn, parseCopy, runOn, selectNodes, summary, type FanOptions, type NodeOutcome } from './lifecycle/fanout.js';
 import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
 import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
@@ -247,6 +249,19 @@ export function buildProgram(): Command {
     const outcomes = await copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
     finish(spec.direction === 'push' ? `copy of ${spec.local} to ${spec.remote}` : `copy of ${spec.remote} to ${spec.local}/<node>/`, outcomes, cmd.json);
   });
+
+  program
+    .command('graph')
+    .description("draw the lab's topology: networks with subnet and gateway, every node with FQDN, address, role and size, the VIPs")
+    .option('--format <format>', 'mermaid (for Markdown), dot (Graphviz) or svg (drawn by Graphviz dot)', 'mermaid')
+    .option('--output <file>', 'write to a file instead of standard output')
+    .action(async (cmd: { format: string; output?: string }) => {
+      if (!['mermaid', 'dot', 'svg'].includes(cmd.format)) throw new UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
+      const o = await open(program);
+      const text = cmd.format === 'mermaid' ? renderMermaid(o.lab) : cmd.format === 'dot' ? renderDot(o.lab) : await graphviz.svg(renderDot(o.lab));
+      if (cmd.output) fs.writeFileSync(cmd.output, text);
+      else process.stdout.write(text);
+    });
 
   const workstationCommand = (name: string, what: string, file: string, block: (o: OpenLab) => Block) =>
     program

@@ -59,6 +59,8 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const iso = ['xorriso', 'mkisofs', 'genisoimage'].find((t) => which(t));
   if (iso) add('ISO tool', 'ok', `${iso} (Packer builds the cloud-init seed CD with it)`);
   else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'run `labforge setup` (installs xorriso)');
+  if (which('dot')) add('Graphviz', 'ok', `${which('dot')} (labforge graph --format svg)`);
+  else add('Graphviz', 'warn', 'dot is not installed: `labforge graph --format svg` cannot draw (mermaid and dot still work)', 'run `labforge setup --with-test-tools`, or install graphviz');
   if (lab.image.local) {
     const size = await attempt(() => qemuImg.virtualSizeBytes(lab.image.local!));
     if (size instanceof Error) add('base image', 'fail', `image.local ${lab.image.local}: ${firstLine(size)}`, 'point image.local at a qcow2 image');

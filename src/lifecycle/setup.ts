@@ -86,8 +86,8 @@ export function hostPackages(family: Family, withTestTools = false): string[] {
   // shellcheck, genisoimage), and cloud-init's schema check.
   const tests =
     family === 'debian'
-      ? ['ruby', 'shellcheck', 'genisoimage', 'debootstrap', 'dnsmasq-base', 'fdisk', 'extlinux', 'syslinux-common', 'e2fsprogs', 'iproute2', 'iptables', 'python3', 'ca-certificates', 'cloud-init']
-      : ['ruby', 'ShellCheck', 'genisoimage', 'debootstrap', 'dnsmasq', 'util-linux', 'syslinux-extlinux', 'syslinux', 'e2fsprogs', 'iproute', 'iptables-nft', 'python3', 'ca-certificates', 'cloud-init'];
+      ? ['ruby', 'shellcheck', 'graphviz', 'genisoimage', 'debootstrap', 'dnsmasq-base', 'fdisk', 'extlinux', 'syslinux-common', 'e2fsprogs', 'iproute2', 'iptables', 'python3', 'ca-certificates', 'cloud-init']
+      : ['ruby', 'ShellCheck', 'graphviz', 'genisoimage', 'debootstrap', 'dnsmasq', 'util-linux', 'syslinux-extlinux', 'syslinux', 'e2fsprogs', 'iproute', 'iptables-nft', 'python3', 'ca-certificates', 'cloud-init'];
   return [...lab, ...tests];
 }
 

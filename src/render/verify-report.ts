@@ -62,13 +62,19 @@ function label(parts: string[]): string {
 }
 
 /** The lab's topology as a Mermaid flowchart: both networks, every node (name, address, role) coloured by its
- *  verdict (ok / failed / not verified), and the VIPs on the lab network. */
-export function renderTopology(lab: Lab, verdicts: NodeVerdict[]): string {
-  const verdict = (name: string) => verdicts.find((v) => v.node === name);
-  const lines = ['```mermaid', 'flowchart LR'];
+ *  verdict (ok / failed / not verified), and the VIPs on the lab network. Without verdicts (`labforge graph`): every
+ *  node with its FQDN, address, role and size, and no fence around it. */
+export function renderTopology(lab: Lab, verdicts?: NodeVerdict[]): string {
+  const verdict = (name: string) => verdicts?.find((v) => v.node === name);
+  const lines = verdicts ? ['```mermaid', 'flowchart LR'] : ['flowchart LR'];
   lines.push(`  lab_net[(${label([`network ${lab.network.name}`, `${lab.network.subnet.cidr} (${lab.network.forward})`, `gateway ${lab.network.gateway}`])})]`);
-  lines.push(`  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`])})]`);
+  lines.push(`  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`, `gateway ${lab.management.gateway}`])})]`);
   lab.nodes.forEach((n, i) => {
+    if (!verdicts) {
+      lines.push(`  node${i}[${label([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}]`);
+      lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
+      return;
+    }
     const v = verdict(n.name);
     const cls = v === undefined ? 'unknown' : v.ok ? 'ok' : 'failed';
     lines.push(`  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), v === undefined ? 'not verified' : v.ok ? 'ok' : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`])}]:::${cls}`);
@@ -82,7 +88,7 @@ export function renderTopology(lab: Lab, verdicts: NodeVerdict[]): string {
     '  classDef failed fill:#f8d7da,stroke:#bd2130,color:#000',
     '  classDef unknown fill:#e2e3e5,stroke:#6c757d,color:#000',
     '  classDef vip fill:#fff,stroke:#6c757d,stroke-dasharray:4 3,color:#000',
-    '```',
+    ...(verdicts ? ['```'] : []),
   );
   return lines.join('\n');
 }

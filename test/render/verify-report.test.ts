@@ -79,7 +79,7 @@ test('the topology: both networks, every node with address and role coloured by 
   const t = renderTopology(lab, verdicts);
   const lines = t.split('\n');
   expect(lines).toContain('  lab_net[("network kubernetes<br/>10.240.0.0/24 (nat)<br/>gateway 10.240.0.1")]');
-  expect(lines).toContain('  mgmt_net[("management kubernetes-mgmt<br/>192.168.121.0/24 (nat, DHCP)")]');
+  expect(lines).toContain('  mgmt_net[("management kubernetes-mgmt<br/>192.168.121.0/24 (nat, DHCP)<br/>gateway 192.168.121.1")]');
   expect(lines).toContain('  node0["n1<br/>10.240.0.11<br/>role db<br/>ok"]:::ok');
   expect(lines).toContain('  node1["n2<br/>10.240.0.12<br/>2 problems"]:::failed');
   expect(lines).toContain('  node2["n3<br/>10.240.0.13<br/>1 problem"]:::failed');
