@@ -19,7 +19,12 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
   } catch {
     return undefined;
   }
-  const r = JSON.parse(text) as OwnershipRecord;
+  let r: OwnershipRecord;
+  try {
+    r = JSON.parse(text) as OwnershipRecord;
+  } catch (err) {
+    throw new Error(`${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`);
+  }
   return { ...r, domains: r.domains ?? [], volumes: r.volumes ?? [], networks: r.networks ?? [] };
 }
 

@@ -90,9 +90,21 @@ export class Virsh {
    *  storage: which volumes go is decided by the caller. */
   async removeDomain(domain: string): Promise<void> {
     if ((await this.domainState(domain)) !== 'shut off') await this.virsh(['destroy', domain], { okCodes: [1] });
-    const args = ['undefine', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save'];
-    // --nvram is refused for a domain without NVRAM on some libvirt versions: then undefine without it.
-    await this.virsh([...args, '--nvram', domain]).catch(() => this.virsh([...args, domain]));
+    // --nvram is refused for a domain without NVRAM on some libvirt versions, --checkpoints-metadata is unknown
+    // before libvirt 5.6: each attempt drops what the one before may have been refused for.
+    const attempts = [
+      ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save', '--nvram'],
+      ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save'],
+      ['--snapshots-metadata', '--managed-save'],
+    ];
+    for (const [i, flags] of attempts.entries()) {
+      try {
+        await this.virsh(['undefine', ...flags, domain]);
+        return;
+      } catch (err) {
+        if (i === attempts.length - 1) throw err;
+      }
+    }
   }
 
   async pools(): Promise<string[]> {

@@ -115,7 +115,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         .replace('name: e2e\n', 'name: e2e-node1\n')
         .replace('name: lf-e2e\n', 'name: lf-e2e2\n')
         .replace('cidr: 10.240.0.0/24', 'cidr: 10.241.0.0/24')
-        .replace('{ name: lf-e2e-mgmt, cidr: 192.168.121.0/24', '{ name: lf-e2e2-mgmt, cidr: 192.168.122.0/24')
+        .replace('{ name: lf-e2e-mgmt, cidr: 192.168.121.0/24', '{ name: lf-e2e2-mgmt, cidr: 192.168.123.0/24')
         .replace(/vips:\n.*\n/, 'vips: []\n')
         .replace(/nodes:\n(.*\n)+?image:/, 'nodes:\n  - { name: n1, ip: 10.241.0.11 }\nimage:'),
     );
