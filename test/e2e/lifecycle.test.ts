@@ -259,9 +259,11 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   test("destroying lab e2e removes its domains, disks and networks and leaves lab e2e-node1's running and verifiable", async () => {
     const r = await labforge(['destroy']);
     expect(r.exitCode).toBe(0);
+    console.log(`labforge destroy of lab e2e said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
     expect(lines(await virsh('list', '--all', '--name'))).toEqual(['e2e-node1-n1']);
     expect(await virsh('domstate', 'e2e-node1-n1')).toMatch(/running/);
-    expect(lines(await virsh('net-list', '--all', '--name')).sort()).toEqual(['lf-e2e2', 'lf-e2e2-mgmt']);
+    // (libvirt's own "default" network may exist on the host: only the labs' networks are looked at.)
+    expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e')).sort()).toEqual(['lf-e2e2', 'lf-e2e2-mgmt']);
     const left = await volumes();
     expect(left).toContain('e2e-node1-n1.img');
     expect(left).not.toContain('e2e-node1.img');
