@@ -6,7 +6,7 @@ import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './networks.js';
 import { emptyRecord, planDestroy } from './ownership.js';
-import { addToRecord, discoverOwned, libvirtNow, readRecord, removeRecord } from './state.js';
+import { addToRecord, discoverOwned, forgetVagrantNetworks, libvirtNow, readRecord, removeRecord } from './state.js';
 import { logFile, runSteps } from './tasks.js';
 import { readManifest } from './write.js';
 
@@ -39,12 +39,14 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
     [
       {
         // Before vagrant destroy: it deletes the ids in .vagrant/machines, and a domain it fails to remove must
-        // still be known as the lab's afterwards (also on the next run, so the record is written now).
+        // still be known as the lab's afterwards (also on the next run, so the record is written now). Networks are
+        // labforge's to remove, by its record: vagrant-libvirt's own list of them is dropped.
         title: 'Find what the lab owns (ownership record, the domain ids Vagrant recorded, their disks)',
         task: async () => {
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
           const found = await discoverOwned(virsh, lab.outDir, record.domains);
           const merged = addToRecord(lab, found);
+          forgetVagrantNetworks(lab.outDir);
           return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${recordMissing ? ' (no record file: from the ids Vagrant recorded)' : ''}`;
         },
       },

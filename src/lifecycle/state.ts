@@ -67,6 +67,31 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
   return out;
 }
 
+/**
+ * Makes `vagrant destroy` leave every network to labforge. vagrant-libvirt (0.11) lists in
+ * `.vagrant/machines/<node>/libvirt/created_networks` not only the networks it created but every existing one a node
+ * joined (unless the Vagrantfile says `libvirt__always_destroy: false` / `management_network_keep`), and destroys them
+ * with the last domain: also a network that existed before `up`. Returns the files removed.
+ */
+export function forgetVagrantNetworks(outDir: string): string[] {
+  const removed: string[] = [];
+  for (const { node } of vagrantMachines(outDir)) {
+    const file = path.join(outDir, '.vagrant', 'machines', node, 'libvirt', 'created_networks');
+    if (!fs.existsSync(file)) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
+function vagrantMachines(outDir: string): { node: string }[] {
+  try {
+    return fs.readdirSync(path.join(outDir, '.vagrant', 'machines')).map((node) => ({ node }));
+  } catch {
+    return [];
+  }
+}
+
 /** Volumes of the active pools: path -> pool and name. */
 async function volumeIndex(virsh: Virsh): Promise<Map<string, { pool: string; name: string }>> {
   const index = new Map<string, { pool: string; name: string }>();

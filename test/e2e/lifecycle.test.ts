@@ -250,6 +250,14 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   }, STEP);
 
   test('a second lab e2e-node1, whose disk the old prefix rule of lab e2e matched, comes up beside it', async () => {
+    // Its management network exists before its up (defined, not started, by the test): up reuses it, and neither
+    // labforge nor vagrant-libvirt may remove it on destroy.
+    const xml = path.join(work, 'lf-e2e2-mgmt.xml');
+    fs.writeFileSync(
+      xml,
+      "<network><name>lf-e2e2-mgmt</name><ip address='192.168.123.1' netmask='255.255.255.0'><dhcp><range start='192.168.123.2' end='192.168.123.254'/></dhcp></ip></network>\n",
+    );
+    await virsh('net-define', xml);
     const r = await labforge(['up'], STEP, lab2());
     expect(r.exitCode).toBe(0);
     expect(lines(await virsh('list', '--name')).sort()).toEqual(['e2e-node1', 'e2e-node1-n1', 'e2e-node2']);
@@ -259,6 +267,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   test("destroying lab e2e removes its domains, disks and networks and leaves lab e2e-node1's running and verifiable", async () => {
     const r = await labforge(['destroy']);
     expect(r.exitCode).toBe(0);
+    // labforge removed the networks it defined itself (vagrant-libvirt's list of them is not used).
+    expect(r.stdout).toMatch(/labforge: destroyed lab e2e \(also removed .*network lf-e2e-mgmt, network lf-e2e\)/);
     console.log(`labforge destroy of lab e2e said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
     expect(lines(await virsh('list', '--all', '--name'))).toEqual(['e2e-node1-n1']);
     expect(await virsh('domstate', 'e2e-node1-n1')).toMatch(/running/);
@@ -286,9 +296,16 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   test('destroying lab e2e-node1 too leaves nothing of either lab in libvirt, the base volume included', async () => {
     const r = await labforge(['destroy'], STEP, lab2());
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).not.toContain('labforge: kept');
+    console.log(`labforge destroy of lab e2e-node1 said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
+    expect(r.stdout).toMatch(/also removed .*network lf-e2e2\)/);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('labforge: kept'))).toEqual([
+      'labforge: kept network lf-e2e2-mgmt: labforge did not define it (it existed when the lab came up)',
+    ]);
     expect(lines(await virsh('list', '--all', '--name'))).toEqual([]);
-    expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e'))).toEqual([]);
+    // Only the network the test defined before the second lab's up is left; the test removes it.
+    expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e'))).toEqual(['lf-e2e2-mgmt']);
+    await virsh('net-destroy', 'lf-e2e2-mgmt');
+    await virsh('net-undefine', 'lf-e2e2-mgmt');
     expect((await volumes()).filter((v) => /e2e|labforge-VAGRANTSLASH-local/.test(v))).toEqual([]);
     const s = await labforge(['status', '--json'], STEP, lab2());
     expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([['not_created', 'absent']]);

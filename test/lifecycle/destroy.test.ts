@@ -69,6 +69,9 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   fs.mkdirSync(path.join(out, '.vagrant', 'machines', 'db', 'libvirt'), { recursive: true });
   fs.writeFileSync(path.join(out, '.vagrant', 'machines', 'db', 'libvirt', 'id'), `${uuid}\n`);
   const netUuid = await new Virsh('qemu:///system').networkUuid('lfd-web');
+  // vagrant-libvirt lists every network a node joined, also one that existed before: vagrant destroy must not get it.
+  const created = path.join(out, '.vagrant', 'machines', 'db', 'libvirt', 'created_networks');
+  fs.writeFileSync(created, `${await new Virsh('qemu:///system').networkUuid('lfd-web-mgmt')}\n${netUuid}\n`);
   fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ version: 1, lab: 'web', uri: 'qemu:///system', domains: [], volumes: [], networks: [{ name: 'lfd-web', uuid: netUuid }] }));
 
   const { removed, kept } = await destroy(lab, {});
@@ -83,4 +86,5 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   expect(vols.sort()).toEqual([BASE, 'shared install.iso', 'web-db-1.img'].sort());
   expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lfd-')).sort()).toEqual(['lfd-web-mgmt', 'lfd-webdb']);
   expect(fs.existsSync(path.join(out, STATE_FILE))).toBe(false);
+  expect(fs.existsSync(created)).toBe(false);
 });
