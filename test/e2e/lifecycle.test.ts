@@ -250,15 +250,12 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   }, STEP);
 
   test('a second lab e2e-node1, whose disk the old prefix rule of lab e2e matched, comes up beside it', async () => {
-    // Its management network exists before its up (defined, not started, by the test): up reuses it, and neither
-    // labforge nor vagrant-libvirt may remove it on destroy.
-    const xml = path.join(work, 'lf-e2e2-mgmt.xml');
-    fs.writeFileSync(
-      xml,
-      "<network><name>lf-e2e2-mgmt</name><ip address='192.168.123.1' netmask='255.255.255.0'><dhcp><range start='192.168.123.2' end='192.168.123.254'/></dhcp></ip></network>\n",
-    );
-    await virsh('net-define', xml);
+    // Its management network exists before its up (defined by hand from the rendered XML, not started): up reuses
+    // it, and neither labforge nor vagrant-libvirt may remove it on destroy.
+    expect((await labforge(['render'], STEP, lab2())).exitCode).toBe(0);
+    await virsh('net-define', path.join(outDir2, 'management-network.xml'));
     const r = await labforge(['up'], STEP, lab2());
+    expect(r.stdout).toMatch(/Network lf-e2e2-mgmt \(192\.168\.123\.0\/24\): started/);
     expect(r.exitCode).toBe(0);
     expect(lines(await virsh('list', '--name')).sort()).toEqual(['e2e-node1', 'e2e-node1-n1', 'e2e-node2']);
     expect(await volumes()).toEqual(expect.arrayContaining(['e2e-node1-n1.img', 'e2e-node1.img', 'e2e-node2.img']));
