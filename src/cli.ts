@@ -298,12 +298,13 @@ export function buildProgram(): Command {
 
   program
     .command('destroy')
-    .description("remove the lab's domains, volumes and networks (the box stays unless --box)")
+    .description('remove exactly what the lab owns in libvirt: its domains, their disks, the networks labforge defined (the box stays unless --box)')
     .option('--box', 'also remove the baked box')
     .action(async (cmd: { box?: boolean }) => {
       const o = await open(program);
-      const removed = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
+      const { removed, kept } = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
       console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
+      for (const k of kept) console.log(`labforge: kept ${k}`);
     });
 
   reportCommand(
