@@ -1,5 +1,8 @@
 // The labforge command: commander wiring only. Each command parses, calls one lifecycle function, prints, and
-// maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or host.
+// maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or a broken lab,
+// 3 for a host that cannot run a lab.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { renderLab } from './render/index.js';
 import { bake } from './lifecycle/bake.js';
@@ -8,16 +11,42 @@ import { doctor, formatChecks } from './lifecycle/doctor.js';
 import { acquireLock } from './lifecycle/lock.js';
 import { target } from './lifecycle/nodes.js';
 import { lockLab } from './lifecycle/lablock.js';
+import { renderDot, renderMermaid } from './render/graph.js';
+import * as graphviz from './tools/graphviz.js';
+import { copyOn, parseCopy, runOn, selectNodes, summary, type FanOptions, type NodeOutcome } from './lifecycle/fanout.js';
+import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
 import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
 import { formatStatus, status } from './lifecycle/status.js';
-import { up } from './lifecycle/up.js';
+import { HostNotReadyError, up } from './lifecycle/up.js';
 import { formatVerdicts, verify } from './lifecycle/verify.js';
+import { setup } from './lifecycle/setup.js';
+import { isCi } from './lifecycle/tasks.js';
+import { loadLabFile } from './lab/load.js';
+import { renderGithubWorkflow, renderGitlabCi } from './render/ci.js';
+import { renderJunit, renderSummary } from './render/verify-report.js';
+import { repoFile } from './render/sources.js';
+import { memoryMiB } from './tools/host.js';
 import { claimOutDir, renderToDisk } from './lifecycle/write.js';
 import * as ssh from './tools/ssh.js';
 import { forwardSignals, interruptedBy } from './tools/run.js';
 
 interface Global extends GlobalOptions {
   debug?: boolean;
+  ci?: boolean;
+}
+
+/** The doctor checks a bake needs (it builds with Packer and QEMU and adds the box with Vagrant; no libvirtd). */
+const BAKE_CHECKS = ['KVM', 'nested virtualization', 'vagrant', 'packer', 'qemu-img', 'ISO tool', 'base image'];
+
+/** Non-interactive mode (CI=true or --ci): before a command that needs the host, doctor's fatal checks (those in
+ *  `only`, or all) end it with exit code 3 and their reasons, apart from a broken lab's 1. Runs before anything
+ *  else needs a tool. */
+async function hostGate(program: Command, only?: string[]): Promise<void> {
+  if (!isCi()) return;
+  const opts = program.opts<Global>();
+  const { lab } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
+  const failed = (await doctor(lab)).filter((c) => c.status === 'fail' && (!only || only.includes(c.name)));
+  if (failed.length) throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
 }
 
 async function open(program: Command): Promise<OpenLab> {
@@ -42,8 +71,9 @@ function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** A read-only command that reports: text for people, --json for programs, exit code 1 when `failed` says so. */
-function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean): void {
+/** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
+ *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. */
+function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
   program
     .command(name)
     .description(description)
@@ -52,7 +82,7 @@ function reportCommand<T>(program: Command, name: string, description: string, g
       const value = await get(await open(program));
       if (cmd.json) json(value);
       else console.log(format(value));
-      if (failed?.(value)) process.exitCode = 1;
+      if (failed?.(value)) process.exitCode = failedStatus;
     });
 }
 
@@ -62,8 +92,12 @@ export function buildProgram(): Command {
     .option('-l, --lab <file>', 'lab file', 'lab.yaml')
     .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
     .option('--debug', 'show stack traces')
+    .option('--ci', 'non-interactive mode, as with CI=true: one timestamped line per step, a summary, exit code 3 when the host cannot run a lab')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<Global>().ci) process.env.CI = 'true';
+    });
 
   program
     .command('render')
@@ -97,6 +131,7 @@ export function buildProgram(): Command {
     .option('--hash', 'only print the hash of every bake input (a CI cache key)')
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { force?: boolean; hash?: boolean; json?: boolean }) => {
+      if (!cmd.hash) await hostGate(program, BAKE_CHECKS);
       const o = await open(program);
       if (cmd.hash) {
         requireBaseImage(o);
@@ -115,18 +150,31 @@ export function buildProgram(): Command {
     .command('up')
     .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key')
     .action(async () => {
+      await hostGate(program);
       const o = await open(program);
       await locked(o, 'up', () => up(o));
     });
 
-  reportCommand(
-    program,
-    'verify',
-    'check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings',
-    (o) => verify(o.lab),
-    formatVerdicts,
-    (v) => v.some((n) => !n.ok),
-  );
+  program
+    .command('verify')
+    .description('check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings')
+    .option('--json', 'print the result as JSON')
+    .option('--report <file>', 'write the checks as JUnit XML (a test case per node and check) for CI test results')
+    .option('--summary <file>', 'append a Markdown report (the verify table and the topology as a Mermaid diagram) to this file, e.g. $GITHUB_STEP_SUMMARY')
+    .action(async (cmd: { json?: boolean; report?: string; summary?: string }) => {
+      for (const [flag, file] of [['--report', cmd.report], ['--summary', cmd.summary]] as const) {
+        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file))))) throw new UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
+      }
+      const o = await open(program);
+      const started = new Date();
+      const verdicts = await verify(o.lab);
+      const timing = { timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'), seconds: (Date.now() - started.getTime()) / 1000 };
+      if (cmd.report) fs.writeFileSync(cmd.report, renderJunit(o.lab, verdicts, timing));
+      if (cmd.summary) fs.appendFileSync(cmd.summary, renderSummary(o.lab, verdicts, timing));
+      if (cmd.json) json(verdicts);
+      else console.log(formatVerdicts(verdicts));
+      if (verdicts.some((n) => !n.ok)) process.exitCode = 1;
+    });
   reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => status(o.lab), formatStatus);
 
   program
@@ -141,6 +189,105 @@ export function buildProgram(): Command {
       process.exitCode = ssh.login(target(o.lab, node), command);
     });
 
+  /** Prefixes each output line with its node (a colour per node on a terminal), stdout and stderr kept apart. */
+  const prefixer = (nodes: string[]) => {
+    const width = Math.max(...nodes.map((n) => n.length));
+    const colour = (stream: NodeJS.WriteStream) => Boolean(stream.isTTY) && !process.env.NO_COLOR;
+    const colours = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
+    return (node: string, line: string, stream: 'stdout' | 'stderr') => {
+      const out = stream === 'stdout' ? process.stdout : process.stderr;
+      const tag = node.padEnd(width);
+      const c = colours[nodes.indexOf(node) % colours.length];
+      out.write(`${colour(out) ? `\u001b[${c}m${tag}\u001b[0m` : tag} | ${line}\n`);
+    };
+  };
+  const fanOptions = (cmd: { parallel?: string; serial?: boolean; timeout?: string }, nodes: number): FanOptions => {
+    const number = (flag: string, v: string | undefined, dflt: number) => {
+      if (v === undefined) return dflt;
+      if (!/^[1-9]\d{0,5}$/.test(v)) throw new UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+      return Number(v);
+    };
+    return { parallel: cmd.serial ? 1 : number('--parallel', cmd.parallel, Math.min(nodes, 32)), timeoutS: number('--timeout', cmd.timeout, 600) };
+  };
+  const fanCommand = (c: Command) =>
+    c
+      .option('--parallel <n>', 'at most this many nodes at once (default: all, up to 32)')
+      .option('--serial', 'one node after another, in the lab\'s order')
+      .option('--timeout <seconds>', 'time limit on each node (default 600)')
+      .option('--json', "print each node's exit code and output as JSON");
+  const finish = (what: string, outcomes: NodeOutcome[], asJson?: boolean) => {
+    if (asJson) json(outcomes);
+    else console.error(summary(what, outcomes));
+    if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
+  };
+
+  fanCommand(
+    program
+      .command('run')
+      .description('run a shell command as root on the target nodes, in parallel: TARGETS is all, a role, a glob (controller*), names, FQDNs or addresses, comma-separated')
+      .argument('<targets>', 'which nodes')
+      .argument('<command...>', 'the command (after --)'),
+  ).action(async (targets: string, command: string[], cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
+    const o = await open(program);
+    const nodes = selectNodes(o.lab, targets);
+    const opts = fanOptions(cmd, nodes.length);
+    const outcomes = await runOn(o.lab, nodes, command.join(' '), { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) });
+    finish(`\`${command.join(' ')}\``, outcomes, cmd.json);
+  });
+
+  fanCommand(
+    program
+      .command('copy')
+      .description('copy to the nodes (copy SRC TARGETS:DEST) or from them (copy TARGETS:SRC DEST, one copy per node under DEST/<node>/), in parallel')
+      .argument('<src>', 'a local path, or TARGETS:PATH')
+      .argument('<dest>', 'TARGETS:PATH, or a local folder'),
+  ).action(async (src: string, dest: string, cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
+    const o = await open(program);
+    const spec = parseCopy(src, dest);
+    const nodes = selectNodes(o.lab, spec.targets);
+    const opts = fanOptions(cmd, nodes.length);
+    const outcomes = await copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
+    finish(spec.direction === 'push' ? `copy of ${spec.local} to ${spec.remote}` : `copy of ${spec.remote} to ${spec.local}/<node>/`, outcomes, cmd.json);
+  });
+
+  program
+    .command('graph')
+    .description("draw the lab's topology: networks with subnet and gateway, every node with FQDN, address, role and size, the VIPs")
+    .option('--format <format>', 'mermaid (for Markdown), dot (Graphviz) or svg (drawn by Graphviz dot)', 'mermaid')
+    .option('--output <file>', 'write to a file instead of standard output')
+    .action(async (cmd: { format: string; output?: string }) => {
+      if (!['mermaid', 'dot', 'svg'].includes(cmd.format)) throw new UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
+      const o = await open(program);
+      const text = cmd.format === 'mermaid' ? renderMermaid(o.lab) : cmd.format === 'dot' ? renderDot(o.lab) : await graphviz.svg(renderDot(o.lab));
+      if (cmd.output) fs.writeFileSync(cmd.output, text);
+      else process.stdout.write(text);
+    });
+
+  const workstationCommand = (name: string, what: string, file: string, block: (o: OpenLab) => Block) =>
+    program
+      .command(name)
+      .description(`print the lab's block for ${what}, or put it in (--install) or take it out (--remove)`)
+      .option('--install', `install the block in ${file} (idempotent; a backup first, other lines untouched)`)
+      .option('--remove', `remove the block from ${file}`)
+      .option('--file <file>', `the file to change instead of ${file}`)
+      .option('--json', 'print the result as JSON')
+      .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
+        if (cmd.install && cmd.remove) throw new UsageError(`${name}: --install and --remove exclude each other`);
+        const o = await open(program);
+        const b = block(o);
+        if (!cmd.install && !cmd.remove) {
+          process.stdout.write(b.text);
+          return;
+        }
+        const target = cmd.file ?? (name === 'hosts' ? DEFAULT_HOSTS_FILE : defaultSshConfigFile());
+        const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: name !== 'hosts' });
+        if (cmd.json) json(r);
+        else if (!r.changed) console.log(`labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of lab ${o.lab.name}; nothing changed`);
+        else console.log(`labforge: ${cmd.remove ? 'removed the block of' : 'installed the block of'} lab ${o.lab.name} ${cmd.remove ? 'from' : 'in'} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
+      });
+  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", DEFAULT_HOSTS_FILE, (o) => hostsBlock(o.lab));
+  workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => sshConfigBlock(o.lab));
+
   program
     .command('halt')
     .description('shut the nodes down (vagrant halt); `up` starts them again')
@@ -151,12 +298,13 @@ export function buildProgram(): Command {
 
   program
     .command('destroy')
-    .description("remove the lab's domains, volumes and networks (the box stays unless --box)")
+    .description('remove exactly what the lab owns in libvirt: its domains, their disks, the networks labforge defined (the box stays unless --box)')
     .option('--box', 'also remove the baked box')
     .action(async (cmd: { box?: boolean }) => {
       const o = await open(program);
-      const removed = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
+      const { removed, kept } = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
       console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
+      for (const k of kept) console.log(`labforge: kept ${k}`);
     });
 
   reportCommand(
@@ -166,15 +314,65 @@ export function buildProgram(): Command {
     (o) => doctor(o.lab),
     formatChecks,
     (checks) => checks.some((c) => c.status === 'fail'),
+    3,
   );
+
+  program
+    .command('setup')
+    .description('install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent')
+    .option('--dry-run', 'print the commands, run none')
+    .option('--with-test-tools', "also the packages labforge's own tests use (test box, shellcheck, ruby, ...)")
+    .option('--no-start', 'do not start libvirtd/virtlogd')
+    .option('--kvm-udev', 'install the udev rule that opens /dev/kvm to every user (default: only on GitHub-hosted runners)')
+    .option('--no-kvm-udev', 'never install that rule')
+    .option('--user <name>', 'the user to add to the libvirt group (default: the user who ran sudo, or you)')
+    .option('--json', 'print the plan as JSON')
+    .action(async (cmd: { dryRun?: boolean; withTestTools?: boolean; start: boolean; kvmUdev?: boolean; user?: string; json?: boolean }) => {
+      const r = await setup({ dryRun: cmd.dryRun, withTestTools: cmd.withTestTools, start: cmd.start, kvmUdev: cmd.kvmUdev, user: cmd.user }, (line) => {
+        if (!cmd.json) console.log(line);
+      });
+      if (cmd.json) json({ ...r.plan, commands: r.commands });
+      else {
+        for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
+        for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
+        if (!cmd.dryRun) console.log(`labforge setup: ${r.commands.length ? `done (${r.commands.length} commands)` : 'nothing to do'}${r.plan.manual.length ? '; see what is left to you above' : ''}`);
+        else if (!r.commands.length) console.log('labforge setup: nothing to do');
+      }
+      if (r.plan.manual.length && !cmd.dryRun) process.exitCode = 3;
+    });
+
+  program
+    .command('ci')
+    .description('write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (self-hosted runner with libvirt)')
+    .argument('<system>', 'github or gitlab')
+    .option('--output <file>', 'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)')
+    .option('--labforge <command>', 'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency')
+    .action(async (system: string, cmd: { output?: string; labforge?: string }) => {
+      if (system !== 'github' && system !== 'gitlab') throw new UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
+      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim())) throw new UsageError(`ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`);
+      const opts = program.opts<Global>();
+      const { lab } = loadLabFile(opts.lab, { outDir: opts.out });
+      const rel = (p: string) => path.relative(process.cwd(), p).split(path.sep).join('/');
+      const labFile = lab.source === '<defaults>' ? opts.lab : rel(lab.source);
+      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../')) throw new UsageError(`ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`);
+      const version = (JSON.parse(repoFile('package.json')) as { version: string }).version;
+      const o = { labFile, labName: lab.name, outDir: rel(lab.outDir), labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`, version };
+      const text = system === 'github' ? renderGithubWorkflow(o) : renderGitlabCi(o);
+      if (!cmd.output) process.stdout.write(text);
+      else {
+        fs.mkdirSync(path.dirname(path.resolve(cmd.output)), { recursive: true });
+        fs.writeFileSync(cmd.output, text);
+        console.log(`labforge: wrote ${cmd.output} for lab ${lab.name} (${labFile})`);
+      }
+    });
 
   return program;
 }
 
 /** The exit code an error asks for (see `exitStatus` on labforge's error classes), or undefined for any other. */
-function exitStatusOf(e: unknown): 1 | 2 | undefined {
+function exitStatusOf(e: unknown): 1 | 2 | 3 | undefined {
   const status = (e as { exitStatus?: unknown } | undefined)?.exitStatus;
-  return status === 1 || status === 2 ? status : undefined;
+  return status === 1 || status === 2 || status === 3 ? status : undefined;
 }
 
 /** Runs the CLI; resolves with the exit code. */
@@ -203,7 +401,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.error(`labforge: ${debug && status === undefined ? err.stack : err.message}`);
-    return 1;
+    return status === 3 ? 3 : 1;
   }
 }
 

@@ -1,11 +1,12 @@
-// labforge halt / destroy. destroy removes every domain, volume and network the lab created and nothing else.
+// labforge halt / destroy. destroy removes exactly what the lab owns (ownership.ts) and nothing else.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './networks.js';
-import { domainName } from './status.js';
+import { emptyRecord, planDestroy } from './ownership.js';
+import { addToRecord, discoverOwned, forgetVagrantNetworks, libvirtNow, readRecord, removeRecord } from './state.js';
 import { logFile, runSteps } from './tasks.js';
 import { readManifest } from './write.js';
 
@@ -22,56 +23,61 @@ export async function halt(lab: Lab): Promise<void> {
   );
 }
 
-export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<string[]> {
+/**
+ * Removes exactly what the lab owns (see ownership.ts): `vagrant destroy -f`, then whatever of the recorded domains,
+ * their disk volumes, the networks labforge defined and the box's base volume (once no other volume is backed by it)
+ * is still there, then the record. Returns what it removed and what it kept, with the reason.
+ */
+export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ removed: string[]; kept: string[] }> {
   const log = logFile(lab.outDir, 'destroy');
   const virsh = new Virsh(lab.host.uri, { log });
   const removed: string[] = [];
+  const kept: string[] = [];
   const box = readManifest(lab.outDir)?.box;
-  const ours = new Set(lab.nodes.map((n) => domainName(lab, n.name)));
+  const recordMissing = readRecord(lab.outDir) === undefined;
   await runSteps(
     [
+      {
+        // Before vagrant destroy: it deletes the ids in .vagrant/machines, and a domain it fails to remove must
+        // still be known as the lab's afterwards (also on the next run, so the record is written now). Networks are
+        // labforge's to remove, by its record: vagrant-libvirt's own list of them is dropped.
+        title: 'Find what the lab owns (ownership record, the domain ids Vagrant recorded, their disks)',
+        task: async () => {
+          const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
+          const found = await discoverOwned(virsh, lab.outDir, record.domains);
+          const merged = addToRecord(lab, found);
+          forgetVagrantNetworks(lab.outDir);
+          return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${recordMissing ? ' (no record file: from the ids Vagrant recorded)' : ''}`;
+        },
+      },
       {
         title: 'Destroy the nodes (vagrant destroy)',
         skip: () => (fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here'),
         task: async (_c, progress) => vagrant.destroy(lab.outDir, { log, onLine: progress }),
       },
       {
-        title: 'Remove what is left in libvirt',
-        task: async () => {
-          for (const dom of await virsh.domains()) {
-            if (!ours.has(dom)) continue;
-            await virsh.removeDomain(dom);
-            removed.push(`domain ${dom}`);
+        title: 'Remove what the lab owns and is left in libvirt',
+        task: async (_c, progress) => {
+          const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
+          const wantBacking = record.volumes.length > 0;
+          const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), { labNetworks: labNetworks(lab).map((n) => n.net.name), recordMissing });
+          for (const d of plan.domains) {
+            progress(`domain ${d.name}`);
+            await virsh.removeDomain(d.uuid);
+            removed.push(`domain ${d.name}`);
           }
-          const pools = await virsh.pools();
-          if (pools.includes(lab.host.pool)) {
-            const vols = await virsh.volumes(lab.host.pool);
-            for (const [name] of vols) {
-              if (ours.has(name.replace(/\.img$/, '')) || [...ours].some((d) => name.startsWith(`${d}-`))) {
-                await virsh.deleteVolume(lab.host.pool, name);
-                removed.push(`volume ${name}`);
-              }
-            }
-            // The box's base volume (vagrant-libvirt uploads it once per box), unless another lab's disk still
-            // has it as its backing file.
-            if (box) {
-              const prefix = `${box.replace(/\//g, '-VAGRANTSLASH-')}_vagrant_box_image_`;
-              const left = await virsh.volumes(lab.host.pool);
-              const backing = new Set<string | undefined>();
-              for (const other of left.keys()) if (!other.startsWith(prefix)) backing.add(await virsh.volumeBacking(lab.host.pool, other));
-              for (const [name, volPath] of left) {
-                if (!name.startsWith(prefix) || backing.has(volPath)) continue;
-                await virsh.deleteVolume(lab.host.pool, name);
-                removed.push(`volume ${name}`);
-              }
-            }
+          for (const v of plan.volumes) {
+            progress(`volume ${v.name}`);
+            await virsh.deleteVolume(v.pool, v.name);
+            removed.push(`volume ${v.name}`);
           }
-          const nets = await virsh.networks();
-          for (const { net } of labNetworks(lab)) {
-            if (!nets.includes(net.name)) continue;
-            await virsh.removeNetwork(net.name);
-            removed.push(`network ${net.name}`);
+          for (const n of plan.networks) {
+            progress(`network ${n}`);
+            await virsh.removeNetwork(n);
+            removed.push(`network ${n}`);
           }
+          kept.push(...plan.kept);
+          removeRecord(lab.outDir);
           fs.rmSync(path.join(lab.outDir, 'known_hosts'), { force: true });
           return removed.length ? removed.join(', ') : 'nothing left';
         },
@@ -87,5 +93,5 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<string
     ],
     {},
   );
-  return removed;
+  return { removed, kept };
 }

@@ -32,7 +32,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const virsh = new Virsh(lab.host.uri);
 
   const daemon = await attempt(() => virsh.version());
-  if (daemon instanceof Error) add('libvirt', 'fail', `cannot reach libvirtd at ${lab.host.uri}: ${firstLine(daemon)}`, 'start it: `systemctl start libvirtd` (or `libvirtd -d` without systemd), and check host.uri');
+  if (daemon instanceof Error) add('libvirt', 'fail', `cannot reach libvirtd at ${lab.host.uri}: ${firstLine(daemon)}`, 'run `labforge setup` (installs libvirt and starts libvirtd, also without systemd), and check host.uri');
   else add('libvirt', 'ok', `${daemon.split('\n').find((l) => /daemon/i.test(l))?.trim() ?? daemon} at ${lab.host.uri}`);
 
   if (/\/session\b/.test(lab.host.uri)) add('libvirt URI', 'warn', `${lab.host.uri} is a session URI: it cannot create the bridged lab network`, 'set host.uri to qemu:///system');
@@ -41,24 +41,26 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   checks.push(...kvmChecks(kvm(), lab.host));
 
   const vv = await attempt(() => vagrant.version());
-  if (vv instanceof Error) add('vagrant', 'fail', firstLine(vv), 'install vagrant (Debian/Fedora: the vagrant package)');
+  if (vv instanceof Error) add('vagrant', 'fail', firstLine(vv), 'run `labforge setup` (installs the vagrant package on Debian, Ubuntu and Fedora)');
   else {
     add('vagrant', 'ok', `Vagrant ${vv}`);
     const plugins = await attempt(() => vagrant.plugins());
     const vl = plugins instanceof Error ? undefined : plugins.find((p) => p.name === 'vagrant-libvirt');
     if (vl) add('vagrant-libvirt', 'ok', `vagrant-libvirt ${vl.version}`);
-    else add('vagrant-libvirt', 'fail', 'the vagrant-libvirt plugin is not installed', 'install the vagrant-libvirt package, or `vagrant plugin install vagrant-libvirt`');
+    else add('vagrant-libvirt', 'fail', 'the vagrant-libvirt plugin is not installed', 'run `labforge setup` (installs the vagrant-libvirt package), or `vagrant plugin install vagrant-libvirt`');
   }
 
   const pv = await attempt(() => packer.version());
-  if (pv instanceof Error) add('packer', 'fail', firstLine(pv), 'install packer 1.6.6+ (Debian: the packer package)');
+  if (pv instanceof Error) add('packer', 'fail', firstLine(pv), 'run `labforge setup` (Debian: the packer package; elsewhere it says where Packer comes from)');
   else add('packer', 'ok', `Packer ${pv.text}${packer.supportsInit(pv) ? ' (plugins via packer init)' : ' (built-in qemu builder; the plugins file is not used)'}`);
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);
-  else add('qemu-img', 'fail', 'qemu-img is not installed', 'install qemu-utils (Debian) or qemu-img (Fedora)');
+  else add('qemu-img', 'fail', 'qemu-img is not installed', 'run `labforge setup` (installs qemu-utils on Debian/Ubuntu, qemu-img on Fedora)');
   const iso = ['xorriso', 'mkisofs', 'genisoimage'].find((t) => which(t));
   if (iso) add('ISO tool', 'ok', `${iso} (Packer builds the cloud-init seed CD with it)`);
-  else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'install xorriso');
+  else add('ISO tool', lab.image.method === 'cloud' ? 'fail' : 'warn', 'none of xorriso, mkisofs, genisoimage found', 'run `labforge setup` (installs xorriso)');
+  if (which('dot')) add('Graphviz', 'ok', `${which('dot')} (labforge graph --format svg)`);
+  else add('Graphviz', 'warn', 'dot is not installed: `labforge graph --format svg` cannot draw (mermaid and dot still work)', 'run `labforge setup --with-test-tools`, or install graphviz');
   if (lab.image.local) {
     const size = await attempt(() => qemuImg.virtualSizeBytes(lab.image.local!));
     if (size instanceof Error) add('base image', 'fail', `image.local ${lab.image.local}: ${firstLine(size)}`, 'point image.local at a qcow2 image');

@@ -7,12 +7,13 @@ import { bake } from './bake.js';
 import { doctor, formatChecks } from './doctor.js';
 import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
+import { addToRecord, discoverOwned, STATE_FILE } from './state.js';
 import type { OpenLab } from './open.js';
 import { logFile, runSteps } from './tasks.js';
 
-/** Doctor found a failing check: the host cannot run the lab. */
+/** Doctor found a failing check: the host cannot run the lab (exit code 3, apart from a broken lab's 1). */
 export class HostNotReadyError extends Error {
-  readonly exitStatus = 1;
+  readonly exitStatus = 3;
 }
 
 export async function up(open: OpenLab): Promise<void> {
@@ -29,7 +30,12 @@ export async function up(open: OpenLab): Promise<void> {
     [
       ...labNetworks(lab).map(({ net, file, field }) => ({
         title: `Network ${net.name} (${net.subnet.cidr})`,
-        task: async () => ensureNetwork(virsh, net, file, field),
+        task: async () => {
+          const done = await ensureNetwork(virsh, net, file, field);
+          // Only a network labforge defined is the lab's: destroy never removes one it found and reused.
+          if (done === 'defined and started') addToRecord(lab, { networks: [{ name: net.name, uuid: await virsh.networkUuid(net.name) }] });
+          return done;
+        },
       })),
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
@@ -39,6 +45,13 @@ export async function up(open: OpenLab): Promise<void> {
           if (notRunning.length === 0) return 'all running';
           await vagrant.up(lab.outDir, [], { log, onLine: progress });
           return `started ${notRunning.join(', ')}`;
+        },
+      },
+      {
+        title: 'Record what the lab owns (domains, their disks)',
+        task: async () => {
+          const record = addToRecord(lab, await discoverOwned(virsh, lab.outDir));
+          return `${record.domains.length} domains, ${record.volumes.length} disk volumes, ${record.networks.length} networks in ${STATE_FILE}`;
         },
       },
       {

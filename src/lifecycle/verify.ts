@@ -11,6 +11,8 @@ export interface NodeVerdict {
   ok: boolean;
   facts: Record<string, string>;
   problems: string[];
+  /** Every check with its result, in a fixed order (the verify report's test cases). */
+  checks: CheckResult[];
 }
 
 /** The shell script run on every node as root: one `key=value` line per fact, read by parseProbe. No pipeline in
@@ -43,22 +45,50 @@ export function parseProbe(out: string): Record<string, string> {
   return facts;
 }
 
+/** One check of a node: a test case of the verify report. `ok` is undefined when it could not be checked (no ssh). */
+export interface CheckResult {
+  name: string;
+  ok: boolean | undefined;
+  problem?: string;
+}
+
+/** Every check of a node, in a fixed order, judged from its probe's facts; without facts (no ssh) the ssh check
+ *  fails and the others could not be made. */
+export function nodeChecks(lab: Lab, node: LabNode, facts: Record<string, string> | undefined, sshProblem?: string): CheckResult[] {
+  const checks: CheckResult[] = [];
+  const add = (name: string, ok: boolean, problem: string) => checks.push(ok ? { name, ok } : { name, ok, problem });
+  const said = (key: string) => facts?.[key] || 'nothing';
+  const skipped = (name: string) => checks.push({ name, ok: undefined });
+  const names = [...lab.nodes, ...lab.vips];
+  const address = `${node.ip}/${lab.network.subnet.prefix}`;
+  const list: [string, (f: Record<string, string>) => [boolean, string]][] = [
+    ['hostname is the FQDN', (f) => [f.fqdn === node.fqdn, `hostname is ${said('fqdn')}, expected ${node.fqdn}`]],
+    ['static address', (f) => [(f.addresses ?? '').split(/\s+/).includes(address), `does not have ${address} (has ${f.addresses?.trim() || 'no IPv4 address'})`]],
+    ['SELinux disabled', (f) => [f.selinux === 'Disabled' || f.selinux === 'absent', `SELinux is ${said('selinux')}`]],
+    ['selinux=0 on the kernel command line', (f) => [f.cmdline_selinux0 === 'yes', 'the kernel was booted without selinux=0']],
+    ['firewalld not installed', (f) => [f.firewalld === 'absent', f.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`]],
+    ...names.flatMap((n): [string, (f: Record<string, string>) => [boolean, string]][] => [
+      [`/etc/hosts resolves ${n.fqdn}`, (f) => [f[`hosts_${n.name}`] === n.ip, `/etc/hosts resolves ${n.fqdn} to ${said(`hosts_${n.name}`)}, expected ${n.ip}`]],
+      [`DNS resolves ${n.fqdn}`, (f) => [f[`dns_${n.name}`] === n.ip, `DNS resolves ${n.fqdn} to ${said(`dns_${n.name}`)}, expected ${n.ip}`]],
+    ]),
+    ...lab.nodes.map((n): [string, (f: Record<string, string>) => [boolean, string]] => [`ping ${n.name}`, (f) => [f[`ping_${n.name}`] === 'yes', `cannot ping ${n.name} (${n.ip})`]]),
+  ];
+  if (!facts) {
+    add('root ssh with the lab key', false, sshProblem ?? `no root ssh with the lab key on ${node.ip}`);
+    for (const [name] of list) skipped(name);
+    return checks;
+  }
+  add('root ssh with the lab key', true, '');
+  for (const [name, test] of list) {
+    const [ok, problem] = test(facts);
+    add(name, ok, problem);
+  }
+  return checks;
+}
+
 /** What is wrong with a node, judged from its probe's facts (none: the node is a good lab member). */
 export function judge(lab: Lab, node: LabNode, facts: Record<string, string>): string[] {
-  const problems: string[] = [];
-  const said = (key: string) => facts[key] || 'nothing';
-  if (facts.fqdn !== node.fqdn) problems.push(`hostname is ${said('fqdn')}, expected ${node.fqdn}`);
-  const address = `${node.ip}/${lab.network.subnet.prefix}`;
-  if (!(facts.addresses ?? '').split(/\s+/).includes(address)) problems.push(`does not have ${address} (has ${facts.addresses?.trim() || 'no IPv4 address'})`);
-  if (facts.selinux !== 'Disabled' && facts.selinux !== 'absent') problems.push(`SELinux is ${said('selinux')}`);
-  if (facts.cmdline_selinux0 !== 'yes') problems.push('the kernel was booted without selinux=0');
-  if (facts.firewalld !== 'absent') problems.push(facts.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`);
-  for (const n of [...lab.nodes, ...lab.vips]) {
-    if (facts[`hosts_${n.name}`] !== n.ip) problems.push(`/etc/hosts resolves ${n.fqdn} to ${said(`hosts_${n.name}`)}, expected ${n.ip}`);
-    if (facts[`dns_${n.name}`] !== n.ip) problems.push(`DNS resolves ${n.fqdn} to ${said(`dns_${n.name}`)}, expected ${n.ip}`);
-  }
-  for (const n of lab.nodes) if (facts[`ping_${n.name}`] !== 'yes') problems.push(`cannot ping ${n.name} (${n.ip})`);
-  return problems;
+  return nodeChecks(lab, node, facts).flatMap((c) => (c.problem ? [c.problem] : []));
 }
 
 export async function verify(lab: Lab): Promise<NodeVerdict[]> {
@@ -69,11 +99,13 @@ export async function verify(lab: Lab): Promise<NodeVerdict[]> {
       try {
         out = await ssh.exec(target(lab, node), script, { timeoutMs: 60000 });
       } catch (e) {
-        return { node: node.name, ok: false, facts: {}, problems: [`no root ssh with the lab key on ${node.ip}: ${(e as Error).message.split('\n').slice(-1)[0].trim()}`] };
+        const problem = `no root ssh with the lab key on ${node.ip}: ${(e as Error).message.split('\n').slice(-1)[0].trim()}`;
+        return { node: node.name, ok: false, facts: {}, problems: [problem], checks: nodeChecks(lab, node, undefined, problem) };
       }
       const facts = parseProbe(out);
-      const problems = judge(lab, node, facts);
-      return { node: node.name, ok: problems.length === 0, facts, problems };
+      const checks = nodeChecks(lab, node, facts);
+      const problems = checks.flatMap((c) => (c.problem ? [c.problem] : []));
+      return { node: node.name, ok: problems.length === 0, facts, problems, checks };
     }),
   );
 }

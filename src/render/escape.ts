@@ -68,3 +68,9 @@ export function sshConfig(value: string): string {
   if (value.includes('${')) throw new Error(`ssh_config would expand "\${" in ${JSON.stringify(value)} as an environment variable`);
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
+
+/** A Graphviz DOT quoted string: `\` and `"` escaped, each line of `lines` ended by DOT's centred line break. */
+export function dot(lines: string | string[]): string {
+  const text = (Array.isArray(lines) ? lines : [lines]).map((l) => commentText(l).replace(/\\/g, '\\\\').replace(/"/g, '\\"'));
+  return `"${text.join('\\n')}"`;
+}

@@ -52,12 +52,14 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Log file the output is appended to. */
   log?: string;
-  /** Called for every cleaned output line (the live view). */
-  onLine?: (line: string) => void;
+  /** Called for every cleaned output line (the live view), with the stream it came on. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Lines of output kept for the error message. */
   tailLines?: number;
   /** Exit codes that are not failures. */
   okCodes?: number[];
+  /** Every exit code is the program's answer, not a failure (the caller reads exitCode). */
+  anyExitCode?: boolean;
   input?: string;
   timeoutMs?: number;
 }
@@ -104,7 +106,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     buffer: true,
   });
   running.add(child);
-  const onLine = (raw: string) => {
+  const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
     if (line === undefined || line.trim() === '') return;
     logStream?.write(`${line}\n`);
@@ -112,22 +114,22 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     if (/^\s*(\/\S+\.rb:\d+:in |from \/\S+\.rb:\d+|goroutine \d+ )/.test(line)) return;
     tail.push(line);
     if (tail.length > keep) tail.shift();
-    opts.onLine?.(line);
+    opts.onLine?.(line, stream);
   };
   // A chunk can end in the middle of a line: each stream keeps its unfinished line until the rest arrives.
-  const splitter = () => {
+  const splitter = (stream: 'stdout' | 'stderr') => {
     let partial = '';
     return {
       data: (chunk: Buffer) => {
         const parts = (partial + chunk.toString('utf8')).split('\n');
         partial = parts.pop() ?? '';
-        parts.forEach(onLine);
+        for (const part of parts) onLine(part, stream);
       },
-      end: () => partial && onLine(partial),
+      end: () => partial && onLine(partial, stream),
     };
   };
-  const out = splitter();
-  const err = splitter();
+  const out = splitter('stdout');
+  const err = splitter('stderr');
   child.stdout?.on('data', out.data);
   child.stderr?.on('data', err.data);
   const result = await child;
@@ -141,7 +143,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const exitCode = result.exitCode ?? -1;
   if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
   if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
-  if (exitCode !== 0 && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
+  if (exitCode !== 0 && !opts.anyExitCode && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
 }
 

@@ -7,8 +7,8 @@ export class Virsh {
     private readonly base: RunOptions = {},
   ) {}
 
-  private async virsh(args: string[], o: RunOptions = {}): Promise<string> {
-    const { stdout } = await run('virsh', ['-q', '-c', this.uri, ...args], { ...this.base, ...o });
+  private async virsh(args: string[], o: RunOptions = {}, quiet = true): Promise<string> {
+    const { stdout } = await run('virsh', [...(quiet ? ['-q'] : []), '-c', this.uri, ...args], { ...this.base, ...o });
     return stdout;
   }
 
@@ -60,24 +60,72 @@ export class Virsh {
     return (await this.virsh(['domstate', name])).trim();
   }
 
-  async removeDomain(name: string): Promise<void> {
-    if ((await this.domainState(name)) !== 'shut off') await this.virsh(['destroy', name], { okCodes: [1] });
-    // --nvram is refused for a domain without NVRAM on some libvirt versions: then undefine without it.
-    await this.virsh(['undefine', '--nvram', '--remove-all-storage', name]).catch(() => this.virsh(['undefine', '--remove-all-storage', name]));
+  /** UUIDs of all domains, running or not. */
+  async domainUuids(): Promise<string[]> {
+    return this.lines(await this.virsh(['list', '--all', '--uuid']));
+  }
+
+  /** The name of the domain with this UUID. */
+  async domainName(uuid: string): Promise<string> {
+    return (await this.virsh(['domname', uuid])).trim();
+  }
+
+  /** The disks of a domain (`domblklist --details`), each resolved to a file path where it has one. */
+  async domainDisks(domain: string): Promise<BlockDevice[]> {
+    const disks = parseDomblklist(await this.virsh(['domblklist', '--details', domain]));
+    if (!disks.some((d) => d.type === 'volume')) return disks;
+    // A disk of type "volume" names its volume but not its pool: that is in the domain XML.
+    const xml = await this.virsh(['dumpxml', '--inactive', domain]);
+    return disks.map((d) => (d.type === 'volume' ? { ...d, pool: volumeDiskPool(xml, d.target) } : d));
+  }
+
+  /** Names of the libvirt networks a domain has an interface on. */
+  async domainNetworks(domain: string): Promise<string[]> {
+    return parseDomiflist(await this.virsh(['domiflist', domain]))
+      .filter((i) => i.type === 'network')
+      .map((i) => i.source);
+  }
+
+  /** Stops (if running) and undefines a domain, with its snapshot/checkpoint metadata and managed save, but not its
+   *  storage: which volumes go is decided by the caller. */
+  async removeDomain(domain: string): Promise<void> {
+    if ((await this.domainState(domain)) !== 'shut off') await this.virsh(['destroy', domain], { okCodes: [1] });
+    // --nvram is refused for a domain without NVRAM on some libvirt versions, --checkpoints-metadata is unknown
+    // before libvirt 5.6: each attempt drops what the one before may have been refused for.
+    const attempts = [
+      ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save', '--nvram'],
+      ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save'],
+      ['--snapshots-metadata', '--managed-save'],
+    ];
+    for (const [i, flags] of attempts.entries()) {
+      try {
+        await this.virsh(['undefine', ...flags, domain]);
+        return;
+      } catch (err) {
+        if (i === attempts.length - 1) throw err;
+      }
+    }
   }
 
   async pools(): Promise<string[]> {
     return this.lines(await this.virsh(['pool-list', '--all', '--name']));
   }
 
+  /** Names of the active pools. */
+  async activePools(): Promise<string[]> {
+    return this.lines(await this.virsh(['pool-list', '--name']));
+  }
+
   /** Volumes of a pool: name -> path. */
   async volumes(pool: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const line of this.lines(await this.virsh(['vol-list', '--pool', pool]))) {
-      const [name, ...rest] = line.split(/\s+/);
-      out.set(name, rest.join(' '));
-    }
-    return out;
+    // Not quiet: the header says where the path column starts. C.UTF-8 keeps the header untranslated and names as
+    // they are.
+    const text = await this.virsh(['vol-list', '--pool', pool], { env: { LC_ALL: 'C.UTF-8' } }, false);
+    return new Map(parseVolList(text).map((v) => [v.name, v.path]));
+  }
+
+  async networkUuid(name: string): Promise<string> {
+    return (await this.virsh(['net-uuid', name])).trim();
   }
 
   async deleteVolume(pool: string, name: string): Promise<void> {
@@ -86,8 +134,7 @@ export class Virsh {
 
   /** The backing file of a volume, if it has one. */
   async volumeBacking(pool: string, name: string): Promise<string | undefined> {
-    const xml = await this.virsh(['vol-dumpxml', '--pool', pool, name]);
-    return /<backingStore>\s*<path>([^<]+)<\/path>/.exec(xml)?.[1];
+    return parseVolumeBacking(await this.virsh(['vol-dumpxml', '--pool', pool, name]));
   }
 
 }
@@ -96,4 +143,84 @@ export class Virsh {
 export function xmlAttr(xml: string, el: string, attr: string): string | undefined {
   const m = new RegExp(`<${el}\\b[^>]*\\b${attr}=["']([^"']*)["']`).exec(xml);
   return m?.[1];
+}
+
+/** One row of `virsh domblklist --details`. */
+export interface BlockDevice {
+  /** file, block, volume, network, ... */
+  type: string;
+  /** disk, cdrom, floppy, lun */
+  device: string;
+  target: string;
+  /** A path (file, block), a volume name (volume), or undefined when the drive is empty. */
+  source?: string;
+  /** The pool of a "volume" disk. */
+  pool?: string;
+}
+
+/** Parses `virsh -q domblklist --details`: type, device and target have no spaces; the source is the rest of the line
+ *  (a path may have spaces) and "-" for an empty drive. */
+export function parseDomblklist(text: string): BlockDevice[] {
+  const out: BlockDevice[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(.*?)\s*$/.exec(line);
+    if (!m || (m[1] === 'Type' && m[2] === 'Device') || /^-+$/.test(m[1])) continue;
+    out.push({ type: m[1], device: m[2], target: m[3], source: m[4] === '-' || m[4] === '' ? undefined : m[4] });
+  }
+  return out;
+}
+
+/** The pool of the "volume" disk at `target` in a domain's XML. */
+export function volumeDiskPool(domainXml: string, target: string): string | undefined {
+  for (const disk of domainXml.match(/<disk\b[\s\S]*?<\/disk>/g) ?? []) {
+    if (xmlAttr(disk, 'target', 'dev') === target) return unescapeXml(xmlAttr(disk, 'source', 'pool'));
+  }
+  return undefined;
+}
+
+/** One row of `virsh domiflist`. */
+export interface Interface {
+  type: string;
+  /** The network name (type network) or the bridge/device. */
+  source: string;
+  model: string;
+  mac: string;
+}
+
+/** Parses `virsh -q domiflist`: interface, type, source, model, MAC; the source (a network name) may have spaces. */
+export function parseDomiflist(text: string): Interface[] {
+  const out: Interface[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S+)\s+(\S+)\s+(.+?)\s+(\S+)\s+([0-9a-fA-F:]{17})\s*$/.exec(line);
+    if (!m) continue;
+    out.push({ type: m[2], source: m[3], model: m[4], mac: m[5].toLowerCase() });
+  }
+  return out;
+}
+
+/** Parses `virsh vol-list` with its header. A volume name cannot contain "/", so in a pool whose volumes have
+ *  absolute paths the path starts at the first " /" of the row, whatever the names hold (spaces, multibyte
+ *  characters, which virsh pads by bytes). Other rows are split where the header's Path column starts. */
+export function parseVolList(text: string): { name: string; path: string }[] {
+  const lines = text.split('\n');
+  const header = lines.findIndex((l) => /^\s*Name\s+Path\s*$/.test(l));
+  const column = header >= 0 ? lines[header].indexOf('Path') : -1;
+  const out: { name: string; path: string }[] = [];
+  for (const line of lines.slice(header + 1)) {
+    if (!line.trim() || /^-+$/.test(line.trim())) continue;
+    const slash = line.search(/\s\//);
+    const at = slash >= 0 ? slash + 1 : column;
+    if (at <= 0) continue;
+    out.push({ name: line.slice(0, at).trim(), path: line.slice(at).trim() });
+  }
+  return out;
+}
+
+/** The backing file in a volume's XML (`vol-dumpxml`), if it has one. */
+export function parseVolumeBacking(volumeXml: string): string | undefined {
+  return unescapeXml(/<backingStore>\s*<path>([^<]+)<\/path>/.exec(volumeXml)?.[1]);
+}
+
+function unescapeXml(text: string | undefined): string | undefined {
+  return text?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }

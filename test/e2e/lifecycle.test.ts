@@ -1,7 +1,9 @@
 // The real lifecycle, end to end, inside a network namespace of the test's own with its own libvirtd:
 // bake a box from a local Debian test image with Packer (TCG), up a two-node lab with Vagrant, verify the nodes
 // (static IPs, names by /etc/hosts and DNS, ping, root ssh with the lab key, SELinux off, no firewalld), status,
-// halt, up again, destroy, and check that nothing of the lab is left in libvirt. Torn down even when it fails.
+// halt, up again; then a second lab whose disk the old name-prefix rule of the first matched (lab `e2e-node1`, node
+// `n1`, disk `e2e-node1-n1.img`, against lab `e2e`'s node `node1`): destroying `e2e` leaves it running and verifiable;
+// destroying it too leaves nothing of either lab in libvirt. Torn down even when it fails.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -33,16 +35,27 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   let work: string;
   let labFile: string;
   let outDir: string;
+  /** The second lab, `e2e-node1`. */
+  let labFile2: string;
+  let outDir2: string;
   let env: Record<string, string>;
 
-  const labforge = async (args: string[], timeout = STEP) => {
+  const labforge = async (args: string[], timeout = STEP, lab = { file: labFile, out: outDir }) => {
     const started = Date.now();
-    const r = await ns!.exec('node', [CLI, '--lab', labFile, '--out', outDir, ...args], { cwd: work, env, reject: false, timeout });
-    timings.push([`labforge ${args.join(' ')}`, (Date.now() - started) / 1000]);
+    const r = await ns!.exec('node', [CLI, '--lab', lab.file, '--out', lab.out, ...args], { cwd: work, env, reject: false, timeout });
+    timings.push([`labforge ${args.join(' ')}${lab.file === labFile ? '' : ` (${path.basename(lab.file)})`}`, (Date.now() - started) / 1000]);
     if (r.exitCode !== 0) console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-60).join('\n')}`);
     return r;
   };
-  const virsh = async (...args: string[]) => (await ns!.exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout;
+  const virsh = async (...args: string[]) => String((await ns!.exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
+  const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+  /** Names of the volumes of every active pool (a volume name has no "/", its path starts at the first " /"). */
+  const volumes = async () => {
+    const out: string[] = [];
+    for (const pool of lines(await virsh('pool-list', '--name'))) for (const l of lines(await virsh('vol-list', '--pool', pool))) out.push(l.slice(0, l.indexOf(' /')).trim());
+    return out.sort();
+  };
+  const lab2 = () => ({ file: labFile2, out: outDir2 });
 
   beforeAll(async () => {
     if (lacking.length) throw new Error(`CI=true and this host cannot run the end-to-end test: it lacks ${lacking.join(', ')}`);
@@ -89,6 +102,21 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,
         '',
       ].join('\n'),
+    );
+    // Lab e2e-node1: one node n1, so its domain and disk are e2e-node1-n1(.img): names the old rule of lab e2e
+    // ("<lab>-<node>-*" for node node1) matched. Its own networks; the same image, so the same box and base volume.
+    outDir2 = path.join(work, 'out2');
+    labFile2 = path.join(work, 'lab2.yaml');
+    fs.writeFileSync(
+      labFile2,
+      fs
+        .readFileSync(labFile, 'utf8')
+        .replace('name: e2e\n', 'name: e2e-node1\n')
+        .replace('name: lf-e2e\n', 'name: lf-e2e2\n')
+        .replace('cidr: 10.240.0.0/24', 'cidr: 10.241.0.0/24')
+        .replace('{ name: lf-e2e-mgmt, cidr: 192.168.121.0/24', '{ name: lf-e2e2-mgmt, cidr: 192.168.123.0/24')
+        .replace(/vips:\n.*\n/, 'vips: []\n')
+        .replace(/nodes:\n(.*\n)+?image:/, 'nodes:\n  - { name: n1, ip: 10.241.0.11 }\nimage:'),
     );
     env = {
       VAGRANT_HOME: path.join(work, 'vagrant-home'),
@@ -211,20 +239,71 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(v.exitCode).toBe(0);
   }, STEP);
 
-  test('destroy leaves nothing of the lab in libvirt', async () => {
+  test('up records what the lab owns: the domain ids Vagrant recorded, their disks and the networks labforge defined', async () => {
+    const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
+    const ids = ['node1', 'node2'].map((n) => fs.readFileSync(path.join(outDir, '.vagrant', 'machines', n, 'libvirt', 'id'), 'utf8').trim());
+    expect(record.domains.map((d: { uuid: string }) => d.uuid).sort()).toEqual(ids.sort());
+    expect(record.volumes.map((v: { name: string }) => v.name).sort()).toEqual(['e2e-node1.img', 'e2e-node2.img']);
+    expect(record.volumes.every((v: { backing?: string }) => /labforge-VAGRANTSLASH-local-[0-9a-f]{16}_vagrant_box_image_/.test(v.backing ?? ''))).toBe(true);
+    expect(record.networks.map((n: { name: string }) => n.name).sort()).toEqual(['lf-e2e', 'lf-e2e-mgmt']);
+  }, STEP);
+
+  test('a second lab e2e-node1, whose disk the old prefix rule of lab e2e matched, comes up beside it', async () => {
+    // Its management network exists before its up (defined by hand from the rendered XML, not started): up reuses
+    // it, and neither labforge nor vagrant-libvirt may remove it on destroy.
+    expect((await labforge(['render'], STEP, lab2())).exitCode).toBe(0);
+    await virsh('net-define', path.join(outDir2, 'management-network.xml'));
+    const r = await labforge(['up'], STEP, lab2());
+    expect(r.stdout).toMatch(/Network lf-e2e2-mgmt \(192\.168\.123\.0\/24\): started/);
+    expect(r.exitCode).toBe(0);
+    expect(lines(await virsh('list', '--name')).sort()).toEqual(['e2e-node1', 'e2e-node1-n1', 'e2e-node2']);
+    expect(await volumes()).toEqual(expect.arrayContaining(['e2e-node1-n1.img', 'e2e-node1.img', 'e2e-node2.img']));
+  }, STEP);
+
+  test("destroying lab e2e removes its domains, disks and networks and leaves lab e2e-node1's running and verifiable", async () => {
     const r = await labforge(['destroy']);
     expect(r.exitCode).toBe(0);
-    expect(await virsh('list', '--all', '--name')).not.toMatch(/e2e-node/);
-    expect(await virsh('net-list', '--all', '--name')).not.toMatch(/lf-e2e/);
-    const pools = (await virsh('pool-list', '--name')).split('\n').map((p) => p.trim()).filter(Boolean);
-    for (const pool of pools) {
-      const vols = await virsh('vol-list', '--pool', pool);
-      expect(vols).not.toMatch(/e2e-node|labforge-VAGRANTSLASH-local/);
-    }
+    // labforge removed the networks it defined itself (vagrant-libvirt's list of them is not used).
+    expect(r.stdout).toMatch(/labforge: destroyed lab e2e \(also removed .*network lf-e2e-mgmt, network lf-e2e\)/);
+    console.log(`labforge destroy of lab e2e said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
+    expect(lines(await virsh('list', '--all', '--name'))).toEqual(['e2e-node1-n1']);
+    expect(await virsh('domstate', 'e2e-node1-n1')).toMatch(/running/);
+    // (libvirt's own "default" network may exist on the host: only the labs' networks are looked at.)
+    expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e')).sort()).toEqual(['lf-e2e2', 'lf-e2e2-mgmt']);
+    const left = await volumes();
+    expect(left).toContain('e2e-node1-n1.img');
+    expect(left).not.toContain('e2e-node1.img');
+    expect(left).not.toContain('e2e-node2.img');
+    // The box's base volume stays while e2e-node1-n1.img is backed by it, and destroy says so.
+    const base = left.find((v) => /^labforge-VAGRANTSLASH-local-[0-9a-f]{16}_vagrant_box_image_/.test(v));
+    expect(base).toBeDefined();
+    expect(r.stdout).toContain(`labforge: kept volume ${base} (pool default): the box's base volume, still the backing file of e2e-node1-n1.img (pool default)`);
+    expect(fs.existsSync(path.join(outDir, '.labforge-state.json'))).toBe(false);
     const s = await labforge(['status', '--json']);
     expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([
       ['not_created', 'absent'],
       ['not_created', 'absent'],
     ]);
+    const v = await labforge(['verify', '--json'], STEP, lab2());
+    expect(JSON.parse(v.stdout).map((x: { problems: string[] }) => x.problems)).toEqual([[]]);
+    expect(v.exitCode).toBe(0);
+  }, STEP);
+
+  test('destroying lab e2e-node1 too leaves nothing of either lab in libvirt, the base volume included', async () => {
+    const r = await labforge(['destroy'], STEP, lab2());
+    expect(r.exitCode).toBe(0);
+    console.log(`labforge destroy of lab e2e-node1 said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
+    expect(r.stdout).toMatch(/also removed .*network lf-e2e2\)/);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('labforge: kept'))).toEqual([
+      'labforge: kept network lf-e2e2-mgmt: labforge did not define it (it existed when the lab came up)',
+    ]);
+    expect(lines(await virsh('list', '--all', '--name'))).toEqual([]);
+    // Only the network the test defined before the second lab's up is left; the test removes it.
+    expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e'))).toEqual(['lf-e2e2-mgmt']);
+    await virsh('net-destroy', 'lf-e2e2-mgmt');
+    await virsh('net-undefine', 'lf-e2e2-mgmt');
+    expect((await volumes()).filter((v) => /e2e|labforge-VAGRANTSLASH-local/.test(v))).toEqual([]);
+    const s = await labforge(['status', '--json'], STEP, lab2());
+    expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([['not_created', 'absent']]);
   }, STEP);
 });

@@ -17,7 +17,10 @@ async function bakeWith(version: string) {
     reject: false,
     all: true,
   });
-  const lines = fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split('|'));
+  const all = fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split('|'));
+  // With CI=true, doctor's checks for a bake run first (`packer version` among them): the host gate, exit code 3.
+  expect(all[0][1]).toBe('version');
+  const lines = all.slice(1);
   // Packer runs in the current render's packer/ folder, reached through the <out>/packer link.
   return { r, lines, packerDir: fs.realpathSync(path.join(out, 'packer')) };
 }
@@ -38,4 +41,9 @@ test('Packer 1.6.6: no packer init (it has the builders built in and rejects req
   expect(lines.map(([, args]) => args.split(' ')[0])).toEqual(['version', 'build']);
   expect(r.all).toContain('[SKIPPED] Packer 1.6.6 has the qemu builder built in');
   expect(r.exitCode).toBe(1);
+  // CI=true: one timestamped line per step, the failed one included, then the summary; no tool output lines.
+  expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[DONE\] Check Packer: Packer 1\.6\.6 .*\(\d+\.\d s\)$/m);
+  expect(r.stdout).toMatch(/^\S+Z \[FAILED\] Build the image \(packer build, accelerator \w+\): packer failed: .* exited with code 3 \(\d+\.\d s\)$/m);
+  expect(r.stdout).toMatch(/^labforge: 3 steps: 1 done, 1 skipped, 1 failed in \d+\.\d s \(failed: Build the image/m);
+  expect(r.stdout).not.toContain('[OUTPUT]');
 });

@@ -110,7 +110,7 @@ test('cloud-init seed: PyYAML (YAML 1.1, which breaks lines at U+2028) reads the
   expect(hostile.files['packer/cidata/user-data'].split('\n')[0]).toBe('#cloud-config');
 });
 
-test('Vagrantfile: Ruby loads it and sees the key path as written, and nothing else ran', async () => {
+test('Vagrantfile: Ruby loads it, finds the lab key from its own folder (the hostile output path is not in it), and nothing else ran', async () => {
   requireTool('ruby');
   const dir = write(hostile.files);
   const r = await execa('ruby', [
@@ -118,7 +118,8 @@ test('Vagrantfile: Ruby loads it and sees the key path as written, and nothing e
     'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print [LAB_PUBLIC_KEY, NODES.map { |n| n[:name] }.join(",")].join("|")',
     path.join(dir, 'Vagrantfile'),
   ]);
-  expect(r.stdout).toBe(`${HOSTILE_OUT}/secrets/id_ed25519.pub|a,b`);
+  expect(r.stdout).toBe(`${dir}/secrets/id_ed25519.pub|a,b`);
+  expect(hostile.files.Vagrantfile).not.toContain(HOSTILE_OUT);
 });
 
 test('Packer recipe: HCL reads the same files (the header is only a comment)', async () => {

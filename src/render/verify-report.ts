@@ -1,0 +1,123 @@
+// verify's verdicts as reports for CI: JUnit XML (one test case per node and check, so a CI shows them as test
+// results) and Markdown for a job summary (the verify table and the lab's topology as a Mermaid diagram, each node
+// coloured by its verdict). Pure: lab + verdicts in, text out.
+import type { Lab } from '../lab/model.js';
+import type { NodeVerdict } from '../lifecycle/verify.js';
+import { xml } from './escape.js';
+
+/** XML 1.0 cannot carry control characters other than tab, LF and CR, even as references: they become '?'. */
+function xmlText(value: string | number): string {
+  return xml(String(value).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?'));
+}
+
+export interface ReportTiming {
+  /** When verify started (ISO 8601). */
+  timestamp: string;
+  /** How long verify took, in seconds. */
+  seconds: number;
+}
+
+/** JUnit XML: a <testsuite> per node (classname <lab>.<node>), a <testcase> per check; a failed check is a
+ *  <failure> with the problem, a check that could not be made (no ssh) is <skipped>. */
+export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTiming): string {
+  const count = (v: NodeVerdict[], what: 'fail' | 'skip') => v.reduce((s, n) => s + n.checks.filter((c) => (what === 'fail' ? c.ok === false : c.ok === undefined)).length, 0);
+  const tests = verdicts.reduce((s, n) => s + n.checks.length, 0);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xmlText(`labforge verify ${lab.name}`)}" tests="${tests}" failures="${count(verdicts, 'fail')}" errors="0" skipped="${count(verdicts, 'skip')}" time="${timing.seconds.toFixed(3)}">`,
+  ];
+  for (const v of verdicts) {
+    const node = lab.nodes.find((n) => n.name === v.node);
+    lines.push(
+      `  <testsuite name="${xmlText(`${lab.name}/${v.node}`)}" tests="${v.checks.length}" failures="${count([v], 'fail')}" errors="0" skipped="${count([v], 'skip')}" timestamp="${xmlText(timing.timestamp)}" hostname="${xmlText(node?.fqdn ?? v.node)}">`,
+    );
+    for (const c of v.checks) {
+      const open = `    <testcase name="${xmlText(c.name)}" classname="${xmlText(`${lab.name}.${v.node}`)}"`;
+      if (c.ok === true) lines.push(`${open}/>`);
+      else if (c.ok === undefined) lines.push(`${open}>`, '      <skipped message="not checked: no root ssh to the node"/>', '    </testcase>');
+      else lines.push(`${open}>`, `      <failure message="${xmlText(c.problem ?? 'failed')}" type="check">${xmlText(c.problem ?? 'failed')}</failure>`, '    </testcase>');
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>', '');
+  return lines.join('\n');
+}
+
+/** Text in a Markdown table cell: no line breaks or other controls, `|` escaped, HTML's special characters as
+ *  entities. */
+function cell(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|');
+}
+
+/** A Mermaid label in double quotes: `"` and the characters Mermaid reads as markup become its #codes. */
+function label(parts: string[]): string {
+  const esc = (t: string) => t.replace(/[\r\n]+/g, ' ').replace(/[#"<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  return `"${parts.map(esc).join('<br/>')}"`;
+}
+
+/** The lab's topology as a Mermaid flowchart: both networks, every node (name, address, role) coloured by its
+ *  verdict (ok / failed / not verified), and the VIPs on the lab network. Without verdicts (`labforge graph`): every
+ *  node with its FQDN, address, role and size, and no fence around it. */
+export function renderTopology(lab: Lab, verdicts?: NodeVerdict[]): string {
+  const verdict = (name: string) => verdicts?.find((v) => v.node === name);
+  const lines = verdicts ? ['```mermaid', 'flowchart LR'] : ['flowchart LR'];
+  lines.push(`  lab_net[(${label([`network ${lab.network.name}`, `${lab.network.subnet.cidr} (${lab.network.forward})`, `gateway ${lab.network.gateway}`])})]`);
+  lines.push(`  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`, `gateway ${lab.management.gateway}`])})]`);
+  lab.nodes.forEach((n, i) => {
+    if (!verdicts) {
+      lines.push(`  node${i}[${label([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}]`);
+      lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
+      return;
+    }
+    const v = verdict(n.name);
+    const cls = v === undefined ? 'unknown' : v.ok ? 'ok' : 'failed';
+    lines.push(`  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), v === undefined ? 'not verified' : v.ok ? 'ok' : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`])}]:::${cls}`);
+    lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
+  });
+  lab.vips.forEach((vip, i) => {
+    lines.push(`  vip${i}([${label([`VIP ${vip.name}`, vip.ip])}]):::vip`, `  lab_net -.- vip${i}`);
+  });
+  lines.push(
+    '  classDef ok fill:#d4edda,stroke:#1e7e34,color:#000',
+    '  classDef failed fill:#f8d7da,stroke:#bd2130,color:#000',
+    '  classDef unknown fill:#e2e3e5,stroke:#6c757d,color:#000',
+    '  classDef vip fill:#fff,stroke:#6c757d,stroke-dasharray:4 3,color:#000',
+    ...(verdicts ? ['```'] : []),
+  );
+  return lines.join('\n');
+}
+
+/** Markdown for $GITHUB_STEP_SUMMARY (or any Markdown viewer): the verdict, the verify table, the topology. */
+export function renderSummary(lab: Lab, verdicts: NodeVerdict[], timing: ReportTiming): string {
+  const failed = verdicts.filter((v) => !v.ok);
+  const checks = verdicts.reduce((s, v) => s + v.checks.length, 0);
+  const passed = verdicts.reduce((s, v) => s + v.checks.filter((c) => c.ok === true).length, 0);
+  const head = failed.length
+    ? `**${failed.length} of ${verdicts.length} nodes failed** (${passed} of ${checks} checks passed) in ${timing.seconds.toFixed(1)} s.`
+    : `**All ${verdicts.length} nodes ok** (${checks} checks) in ${timing.seconds.toFixed(1)} s.`;
+  const rows = verdicts.map((v) => {
+    const n = lab.nodes.find((x) => x.name === v.node);
+    const ok = v.checks.filter((c) => c.ok === true).length;
+    return `| ${cell(v.node)} | ${cell(n?.ip ?? '')} | ${cell(n?.role ?? '')} | ${v.ok ? '✅ ok' : '❌ failed'} | ${ok}/${v.checks.length} | ${v.problems.length ? v.problems.map(cell).join('<br>') : ''} |`;
+  });
+  return [
+    `## labforge verify: lab ${cell(lab.name)}`,
+    '',
+    head,
+    '',
+    '| node | address | role | verdict | checks | problems |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    '### Topology',
+    '',
+    renderTopology(lab, verdicts),
+    '',
+  ].join('\n');
+}
