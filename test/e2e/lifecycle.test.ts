@@ -1,5 +1,9 @@
 // The real lifecycle, end to end, inside a network namespace of the test's own with its own libvirtd:
-// bake a box from a local Debian test image with Packer (TCG), up a two-node lab with Vagrant, verify the nodes
+// bake a box with Packer (TCG) from a Fedora-shaped mirror served in the namespace (releases.json, a clearsigned
+// CHECKSUM file, the Debian test box under Fedora's file name): resolved into lab.lock, downloaded and checked by
+// Packer, refused when the served image is not the locked one. The test box behaves like Fedora Cloud Base
+// (NetworkManager only, cloud-init seed creates the vagrant user, SELinux on before the bake, firewalld running,
+// growpart). Then up a two-node lab with Vagrant, verify the nodes
 // (static IPs, names by /etc/hosts and DNS, ping, root ssh with the lab key, SELinux off, no firewalld), status,
 // halt, up again; then a second lab whose disk the old name-prefix rule of the first matched (lab `e2e-node1`, node
 // `n1`, disk `e2e-node1-n1.img`, against lab `e2e`'s node `node1`): destroying `e2e` leaves it running and verifiable;
@@ -7,10 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { serveFedoraMirror, sha256File, type FedoraMirror } from '../fedora-mirror.js';
 import { netnsUp, type Netns } from '../netns.js';
 import { CLI, ROOT, tempDir, toolPath } from '../support.js';
 
-const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ip', 'xorriso', 'ssh'];
+const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ip', 'xorriso', 'ssh', 'python3'];
 
 function missing(): string[] {
   const out: string[] = [];
@@ -29,6 +34,10 @@ const STEP = 30 * 60 * 1000;
 /** A root password with everything that could break out of Ruby, the shell or YAML. */
 const ROOT_PASSWORD = `it's "pw" $(touch /tmp/pwned) \`id\` #{exit 1} \\ end`;
 const timings: [string, number][] = [];
+/** Measured sizes, printed with the timings. */
+const sizes: string[] = [];
+/** The port of the served mirror in the namespace's loopback (the namespace is the test's own: nothing else listens). */
+const MIRROR_PORT = 8044;
 
 e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', () => {
   let ns: Netns | undefined;
@@ -39,6 +48,10 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   let labFile2: string;
   let outDir2: string;
   let env: Record<string, string>;
+  let mirror: FedoraMirror | undefined;
+  /** A file served in place of the image: what a mirror out of step with its index would serve. */
+  let stale: string;
+  const lockOf = (lab: string) => lab.replace(/\.yaml$/, '.lock');
 
   const labforge = async (args: string[], timeout = STEP, lab = { file: labFile, out: outDir }) => {
     const started = Date.now();
@@ -72,6 +85,9 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     const t = Date.now();
     ns = await netnsUp('lf-e2e');
     timings.push(['netns + libvirtd up', (Date.now() - t) / 1000]);
+    mirror = await serveFedoraMirror(ns, path.join(work, 'mirror'), image, { release: 44, compose: '1.7', port: MIRROR_PORT });
+    stale = path.join(work, 'stale.qcow2');
+    fs.writeFileSync(stale, 'not the image releases.json and the CHECKSUM file describe\n'.repeat(1000));
     outDir = path.join(work, 'out');
     labFile = path.join(work, 'lab.yaml');
     fs.writeFileSync(
@@ -88,9 +104,13 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         'defaults: { cpus: 1, memory: 512M }',
         'nodes:',
         '  - { name: node1, ip: 10.240.0.11 }',
-        '  - { name: node2, ip: 10.240.0.12 }',
+        // A disk larger than the box's: node.sh grows the root file system into it (growpart).
+        '  - { name: node2, ip: 10.240.0.12, disk: 3G }',
         'image:',
-        `  local: ${JSON.stringify(image)}`,
+        '  release: 44',
+        `  mirror: ${JSON.stringify(mirror.mirror)}`,
+        `  archive: ${JSON.stringify(mirror.archive)}`,
+        `  index: ${JSON.stringify(mirror.index)}`,
         '  update: false',
         '  disk: 2G',
         '  cpus: 1',
@@ -122,10 +142,13 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       VAGRANT_HOME: path.join(work, 'vagrant-home'),
       PACKER_CACHE_DIR: path.join(work, 'packer-cache'),
       CI: 'true',
+      // labforge asks the served mirror (image.index/mirror/archive), never Fedora's servers: the namespace has no route out.
+      LABFORGE_OFFLINE: '',
     };
   }, STEP);
 
   afterAll(async () => {
+    await mirror?.stop();
     if (ns) {
       const t = Date.now();
       await ns.down();
@@ -136,20 +159,71 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     fs.rmSync(keep, { recursive: true, force: true });
     if (outDir && fs.existsSync(path.join(outDir, 'logs'))) fs.cpSync(path.join(outDir, 'logs'), keep, { recursive: true });
     if (work) fs.rmSync(work, { recursive: true, force: true });
-    console.log(`end-to-end timings:\n${timings.map(([s, secs]) => `  ${secs.toFixed(1).padStart(7)} s  ${s}`).join('\n')}`);
+    console.log(`end-to-end timings:\n${timings.map(([s, secs]) => `  ${secs.toFixed(1).padStart(7)} s  ${s}`).join('\n')}\n${sizes.map((s) => `  ${s}`).join('\n')}`);
   }, STEP);
 
-  test('bake builds the box with Packer (firewalld removed, SELinux disabled) and adds it', async () => {
+  test('bake resolves the image from the served mirror into lab.lock; a served image that is not the locked one fails the bake naming both sums, installing nothing', async () => {
+    mirror!.serveInstead(stale);
+    const r = await labforge(['bake']);
+    const lock = JSON.parse(fs.readFileSync(lockOf(labFile), 'utf8'));
+    expect(lock.image).toEqual({
+      method: 'cloud',
+      release: 44,
+      compose: '1.7',
+      url: mirror!.imageUrl,
+      checksum: `sha256:${mirror!.sha256}`,
+      from: 'releases.json',
+      mirror: mirror!.mirror,
+    });
+    expect(r.stdout).toContain(`lab.lock: written: ${mirror!.imageUrl} resolved from releases.json`);
+    expect(r.stderr).toContain(`it pins sha256 ${mirror!.sha256}, the downloaded image has sha256 ${await sha256File(stale)}`);
+    expect(r.exitCode).toBe(1);
+    const boxes = await ns!.exec('vagrant', ['box', 'list', '--machine-readable'], { env });
+    expect(boxes.stdout).not.toMatch(/box-name,labforge\//);
+    // The lock is not "fixed" by the mismatch: it still pins what the index publishes.
+    expect(JSON.parse(fs.readFileSync(lockOf(labFile), 'utf8')).image.checksum).toBe(`sha256:${mirror!.sha256}`);
+  }, STEP);
+
+  test("bake through lab.lock: Packer downloads the image from the mirror and checks it; the guest scripts' own lines show SELinux on -> off, firewalld removed, the box cleaned and trimmed", async () => {
+    mirror!.serveInstead(undefined);
     const r = await labforge(['bake']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/baked and added box labforge\/local-[0-9a-f]{16}/);
-    const log = fs.readdirSync(path.join(outDir, 'logs')).find((f) => f.startsWith('bake-'))!;
+    expect(r.stdout).toMatch(/baked and added box labforge\/fedora44-[0-9a-f]{16}/);
+    const size = /the box file was ([0-9.]+) MiB/.exec(r.stdout);
+    expect(size).not.toBeNull();
+    sizes.push(`box file ${size![1]} MiB (virtual disk 2 GiB)`);
+    const lock = JSON.parse(fs.readFileSync(lockOf(labFile), 'utf8'));
+    expect(lock.image.url).toBe(mirror!.imageUrl);
+    expect(lock.bake).toMatchObject({ box: expect.stringMatching(/^labforge\/fedora44-[0-9a-f]{16}$/), packer: '1.6.6' });
+    const log = fs.readdirSync(path.join(outDir, 'logs')).filter((f) => f.startsWith('bake-')).sort().pop()!;
     const text = fs.readFileSync(path.join(outDir, 'logs', log), 'utf8');
-    // The guest scripts' own assertions ran inside the build, after the reboot.
-    expect(text).toMatch(/firewalld/);
-    expect(text).toMatch(/selinux=0/);
+    // Packer downloaded the image over HTTP from the served mirror (not a file:// copy).
+    expect(text).toContain(mirror!.imageUrl);
+    // The guest scripts' own success lines, in the order they ran.
+    const said = [
+      /\[labforge firewalld\] stopping firewalld/,
+      /\[labforge firewalld\] firewalld is gone \(no package, no unit\)/,
+      /\[labforge selinux\] SELinux before the bake: getenforce says (Enforcing|Permissive), policy default loaded/,
+      /\[labforge selinux\] selinux=0 configured in \/boot\/extlinux\/extlinux\.conf/,
+      /\[labforge vagrant-user\] \/etc\/sudoers\.d\/vagrant: vagrant may sudo without a password/,
+      /\[labforge verify\] ok: kernel command line has selinux=0/,
+      /\[labforge verify\] ok: getenforce: Disabled/,
+      /\[labforge verify\] ok: no firewalld/,
+      /\[labforge verify\] all checks passed/,
+      /\[labforge cleanup\] cloud-init state cleaned; disabled \(\/etc\/cloud\/cloud-init\.disabled\)/,
+      /\[labforge cleanup\] network configuration cloud-init wrote for the build VM removed: .*cloud-init-\S+\.nmconnection/,
+      /\[labforge cleanup\] \/var\/lib\/NetworkManager emptied/,
+      /\[labforge cleanup\] fstrim: \/: .* trimmed/,
+      /\[labforge cleanup\] done/,
+    ];
+    let at = 0;
+    for (const line of said) {
+      const m = line.exec(text.slice(at));
+      expect({ line: String(line), found: m !== null }).toEqual({ line: String(line), found: true });
+      at += m!.index + m![0].length;
+    }
     const boxes = await ns!.exec('vagrant', ['box', 'list', '--machine-readable'], { env });
-    expect(boxes.stdout).toMatch(/box-name,labforge\/local-[0-9a-f]{16}/);
+    expect(boxes.stdout).toMatch(/box-name,labforge\/fedora44-[0-9a-f]{16}/);
   }, STEP);
 
   test('bake again does nothing and says so; bake --hash prints the hash in the box name', async () => {
@@ -157,7 +231,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('is already installed; nothing to bake');
     const h = await labforge(['bake', '--hash']);
-    expect(r.stdout).toContain(`labforge/local-${h.stdout.trim()}`);
+    expect(r.stdout).toContain(`labforge/fedora44-${h.stdout.trim()}`);
   }, STEP);
 
   test('an up interrupted half way (SIGINT while the nodes boot) is finished by the next up', async () => {
@@ -190,12 +264,47 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(verdicts.map((v: { problems: string[] }) => v.problems)).toEqual([[], []]);
     expect(r.exitCode).toBe(0);
     for (const v of verdicts) {
-      expect(v.facts.selinux).toMatch(/^(Disabled|absent)$/);
+      expect(v.facts.selinux).toBe('Disabled');
       expect(v.facts.cmdline_selinux0).toBe('yes');
       expect(v.facts.firewalld).toBe('absent');
       expect(v.facts.hosts_node2).toBe('10.240.0.12');
       expect(v.facts.dns_node1).toBe('10.240.0.11');
     }
+  }, STEP);
+
+  test("the nodes take Fedora's branches: a NetworkManager profile bound to the lab NIC's MAC, no ifupdown, cloud-init off, the seed's vagrant user, node2's larger disk grown", async () => {
+    const probe = (ip: string) =>
+      [
+        'echo "nm=$(nmcli -t -f RUNNING general)"',
+        `echo "profile_mac=$(nmcli -g 802-3-ethernet.mac-address connection show labforge-lab | tr -d '\\')"`,
+        'echo "profile_state=$(nmcli -g GENERAL.STATE connection show labforge-lab)"',
+        `dev=$(ip -o -4 addr show | awk '$4 == "${ip}" { print $2 }')`,
+        'echo "dev=$dev"',
+        'echo "dev_mac=$(cat /sys/class/net/$dev/address)"',
+        'echo "ifup=$(command -v ifup || echo absent)"',
+        'echo "cloud_init=$(test -f /etc/cloud/cloud-init.disabled && echo disabled || echo enabled)"',
+        'echo "vagrant=$(id -un vagrant)"',
+        'echo "rootfs=$(findmnt -bno SIZE /)"',
+      ].join('; ');
+    const facts: Record<string, Record<string, string>> = {};
+    for (const [node, ip] of [['node1', '10.240.0.11/24'], ['node2', '10.240.0.12/24']]) {
+      const r = await labforge(['ssh', node, '--', probe(ip)]);
+      expect(r.exitCode).toBe(0);
+      facts[node] = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    }
+    for (const f of Object.values(facts)) {
+      expect(f.nm).toBe('running');
+      expect(f.dev).toMatch(/^eth\d$/);
+      expect(f.profile_mac.toLowerCase()).toBe(f.dev_mac);
+      expect(f.profile_state).toBe('activated');
+      expect(f.ifup).toBe('absent');
+      expect(f.cloud_init).toBe('disabled');
+      expect(f.vagrant).toBe('vagrant');
+    }
+    const gib = (n: string) => Number(facts[n].rootfs) / 2 ** 30;
+    sizes.push(`root file system: node1 ${gib('node1').toFixed(2)} GiB (box disk 2 GiB), node2 ${gib('node2').toFixed(2)} GiB (disk 3 GiB)`);
+    expect(gib('node1')).toBeLessThan(2);
+    expect(gib('node2')).toBeGreaterThan(2.5);
   }, STEP);
 
   test('root ssh with the lab key works through labforge ssh', async () => {
@@ -244,7 +353,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     const ids = ['node1', 'node2'].map((n) => fs.readFileSync(path.join(outDir, '.vagrant', 'machines', n, 'libvirt', 'id'), 'utf8').trim());
     expect(record.domains.map((d: { uuid: string }) => d.uuid).sort()).toEqual(ids.sort());
     expect(record.volumes.map((v: { name: string }) => v.name).sort()).toEqual(['e2e-node1.img', 'e2e-node2.img']);
-    expect(record.volumes.every((v: { backing?: string }) => /labforge-VAGRANTSLASH-local-[0-9a-f]{16}_vagrant_box_image_/.test(v.backing ?? ''))).toBe(true);
+    expect(record.volumes.every((v: { backing?: string }) => /labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v.backing ?? ''))).toBe(true);
     expect(record.networks.map((n: { name: string }) => n.name).sort()).toEqual(['lf-e2e', 'lf-e2e-mgmt']);
   }, STEP);
 
@@ -253,6 +362,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     // it, and neither labforge nor vagrant-libvirt may remove it on destroy.
     expect((await labforge(['render'], STEP, lab2())).exitCode).toBe(0);
     await virsh('net-define', path.join(outDir2, 'management-network.xml'));
+    // The same image, so the same lock and box (a user copies or shares the lock the same way).
+    fs.copyFileSync(lockOf(labFile), lockOf(labFile2));
     const r = await labforge(['up'], STEP, lab2());
     expect(r.stdout).toMatch(/Network lf-e2e2-mgmt \(192\.168\.123\.0\/24\): started/);
     expect(r.exitCode).toBe(0);
@@ -275,7 +386,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(left).not.toContain('e2e-node1.img');
     expect(left).not.toContain('e2e-node2.img');
     // The box's base volume stays while e2e-node1-n1.img is backed by it, and destroy says so.
-    const base = left.find((v) => /^labforge-VAGRANTSLASH-local-[0-9a-f]{16}_vagrant_box_image_/.test(v));
+    const base = left.find((v) => /^labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v));
     expect(base).toBeDefined();
     expect(r.stdout).toContain(`labforge: kept volume ${base} (pool default): the box's base volume, still the backing file of e2e-node1-n1.img (pool default)`);
     expect(fs.existsSync(path.join(outDir, '.labforge-state.json'))).toBe(false);
@@ -302,7 +413,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e'))).toEqual(['lf-e2e2-mgmt']);
     await virsh('net-destroy', 'lf-e2e2-mgmt');
     await virsh('net-undefine', 'lf-e2e2-mgmt');
-    expect((await volumes()).filter((v) => /e2e|labforge-VAGRANTSLASH-local/.test(v))).toEqual([]);
+    expect((await volumes()).filter((v) => /e2e|labforge-VAGRANTSLASH-fedora44/.test(v))).toEqual([]);
     const s = await labforge(['status', '--json'], STEP, lab2());
     expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([['not_created', 'absent']]);
   }, STEP);
