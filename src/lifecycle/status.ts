@@ -15,17 +15,13 @@ export interface NodeStatus {
   domain: string;
 }
 
-export function domainName(lab: Lab, node: string): string {
-  return `${lab.name}-${node}`;
-}
-
 export async function status(lab: Lab): Promise<NodeStatus[]> {
   const vagrantStates = fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? await vagrant.status(lab.outDir) : [];
   const virsh = new Virsh(lab.host.uri);
   const domains = await virsh.domains().catch(() => [] as string[]);
   const out: NodeStatus[] = [];
   for (const node of lab.nodes) {
-    const dom = domainName(lab, node.name);
+    const dom = node.domain;
     out.push({
       name: node.name,
       fqdn: node.fqdn,
