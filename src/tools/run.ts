@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { tracked } from './signals.js';
 
 export class ToolError extends Error {
   /** labforge's exit code when this error ends a command: a tool failed. */
@@ -70,24 +71,6 @@ export interface RunResult {
   exitCode: number;
 }
 
-const running = new Set<ResultPromise>();
-let interrupted: NodeJS.Signals | undefined;
-
-/** SIGINT/SIGTERM go to the running children; labforge exits after they do (see cli.ts). */
-export function forwardSignals(): void {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      interrupted = sig;
-      if (running.size === 0) process.exit(sig === 'SIGINT' ? 130 : 143);
-      for (const child of running) child.kill(sig);
-    });
-  }
-}
-
-export function interruptedBy(): NodeJS.Signals | undefined {
-  return interrupted;
-}
-
 export async function run(tool: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = [tool, ...args];
   const tail: string[] = [];
@@ -105,7 +88,6 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     lines: false,
     buffer: true,
   });
-  running.add(child);
   const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
     if (line === undefined || line.trim() === '') return;
@@ -132,10 +114,9 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const err = splitter('stderr');
   child.stdout?.on('data', out.data);
   child.stderr?.on('data', err.data);
-  const result = await child;
+  const result = await tracked(child, child);
   out.end();
   err.end();
-  running.delete(child);
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
