@@ -17,6 +17,8 @@ export class ToolError extends Error {
     readonly exitCode: number | undefined,
     readonly tail: string,
     reason?: string,
+    /** What the program wrote to stdout before it failed (e.g. a time-out's partial answer). */
+    readonly stdout = '',
   ) {
     const how = reason ?? (exitCode === undefined ? 'could not be run' : `exited with code ${exitCode}`);
     super(`${tool} failed: \`${command.map(quoteArg).join(' ')}\` ${how}${tail ? `\n${indent(tail)}` : ''}`);
@@ -122,7 +124,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
   }
   const exitCode = result.exitCode ?? -1;
-  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
+  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, String(result.stdout ?? ''));
   if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
   if (exitCode !== 0 && !opts.anyExitCode && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
