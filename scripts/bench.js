@@ -11,6 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { boxInstalled, insecureKey } from '../dist/tools/vagrant.js';
 import { loadLabText } from '../dist/lab/load.js';
+import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
 import { claimOutDir, writeRender } from '../dist/lifecycle/write.js';
 import { openLab } from '../dist/lifecycle/open.js';
@@ -27,6 +28,8 @@ async function median(fn, runs) {
 }
 
 const rows = [];
+/** [what, met, figure]: a target missed makes the run exit non-zero. */
+const targets = [];
 function compare(claim, slowName, slow, fastName, fast) {
   rows.push({ claim, slowName, slow, fastName, fast, ratio: slow / fast });
 }
@@ -68,10 +71,38 @@ const validate = await median(
 );
 compare('default lab', '`packer validate`', validate, 'render (all files)', render);
 
+// 4. The CLI answers --help without loading the tools: against a bare `node` start, and under 300 ms.
+const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'labforge.js');
+const help = await median(() => execFileSync('node', [cli, '--help']), 5);
+const bare = await median(() => execFileSync('node', ['-e', '0']), 5);
+compare('labforge --help (target < 300 ms)', '`labforge --help`', help, 'bare `node -e 0`', bare);
+targets.push(['labforge --help under 300 ms', help < 300, `${help.toFixed(0)} ms`]);
+
+// 5. A 250-node lab: load + validate + render in process (target < 200 ms), and the whole `labforge render`.
+const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${Array.from({ length: 250 }, (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`).join('\n')}\n`;
+const bigFile = path.join(home, 'big', 'lab.yaml');
+fs.mkdirSync(path.dirname(bigFile), { recursive: true });
+fs.writeFileSync(bigFile, big);
+const bigInProcess = await median(() => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKey: pub }), 10);
+const bigProcess = await median(() => execFileSync('node', [cli, '--lab', bigFile, 'render'], { env: { ...env, LABFORGE_OFFLINE: '1' }, stdio: 'pipe' }), 3);
+compare('250-node lab (target < 200 ms in process)', '`labforge render` process', bigProcess, 'load + render in process', bigInProcess);
+targets.push(['250-node render under 200 ms in process', bigInProcess < 200, `${bigInProcess.toFixed(0)} ms`]);
+
+// 6. Validation is linear in the number of problems: 8x the problems must cost well under 64x the time.
+const problems = (n) => ({ vips: [], nodes: Array.from({ length: n / 8 }, (_, i) => ({ name: `N_${i}`, ip: '300.0.0.1', cpus: 0, memory: 'lots', disk: 'x', role: 'NO', a: 1, b: 2 })) });
+const few = await median(() => validateLab(problems(1000)), 5);
+const many = await median(() => validateLab(problems(8000)), 3);
+compare('validation, 8000 vs 1000 problems (target < 16x)', '8000 problems', many, '1000 problems', few);
+targets.push(['validation linear (8x the problems < 16x the time)', many / few < 16, `${(many / few).toFixed(1)}x`]);
+
 fs.rmSync(home, { recursive: true, force: true });
-console.log('claim                                    slow                          fast                          ratio');
+console.log('claim                                              slow                              fast                              ratio');
 for (const r of rows) {
   console.log(
-    `${r.claim.padEnd(40)} ${`${r.slowName} ${r.slow.toFixed(1)} ms`.padEnd(29)} ${`${r.fastName} ${r.fast.toFixed(3)} ms`.padEnd(29)} ${r.ratio.toFixed(0)}x`,
+    `${r.claim.padEnd(50)} ${`${r.slowName} ${r.slow.toFixed(1)} ms`.padEnd(33)} ${`${r.fastName} ${r.fast.toFixed(3)} ms`.padEnd(33)} ${r.ratio.toFixed(1)}x`,
   );
 }
+console.log('');
+for (const [what, ok, figure] of targets) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}: ${figure}`);
+console.log(`measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+if (targets.some(([, ok]) => !ok)) process.exitCode = 1;
