@@ -9,6 +9,7 @@ import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
 import { addToRecord, discoverOwned, STATE_FILE } from './state.js';
 import type { OpenLab } from './open.js';
+import { status } from './status.js';
 import { logFile, runSteps } from './tasks.js';
 
 /** Doctor found a failing check: the host cannot run the lab (exit code 3, apart from a broken lab's 1). */
@@ -40,7 +41,8 @@ export async function up(open: OpenLab): Promise<void> {
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
         task: async (_c, progress) => {
-          const states = await vagrant.status(lab.outDir, { log });
+          // labforge's status (one libvirt query) says the same as `vagrant status` without starting Vagrant.
+          const states = await status(lab);
           const notRunning = states.filter((s) => s.state !== 'running').map((s) => s.name);
           if (notRunning.length === 0) return 'all running';
           await vagrant.up(lab.outDir, [], { log, onLine: progress });
