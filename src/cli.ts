@@ -275,10 +275,11 @@ export function buildProgram(): Command {
 
   program
     .command('halt')
-    .description('shut the nodes down (vagrant halt); `up` starts them again')
+    .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
     .action(async () => {
       const o = await open(program);
-      await locked(o, 'halt', () => L.halt(o.lab));
+      const { forced } = await locked(o, 'halt', () => L.halt(o.lab));
+      if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
     });
 
   program

@@ -91,6 +91,16 @@ export class Virsh {
       .map((i) => i.source);
   }
 
+  /** Asks a domain to shut down (ACPI power button); it may ignore it. */
+  async shutdown(domain: string): Promise<void> {
+    await this.virsh(['shutdown', domain], { okCodes: [1] });
+  }
+
+  /** Pulls a domain's plug. */
+  async forceOff(domain: string): Promise<void> {
+    await this.virsh(['destroy', domain], { okCodes: [1] });
+  }
+
   /** Stops (if running) and undefines a domain, with its snapshot/checkpoint metadata and managed save, but not its
    *  storage: which volumes go is decided by the caller. */
   async removeDomain(domain: string): Promise<void> {
