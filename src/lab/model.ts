@@ -66,7 +66,8 @@ export interface Lab {
     pool: string;
     poolPath?: string;
     nested: boolean;
-    bootTimeout: number;
+    /** Set by the lab file; otherwise it follows the host (see bootTimeoutS in render/vagrantfile.ts). */
+    bootTimeout?: number;
   };
   access: {
     /** Absolute path of the lab's private key; the public key is beside it with .pub. */
