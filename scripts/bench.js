@@ -11,15 +11,16 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { boxInstalled, insecureKey } from '../dist/tools/vagrant.js';
 import { loadLabText } from '../dist/lab/load.js';
+import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
-import { writeRender } from '../dist/lifecycle/write.js';
+import { claimOutDir, writeRender } from '../dist/lifecycle/write.js';
 import { openLab } from '../dist/lifecycle/open.js';
 
-function median(fn, runs) {
+async function median(fn, runs) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();
-    fn();
+    await fn();
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   times.sort((a, b) => a - b);
@@ -27,6 +28,8 @@ function median(fn, runs) {
 }
 
 const rows = [];
+/** [what, met, figure]: a target missed makes the run exit non-zero. */
+const targets = [];
 function compare(claim, slowName, slow, fastName, fast) {
   rows.push({ claim, slowName, slow, fastName, fast, ratio: slow / fast });
 }
@@ -38,8 +41,8 @@ fs.writeFileSync(path.join(process.env.VAGRANT_HOME, 'boxes', 'labforge-VAGRANTS
 
 // 1. Box check.
 const env = { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' };
-const viaVagrant = median(() => execFileSync('vagrant', ['box', 'list', '--machine-readable'], { env }), 3);
-const viaDir = median(() => boxInstalled('labforge/bench'), 200);
+const viaVagrant = await median(() => execFileSync('vagrant', ['box', 'list', '--machine-readable'], { env }), 3);
+const viaDir = await median(() => boxInstalled('labforge/bench'), 200);
 compare('box installed?', '`vagrant box list`', viaVagrant, 'box directory', viaDir);
 
 // 2. Local image checksum: 256 MiB image, first command vs later ones.
@@ -47,29 +50,59 @@ const image = path.join(home, 'base.qcow2');
 fs.writeFileSync(image, crypto.randomBytes(256 * 2 ** 20));
 const labFile = path.join(home, 'lab.yaml');
 fs.writeFileSync(labFile, `name: bench\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\nimage: { local: ${JSON.stringify(image)}, disk: 2G }\n`);
-const uncached = median(() => {
+// The cache lives in the lab's output folder, which labforge must own first.
+claimOutDir(path.join(home, '.labforge', 'bench'), 'bench');
+const uncached = await median(async () => {
   fs.rmSync(path.join(home, '.labforge', 'bench', '.cache'), { recursive: true, force: true });
-  openLab({ lab: labFile });
+  await openLab({ lab: labFile });
 }, 3);
-const cached = median(() => openLab({ lab: labFile }), 20);
+const cached = await median(() => openLab({ lab: labFile }), 20);
 compare('open a lab with a 256 MiB local image', 'sha256 computed', uncached, 'sha256 cached', cached);
 
 // 3. Render vs the real validator.
 const pub = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ bench';
-// A literal checksum: with a file: checksum, packer validate would fetch the CHECKSUM file.
-const { lab } = loadLabText(`image: { checksum: "sha256:${'0'.repeat(64)}" }`, path.join(home, 'default', 'lab.yaml'));
-const render = median(() => renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), 50);
+// The default lab pins its image by sha256 (lab.lock, or the catalogue): packer validate fetches nothing.
+const { lab } = loadLabText('{}', path.join(home, 'default', 'lab.yaml'));
+const render = await median(() => renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), 50);
 writeRender(lab.outDir, renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), lab);
-const validate = median(
+const validate = await median(
   () => execFileSync('packer', ['validate', '-var', `ssh_private_key_file=${insecureKey().privateKey}`, '.'], { cwd: path.join(lab.outDir, 'packer'), env: { ...env, CHECKPOINT_DISABLE: '1' } }),
   3,
 );
 compare('default lab', '`packer validate`', validate, 'render (all files)', render);
 
+// 4. The CLI answers --help without loading the tools: against a bare `node` start, and under 300 ms.
+const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'labforge.js');
+const help = await median(() => execFileSync('node', [cli, '--help']), 5);
+const bare = await median(() => execFileSync('node', ['-e', '0']), 5);
+compare('labforge --help (target < 300 ms)', '`labforge --help`', help, 'bare `node -e 0`', bare);
+targets.push(['labforge --help under 300 ms', help < 300, `${help.toFixed(0)} ms`]);
+
+// 5. A 250-node lab: load + validate + render in process (target < 200 ms), and the whole `labforge render`.
+const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${Array.from({ length: 250 }, (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`).join('\n')}\n`;
+const bigFile = path.join(home, 'big', 'lab.yaml');
+fs.mkdirSync(path.dirname(bigFile), { recursive: true });
+fs.writeFileSync(bigFile, big);
+const bigInProcess = await median(() => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKey: pub }), 10);
+const bigProcess = await median(() => execFileSync('node', [cli, '--lab', bigFile, 'render'], { env: { ...env, LABFORGE_OFFLINE: '1' }, stdio: 'pipe' }), 3);
+compare('250-node lab (target < 200 ms in process)', '`labforge render` process', bigProcess, 'load + render in process', bigInProcess);
+targets.push(['250-node render under 200 ms in process', bigInProcess < 200, `${bigInProcess.toFixed(0)} ms`]);
+
+// 6. Validation is linear in the number of problems: 8x the problems must cost well under 64x the time.
+const problems = (n) => ({ vips: [], nodes: Array.from({ length: n / 8 }, (_, i) => ({ name: `N_${i}`, ip: '300.0.0.1', cpus: 0, memory: 'lots', disk: 'x', role: 'NO', a: 1, b: 2 })) });
+const few = await median(() => validateLab(problems(1000)), 5);
+const many = await median(() => validateLab(problems(8000)), 3);
+compare('validation, 8000 vs 1000 problems (target < 16x)', '8000 problems', many, '1000 problems', few);
+targets.push(['validation linear (8x the problems < 16x the time)', many / few < 16, `${(many / few).toFixed(1)}x`]);
+
 fs.rmSync(home, { recursive: true, force: true });
-console.log('claim                                    slow                          fast                          ratio');
+console.log('claim                                              slow                              fast                              ratio');
 for (const r of rows) {
   console.log(
-    `${r.claim.padEnd(40)} ${`${r.slowName} ${r.slow.toFixed(1)} ms`.padEnd(29)} ${`${r.fastName} ${r.fast.toFixed(3)} ms`.padEnd(29)} ${r.ratio.toFixed(0)}x`,
+    `${r.claim.padEnd(50)} ${`${r.slowName} ${r.slow.toFixed(1)} ms`.padEnd(33)} ${`${r.fastName} ${r.fast.toFixed(3)} ms`.padEnd(33)} ${r.ratio.toFixed(1)}x`,
   );
 }
+console.log('');
+for (const [what, ok, figure] of targets) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}: ${figure}`);
+console.log(`measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+if (targets.some(([, ok]) => !ok)) process.exitCode = 1;

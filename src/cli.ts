@@ -1,34 +1,18 @@
 // The labforge command: commander wiring only. Each command parses, calls one lifecycle function, prints, and
 // maps errors to exit codes: 2 for a mistake in the lab file or the call, 1 for a failing tool or a broken lab,
-// 3 for a host that cannot run a lab.
+// 3 for a host that cannot run a lab. What the commands run is loaded when one runs (./commands.js), so `--help`
+// and a mistyped command answer without loading the tools.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { renderLab } from './render/index.js';
-import { bake } from './lifecycle/bake.js';
-import { destroy, halt } from './lifecycle/destroy.js';
-import { doctor, formatChecks } from './lifecycle/doctor.js';
-import { acquireLock } from './lifecycle/lock.js';
-import { target } from './lifecycle/nodes.js';
-import { lockLab } from './lifecycle/lablock.js';
-import { renderDot, renderMermaid } from './render/graph.js';
-import * as graphviz from './tools/graphviz.js';
-import { copyOn, parseCopy, runOn, selectNodes, summary, type FanOptions, type NodeOutcome } from './lifecycle/fanout.js';
-import { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock, type Block } from './lifecycle/workstation.js';
-import { openLab, requireBaseImage, UsageError, type GlobalOptions, type OpenLab } from './lifecycle/open.js';
-import { formatStatus, status } from './lifecycle/status.js';
-import { HostNotReadyError, up } from './lifecycle/up.js';
-import { formatVerdicts, verify } from './lifecycle/verify.js';
-import { setup } from './lifecycle/setup.js';
-import { isCi } from './lifecycle/tasks.js';
-import { loadLabFile } from './lab/load.js';
-import { renderGithubWorkflow, renderGitlabCi } from './render/ci.js';
-import { renderJunit, renderSummary } from './render/verify-report.js';
-import { repoFile } from './render/sources.js';
-import { memoryMiB } from './tools/host.js';
-import { claimOutDir, renderToDisk } from './lifecycle/write.js';
-import * as ssh from './tools/ssh.js';
-import { forwardSignals, interruptedBy } from './tools/run.js';
+import type * as Commands from './commands.js';
+import type { FanOptions, NodeOutcome } from './lifecycle/fanout.js';
+import type { GlobalOptions, OpenLab } from './lifecycle/open.js';
+import type { Block } from './lifecycle/workstation.js';
+import { forwardSignals, interruptedBy } from './tools/signals.js';
+
+/** The commands' implementation, loaded by the preAction hook before any action runs. */
+let L: typeof Commands;
 
 interface Global extends GlobalOptions {
   debug?: boolean;
@@ -42,24 +26,24 @@ const BAKE_CHECKS = ['KVM', 'nested virtualization', 'vagrant', 'packer', 'qemu-
  *  `only`, or all) end it with exit code 3 and their reasons, apart from a broken lab's 1. Runs before anything
  *  else needs a tool. */
 async function hostGate(program: Command, only?: string[]): Promise<void> {
-  if (!isCi()) return;
+  if (!L.isCi()) return;
   const opts = program.opts<Global>();
-  const { lab } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
-  const failed = (await doctor(lab)).filter((c) => c.status === 'fail' && (!only || only.includes(c.name)));
-  if (failed.length) throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
+  const { lab } = L.loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: L.memoryMiB().total });
+  const failed = (await L.doctor(lab)).filter((c) => c.status === 'fail' && (!only || only.includes(c.name)));
+  if (failed.length) throw new L.HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${L.formatChecks(failed)}`);
 }
 
 async function open(program: Command): Promise<OpenLab> {
   const opts = program.opts<Global>();
-  const o = await openLab(opts);
+  const o = await L.openLab(opts);
   for (const w of o.warnings) console.error(w);
   return o;
 }
 
 /** Runs `fn` holding the lab's lock, in an output folder labforge owns (claimed here when new or empty). */
 async function locked<T>(o: OpenLab, command: string, fn: () => Promise<T>): Promise<T> {
-  claimOutDir(o.lab.outDir, o.lab.name);
-  const release = acquireLock(o.lab.outDir, command);
+  L.claimOutDir(o.lab.outDir, o.lab.name);
+  const release = L.acquireLock(o.lab.outDir, command);
   try {
     return await fn();
   } finally {
@@ -95,8 +79,9 @@ export function buildProgram(): Command {
     .option('--ci', 'non-interactive mode, as with CI=true: one timestamped line per step, a summary, exit code 3 when the host cannot run a lab')
     .showHelpAfterError()
     .exitOverride()
-    .hook('preAction', (cmd) => {
+    .hook('preAction', async (cmd) => {
       if (cmd.opts<Global>().ci) process.env.CI = 'true';
+      L ??= await import('./commands.js');
     });
 
   program
@@ -105,8 +90,8 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { json?: boolean }) => {
       const o = await open(program);
-      requireBaseImage(o);
-      const r = await locked(o, 'render', () => renderToDisk(o.lab, o.ctx));
+      L.requireBaseImage(o);
+      const r = await locked(o, 'render', () => L.renderToDisk(o.lab, o.ctx));
       if (cmd.json) json({ outDir: o.lab.outDir, box: r.box, hash: r.hash, files: Object.keys(r.files) });
       else console.log(`labforge: rendered lab ${o.lab.name} (${Object.keys(r.files).length} files) into ${o.lab.outDir}; box ${r.box}`);
     });
@@ -118,7 +103,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { update?: boolean; json?: boolean }) => {
       const o = await open(program);
-      const r = await lockLab(o.lab, o.ctx.localImageSha256, { update: cmd.update, note: (line) => !cmd.json && console.error(`labforge: ${line}`) });
+      const r = await L.lockLab(o.lab, o.ctx.localImageSha256, { update: cmd.update, note: (line) => !cmd.json && console.error(`labforge: ${line}`) });
       if (cmd.json) json(r);
       else if (!r.changed) console.log(`labforge: ${r.file} pins ${r.image.url} (${r.image.checksum})${r.reason ? '' : '; --update resolves again'}`);
       else console.log(`labforge: wrote ${r.file}: ${r.image.url} (${r.image.checksum}, from ${r.image.from})`);
@@ -134,13 +119,13 @@ export function buildProgram(): Command {
       if (!cmd.hash) await hostGate(program, BAKE_CHECKS);
       const o = await open(program);
       if (cmd.hash) {
-        requireBaseImage(o);
-        const r = renderLab(o.lab, o.ctx);
+        L.requireBaseImage(o);
+        const r = L.renderLab(o.lab, o.ctx);
         if (cmd.json) json({ hash: r.hash, box: r.box });
         else console.log(r.hash);
         return;
       }
-      const r = await locked(o, 'bake', () => bake(o, { force: cmd.force }));
+      const r = await locked(o, 'bake', () => L.bake(o, { force: cmd.force }));
       if (cmd.json) json(r);
       else if (!r.built) console.log(`labforge: box ${r.box} is already installed; nothing to bake (use --force to rebuild)`);
       else console.log(`labforge: baked and added box ${r.box} in ${Math.round(r.seconds)} s`);
@@ -152,7 +137,7 @@ export function buildProgram(): Command {
     .action(async () => {
       await hostGate(program);
       const o = await open(program);
-      await locked(o, 'up', () => up(o));
+      await locked(o, 'up', () => L.up(o));
     });
 
   program
@@ -163,19 +148,19 @@ export function buildProgram(): Command {
     .option('--summary <file>', 'append a Markdown report (the verify table and the topology as a Mermaid diagram) to this file, e.g. $GITHUB_STEP_SUMMARY')
     .action(async (cmd: { json?: boolean; report?: string; summary?: string }) => {
       for (const [flag, file] of [['--report', cmd.report], ['--summary', cmd.summary]] as const) {
-        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file))))) throw new UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
+        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file))))) throw new L.UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
       }
       const o = await open(program);
       const started = new Date();
-      const verdicts = await verify(o.lab);
+      const verdicts = await L.verify(o.lab);
       const timing = { timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'), seconds: (Date.now() - started.getTime()) / 1000 };
-      if (cmd.report) fs.writeFileSync(cmd.report, renderJunit(o.lab, verdicts, timing));
-      if (cmd.summary) fs.appendFileSync(cmd.summary, renderSummary(o.lab, verdicts, timing));
+      if (cmd.report) fs.writeFileSync(cmd.report, L.renderJunit(o.lab, verdicts, timing));
+      if (cmd.summary) fs.appendFileSync(cmd.summary, L.renderSummary(o.lab, verdicts, timing));
       if (cmd.json) json(verdicts);
-      else console.log(formatVerdicts(verdicts));
+      else console.log(L.formatVerdicts(verdicts));
       if (verdicts.some((n) => !n.ok)) process.exitCode = 1;
     });
-  reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => status(o.lab), formatStatus);
+  reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => L.status(o.lab), (rows) => L.formatStatus(rows));
 
   program
     .command('ssh')
@@ -185,8 +170,8 @@ export function buildProgram(): Command {
     .action(async (name: string, command: string[]) => {
       const o = await open(program);
       const node = o.lab.nodes.find((n) => n.name === name || n.fqdn === name);
-      if (!node) throw new UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
-      process.exitCode = ssh.login(target(o.lab, node), command);
+      if (!node) throw new L.UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
+      process.exitCode = L.ssh.login(L.target(o.lab, node), command);
     });
 
   /** Prefixes each output line with its node (a colour per node on a terminal), stdout and stderr kept apart. */
@@ -204,7 +189,7 @@ export function buildProgram(): Command {
   const fanOptions = (cmd: { parallel?: string; serial?: boolean; timeout?: string }, nodes: number): FanOptions => {
     const number = (flag: string, v: string | undefined, dflt: number) => {
       if (v === undefined) return dflt;
-      if (!/^[1-9]\d{0,5}$/.test(v)) throw new UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+      if (!/^[1-9]\d{0,5}$/.test(v)) throw new L.UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
       return Number(v);
     };
     return { parallel: cmd.serial ? 1 : number('--parallel', cmd.parallel, Math.min(nodes, 32)), timeoutS: number('--timeout', cmd.timeout, 600) };
@@ -217,7 +202,7 @@ export function buildProgram(): Command {
       .option('--json', "print each node's exit code and output as JSON");
   const finish = (what: string, outcomes: NodeOutcome[], asJson?: boolean) => {
     if (asJson) json(outcomes);
-    else console.error(summary(what, outcomes));
+    else console.error(L.summary(what, outcomes));
     if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
   };
 
@@ -229,9 +214,9 @@ export function buildProgram(): Command {
       .argument('<command...>', 'the command (after --)'),
   ).action(async (targets: string, command: string[], cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
     const o = await open(program);
-    const nodes = selectNodes(o.lab, targets);
+    const nodes = L.selectNodes(o.lab, targets);
     const opts = fanOptions(cmd, nodes.length);
-    const outcomes = await runOn(o.lab, nodes, command.join(' '), { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) });
+    const outcomes = await L.runOn(o.lab, nodes, command.join(' '), { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) });
     finish(`\`${command.join(' ')}\``, outcomes, cmd.json);
   });
 
@@ -243,10 +228,10 @@ export function buildProgram(): Command {
       .argument('<dest>', 'TARGETS:PATH, or a local folder'),
   ).action(async (src: string, dest: string, cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
     const o = await open(program);
-    const spec = parseCopy(src, dest);
-    const nodes = selectNodes(o.lab, spec.targets);
+    const spec = L.parseCopy(src, dest);
+    const nodes = L.selectNodes(o.lab, spec.targets);
     const opts = fanOptions(cmd, nodes.length);
-    const outcomes = await copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
+    const outcomes = await L.copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
     finish(spec.direction === 'push' ? `copy of ${spec.local} to ${spec.remote}` : `copy of ${spec.remote} to ${spec.local}/<node>/`, outcomes, cmd.json);
   });
 
@@ -256,9 +241,9 @@ export function buildProgram(): Command {
     .option('--format <format>', 'mermaid (for Markdown), dot (Graphviz) or svg (drawn by Graphviz dot)', 'mermaid')
     .option('--output <file>', 'write to a file instead of standard output')
     .action(async (cmd: { format: string; output?: string }) => {
-      if (!['mermaid', 'dot', 'svg'].includes(cmd.format)) throw new UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
+      if (!['mermaid', 'dot', 'svg'].includes(cmd.format)) throw new L.UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
       const o = await open(program);
-      const text = cmd.format === 'mermaid' ? renderMermaid(o.lab) : cmd.format === 'dot' ? renderDot(o.lab) : await graphviz.svg(renderDot(o.lab));
+      const text = cmd.format === 'mermaid' ? L.renderMermaid(o.lab) : cmd.format === 'dot' ? L.renderDot(o.lab) : await L.graphviz.svg(L.renderDot(o.lab));
       if (cmd.output) fs.writeFileSync(cmd.output, text);
       else process.stdout.write(text);
     });
@@ -272,28 +257,29 @@ export function buildProgram(): Command {
       .option('--file <file>', `the file to change instead of ${file}`)
       .option('--json', 'print the result as JSON')
       .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
-        if (cmd.install && cmd.remove) throw new UsageError(`${name}: --install and --remove exclude each other`);
+        if (cmd.install && cmd.remove) throw new L.UsageError(`${name}: --install and --remove exclude each other`);
         const o = await open(program);
         const b = block(o);
         if (!cmd.install && !cmd.remove) {
           process.stdout.write(b.text);
           return;
         }
-        const target = cmd.file ?? (name === 'hosts' ? DEFAULT_HOSTS_FILE : defaultSshConfigFile());
-        const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: name !== 'hosts' });
+        const target = cmd.file ?? (name === 'hosts' ? L.DEFAULT_HOSTS_FILE : L.defaultSshConfigFile());
+        const r = L.applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: name !== 'hosts' });
         if (cmd.json) json(r);
         else if (!r.changed) console.log(`labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of lab ${o.lab.name}; nothing changed`);
         else console.log(`labforge: ${cmd.remove ? 'removed the block of' : 'installed the block of'} lab ${o.lab.name} ${cmd.remove ? 'from' : 'in'} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
       });
-  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", DEFAULT_HOSTS_FILE, (o) => hostsBlock(o.lab));
-  workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => sshConfigBlock(o.lab));
+  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", '/etc/hosts', (o) => L.hostsBlock(o.lab));
+  workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => L.sshConfigBlock(o.lab));
 
   program
     .command('halt')
-    .description('shut the nodes down (vagrant halt); `up` starts them again')
+    .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
     .action(async () => {
       const o = await open(program);
-      await locked(o, 'halt', () => halt(o.lab));
+      const { forced } = await locked(o, 'halt', () => L.halt(o.lab));
+      if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
     });
 
   program
@@ -302,7 +288,7 @@ export function buildProgram(): Command {
     .option('--box', 'also remove the baked box')
     .action(async (cmd: { box?: boolean }) => {
       const o = await open(program);
-      const { removed, kept } = await locked(o, 'destroy', () => destroy(o.lab, { box: cmd.box }));
+      const { removed, kept } = await locked(o, 'destroy', () => L.destroy(o.lab, { box: cmd.box }));
       console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
       for (const k of kept) console.log(`labforge: kept ${k}`);
     });
@@ -311,8 +297,8 @@ export function buildProgram(): Command {
     program,
     'doctor',
     'check that this host can run the lab; each check says ok, warn or fail with the fix',
-    (o) => doctor(o.lab),
-    formatChecks,
+    (o) => L.doctor(o.lab),
+    (checks) => L.formatChecks(checks),
     (checks) => checks.some((c) => c.status === 'fail'),
     3,
   );
@@ -328,7 +314,7 @@ export function buildProgram(): Command {
     .option('--user <name>', 'the user to add to the libvirt group (default: the user who ran sudo, or you)')
     .option('--json', 'print the plan as JSON')
     .action(async (cmd: { dryRun?: boolean; withTestTools?: boolean; start: boolean; kvmUdev?: boolean; user?: string; json?: boolean }) => {
-      const r = await setup({ dryRun: cmd.dryRun, withTestTools: cmd.withTestTools, start: cmd.start, kvmUdev: cmd.kvmUdev, user: cmd.user }, (line) => {
+      const r = await L.setup({ dryRun: cmd.dryRun, withTestTools: cmd.withTestTools, start: cmd.start, kvmUdev: cmd.kvmUdev, user: cmd.user }, (line) => {
         if (!cmd.json) console.log(line);
       });
       if (cmd.json) json({ ...r.plan, commands: r.commands });
@@ -348,16 +334,16 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)')
     .option('--labforge <command>', 'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency')
     .action(async (system: string, cmd: { output?: string; labforge?: string }) => {
-      if (system !== 'github' && system !== 'gitlab') throw new UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
-      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim())) throw new UsageError(`ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`);
+      if (system !== 'github' && system !== 'gitlab') throw new L.UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
+      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim())) throw new L.UsageError(`ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`);
       const opts = program.opts<Global>();
-      const { lab } = loadLabFile(opts.lab, { outDir: opts.out });
+      const { lab } = L.loadLabFile(opts.lab, { outDir: opts.out });
       const rel = (p: string) => path.relative(process.cwd(), p).split(path.sep).join('/');
       const labFile = lab.source === '<defaults>' ? opts.lab : rel(lab.source);
-      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../')) throw new UsageError(`ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`);
-      const version = (JSON.parse(repoFile('package.json')) as { version: string }).version;
+      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../')) throw new L.UsageError(`ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`);
+      const version = (JSON.parse(L.repoFile('package.json')) as { version: string }).version;
       const o = { labFile, labName: lab.name, outDir: rel(lab.outDir), labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`, version };
-      const text = system === 'github' ? renderGithubWorkflow(o) : renderGitlabCi(o);
+      const text = system === 'github' ? L.renderGithubWorkflow(o) : L.renderGitlabCi(o);
       if (!cmd.output) process.stdout.write(text);
       else {
         fs.mkdirSync(path.dirname(path.resolve(cmd.output)), { recursive: true });

@@ -9,6 +9,8 @@ import { FEDORA } from './fedora.js';
 
 export interface LabNode {
   name: string;
+  /** The libvirt domain Vagrant creates for it: the lab's domainPrefix, then the name. */
+  domain: string;
   fqdn: string;
   role?: string;
   ip: string;
@@ -28,6 +30,8 @@ export interface LabNetwork {
 
 export interface Lab {
   name: string;
+  /** vagrant-libvirt's default_prefix: every node's libvirt domain is named <prefix><node name>. */
+  domainPrefix: string;
   domain: string;
   /** Absolute path of the lab file this model came from ('<defaults>' when there was none). */
   source: string;
@@ -62,7 +66,8 @@ export interface Lab {
     pool: string;
     poolPath?: string;
     nested: boolean;
-    bootTimeout: number;
+    /** Set by the lab file; otherwise it follows the host (see bootTimeoutS in render/vagrantfile.ts). */
+    bootTimeout?: number;
   };
   access: {
     /** Absolute path of the lab's private key; the public key is beside it with .pub. */
@@ -91,6 +96,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
   const mgmtSubnet = parseCidr(parsed.network.management.cidr);
   const diskGiB = parseSize(parsed.image.disk, 'GiB');
   const defaults = parsed.defaults;
+  const domainPrefix = `${parsed.name}-`;
   const nodes = parsed.nodes.map((n): LabNode => {
     const role = n.role && Object.hasOwn(parsed.roles, n.role) ? parsed.roles[n.role] : {};
     const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
@@ -98,6 +104,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
     const disk = pick('disk');
     return {
       name: n.name,
+      domain: `${domainPrefix}${n.name}`,
       fqdn: `${n.name}.${parsed.domain}`,
       role: n.role,
       ip: n.ip,
@@ -109,6 +116,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
   });
   return {
     name: parsed.name,
+    domainPrefix,
     domain: parsed.domain,
     source: opts.labFile ? path.resolve(opts.labFile) : '<defaults>',
     outDir,

@@ -178,7 +178,13 @@ export const labSchema = z
         pool: label('storage pool name').default('default').describe('libvirt storage pool for the node disks and the box volume.'),
         pool_path: line.optional().describe('Directory for the pool if labforge has to create it (default: libvirt\'s /var/lib/libvirt/images).'),
         nested: z.boolean().default(false).describe('Expose hardware virtualization to the guests (needs kvm and host nested support).'),
-        boot_timeout: z.number().int().min(30).max(LIMITS.bootTimeout).default(600).describe('Seconds vagrant waits for a node to boot.'),
+        boot_timeout: z
+          .number()
+          .int()
+          .min(30)
+          .max(LIMITS.bootTimeout)
+          .optional()
+          .describe('Seconds vagrant waits for a node to boot. Default: 300 under KVM, 600 under TCG, times the nodes per host CPU (nine TCG guests on two cores boot slowly).'),
       })
       .strict()
       .prefault({})

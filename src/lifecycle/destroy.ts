@@ -1,7 +1,9 @@
 // labforge halt / destroy. destroy removes exactly what the lab owns (ownership.ts) and nothing else.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Lab } from '../lab/model.js';
+import type { Lab, LabNode } from '../lab/model.js';
+import * as ssh from '../tools/ssh.js';
+import { target } from './nodes.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './networks.js';
@@ -10,17 +12,61 @@ import { addToRecord, discoverOwned, forgetVagrantNetworks, libvirtNow, readReco
 import { logFile, runSteps } from './tasks.js';
 import { readManifest } from './write.js';
 
-export async function halt(lab: Lab): Promise<void> {
+/** How long the nodes get to shut down by themselves before they are forced off: a guest under TCG on a busy
+ *  host takes a minute or more. */
+export function haltTimeLimitS(lab: Lab): number {
+  return 120 + 10 * lab.nodes.length;
+}
+
+/** labforge halt: every running node is asked to power off at once (as root over ssh, as `vagrant halt` asks one
+ *  node after another; ACPI where ssh does not answer), then labforge waits for libvirt to see all of them shut
+ *  off. A node still running at the time limit is forced off, and that is reported. */
+export async function halt(lab: Lab, opts: { timeLimitS?: number } = {}): Promise<{ forced: string[] }> {
   const log = logFile(lab.outDir, 'halt');
-  await runSteps(
+  const virsh = new Virsh(lab.host.uri, { log });
+  const limit = opts.timeLimitS ?? haltTimeLimitS(lab);
+  const forced: string[] = [];
+  await runSteps<{ running: LabNode[] }>(
     [
       {
-        title: `Halt ${lab.nodes.length} nodes (vagrant halt)`,
-        task: async (_c, progress) => vagrant.halt(lab.outDir, [], { log, onLine: progress }),
+        title: `Ask the running nodes to power off, all at once`,
+        task: async (c) => {
+          const states = await virsh.domainStates();
+          c.running = lab.nodes.filter((n) => states.get(n.domain) === 'running');
+          if (c.running.length === 0) return 'none is running';
+          await Promise.all(
+            c.running.map(async (n) => {
+              // The connection drops as the node goes down: ssh's exit code says nothing here.
+              const r = await ssh.execAll(target(lab, n), 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log }).catch(() => undefined);
+              if (!r || (r.exitCode === 255 && /denied|refused|timed out|No route/i.test(r.stderr))) await virsh.shutdown(n.domain);
+            }),
+          );
+          return c.running.map((n) => n.name).join(', ');
+        },
+      },
+      {
+        title: `Wait until libvirt sees them shut off (at most ${limit} s, then force them off)`,
+        skip: (c) => (c.running.length === 0 ? 'none is running' : false),
+        task: async (c, progress) => {
+          const started = Date.now();
+          for (;;) {
+            const states = await virsh.domainStates();
+            const up = c.running.filter((n) => states.get(n.domain) !== 'shut off' && states.has(n.domain));
+            if (up.length === 0) return `all shut off in ${Math.round((Date.now() - started) / 1000)} s`;
+            if (Date.now() - started > limit * 1000) {
+              for (const n of up) await virsh.forceOff(n.domain);
+              forced.push(...up.map((n) => n.name));
+              return `forced off after ${limit} s: ${forced.join(', ')}`;
+            }
+            progress(`still running: ${up.map((n) => n.name).join(', ')}`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        },
       },
     ],
-    {},
+    { running: [] },
   );
+  return { forced };
 }
 
 /**

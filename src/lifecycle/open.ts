@@ -1,6 +1,7 @@
 // Opening a lab for a command: load + validate the lab file, then gather what the renderers need from the host.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { loadLabFile } from '../lab/load.js';
@@ -89,6 +90,7 @@ export async function openLab(opts: GlobalOptions): Promise<OpenLab> {
   if (!key) throw new ToolMissingError("vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt");
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
+    hostCpus: os.cpus().length,
     vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim(),
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };

@@ -1,6 +1,11 @@
 // labforge up: doctor's fatal checks, bake if needed, the lab networks, vagrant up in parallel, then every node
 // must answer on its static address. Re-running on a running lab changes nothing; an interrupted up is finished.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Lab } from '../lab/model.js';
+import { bootTimeoutS } from '../render/vagrantfile.js';
+import type { RenderContext } from '../render/context.js';
+import { ToolError } from '../tools/run.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { bake } from './bake.js';
@@ -9,9 +14,37 @@ import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
 import { addToRecord, discoverOwned, STATE_FILE } from './state.js';
 import type { OpenLab } from './open.js';
+import { status } from './status.js';
 import { logFile, runSteps } from './tasks.js';
 
 /** Doctor found a failing check: the host cannot run the lab (exit code 3, apart from a broken lab's 1). */
+/** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
+ *  not boot. */
+export function consoleTail(lab: Lab, node: string, lines = 15): string {
+  try {
+    const text = fs.readFileSync(path.join(lab.outDir, 'logs', `${node}-console.log`), 'utf8').replace(/\r/g, '');
+    return text.trimEnd().split('\n').slice(-lines).join('\n') || '(the console log is empty)';
+  } catch {
+    return '(no console log)';
+  }
+}
+
+/** Vagrant's boot time-out as an error naming each node that is not running, with the tail of its console. */
+export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | undefined {
+  if (!(e instanceof ToolError) || !/Timed out while waiting for the machine to boot/.test(e.message)) return undefined;
+  // Vagrant prefixes a machine's lines with "==> <name>:" (or "    <name>:").
+  const named = lab.nodes.filter((n) => new RegExp(`^\\s*(==> )?${n.name}: `, 'm').test(e.tail));
+  const nodes = named.length ? named : lab.nodes;
+  const detail = nodes.map((n) => `${n.name}: its console (logs/${n.name}-console.log) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`).join('\n');
+  return new BootTimeoutError(
+    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot (config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
+  );
+}
+
+export class BootTimeoutError extends Error {
+  readonly exitStatus = 1;
+}
+
 export class HostNotReadyError extends Error {
   readonly exitStatus = 3;
 }
@@ -40,10 +73,15 @@ export async function up(open: OpenLab): Promise<void> {
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
         task: async (_c, progress) => {
-          const states = await vagrant.status(lab.outDir, { log });
+          // labforge's status (one libvirt query) says the same as `vagrant status` without starting Vagrant.
+          const states = await status(lab);
           const notRunning = states.filter((s) => s.state !== 'running').map((s) => s.name);
           if (notRunning.length === 0) return 'all running';
-          await vagrant.up(lab.outDir, [], { log, onLine: progress });
+          try {
+            await vagrant.up(lab.outDir, [], { log, onLine: progress });
+          } catch (e) {
+            throw bootTimedOut(lab, open.ctx, e) ?? e;
+          }
           return `started ${notRunning.join(', ')}`;
         },
       },

@@ -5,6 +5,7 @@ import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
 import { shell } from '../render/escape.js';
 import { target } from './nodes.js';
+import { ToolError, type RunResult } from '../tools/run.js';
 
 export interface NodeVerdict {
   node: string;
@@ -29,9 +30,13 @@ export function probeScript(lab: Lab): string {
     '  case "$(dpkg-query -W -f=\'${Status}\' firewalld 2>/dev/null)" in *"ok installed") echo firewalld=installed ;; *) echo firewalld=absent ;; esac',
     'fi',
     'echo "addresses=$(ip -4 -o addr show | awk \'{print $4}\' | tr \'\\n\' \' \')"',
-    ...names.map((n) => `echo "hosts_${n.name}=${firstAddress('files', n.fqdn)}"`),
-    ...names.map((n) => `echo "dns_${n.name}=${firstAddress('dns', n.fqdn)}"`),
-    ...lab.nodes.map((n) => `echo "ping_${n.name}=$(ping -c 1 -W 3 ${shell(n.ip)} >/dev/null 2>&1 && echo yes || echo no)"`),
+    // The lookups and pings at once, each in the background: the probe takes as long as the slowest, not the sum.
+    // Each writes its whole line with one echo, which a pipe never interleaves with another's.
+    ...names.map((n) => `echo "hosts_${n.name}=${firstAddress('files', n.fqdn)}" &`),
+    ...names.map((n) => `echo "dns_${n.name}=${firstAddress('dns', n.fqdn)}" &`),
+    ...lab.nodes.map((n) => `echo "ping_${n.name}=$(ping -c 1 -W 3 ${shell(n.ip)} >/dev/null 2>&1 && echo yes || echo no)" &`),
+    'wait',
+    'echo "probe=done"',
   ].join('\n');
 }
 
@@ -91,21 +96,40 @@ export function judge(lab: Lab, node: LabNode, facts: Record<string, string>): s
   return nodeChecks(lab, node, facts).flatMap((c) => (c.problem ? [c.problem] : []));
 }
 
-export async function verify(lab: Lab): Promise<NodeVerdict[]> {
+/** How long a node's probe may take: its slowest check (a ping's 3 s, a DNS lookup's retries) plus the ssh round
+ *  trips, which grow with the number of guests on the host (under TCG one round trip takes seconds). */
+export function probeTimeLimits(lab: Lab): { connectS: number; probeS: number } {
+  const n = lab.nodes.length;
+  return { connectS: 10 + 2 * n, probeS: 30 + 5 * n };
+}
+
+export async function verify(lab: Lab, opts: { limits?: { connectS: number; probeS: number } } = {}): Promise<NodeVerdict[]> {
   const script = probeScript(lab);
+  const limits = opts.limits ?? probeTimeLimits(lab);
+  // Every node at once; within a node, the checks at once (probeScript).
   return Promise.all(
     lab.nodes.map(async (node): Promise<NodeVerdict> => {
-      let out: string;
+      const verdict = (facts: Record<string, string>, extra: string[] = []): NodeVerdict => {
+        const checks = nodeChecks(lab, node, facts);
+        const problems = [...extra, ...checks.flatMap((c) => (c.problem ? [c.problem] : []))];
+        return { node: node.name, ok: problems.length === 0, facts, problems, checks };
+      };
+      let r: RunResult;
       try {
-        out = await ssh.exec(target(lab, node), script, { timeoutMs: 60000 });
+        r = await ssh.execAll(target(lab, node), script, { connectTimeoutS: limits.connectS, timeoutMs: limits.probeS * 1000 });
       } catch (e) {
-        const problem = `no root ssh with the lab key on ${node.ip}: ${(e as Error).message.split('\n').slice(-1)[0].trim()}`;
+        // A time-out is not a login failure: say so, and judge what the node answered before it.
+        if (e instanceof ToolError && /timed out/.test(e.message) && parseProbe(e.stdout).fqdn !== undefined)
+          return verdict(parseProbe(e.stdout), [`the probe timed out after ${limits.probeS} s; the checks it had not answered are failed`]);
+        const problem = `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`;
         return { node: node.name, ok: false, facts: {}, problems: [problem], checks: nodeChecks(lab, node, undefined, problem) };
       }
-      const facts = parseProbe(out);
-      const checks = nodeChecks(lab, node, facts);
-      const problems = checks.flatMap((c) => (c.problem ? [c.problem] : []));
-      return { node: node.name, ok: problems.length === 0, facts, problems, checks };
+      const facts = parseProbe(r.stdout);
+      if (r.exitCode === 255 || facts.fqdn === undefined) {
+        const problem = `no root ssh with the lab key on ${node.ip}: ${r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`}`;
+        return { node: node.name, ok: false, facts: {}, problems: [problem], checks: nodeChecks(lab, node, undefined, problem) };
+      }
+      return verdict(facts, facts.probe === 'done' ? [] : ['the probe stopped before it finished']);
     }),
   );
 }

@@ -9,6 +9,8 @@ export interface RenderContext {
   vagrantPublicKey: string;
   /** sha256 of image.local, when baking from a local image. */
   localImageSha256?: string;
+  /** CPUs of this host: with the driver, they set how long Vagrant waits for the nodes to boot. */
+  hostCpus?: number;
   /** The Fedora image resolved for the lab (from lab.lock, or the catalogue), when the lab file names none. */
   baseImage?: { url: string; checksum: string };
 }

@@ -23,8 +23,25 @@ export function publicKeyExpression(lab: Lab): string {
   return ruby(key);
 }
 
+/** How long Vagrant waits for each node to boot: the lab file's host.boot_timeout, or 300 s under KVM and 600 s
+ *  under TCG, times the nodes each host CPU has to boot at once (they boot together, --parallel). */
+export function bootTimeoutS(lab: Lab, ctx: RenderContext): number {
+  if (lab.host.bootTimeout !== undefined) return lab.host.bootTimeout;
+  const perCpu = Math.ceil(lab.nodes.length / Math.max(1, ctx.hostCpus ?? 1));
+  return (ctx.driver === 'kvm' ? 300 : 600) * Math.max(1, perCpu);
+}
+
 export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, source: string): string {
-  return renderTemplate(['vagrant', 'Vagrantfile.ejs'], { lab, box, driver: ctx.driver, ruby, header: header('#', source), rootPasswordFile: ROOT_PASSWORD_FILE, publicKey: publicKeyExpression(lab) });
+  return renderTemplate(['vagrant', 'Vagrantfile.ejs'], {
+    lab,
+    box,
+    driver: ctx.driver,
+    ruby,
+    header: header('#', source),
+    rootPasswordFile: ROOT_PASSWORD_FILE,
+    publicKey: publicKeyExpression(lab),
+    bootTimeout: bootTimeoutS(lab, ctx),
+  });
 }
 
 /** The guest scripts the Vagrantfile uploads to every node (repo sources, copied verbatim): node.sh and the

@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { tracked } from './signals.js';
 
 export class ToolError extends Error {
   /** labforge's exit code when this error ends a command: a tool failed. */
@@ -16,6 +17,8 @@ export class ToolError extends Error {
     readonly exitCode: number | undefined,
     readonly tail: string,
     reason?: string,
+    /** What the program wrote to stdout before it failed (e.g. a time-out's partial answer). */
+    readonly stdout = '',
   ) {
     const how = reason ?? (exitCode === undefined ? 'could not be run' : `exited with code ${exitCode}`);
     super(`${tool} failed: \`${command.map(quoteArg).join(' ')}\` ${how}${tail ? `\n${indent(tail)}` : ''}`);
@@ -70,24 +73,6 @@ export interface RunResult {
   exitCode: number;
 }
 
-const running = new Set<ResultPromise>();
-let interrupted: NodeJS.Signals | undefined;
-
-/** SIGINT/SIGTERM go to the running children; labforge exits after they do (see cli.ts). */
-export function forwardSignals(): void {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      interrupted = sig;
-      if (running.size === 0) process.exit(sig === 'SIGINT' ? 130 : 143);
-      for (const child of running) child.kill(sig);
-    });
-  }
-}
-
-export function interruptedBy(): NodeJS.Signals | undefined {
-  return interrupted;
-}
-
 export async function run(tool: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = [tool, ...args];
   const tail: string[] = [];
@@ -105,7 +90,6 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     lines: false,
     buffer: true,
   });
-  running.add(child);
   const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
     if (line === undefined || line.trim() === '') return;
@@ -132,16 +116,15 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const err = splitter('stderr');
   child.stdout?.on('data', out.data);
   child.stderr?.on('data', err.data);
-  const result = await child;
+  const result = await tracked(child, child);
   out.end();
   err.end();
-  running.delete(child);
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
   }
   const exitCode = result.exitCode ?? -1;
-  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
+  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, String(result.stdout ?? ''));
   if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
   if (exitCode !== 0 && !opts.anyExitCode && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };

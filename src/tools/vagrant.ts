@@ -67,25 +67,12 @@ export async function plugins(): Promise<{ name: string; version: string }[]> {
   return list;
 }
 
-export async function status(dir: string, o: RunOptions = {}): Promise<MachineStatus[]> {
-  const { stdout } = await run('vagrant', ['status', '--machine-readable'], opts(dir, o));
-  return parseStatus(stdout);
-}
-
-export async function validate(dir: string, o: RunOptions = {}): Promise<void> {
-  await run('vagrant', ['validate'], opts(dir, o));
-}
-
 export async function up(dir: string, machines: string[], o: RunOptions = {}): Promise<void> {
   await run('vagrant', ['up', '--provider=libvirt', '--parallel', ...machines], { tailLines: 25, ...opts(dir, o) });
 }
 
 export async function provision(dir: string, machines: string[], o: RunOptions = {}): Promise<void> {
   await run('vagrant', ['provision', ...machines], { tailLines: 25, ...opts(dir, o) });
-}
-
-export async function halt(dir: string, machines: string[], o: RunOptions = {}): Promise<void> {
-  await run('vagrant', ['halt', ...machines], opts(dir, o));
 }
 
 export async function destroy(dir: string, o: RunOptions = {}): Promise<void> {

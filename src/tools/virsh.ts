@@ -56,6 +56,11 @@ export class Virsh {
     return this.lines(await this.virsh(['list', '--all', '--name']));
   }
 
+  /** Every domain's state in one call: name -> libvirt's state text ("running", "shut off", "paused", ...). */
+  async domainStates(): Promise<Map<string, string>> {
+    return parseDomainList(await this.virsh(['list', '--all']));
+  }
+
   async domainState(name: string): Promise<string> {
     return (await this.virsh(['domstate', name])).trim();
   }
@@ -84,6 +89,16 @@ export class Virsh {
     return parseDomiflist(await this.virsh(['domiflist', domain]))
       .filter((i) => i.type === 'network')
       .map((i) => i.source);
+  }
+
+  /** Asks a domain to shut down (ACPI power button); it may ignore it. */
+  async shutdown(domain: string): Promise<void> {
+    await this.virsh(['shutdown', domain], { okCodes: [1] });
+  }
+
+  /** Pulls a domain's plug. */
+  async forceOff(domain: string): Promise<void> {
+    await this.virsh(['destroy', domain], { okCodes: [1] });
   }
 
   /** Stops (if running) and undefines a domain, with its snapshot/checkpoint metadata and managed save, but not its
@@ -223,4 +238,14 @@ export function parseVolumeBacking(volumeXml: string): string | undefined {
 
 function unescapeXml(text: string | undefined): string | undefined {
   return text?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** `virsh -q list --all`: "<id or -> <name> <state>" per line; the state may hold a space ("shut off"). */
+export function parseDomainList(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+|-)\s+(\S+)\s+(.+?)\s*$/.exec(line);
+    if (m) out.set(m[2], m[3]);
+  }
+  return out;
 }

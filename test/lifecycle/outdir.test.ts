@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { insecureKey } from '../../src/tools/vagrant.js';
-import { cli, listFiles, ROOT, tempDir, writeLab } from '../support.js';
+import { cli, listFiles, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const LAB_A = 'name: a\nvips: []\nnodes:\n  - { name: x, ip: 10.240.0.11 }\n';
 const LAB_B = 'name: b\nvips: []\nimage: { method: iso }\nnodes:\n  - { name: y, ip: 10.240.0.12 }\n  - { name: z, ip: 10.240.0.13 }\n';
@@ -103,9 +102,7 @@ describe('folders labforge owns', () => {
   });
 
   test('a render killed by SIGKILL at any step leaves the old output or the new one, and the next render tidies up', async () => {
-    const key = insecureKey();
-    if (!key) throw new Error('this test needs vagrant installed (its insecure key)');
-    const pub = fs.readFileSync(key.publicKey, 'utf8').trim();
+    const pub = vagrantKeyPair().publicKeyText;
     const fixture = path.join(ROOT, 'test', 'fixtures', 'render-and-die.mjs');
     const dir = tempDir();
     const labA = writeLab(LAB_A, fs.mkdtempSync(path.join(dir, 'a-')));

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadLabText } from '../../src/lab/load.js';
-import { judge, parseProbe, probeScript } from '../../src/lifecycle/verify.js';
+import { judge, parseProbe, probeScript, probeTimeLimits, verify } from '../../src/lifecycle/verify.js';
 import { tempDir } from '../support.js';
 
 const { lab } = loadLabText(
@@ -149,5 +149,66 @@ describe('the probe script', () => {
   test('firewalld counts as installed when dpkg says "install ok installed", not when only its configuration is left', async () => {
     expect(parseProbe((await run(standIns('install ok installed'))).stdout).firewalld).toBe('installed');
     expect(parseProbe((await run(standIns('deinstall ok config-files'))).stdout).firewalld).toBe('absent');
+  });
+});
+
+describe('the probe runs its lookups and pings at once', () => {
+  test('the pings of every node overlap in time, and the answer still has one whole line per fact', async () => {
+    const bin = path.join(tempDir(), 'bin');
+    fs.mkdirSync(bin);
+    const log = path.join(bin, 'pings');
+    fs.writeFileSync(path.join(bin, 'ping'), `#!/bin/bash\necho "start $(date +%s.%N)" >> '${log}'\nsleep 1\necho "end $(date +%s.%N)" >> '${log}'\n`, { mode: 0o755 });
+    const r = await execa('bash', ['-c', probeScript(lab)], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    const facts = parseProbe(r.stdout);
+    expect([facts.ping_n1, facts.ping_n2, facts.probe]).toEqual(['yes', 'yes', 'done']);
+    const events = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')).sort((a, b) => Number(a[1]) - Number(b[1]));
+    let now = 0;
+    let most = 0;
+    for (const [kind] of events) most = Math.max(most, (now += kind === 'start' ? 1 : -1));
+    expect(most).toBe(2);
+  });
+});
+
+describe('verify against stand-in ssh answers', () => {
+  /** Runs verify() with a stand-in ssh (its bash body) first on PATH. */
+  async function verifyWith(body: string, limits = { connectS: 5, probeS: 2 }) {
+    const bin = path.join(tempDir(), 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      return await verify(lab, { limits });
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  test('a probe that times out is a time-out with what it answered judged, not a failed login', async () => {
+    const partial = answer({ fqdn: 'n1.example.com', selinux: 'Disabled', cmdline_selinux0: 'yes', firewalld: 'absent' });
+    const [v] = await verifyWith(`cat <<'EOF'\n${partial}\nEOF\nexec sleep 30`);
+    expect(v.problems[0]).toBe('the probe timed out after 2 s; the checks it had not answered are failed');
+    expect(v.problems.join('\n')).not.toContain('no root ssh');
+    expect(v.problems).not.toContain('SELinux is nothing');
+    expect(v.problems).toContain('cannot ping n2 (10.240.0.12)');
+    expect(v.checks.find((c) => c.name === 'root ssh with the lab key')?.ok).toBe(true);
+  });
+
+  test('ssh refused (exit 255) is the failed login it is', async () => {
+    const [v] = await verifyWith('echo "root@10.240.0.11: Permission denied (publickey)." >&2\nexit 255');
+    expect(v.problems).toEqual(['no root ssh with the lab key on 10.240.0.11: root@10.240.0.11: Permission denied (publickey).']);
+  });
+
+  test('a probe cut short without a time-out says it stopped early', async () => {
+    const [v] = await verifyWith(`cat <<'EOF'\n${answer(GOOD)}\nEOF`);
+    expect(v.problems).toEqual(['the probe stopped before it finished']);
+    const [good] = await verifyWith(`cat <<'EOF'\n${answer(GOOD)}\nprobe=done\nEOF`);
+    expect(good.problems).toEqual([]);
+  });
+
+  test('the time limits grow with the lab', () => {
+    const nine = loadLabText('{}', '/tmp/verify/lab.yaml').lab;
+    expect(probeTimeLimits(nine).probeS).toBeGreaterThan(probeTimeLimits(lab).probeS);
+    expect(probeTimeLimits(nine)).toEqual({ connectS: 28, probeS: 75 });
   });
 });

@@ -9,8 +9,7 @@ import { execa } from 'execa';
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
-import { insecureKey } from '../../src/tools/vagrant.js';
-import { cli, requireTool, tempDir, writeLab } from '../support.js';
+import { cli, requireTool, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const LAB = 'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 /** A lab file name that tries to end every kind of comment and start code. */
@@ -19,9 +18,7 @@ const HOSTILE_SOURCE = '/labs/x\nHost *\n  ProxyCommand touch /tmp/pwned\n10.0.0
 const HOSTILE_OUT = "/tmp/out %d %%h #x \\ `id` $(id) ~";
 
 function ctx(): RenderContext {
-  const key = insecureKey();
-  if (!key) throw new Error('this test needs vagrant installed (its insecure key)');
-  return { driver: 'qemu', vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim() };
+  return { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().publicKeyText };
 }
 
 function render(source: string, outDir: string, text = LAB) {

@@ -1,8 +1,10 @@
 // The virsh adapter's parsers, on real virsh 9.0 output captured on this machine (fixtures/README.md says how).
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDomblklist, parseDomiflist, parseVolList, parseVolumeBacking, volumeDiskPool } from '../../src/tools/virsh.js';
-import { ROOT } from '../support.js';
+import { execa } from 'execa';
+import { vagrantState } from '../../src/lifecycle/status.js';
+import { parseDomainList, parseDomblklist, parseDomiflist, parseVolList, parseVolumeBacking, volumeDiskPool } from '../../src/tools/virsh.js';
+import { requireTool, ROOT } from '../support.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'tools', 'fixtures', name), 'utf8');
 
@@ -50,4 +52,26 @@ test('domiflist: the network an interface is on, also when its name has spaces; 
 test('vol-dumpxml: the backing file of a qcow2 overlay; none for a plain volume', () => {
   expect(parseVolumeBacking(fixture('vol-dumpxml-backed.xml'))).toBe('/tmp/cap/pool/base_vagrant_box_image_0_box.img');
   expect(parseVolumeBacking("<volume type='file'><name>a</name><target><path>/p/a</path></target></volume>")).toBeUndefined();
+});
+
+test('list --all: every domain with its state, in one call; "shut off" keeps its space (real virsh, test driver)', async () => {
+  requireTool('virsh');
+  // libvirt's built-in test driver needs no daemon: its one domain "test" runs; a stopped one is made beside it.
+  const out = await execa('virsh', ['-q', '-c', 'test:///default', 'list', '--all']);
+  expect(parseDomainList(out.stdout)).toEqual(new Map([['test', 'running']]));
+  expect(parseDomainList(' 3    lab-a   running\n -    lab-b   shut off\n -    lab-c   paused\n')).toEqual(
+    new Map([
+      ['lab-a', 'running'],
+      ['lab-b', 'shut off'],
+      ['lab-c', 'paused'],
+    ]),
+  );
+});
+
+test("status speaks Vagrant's words: not_created without the machine's id or its domain, shutoff for shut off", () => {
+  expect(vagrantState(false, 'running')).toBe('not_created');
+  expect(vagrantState(true, undefined)).toBe('not_created');
+  expect(vagrantState(true, 'running')).toBe('running');
+  expect(vagrantState(true, 'shut off')).toBe('shutoff');
+  expect(vagrantState(true, 'paused')).toBe('paused');
 });
