@@ -13,6 +13,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { serveFedoraMirror, sha256File, type FedoraMirror } from '../fedora-mirror.js';
 import { netnsUp, type Netns } from '../netns.js';
+import { parse as parseJunit } from 'junit2json';
+import { parseStatus } from '../../src/tools/vagrant.js';
 import { CLI, ROOT, tempDir, toolPath } from '../support.js';
 
 const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ip', 'xorriso', 'ssh', 'python3'];
@@ -53,11 +55,14 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   let stale: string;
   const lockOf = (lab: string) => lab.replace(/\.yaml$/, '.lock');
 
+  /** Everything labforge printed in this run: no secret may be in it. */
+  const outputs: string[] = [];
   const labforge = async (args: string[], timeout = STEP, lab = { file: labFile, out: outDir }) => {
     const started = Date.now();
     const r = await ns!.exec('node', [CLI, '--lab', lab.file, '--out', lab.out, ...args], { cwd: work, env, reject: false, timeout });
     timings.push([`labforge ${args.join(' ')}${lab.file === labFile ? '' : ` (${path.basename(lab.file)})`}`, (Date.now() - started) / 1000]);
     if (r.exitCode !== 0) console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).split('\n').slice(-60).join('\n')}`);
+    outputs.push(String(r.all ?? ''));
     return r;
   };
   const virsh = async (...args: string[]) => String((await ns!.exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
@@ -323,6 +328,63 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(r.exitCode).toBe(0);
       expect(r.stdout.trim()).toBe('match');
     }
+  }, STEP);
+
+  test('status says what `vagrant status` says, from libvirt, without starting Vagrant', async () => {
+    const ours = JSON.parse((await labforge(['status', '--json'])).stdout) as { name: string; state: string }[];
+    const theirs = await ns!.exec('vagrant', ['status', '--machine-readable'], { cwd: outDir, env });
+    expect(ours.map((n) => [n.name, n.state])).toEqual(parseStatus(String(theirs.stdout)).map((m) => [m.name, m.state]));
+  }, STEP);
+
+  test('run: every node at once, each with its exit code; one failing node fails the run', async () => {
+    const r = await labforge(['run', 'all', '--json', '--', 'hostname -f; test "$(hostname -s)" = node1']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout) as { node: string; exitCode: number; stdout: string }[];
+    expect(out.map((o) => [o.node, o.exitCode, o.stdout.trim()])).toEqual([
+      ['node1', 0, 'node1.example.com'],
+      ['node2', 1, 'node2.example.com'],
+    ]);
+    const text = await labforge(['run', 'node*', '--', 'hostname -s']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout.split('\n').filter(Boolean).sort()).toEqual(['node1 | node1', 'node2 | node2']);
+    expect(text.stderr).toContain('labforge: `hostname -s` on 2 nodes: 2 ok, 0 failed');
+  }, STEP);
+
+  test('copy: a file to every node, and back from every node into a folder per node', async () => {
+    const file = path.join(work, 'greeting');
+    fs.writeFileSync(file, 'hello lab\n');
+    expect((await labforge(['copy', file, 'all:/root/greeting'])).exitCode).toBe(0);
+    const back = path.join(work, 'back');
+    expect((await labforge(['copy', 'all:/root/greeting', back])).exitCode).toBe(0);
+    for (const n of ['node1', 'node2']) expect(fs.readFileSync(path.join(back, n, 'greeting'), 'utf8')).toBe('hello lab\n');
+  }, STEP);
+
+  test('verify --report: JUnit XML a JUnit parser reads back, a passed test case per node and check', async () => {
+    const report = path.join(work, 'verify.xml');
+    expect((await labforge(['verify', '--report', report])).exitCode).toBe(0);
+    const parsed = (await parseJunit(fs.readFileSync(report, 'utf8'))) as any;
+    const cases = parsed.testsuite.flatMap((s: any) => s.testcase);
+    expect(parsed.testsuite.map((s: any) => s.name)).toEqual(['node1', 'node2']);
+    expect(cases.length).toBeGreaterThan(20);
+    expect(cases.filter((c: any) => c.failure || c.skipped)).toEqual([]);
+  }, STEP);
+
+  test('the root password is in no output, log or generated file: only in secrets/root-password (0600)', async () => {
+    for (const text of outputs) expect(text.includes(ROOT_PASSWORD)).toBe(false);
+    const secret = path.join(outDir, 'secrets', 'root-password');
+    expect(fs.statSync(secret).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(secret)).mode & 0o777).toBe(0o700);
+    const leaks: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (p === path.dirname(secret)) continue;
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile() && fs.readFileSync(p).includes(ROOT_PASSWORD)) leaks.push(path.relative(outDir, p));
+      }
+    };
+    walk(outDir);
+    expect(leaks).toEqual([]);
   }, STEP);
 
   test('status --json says running; up again changes nothing and is quick', async () => {
