@@ -364,7 +364,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect((await labforge(['verify', '--report', report])).exitCode).toBe(0);
     const parsed = (await parseJunit(fs.readFileSync(report, 'utf8'))) as any;
     const cases = parsed.testsuite.flatMap((s: any) => s.testcase);
-    expect(parsed.testsuite.map((s: any) => s.name)).toEqual(['node1', 'node2']);
+    expect(parsed.testsuite.map((s: any) => s.name)).toEqual(['e2e/node1', 'e2e/node2']);
     expect(cases.length).toBeGreaterThan(20);
     expect(cases.filter((c: any) => c.failure || c.skipped)).toEqual([]);
   }, STEP);
