@@ -54,12 +54,13 @@ export class UsageError extends Error {
   readonly exitStatus = 2;
 }
 
-/** The lab's own key (if it exists yet) or the user's `access.ssh_key`: a private key ssh-keygen reads, matching the
+/** The user's `access.ssh_key`: a private key ssh-keygen reads, matching the
  *  public key beside it. */
 async function checkKey(lab: Lab): Promise<void> {
+  // The lab's own key is labforge's, made by ssh-keygen: no need to ask ssh-keygen again on every command.
+  if (lab.access.ownKey) return;
   const file = lab.access.sshKey;
-  if (lab.access.ownKey && !fs.existsSync(file)) return; // made by the first render
-  const field = lab.access.ownKey ? `the lab key ${file}` : 'access.ssh_key';
+  const field = 'access.ssh_key';
   let derived: string;
   try {
     derived = await publicKeyOf(file);
