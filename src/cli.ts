@@ -135,7 +135,7 @@ export function buildProgram(): Command {
     .command('up')
     .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key')
     .action(async () => {
-      await hostGate(program);
+      // up runs doctor itself, unless the lab runs and nothing needs doing.
       const o = await open(program);
       await locked(o, 'up', () => L.up(o));
     });
@@ -276,9 +276,11 @@ export function buildProgram(): Command {
   program
     .command('halt')
     .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
-    .action(async () => {
+    .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
+    .action(async (targets: string) => {
       const o = await open(program);
-      const { forced } = await locked(o, 'halt', () => L.halt(o.lab));
+      const nodes = L.selectNodes(o.lab, targets);
+      const { forced } = await locked(o, 'halt', () => L.halt(o.lab, { nodes }));
       if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
     });
 

@@ -21,7 +21,8 @@ export function haltTimeLimitS(lab: Lab): number {
 /** labforge halt: every running node is asked to power off at once (as root over ssh, as `vagrant halt` asks one
  *  node after another; ACPI where ssh does not answer), then labforge waits for libvirt to see all of them shut
  *  off. A node still running at the time limit is forced off, and that is reported. */
-export async function halt(lab: Lab, opts: { timeLimitS?: number } = {}): Promise<{ forced: string[] }> {
+export async function halt(lab: Lab, opts: { timeLimitS?: number; nodes?: LabNode[] } = {}): Promise<{ forced: string[] }> {
+  const chosen = opts.nodes ?? lab.nodes;
   const log = logFile(lab.outDir, 'halt');
   const virsh = new Virsh(lab.host.uri, { log });
   const limit = opts.timeLimitS ?? haltTimeLimitS(lab);
@@ -32,7 +33,7 @@ export async function halt(lab: Lab, opts: { timeLimitS?: number } = {}): Promis
         title: `Ask the running nodes to power off, all at once`,
         task: async (c) => {
           const states = await virsh.domainStates();
-          c.running = lab.nodes.filter((n) => states.get(n.domain) === 'running');
+          c.running = chosen.filter((n) => states.get(n.domain) === 'running');
           if (c.running.length === 0) return 'none is running';
           await Promise.all(
             c.running.map(async (n) => {
