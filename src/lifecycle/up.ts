@@ -12,6 +12,7 @@ import { bake } from './bake.js';
 import { doctor, formatChecks } from './doctor.js';
 import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
+import { baselineStep } from './snapshot.js';
 import { addToRecord, discoverOwned, STATE_FILE } from './state.js';
 import type { OpenLab } from './open.js';
 import { status } from './status.js';
@@ -114,6 +115,7 @@ export async function up(open: OpenLab): Promise<void> {
           return `provisioned ${c.pending.join(', ')}`;
         },
       },
+      baselineStep(lab, log),
     ],
     { pending: [] },
   );
