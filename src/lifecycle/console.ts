@@ -51,7 +51,7 @@ export function readConsoleLog(lab: Lab, node: LabNode, lines?: number): string 
   const file = consoleLogPath(lab, node);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'latin1');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     throw new ConsoleError(`node ${node.name} has no console log (${file}): it has not been created yet (run labforge up)`);
   }
@@ -73,7 +73,7 @@ export async function followConsoleLog(lab: Lab, node: LabNode, write: (text: st
     try {
       const buf = Buffer.alloc(size - offset);
       fs.readSync(fd, buf, 0, buf.length, offset);
-      write(cleanConsole(buf.toString('latin1')));
+      write(cleanConsole(buf.toString('utf8')));
     } finally {
       fs.closeSync(fd);
     }
