@@ -46,7 +46,34 @@ export function lastLines(text: string, lines?: number): string {
   return `${all.slice(-lines).join('\n')}\n`;
 }
 
-/** The captured serial console of a node (cleaned for the terminal). */
+/** Where a node's console log is kept when a restore would lose it: QEMU starts the log file anew when libvirt
+ *  reverts a domain to a snapshot. */
+export function consoleHistoryPath(lab: Lab, node: LabNode): string {
+  return path.join(lab.outDir, 'logs', `${node.name}-console.history.log`);
+}
+
+/** The line put between what a node's console wrote before a restore and after it. */
+export function restoreMarker(snapshot: string, at: Date): string {
+  return `--- labforge: snapshot ${snapshot} restored at ${at.toISOString()}; the console continues from the snapshot's moment ---\n`;
+}
+
+/** Before a restore: appends each node's console log so far to its history (`console --log` prints both). */
+export function keepConsoleLogs(lab: Lab, nodes: LabNode[], snapshot: string, at = new Date()): void {
+  for (const node of nodes) {
+    let text: Buffer;
+    try {
+      text = fs.readFileSync(consoleLogPath(lab, node));
+    } catch {
+      continue;
+    }
+    if (text.length === 0) continue;
+    const ending = text[text.length - 1] === 0x0a ? '' : '\n';
+    fs.appendFileSync(consoleHistoryPath(lab, node), Buffer.concat([text, Buffer.from(`${ending}${restoreMarker(snapshot, at)}`)]));
+  }
+}
+
+/** The captured serial console of a node (cleaned for the terminal): what it wrote before the last restores, then
+ *  since. */
 export function readConsoleLog(lab: Lab, node: LabNode, lines?: number): string {
   const file = consoleLogPath(lab, node);
   let text: string;
@@ -55,7 +82,13 @@ export function readConsoleLog(lab: Lab, node: LabNode, lines?: number): string 
   } catch {
     throw new ConsoleError(`node ${node.name} has no console log (${file}): it has not been created yet (run labforge up)`);
   }
-  return lastLines(cleanConsole(text), lines);
+  let history = '';
+  try {
+    history = fs.readFileSync(consoleHistoryPath(lab, node), 'utf8');
+  } catch {
+    /* no restore yet */
+  }
+  return lastLines(cleanConsole(history + text), lines);
 }
 
 /** Prints what the node's console writes from now on (after the log so far), until labforge is interrupted. */

@@ -7,6 +7,7 @@ import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
 import { interruptedBy, tracked } from '../tools/signals.js';
 import { Virsh } from '../tools/virsh.js';
+import { keepConsoleLogs } from './console.js';
 import { target } from './nodes.js';
 import { UsageError } from './open.js';
 import type { OwnedSnapshot, OwnershipRecord, SnapshotPart } from './ownership.js';
@@ -233,8 +234,11 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
   const recordedParts = (record.snapshots ?? []).find((s) => s.name === name)?.parts ?? [];
   for (const n of nodes) {
     const d = n.domain!;
-    if ((await virsh.snapshots(d.uuid)).includes(name) && !recordedParts.some((p) => p.uuid === d.uuid && p.taken))
+    if (!(await virsh.snapshots(d.uuid)).includes(name)) continue;
+    if (!recordedParts.some((p) => p.uuid === d.uuid))
       throw new SnapshotError(`domain ${d.name} already has a snapshot ${name} that labforge did not record: labforge leaves it alone; choose another name`);
+    // labforge's own part, left by a save interrupted before it was recorded as taken: taken again below.
+    await virsh.snapshotDelete(d.uuid, name);
   }
   const parts: SnapshotPart[] = nodes.map((n) => ({ node: n.node, uuid: n.domain!.uuid, state: vagrantState(true, n.domain!.state), taken: false }));
   const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -277,7 +281,8 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
       suspendedSeconds = (Date.now() - stillAt) / 1000;
     }
   });
-  stopIfInterrupted(`while taking snapshot ${name}; it is recorded as incomplete`);
+  // Every part is taken (a failure or an interruption before that has thrown): the snapshot is complete, also when
+  // a signal came in meanwhile (labforge then exits 130 with the new state in place).
   update(lab, name, (s) => s && { ...s, status: 'complete' });
   return { name, nodes: nodes.map((n) => n.node), suspendedSeconds, seconds: (Date.now() - started) / 1000 };
 }
@@ -306,6 +311,8 @@ export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: stri
   for (const r of resolved) if (r.domain) has.set(r.domain.uuid, await virsh.snapshots(r.domain.uuid));
   const { parts, uncovered } = planRestore(record, resolved, name, has);
   const runs = parts.filter((p) => p.state === 'running');
+  // QEMU starts each console log file anew on a revert: what the nodes wrote so far is kept beside it.
+  keepConsoleLogs(lab, lab.nodes.filter((n) => parts.some((p) => p.node === n.name)), name);
   await guarded(async () => {
     const reverted: string[] = [];
     try {
@@ -374,7 +381,7 @@ export async function deleteSnapshot(lab: Lab, name: string, opts: { log?: strin
       }),
     ),
   );
-  stopIfInterrupted(`while deleting snapshot ${name}; run delete again to finish`);
+  // Every part is gone (a failure has thrown, leaving the entry `deleting` for the next delete to finish).
   update(lab, name, () => undefined);
   return { name, removed };
 }
