@@ -265,6 +265,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(r.stdout).toMatch(/\[DONE\] Take the baseline snapshot \(labforge reset returns to it\): node1, node2 \(the nodes stood still [0-9.]+ s\)/);
     expect(r.stdout).toMatch(/^ok {4}node1: node1\.example\.com, SELinux Disabled/m);
     expect(r.stdout).toMatch(/^ok {4}node2: node2\.example\.com, SELinux Disabled/m);
+    console.log(`labforge up ended with:\n${r.stdout.split('\n').filter((l) => /baseline|^ok |^FAIL|is up/.test(l)).join('\n')}`);
   }, STEP);
 
   test('verify: names, static IPs, /etc/hosts and DNS, ping, SELinux disabled, no firewalld', async () => {
@@ -446,6 +447,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       ['baseline', 'complete', '2/2'],
       ['s1', 'complete', '2/2'],
     ]);
+    console.log(`labforge snapshot list said:\n${(await labforge(['snapshot', 'list'])).stdout}`);
   }, STEP);
 
   /** Breaks the lab: node1's sshd stopped, node2's /etc/hosts without the lab block and a file written. */
