@@ -89,7 +89,10 @@ export function planSave(record: OwnershipRecord, resolved: ResolvedNode[], name
  *  incomplete snapshot, or one whose parts are gone. `has`: the snapshot names each live domain has. */
 export function planRestore(record: OwnershipRecord, resolved: ResolvedNode[], name: string, has: Map<string, string[]>): { parts: (SnapshotPart & { domain: string })[]; uncovered: string[] } {
   const snap = (record.snapshots ?? []).find((s) => s.name === name);
-  if (!snap) throw new UsageError(`snapshot restore: lab ${record.lab} has no snapshot ${JSON.stringify(name)} (${knownNames(record)})`);
+  if (!snap)
+    throw new UsageError(
+      `snapshot restore: lab ${record.lab} has no snapshot ${JSON.stringify(name)} (${knownNames(record)})${name === BASELINE ? '; labforge up takes it (a lab brought up by an older labforge has none: run labforge up)' : ''}`,
+    );
   if (snap.status !== 'complete' || snap.parts.some((p) => !p.taken))
     throw new SnapshotError(`snapshot ${name} is incomplete (labforge was interrupted while ${snap.status === 'complete' ? 'adding a node to it' : snap.status} it): restore refuses it; \`labforge snapshot delete ${name}\` removes its parts`);
   const parts = snap.parts.map((p) => {

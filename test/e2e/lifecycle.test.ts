@@ -580,6 +580,9 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     const said = r.stdout.split('\n').map((l) => l.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '').trim());
     expect(said).toContain('node1.example.com');
     expect(r.stdout).toContain('DRIVER ok=True exit=0');
+    // The password was typed with echo off: it is not in the session's output (nor in the console logs).
+    expect(String(r.all).includes(ROOT_PASSWORD)).toBe(false);
+    for (const f of fs.readdirSync(path.join(outDir, 'logs'))) expect(fs.readFileSync(path.join(outDir, 'logs', f)).includes(ROOT_PASSWORD)).toBe(false);
   }, STEP);
 
   test('snapshot delete s1 removes every part; an unknown or already deleted name is refused', async () => {

@@ -128,6 +128,7 @@ describe('restore', () => {
   test('an unknown name is a usage error listing the recorded ones', () => {
     expect(() => planRestore(record({ snapshots: [complete('s1')] }), resolved, 'nope', has)).toThrow(new UsageError('snapshot restore: lab t has no snapshot "nope" (recorded: s1)'));
     expect(() => planRestore(record(), resolved, 'nope', has)).toThrow('(it has none)');
+    expect(() => planRestore(record(), resolved, 'baseline', has)).toThrow('snapshot restore: lab t has no snapshot "baseline" (it has none); labforge up takes it (a lab brought up by an older labforge has none: run labforge up)');
   });
 
   test('an incomplete snapshot is refused: interrupted saving, deleting, or a part never taken', () => {
