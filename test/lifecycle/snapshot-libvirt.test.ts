@@ -83,11 +83,12 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   expect(readRecord(out)!.snapshots!.map((s) => s.name)).toEqual(['s1']);
 
   // A record naming another UUID for b: the domain t-b is not labforge's, and nothing is done to either node.
+  const snapshots = readRecord(out)!.snapshots;
   fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, domains: [record.domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }] }));
   await expect(saveSnapshot(lab, 's9')).rejects.toThrow(`domain t-b (${uuids.b}) is not the domain labforge recorded for node b (00000000-0000-0000-0000-000000000001): labforge leaves it alone`);
   expect(lines(await virsh('snapshot-list', 't-a', '--name'))).toEqual(['s1']);
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
-  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, snapshots: readRecord(out)!.snapshots }));
+  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, snapshots }));
 
   // restore of a shut-off snapshot: what was written to the disk after it is gone.
   await virsh('destroy', 't-a');
