@@ -70,6 +70,24 @@ function reportCommand<T>(program: Command, name: string, description: string, g
     });
 }
 
+/** Runs verify and prints its table (up and reset end with it); exit code 1 when a node fails it. */
+async function verifyTable(o: OpenLab): Promise<Awaited<ReturnType<typeof Commands.verify>>> {
+  const verdicts = await L.verify(o.lab);
+  console.log(L.formatVerdicts(verdicts));
+  if (verdicts.some((n) => !n.ok)) {
+    console.error(`labforge: verify failed on ${verdicts.filter((n) => !n.ok).map((n) => n.node).join(', ')}`);
+    process.exitCode = 1;
+  }
+  return verdicts;
+}
+
+/** A whole number of at least 1 given to an option. */
+function wholeNumber(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(v)) throw new L.UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 export function buildProgram(): Command {
   const program = new Command('labforge')
     .description('Turn one lab file into a running, reproducible multi-VM lab on libvirt (Packer + Vagrant).')
@@ -133,11 +151,15 @@ export function buildProgram(): Command {
 
   program
     .command('up')
-    .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key')
-    .action(async () => {
+    .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key, the baseline snapshot; then verify')
+    .option('--no-verify', 'do not run verify at the end')
+    .action(async (cmd: { verify: boolean }) => {
       // up runs doctor itself, unless the lab runs and nothing needs doing.
       const o = await open(program);
-      await locked(o, 'up', () => L.up(o));
+      const { changed } = await locked(o, 'up', () => L.up(o));
+      // up ends with verify (the table; exit code 1 when a node fails it) after it started or provisioned something.
+      // When nothing needed doing, every node has just answered as itself: verify runs the full checks.
+      if (cmd.verify && changed) await verifyTable(o);
     });
 
   program
@@ -272,6 +294,106 @@ export function buildProgram(): Command {
       });
   workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", '/etc/hosts', (o) => L.hostsBlock(o.lab));
   workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => L.sshConfigBlock(o.lab));
+
+  const snapshot = program
+    .command('snapshot')
+    .description('snapshots of the whole lab: every node at one moment (internal snapshots with memory, taken while all nodes stand still)');
+  snapshot
+    .command('save')
+    .description('take a snapshot of every node at one moment (the nodes are suspended together, snapshotted, resumed)')
+    .argument('<name>', "the snapshot's name: letters, digits, '.', '_', '-'")
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, cmd: { json?: boolean }) => {
+      L.checkSnapshotName('snapshot save', name);
+      const o = await open(program);
+      const r = await locked(o, 'snapshot', () => L.saveSnapshot(o.lab, name));
+      if (cmd.json) json(r);
+      else console.log(`labforge: took snapshot ${r.name} of ${r.nodes.join(', ')} in ${r.seconds.toFixed(1)} s (the nodes stood still for ${r.suspendedSeconds.toFixed(1)} s)`);
+    });
+  const restoreLine = (r: Awaited<ReturnType<typeof Commands.restoreSnapshot>>) => {
+    const set = r.clocks.filter((c) => c.behindS !== undefined);
+    const clocks = set.length ? `; clocks set to now (they were ${set.map((c) => `${c.node} ${c.behindS} s`).join(', ')} behind)` : '';
+    console.log(`labforge: restored snapshot ${r.name} on ${r.nodes.join(', ')} in ${r.seconds.toFixed(1)} s${clocks}`);
+    for (const u of r.uncovered) console.error(`labforge: node ${u} is not in snapshot ${r.name} (added after it was taken): left as it is`);
+    const unset = r.clocks.filter((c) => c.problem);
+    for (const c of unset) console.error(`labforge: could not set the clock of ${c.node} (it runs from the snapshot's time): ${c.problem}`);
+    if (unset.length) process.exitCode = 1;
+  };
+  snapshot
+    .command('restore')
+    .description("revert every node to the snapshot (paused), resume them together, and set the guests' clocks to now")
+    .argument('<name>', 'a snapshot of the lab (see snapshot list)')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, cmd: { json?: boolean }) => {
+      L.checkSnapshotName('snapshot restore', name);
+      const o = await open(program);
+      const r = await locked(o, 'snapshot', () => L.restoreSnapshot(o.lab, name));
+      if (cmd.json) json(r);
+      else restoreLine(r);
+      if (r.clocks.some((c) => c.problem)) process.exitCode = 1;
+    });
+  snapshot
+    .command('list')
+    .description("the lab's snapshots: name, when taken, node coverage, the nodes' state at save, complete or not")
+    .option('--json', 'print the result as JSON')
+    .action(async (cmd: { json?: boolean }) => {
+      const o = await open(program);
+      const rows = await L.listSnapshots(o.lab);
+      if (cmd.json) json(rows);
+      else console.log(L.formatSnapshotRows(rows));
+    });
+  snapshot
+    .command('delete')
+    .description('delete a snapshot labforge took (every node\'s part; also an incomplete one)')
+    .argument('<name>', 'a snapshot of the lab (see snapshot list)')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, cmd: { json?: boolean }) => {
+      L.checkSnapshotName('snapshot delete', name);
+      const o = await open(program);
+      const r = await locked(o, 'snapshot', () => L.deleteSnapshot(o.lab, name));
+      if (cmd.json) json(r);
+      else console.log(`labforge: deleted snapshot ${r.name}${r.removed.length ? ` (from ${r.removed.join(', ')})` : ' (no node had a part of it left)'}`);
+    });
+
+  program
+    .command('reset')
+    .description('restore a snapshot (the baseline up took, by default) and run verify: the lab as it was, checked')
+    .argument('[name]', 'the snapshot', 'baseline')
+    .option('--json', 'print the restore and the verify verdicts as JSON')
+    .action(async (name: string, cmd: { json?: boolean }) => {
+      L.checkSnapshotName('reset', name);
+      const o = await open(program);
+      const r = await locked(o, 'reset', () => L.restoreSnapshot(o.lab, name));
+      if (cmd.json) {
+        const verdicts = await L.verify(o.lab);
+        json({ restore: r, verify: verdicts });
+        if (verdicts.some((n) => !n.ok) || r.clocks.some((c) => c.problem)) process.exitCode = 1;
+        return;
+      }
+      restoreLine(r);
+      await verifyTable(o);
+    });
+
+  program
+    .command('console')
+    .description("the node's serial console (ttyS1): log in as root with the lab's root password, also when the node does not answer on the network; --log prints the captured boot console (ttyS0)")
+    .argument('<node>', 'node name')
+    .option('--log', 'print the captured serial console log (ttyS0) instead of connecting')
+    .option('--lines <n>', 'with --log: only the last N lines')
+    .option('--follow', 'with --log: keep printing what the console writes (Ctrl+C ends)')
+    .action(async (name: string, cmd: { log?: boolean; lines?: string; follow?: boolean }) => {
+      if (!cmd.log && (cmd.lines !== undefined || cmd.follow)) throw new L.UsageError('console: --lines and --follow go with --log');
+      const lines = wholeNumber('--lines', cmd.lines);
+      const o = await open(program);
+      const node = L.findNode(o.lab, 'console', name);
+      if (cmd.log) {
+        if (cmd.follow) await L.followConsoleLog(o.lab, node, (t) => process.stdout.write(t), lines);
+        else process.stdout.write(L.readConsoleLog(o.lab, node, lines));
+        return;
+      }
+      if (!process.stdin.isTTY) throw new L.UsageError('console: needs a terminal (standard input is not one); `console NODE --log` prints the captured log');
+      process.exitCode = await L.attachConsole(o.lab, node, (line) => console.error(line));
+    });
 
   program
     .command('halt')

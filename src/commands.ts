@@ -1,6 +1,7 @@
 // Everything the CLI's commands run, in one module that src/cli.ts loads only when a command runs.
 export { bake } from './lifecycle/bake.js';
 export { destroy, halt } from './lifecycle/destroy.js';
+export { attachConsole, findNode, followConsoleLog, readConsoleLog } from './lifecycle/console.js';
 export { doctor, formatChecks } from './lifecycle/doctor.js';
 export { copyOn, parseCopy, runOn, selectNodes, summary } from './lifecycle/fanout.js';
 export { lockLab } from './lifecycle/lablock.js';
@@ -8,6 +9,7 @@ export { acquireLock } from './lifecycle/lock.js';
 export { target } from './lifecycle/nodes.js';
 export { openLab, requireBaseImage, UsageError } from './lifecycle/open.js';
 export { setup } from './lifecycle/setup.js';
+export { BASELINE, checkSnapshotName, deleteSnapshot, formatSnapshotRows, listSnapshots, restoreSnapshot, saveSnapshot } from './lifecycle/snapshot.js';
 export { formatStatus, status } from './lifecycle/status.js';
 export { isCi } from './lifecycle/tasks.js';
 export { HostNotReadyError, up } from './lifecycle/up.js';

@@ -55,6 +55,9 @@ fi
 if nopasswd_sudo vagrant; then ok "vagrant: NOPASSWD sudo"; else fail "vagrant has no NOPASSWD sudo"; fi
 if "$(sshd_bin)" -t; then ok "sshd -t accepts the configuration"; else fail "sshd -t rejects the configuration"; fi
 
+state=$(systemctl is-enabled "$console_getty" 2>/dev/null || true)
+if [[ $state == enabled ]]; then ok "${console_getty} enabled (labforge console)"; else fail "${console_getty} is '${state:-unknown}', not enabled"; fi
+
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf '[labforge %s] ERROR: %d check(s) failed:\n' "$LABFORGE_TAG" "${#failures[@]}" >&2
   printf '  - %s\n' "${failures[@]}" >&2

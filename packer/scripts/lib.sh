@@ -76,6 +76,19 @@ nopasswd_sudo() {
   grep -q 'NOPASSWD: ALL' <<<"$rules"
 }
 
+# The login prompt `labforge console NODE` connects to: a getty on the second serial port, ttyS1 (the first,
+# ttyS0, is the kernel's console, written to a file on the host). systemd's getty generator starts a getty only on
+# the kernel's console, so this one is enabled explicitly, by the bake and again by the lab's provisioning (for
+# boxes baked before).
+console_getty=serial-getty@ttyS1.service
+
+# enable_console_getty: enables the getty on ttyS1 (idempotent) and checks that systemd has it enabled.
+enable_console_getty() {
+  unit_known serial-getty@.service || die "systemd has no serial-getty@.service: no login prompt on ttyS1 possible"
+  systemctl enable "$console_getty" >/dev/null 2>&1 || die "systemctl enable ${console_getty} failed"
+  [[ $(systemctl is-enabled "$console_getty" 2>/dev/null || true) == enabled ]] || die "${console_getty} is not enabled after enabling it"
+}
+
 # sshd_bin: the sshd program (/usr/sbin is not on every root PATH that sudo gives).
 sshd_bin() { command -v sshd || echo /usr/sbin/sshd; }
 

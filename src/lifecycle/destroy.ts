@@ -9,6 +9,7 @@ import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './networks.js';
 import { emptyRecord, planDestroy } from './ownership.js';
 import { addToRecord, discoverOwned, forgetVagrantNetworks, libvirtNow, readRecord, removeRecord } from './state.js';
+import { deleteAllSnapshots } from './snapshot.js';
 import { logFile, runSteps } from './tasks.js';
 import { readManifest } from './write.js';
 
@@ -98,6 +99,13 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           forgetVagrantNetworks(lab.outDir);
           return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${recordMissing ? ' (no record file: from the ids Vagrant recorded)' : ''}`;
         },
+      },
+      {
+        // vagrant-libvirt deletes a domain's snapshots too, but labforge removes its own first, by its record: a
+        // failing vagrant destroy then leaves no snapshot of the lab behind, and the record says none is left.
+        title: "Delete the lab's snapshots",
+        skip: () => (readRecord(lab.outDir)?.snapshots?.length ? false : 'none recorded'),
+        task: async () => (await deleteAllSnapshots(lab, virsh)).join(', '),
       },
       {
         title: 'Destroy the nodes (vagrant destroy)',

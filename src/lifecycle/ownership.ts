@@ -26,6 +26,27 @@ export interface OwnedNetwork {
   uuid: string;
 }
 
+/** One node's part of a lab snapshot: the internal snapshot of that name in the domain with this UUID. */
+export interface SnapshotPart {
+  node: string;
+  uuid: string;
+  /** The node's state when the snapshot was taken, in Vagrant's words: running, shutoff, paused. */
+  state: string;
+  /** Whether libvirt created this part (false while saving, or when saving was interrupted before it). */
+  taken: boolean;
+}
+
+/** A snapshot of the whole lab that labforge took: one internal snapshot of the same name per node. */
+export interface OwnedSnapshot {
+  name: string;
+  /** When it was taken (ISO time). */
+  createdAt: string;
+  /** `saving` until every part is taken, `deleting` while delete removes the parts: either, seen later, means
+   *  labforge was interrupted, and the snapshot is incomplete. */
+  status: 'saving' | 'complete' | 'deleting';
+  parts: SnapshotPart[];
+}
+
 /** The ownership record, `<out>/.labforge-state.json`. */
 export interface OwnershipRecord {
   version: 1;
@@ -34,6 +55,8 @@ export interface OwnershipRecord {
   domains: OwnedDomain[];
   volumes: OwnedVolume[];
   networks: OwnedNetwork[];
+  /** The lab snapshots labforge took (snapshot save, the baseline of up); destroy and snapshot delete remove them. */
+  snapshots?: OwnedSnapshot[];
 }
 
 /** What libvirt has now. */
@@ -54,7 +77,7 @@ export interface Plan {
 }
 
 export function emptyRecord(lab: string, uri: string): OwnershipRecord {
-  return { version: 1, lab, uri, domains: [], volumes: [], networks: [] };
+  return { version: 1, lab, uri, domains: [], volumes: [], networks: [], snapshots: [] };
 }
 
 /** Adds what `more` records to `record` (a later `up` adds to what an earlier one recorded). */

@@ -25,7 +25,7 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
   } catch (err) {
     throw new Error(`${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`);
   }
-  return { ...r, domains: r.domains ?? [], volumes: r.volumes ?? [], networks: r.networks ?? [] };
+  return { ...r, domains: r.domains ?? [], volumes: r.volumes ?? [], networks: r.networks ?? [], snapshots: r.snapshots ?? [] };
 }
 
 export function writeRecord(outDir: string, record: OwnershipRecord): void {

@@ -12,6 +12,7 @@ import { bake } from './bake.js';
 import { doctor, formatChecks } from './doctor.js';
 import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
+import { BASELINE, baselineStep } from './snapshot.js';
 import { addToRecord, discoverOwned, readRecord, STATE_FILE, vagrantDomainIds } from './state.js';
 import type { OpenLab } from './open.js';
 import { status } from './status.js';
@@ -66,9 +67,13 @@ export async function needsWork(lab: Lab): Promise<string | undefined> {
   const states = await status(lab);
   const stopped = states.filter((s) => s.state !== 'running');
   if (stopped.length) return `${stopped.map((s) => `${s.name} is ${s.state}`).join(', ')}`;
-  const recorded = new Set((readRecord(lab.outDir)?.domains ?? []).map((d) => d.uuid));
+  const record = readRecord(lab.outDir);
+  const recorded = new Set((record?.domains ?? []).map((d) => d.uuid));
   const unrecorded = vagrantDomainIds(lab.outDir).filter((d) => !recorded.has(d.uuid));
   if (unrecorded.length) return `${unrecorded.map((d) => d.node).join(', ')} not in ${STATE_FILE}`;
+  const base = record?.snapshots?.find((s) => s.name === BASELINE);
+  const noBaseline = vagrantDomainIds(lab.outDir).filter((d) => !base?.parts.some((p) => p.uuid === d.uuid && p.taken));
+  if (noBaseline.length) return `${noBaseline.map((d) => d.node).join(', ')} without the ${BASELINE} snapshot`;
   const active = await new Virsh(lab.host.uri).activeNetworks();
   const down = labNetworks(lab).filter(({ net }) => !active.includes(net.name));
   if (down.length) return `network ${down.map(({ net }) => net.name).join(', ')} not active`;
@@ -142,6 +147,7 @@ export async function up(open: OpenLab): Promise<{ changed: boolean }> {
           return `provisioned ${c.pending.join(', ')}`;
         },
       },
+      baselineStep(lab, log),
     ],
     { pending: [] },
   );

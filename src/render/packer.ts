@@ -30,7 +30,7 @@ export const PACKER_BAKE = {
 /** The guest scripts, in the order the build runs them. */
 export const GUEST_SCRIPTS = {
   /** Before the reboot: each one changes the guest and checks its own result. */
-  provision: ['10-update.sh', '20-firewalld.sh', '30-selinux.sh', '40-guest-agent.sh', '50-vagrant-user.sh'],
+  provision: ['10-update.sh', '20-firewalld.sh', '30-selinux.sh', '40-guest-agent.sh', '45-serial-console.sh', '50-vagrant-user.sh'],
   reboot: '60-reboot.sh',
   /** After the reboot: fails the build unless the changes took effect. */
   verify: '80-verify.sh',

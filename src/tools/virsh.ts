@@ -1,5 +1,5 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
-import { run, type RunOptions } from './run.js';
+import { run, runAttached, type RunOptions } from './run.js';
 
 export class Virsh {
   constructor(
@@ -127,6 +127,48 @@ export class Virsh {
     }
   }
 
+  /** Pauses a domain's CPUs (its memory stays as it is): the lab stands still for a consistent snapshot. */
+  async suspend(domain: string): Promise<void> {
+    await this.virsh(['suspend', domain]);
+  }
+
+  async resume(domain: string): Promise<void> {
+    await this.virsh(['resume', domain]);
+  }
+
+  /** The domain's XML (live, or the persistent definition with `inactive`). */
+  async domainXml(domain: string, inactive = false): Promise<string> {
+    return this.virsh(['dumpxml', ...(inactive ? ['--inactive'] : []), domain]);
+  }
+
+  /** Names of a domain's snapshots. */
+  async snapshots(domain: string): Promise<string[]> {
+    return this.lines(await this.virsh(['snapshot-list', domain, '--name']));
+  }
+
+  /** An internal snapshot of every disk (qcow2) and, for a running or paused domain, of its memory and device
+   *  state: `snapshot-create-as --atomic` (all of it or nothing). virsh writes the snapshot XML itself, so the name
+   *  and description reach libvirt escaped. */
+  async snapshotCreate(domain: string, name: string, description: string): Promise<void> {
+    await this.virsh(['snapshot-create-as', domain, name, '--description', description, '--atomic']);
+  }
+
+  /** Reverts a domain to a snapshot; `--paused` leaves its CPUs stopped (a snapshot with memory), so several
+   *  domains can be resumed at one moment. */
+  async snapshotRevert(domain: string, name: string, after: 'paused' | 'running' | 'as-saved'): Promise<void> {
+    await this.virsh(['snapshot-revert', domain, name, ...(after === 'as-saved' ? [] : [`--${after}`])]);
+  }
+
+  async snapshotDelete(domain: string, name: string): Promise<void> {
+    await this.virsh(['snapshot-delete', domain, name]);
+  }
+
+  /** `virsh console DOMAIN --devname DEV` on the user's terminal (an interactive session); returns virsh's exit
+   *  code. */
+  console(domain: string, devname: string): number {
+    return runAttached('virsh', ['-c', this.uri, 'console', domain, '--devname', devname]);
+  }
+
   async pools(): Promise<string[]> {
     return this.lines(await this.virsh(['pool-list', '--all', '--name']));
   }
@@ -243,6 +285,11 @@ export function parseVolumeBacking(volumeXml: string): string | undefined {
 
 function unescapeXml(text: string | undefined): string | undefined {
   return text?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The serial devices of a domain's XML, in order: their type (file, pty, ...) and, for a file, its path. */
+export function parseSerials(domainXml: string): { type: string; path?: string }[] {
+  return (domainXml.match(/<serial\b[\s\S]*?<\/serial>/g) ?? []).map((el) => ({ type: xmlAttr(el, 'serial', 'type') ?? '', path: unescapeXml(xmlAttr(el, 'source', 'path')) }));
 }
 
 /** `virsh -q list --all`: "<id or -> <name> <state>" per line; the state may hold a space ("shut off"). */

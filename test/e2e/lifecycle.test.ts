@@ -261,6 +261,11 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     const r = await labforge(['up']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('lab e2e is up');
+    // up's last step takes the baseline snapshot; then it runs verify and prints its table.
+    expect(r.stdout).toMatch(/\[DONE\] Take the baseline snapshot \(labforge reset returns to it\): node1, node2 \(the nodes stood still [0-9.]+ s\)/);
+    expect(r.stdout).toMatch(/^ok {4}node1: node1\.example\.com, SELinux Disabled/m);
+    expect(r.stdout).toMatch(/^ok {4}node2: node2\.example\.com, SELinux Disabled/m);
+    console.log(`labforge up ended with:\n${r.stdout.split('\n').filter((l) => /baseline|^ok |^FAIL|is up/.test(l)).join('\n')}`);
   }, STEP);
 
   test('verify: names, static IPs, /etc/hosts and DNS, ping, SELinux disabled, no firewalld', async () => {
@@ -404,6 +409,197 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(Date.now() - started).toBeLessThan(30000);
   }, STEP);
 
+  test('up took the baseline snapshot of both nodes; snapshot list shows it, complete, taken while they ran', async () => {
+    const r = await labforge(['snapshot', 'list', '--json']);
+    expect(r.exitCode).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows.map((s: { name: string; status: string; coverage: string }) => [s.name, s.status, s.coverage])).toEqual([['baseline', 'complete', '2/2']]);
+    expect(rows[0].nodes).toEqual([
+      { node: 'node1', state: 'running', present: true },
+      { node: 'node2', state: 'running', present: true },
+    ]);
+    // In libvirt: one internal snapshot with memory per node, in the domain labforge recorded.
+    const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
+    for (const d of record.domains) {
+      expect(lines(await virsh('snapshot-list', d.uuid, '--name'))).toEqual(['baseline']);
+      const xml = await virsh('snapshot-dumpxml', d.uuid, 'baseline');
+      expect(xml).toContain("<memory snapshot='internal'/>");
+    }
+    const text = await labforge(['snapshot', 'list']);
+    expect(text.stdout).toMatch(/^NAME\s+TAKEN\s+NODES\s+STATE AT SAVE\s+STATUS\n/);
+    expect(text.stdout).toMatch(/\nbaseline\s+\S+Z\s+2\/2\s+running\s+complete$/);
+    console.log(`labforge snapshot list said:\n${text.stdout}`);
+  }, STEP);
+
+  test('snapshot save s1: every node at one moment; a bad name is refused naming it, with nothing written', async () => {
+    const bad = await labforge(['snapshot', 'save', 'a;b<c>']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('snapshot save: the snapshot name must be 1-64 letters, digits');
+    expect(bad.stderr).toContain('got "a;b<c>"');
+    const started = Date.now();
+    const r = await labforge(['snapshot', 'save', 's1']);
+    timings.push(['snapshot save s1 (measured)', (Date.now() - started) / 1000]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/labforge: took snapshot s1 of node1, node2 in [0-9.]+ s \(the nodes stood still for [0-9.]+ s\)/);
+    console.log(r.stdout.trim());
+    const again = await labforge(['snapshot', 'save', 's1']);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('already has a snapshot "s1"');
+    const rows = JSON.parse((await labforge(['snapshot', 'list', '--json'])).stdout);
+    expect(rows.map((s: { name: string; status: string; coverage: string }) => [s.name, s.status, s.coverage])).toEqual([
+      ['baseline', 'complete', '2/2'],
+      ['s1', 'complete', '2/2'],
+    ]);
+    console.log(`labforge snapshot list said:\n${(await labforge(['snapshot', 'list'])).stdout}`);
+  }, STEP);
+
+  /** Breaks the lab: node1's sshd stopped, node2's /etc/hosts without the lab block and a file written. */
+  const breakLab = async () => {
+    await labforge(['run', 'node2', '--', "sed -i '/^# BEGIN labforge/,/^# END labforge/d' /etc/hosts; touch /root/broken"]);
+    await labforge(['run', 'node1', '--', '(systemctl stop ssh.service || systemctl stop sshd.service) >/dev/null 2>&1 &']);
+    const v = await labforge(['verify', '--json']);
+    expect(v.exitCode).toBe(1);
+    const verdicts = JSON.parse(v.stdout) as { node: string; ok: boolean; problems: string[] }[];
+    expect(verdicts.map((x) => x.ok)).toEqual([false, false]);
+    expect(verdicts[0].problems.join('\n')).toMatch(/no (root ssh|answer)/);
+    expect(verdicts[1].problems.join('\n')).toContain('/etc/hosts resolves node1.example.com to nothing, expected 10.240.0.11');
+  };
+
+  test('a broken lab (sshd stopped, /etc/hosts emptied) fails verify; reset restores the baseline in seconds, sets the clocks and verifies green', async () => {
+    await breakLab();
+    const started = Date.now();
+    const r = await labforge(['reset']);
+    const secs = (Date.now() - started) / 1000;
+    timings.push(['reset to baseline, with verify (measured)', secs]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/labforge: restored snapshot baseline on node1, node2 in [0-9.]+ s; clocks set to now \(they were node1 \d+ s, node2 \d+ s behind\)/);
+    expect(r.stdout).toMatch(/^ok {4}node1: node1\.example\.com/m);
+    expect(r.stdout).toMatch(/^ok {4}node2: node2\.example\.com/m);
+    console.log(`labforge reset said (${secs.toFixed(1)} s):\n${r.stdout.trim()}`);
+    // The guests' clocks are the host's again (not the baseline's), and what the breakage wrote is gone.
+    const clock = await labforge(['run', 'all', '--json', '--', 'date +%s; test ! -e /root/broken']);
+    expect(clock.exitCode).toBe(0);
+    for (const n of JSON.parse(clock.stdout) as { stdout: string }[]) expect(Math.abs(Number(n.stdout.trim()) - Date.now() / 1000)).toBeLessThan(30);
+  }, STEP);
+
+  test('snapshot restore s1 brings a broken lab back too; verify is green again', async () => {
+    await breakLab();
+    const started = Date.now();
+    const r = await labforge(['snapshot', 'restore', 's1']);
+    timings.push(['snapshot restore s1 (measured)', (Date.now() - started) / 1000]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/labforge: restored snapshot s1 on node1, node2/);
+    const v = await labforge(['verify', '--json']);
+    expect(JSON.parse(v.stdout).map((x: { problems: string[] }) => x.problems)).toEqual([[], []]);
+    expect(v.exitCode).toBe(0);
+  }, STEP);
+
+  test('hosts --install / --remove on a temp file: the lab block once, other lines untouched', async () => {
+    const file = path.join(work, 'hosts');
+    fs.writeFileSync(file, '127.0.0.1 localhost\n');
+    expect((await labforge(['hosts', '--install', '--file', file])).exitCode).toBe(0);
+    expect((await labforge(['hosts', '--install', '--file', file])).stdout).toContain('nothing changed');
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text.startsWith('127.0.0.1 localhost\n')).toBe(true);
+    expect(text).toMatch(/10\.240\.0\.11\s+node1\.example\.com/);
+    expect(text.match(/# BEGIN labforge lab e2e/g)).toHaveLength(1);
+    expect((await labforge(['hosts', '--remove', '--file', file])).exitCode).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe('127.0.0.1 localhost\n');
+  }, STEP);
+
+  test('console --log prints the captured boot console; bad calls are refused', async () => {
+    // After the restores above: QEMU started the log file anew on each revert; labforge kept what came before.
+    const r = await labforge(['console', 'node1', '--log']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/Linux version \d/);
+    expect(r.stdout).toMatch(/--- labforge: snapshot baseline restored at \S+; the console continues from the snapshot's moment ---/);
+    expect(r.stdout).toMatch(/--- labforge: snapshot s1 restored at /);
+    const tail = await labforge(['console', 'node1', '--log', '--lines', '3']);
+    expect(tail.stdout.trimEnd().split('\n').length).toBeLessThanOrEqual(3);
+    console.log(`labforge console node1 --log --lines 3 said:\n${tail.stdout}`);
+    const unknown = await labforge(['console', 'node9', '--log']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('console: "node9" is not a node of lab e2e (nodes: node1, node2)');
+    const noTty = await labforge(['console', 'node1']);
+    expect(noTty.exitCode).toBe(2);
+    expect(noTty.stderr).toContain('console: needs a terminal');
+  }, STEP);
+
+  test("console NODE: log in as root with the lab's root password on ttyS1 through a pty, hostname says the FQDN", async () => {
+    const driver = path.join(work, 'console-driver.py');
+    fs.writeFileSync(
+      driver,
+      [
+        'import os, pty, select, sys, time',
+        'pid, fd = pty.fork()',
+        'if pid == 0:',
+        '    os.execvp(sys.argv[1], sys.argv[1:])',
+        'seen = b""',
+        'def wait_for(pattern, secs, poke=None):',
+        '    global seen',
+        '    end = time.time() + secs',
+        '    last = 0',
+        '    while time.time() < end:',
+        '        if pattern in seen: return True',
+        '        if poke is not None and time.time() - last > 5:',
+        '            os.write(fd, poke); last = time.time()',
+        '        r, _, _ = select.select([fd], [], [], 0.5)',
+        '        if r:',
+        '            try: seen += os.read(fd, 4096)',
+        '            except OSError: break',
+        '    return pattern in seen',
+        'ok = wait_for(b"Ctrl+] leaves", 60)',
+        'ok = ok and wait_for(b"login: ", 120, b"\\r")',
+        'if ok:',
+        '    os.write(fd, b"root\\r")',
+        '    ok = wait_for(b"assword:", 60)',
+        'if ok:',
+        '    os.write(fd, os.environ["LAB_ROOT_PASSWORD"].encode() + b"\\r")',
+        '    ok = wait_for(b"# ", 60)',
+        'if ok:',
+        '    os.write(fd, b"hostname -f; echo console-$((6*7))\\r")',
+        '    ok = wait_for(b"console-42", 60)',
+        '    os.write(fd, b"exit\\r")',
+        '    time.sleep(2)',
+        'os.write(fd, b"\\x1d")',
+        'time.sleep(2)',
+        '_, status = os.waitpid(pid, 0)',
+        'sys.stdout.write(seen.decode("utf-8", "replace"))',
+        'sys.stdout.write("\\nDRIVER ok=%s exit=%d\\n" % (ok, os.waitstatus_to_exitcode(status)))',
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const r = await ns!.exec('python3', [driver, 'node', CLI, '--lab', labFile, '--out', outDir, 'console', 'node1'], {
+      cwd: work,
+      env: { ...env, LAB_ROOT_PASSWORD: ROOT_PASSWORD },
+      reject: false,
+      timeout: 10 * 60 * 1000,
+    });
+    timings.push(['console node1: log in, hostname, leave (measured)', (Date.now() - started) / 1000]);
+    outputs.push(String(r.all ?? ''));
+    console.log(`the console session:\n${r.stdout}`);
+    expect(r.stdout).toContain('serial console of node1 (ttyS1 of domain e2e-node1)');
+    // The guest's shell may wrap its output in escape sequences (bracketed paste): compare the lines without them.
+    const said = r.stdout.split('\n').map((l) => l.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '').trim());
+    expect(said).toContain('node1.example.com');
+    expect(r.stdout).toContain('DRIVER ok=True exit=0');
+    // The password was typed with echo off: it is not in the session's output (nor in the console logs).
+    expect(String(r.all).includes(ROOT_PASSWORD)).toBe(false);
+    for (const f of fs.readdirSync(path.join(outDir, 'logs'))) expect(fs.readFileSync(path.join(outDir, 'logs', f)).includes(ROOT_PASSWORD)).toBe(false);
+  }, STEP);
+
+  test('snapshot delete s1 removes every part; an unknown or already deleted name is refused', async () => {
+    const r = await labforge(['snapshot', 'delete', 's1']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('labforge: deleted snapshot s1 (from node1, node2)');
+    const again = await labforge(['snapshot', 'delete', 's1']);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('has no snapshot "s1" that labforge took (recorded: baseline)');
+    const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
+    expect(record.snapshots.map((s: { name: string }) => s.name)).toEqual(['baseline']);
+    for (const d of record.domains) expect(lines(await virsh('snapshot-list', d.uuid, '--name'))).toEqual(['baseline']);
+  }, STEP);
+
   test('halt stops the nodes; up starts them again, still verified', async () => {
     expect((await labforge(['halt'])).exitCode).toBe(0);
     const s = await labforge(['status', '--json']);
@@ -447,8 +643,15 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   }, STEP);
 
   test("destroying lab e2e removes its domains, disks and networks and leaves lab e2e-node1's running and verifiable", async () => {
+    const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
     const r = await labforge(['destroy']);
     expect(r.exitCode).toBe(0);
+    // The lab's snapshots go first (by the record), then the domains and their disks: no snapshot is left anywhere.
+    expect(r.stdout).toMatch(/\[DONE\] Delete the lab's snapshots: baseline/);
+    const uuids = lines(await virsh('list', '--all', '--uuid'));
+    for (const d of record.domains) expect(uuids).not.toContain(d.uuid);
+    // The other lab's node keeps its own baseline: labforge deleted only lab e2e's.
+    expect(lines(await virsh('snapshot-list', 'e2e-node1-n1', '--name'))).toEqual(['baseline']);
     // labforge removed the networks it defined itself (vagrant-libvirt's list of them is not used).
     expect(r.stdout).toMatch(/labforge: destroyed lab e2e \(also removed .*network lf-e2e-mgmt, network lf-e2e\)/);
     console.log(`labforge destroy of lab e2e said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
@@ -478,6 +681,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   test('destroying lab e2e-node1 too leaves nothing of either lab in libvirt, the base volume included', async () => {
     const r = await labforge(['destroy'], STEP, lab2());
     expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/\[DONE\] Delete the lab's snapshots: baseline/);
     console.log(`labforge destroy of lab e2e-node1 said:\n${r.stdout.split('\n').filter((l) => l.startsWith('labforge:')).join('\n')}`);
     expect(r.stdout).toMatch(/also removed .*network lf-e2e2\)/);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('labforge: kept'))).toEqual([

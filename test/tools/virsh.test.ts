@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { vagrantState } from '../../src/lifecycle/status.js';
-import { parseDomainList, parseDomblklist, parseDomiflist, parseVolList, parseVolumeBacking, volumeDiskPool } from '../../src/tools/virsh.js';
+import { parseDomainList, parseDomblklist, parseDomiflist, parseSerials, parseVolList, parseVolumeBacking, volumeDiskPool } from '../../src/tools/virsh.js';
 import { requireTool, ROOT } from '../support.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'tools', 'fixtures', name), 'utf8');
@@ -74,4 +74,24 @@ test("status speaks Vagrant's words: not_created without the machine's id or its
   expect(vagrantState(true, 'running')).toBe('running');
   expect(vagrantState(true, 'shut off')).toBe('shutoff');
   expect(vagrantState(true, 'paused')).toBe('paused');
+});
+
+test("a domain's serial ports in order: the console log file first, the pty labforge console connects to second", () => {
+  const xml = `<domain><devices>
+    <serial type='file'>
+      <source path='/out/logs/a&amp;b-console.log'/>
+      <target type='isa-serial' port='0'><model name='isa-serial'/></target>
+      <alias name='serial0'/>
+    </serial>
+    <serial type="pty">
+      <source path='/dev/pts/3'/>
+      <target type='isa-serial' port='1'/>
+    </serial>
+    <console type='file'><source path='/out/logs/a-console.log'/><target type='serial' port='0'/></console>
+  </devices></domain>`;
+  expect(parseSerials(xml)).toEqual([
+    { type: 'file', path: '/out/logs/a&b-console.log' },
+    { type: 'pty', path: '/dev/pts/3' },
+  ]);
+  expect(parseSerials('<domain><devices></devices></domain>')).toEqual([]);
 });

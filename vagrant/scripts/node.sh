@@ -144,6 +144,12 @@ sshd=$(sshd_bin)
 systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null || true
 log "root accepts the lab key"
 
+# --- the serial console login (labforge console) ------------------------------------------------------------
+# Boxes baked before labforge had the console lack the getty on ttyS1: enable it here too, and start it.
+enable_console_getty
+systemctl start "$console_getty" || die "${console_getty} does not start (is there a second serial port, ttyS1?)"
+log "login prompt on ttyS1: $(systemctl is-active "$console_getty" 2>/dev/null || true)"
+
 # --- a larger disk than the box's: grow the root file system ----------------------------------------------
 root_src="$(findmnt -n -o SOURCE / | sed 's/\[.*//')"
 if command -v growpart >/dev/null && [[ "$root_src" =~ ^(/dev/[a-z]+)([0-9]+)$ ]]; then
