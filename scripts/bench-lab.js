@@ -178,8 +178,10 @@ const upArgs = (await timed('node', [CLI, 'up', '--help'])).stdout.includes('--n
 const up = await lf(main, upArgs);
 const st = steps(up.stdout);
 const vagrantStep = Object.entries(st).find(([title]) => title.startsWith('Start '))?.[1] ?? 0;
-const own = up.ms / 1000 - vagrantStep;
-fact(`labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; labforge's own steps ${own.toFixed(1)} s: ${Object.entries(st).map(([t, s]) => `${t} ${s} s`).join('; ')})`);
+// The baseline snapshot is not overhead but a product (reset returns to it): reported apart.
+const baselineStep = Object.entries(st).find(([title]) => /baseline snapshot/.test(title))?.[1] ?? 0;
+const own = up.ms / 1000 - vagrantStep - baselineStep;
+fact(`labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; the baseline snapshot ${baselineStep.toFixed(1)} s; labforge's own steps and checks ${own.toFixed(1)} s: ${Object.entries(st).map(([t, s]) => `${t} ${s} s`).join('; ')})`);
 if (raw) {
   compare(`up from scratch, ${n} nodes`, 'labforge up', up.ms, 'raw vagrant up --parallel', raw.ms);
   target(`up: labforge's own steps within 5% of raw vagrant up --parallel`, own / (raw.ms / 1000) <= 0.05, `${own.toFixed(1)} s of ${secs(raw.ms)} = ${((own / (raw.ms / 1000)) * 100).toFixed(1)}%`);
@@ -250,12 +252,13 @@ const upAfter1 = await lf(main, upArgs);
 const haltAll = await lf(main, ['halt']);
 compare(`halt`, `all ${n} nodes at once`, haltAll.ms, `one node (${nodes[0].name})`, halt1.ms);
 target(`halt of all ${n} nodes within 1.5x of one node's`, haltAll.ms / halt1.ms <= 1.5, `${secs(haltAll.ms)} against ${secs(halt1.ms)} = ${(haltAll.ms / halt1.ms).toFixed(2)}x`);
-const upAfter = await lf(main, upArgs);
-fact(`up after halt: one node ${secs(upAfter1.ms)}, all ${n} nodes ${secs(upAfter.ms)}`);
+fact(`up after halt of one node: ${secs(upAfter1.ms)}`);
 if (!seed) {
+  // vagrant halt asks one node after another (the nine-node figure is in the README: 359 s).
+  const upAfter = await lf(main, upArgs);
+  fact(`up after halt of all ${n} nodes: ${secs(upAfter.ms)}`);
   const vhalt = await vagrant(main, ['halt']);
   compare(`halt, ${n} nodes`, 'vagrant halt', vhalt.ms, 'labforge halt', haltAll.ms);
-  await lf(main, upArgs);
 }
 
 // 11. destroy; then destroy + up against reset.
