@@ -211,7 +211,7 @@ const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, c
 const rtt = await median(5, () => timed('ssh', sshArgs(nodes[0].name, 'true')));
 const { lab } = loadLabText(fs.readFileSync(main.file, 'utf8'), main.file, { outDir: main.out });
 // Each of the probe's checks alone, on the node, timed there.
-const lines = probeScript(lab).split('\n').filter((l) => /^echo /.test(l)).map((l) => l.replace(/ &$/, ''));
+const lines = probeScript(lab).split('\n').filter((l) => /^(echo|getent) /.test(l)).map((l) => l.replace(/ &$/, ''));
 const timer = lines.map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`).join('\n');
 const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout.split('\n').map((l) => Number(l.split('=')[1])).filter((x) => !Number.isNaN(x));
 const slowest = Math.max(...checkTimes);

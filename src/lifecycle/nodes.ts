@@ -34,10 +34,11 @@ export async function disconnect(lab: Lab, nodes: LabNode[] = lab.nodes): Promis
   await Promise.all(nodes.map((n) => ssh.closeMaster(target(lab, n))));
 }
 
-/** The node's FQDN as it reports it over ssh on its static address, or the error. */
-export async function answers(lab: Lab, node: LabNode): Promise<string | Error> {
+/** The node's FQDN as it reports it over ssh on its static address, or the error. `share`: on the node's shared
+ *  connection, started if need be (a node that just booted is asked once, directly). */
+export async function answers(lab: Lab, node: LabNode, share = true): Promise<string | Error> {
   try {
-    return (await ssh.exec(await connected(lab, node), 'hostname -f', { connectTimeoutS: 10, timeoutMs: 30000 })).trim();
+    return (await ssh.exec(share ? await connected(lab, node) : target(lab, node), 'hostname -f', { connectTimeoutS: 10, timeoutMs: 30000 })).trim();
   } catch (e) {
     return e as Error;
   }

@@ -51,8 +51,8 @@ export class HostNotReadyError extends Error {
 }
 
 /** Every node's answer on its static address (`hostname -f` as root with the lab key), all nodes at once. */
-async function allAnswer(lab: Lab, nodes: LabNode[] = lab.nodes): Promise<{ node: LabNode; said: string | Error }[]> {
-  return Promise.all(nodes.map(async (node) => ({ node, said: await answers(lab, node) })));
+async function allAnswer(lab: Lab, nodes: LabNode[] = lab.nodes, share = true): Promise<{ node: LabNode; said: string | Error }[]> {
+  return Promise.all(nodes.map(async (node) => ({ node, said: await answers(lab, node, share) })));
 }
 
 const answered = (a: { node: LabNode; said: string | Error }) => !(a.said instanceof Error) && a.said === a.node.fqdn;
@@ -135,12 +135,12 @@ export async function up(open: OpenLab): Promise<{ changed: boolean }> {
       {
         title: 'Check every node answers on its static address',
         task: async (c, progress) => {
-          c.pending = (await allAnswer(lab)).filter((a) => !answered(a)).map((a) => a.node.name);
+          c.pending = (await allAnswer(lab, lab.nodes, false)).filter((a) => !answered(a)).map((a) => a.node.name);
           if (c.pending.length === 0) return 'all answer';
           // A node that does not answer was not (fully) provisioned, e.g. an up interrupted half way: finish it.
           progress(`provisioning ${c.pending.join(', ')}`);
           await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
-          const still = (await allAnswer(lab, lab.nodes.filter((n) => c.pending.includes(n.name))))
+          const still = (await allAnswer(lab, lab.nodes.filter((n) => c.pending.includes(n.name)), false))
             .filter((a) => !answered(a))
             .map(({ node, said }) => `${node.name} (${node.ip}): ${said instanceof Error ? said.message.split('\n').slice(-1)[0] : `says it is ${said}`}`);
           if (still.length) throw new Error(`nodes do not answer on their static address as root with the lab key:\n  ${still.join('\n  ')}\nsee ${log}`);

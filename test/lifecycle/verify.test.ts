@@ -127,9 +127,9 @@ describe('the probe script', () => {
     write('rpm', 'exit 1');
     write('dpkg-query', `echo "${dpkgStatus}"`);
     write('ip', "printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth1    inet 10.240.0.11/24 brd 10.240.0.255 scope global eth1\\n'");
-    // `getent -s DB hosts NAME`
+    // `getent -s DB hosts NAME...`: a line per name it knows, none for the others.
     const table = Object.entries(ips).map(([name, ip]) => `${name}) echo "${ip}  ${name}" ;;`).join(' ');
-    write('getent', `case $4 in ${table} esac`);
+    write('getent', `shift 3; for k in "$@"; do case $k in ${table} esac; done`);
     write('ping', 'exit 0');
     return bin;
   }
@@ -144,6 +144,15 @@ describe('the probe script', () => {
     expect(facts.addresses.split(' ')).toContain('10.240.0.11/24');
     // This host's own kernel command line is read: only the selinux=0 check depends on it.
     expect(judge(lab, n1, facts)).toEqual(selinux0 ? [] : ['the kernel was booted without selinux=0']);
+  });
+
+  test('one lookup per database for all names: a name it does not resolve is empty and judged so; a name listed as an alias counts', async () => {
+    const bin = standIns();
+    // This getent knows n1 (with its short name as an alias) and api only.
+    fs.writeFileSync(path.join(bin, 'getent'), '#!/bin/bash\nshift 3\nfor k in "$@"; do case $k in n1.example.com) echo "10.240.0.11  n1.example.com n1" ;; api.example.com) echo "10.240.0.20  apiserver api.example.com" ;; esac; done\n', { mode: 0o755 });
+    const facts = parseProbe((await run(bin)).stdout);
+    expect([facts.hosts_n1, facts.hosts_n2, facts.hosts_api, facts.dns_n2]).toEqual(['10.240.0.11', '', '10.240.0.20', '']);
+    expect(judge(lab, n1, facts)).toEqual(expect.arrayContaining(['/etc/hosts resolves n2.example.com to nothing, expected 10.240.0.12', 'DNS resolves n2.example.com to nothing, expected 10.240.0.12']));
   });
 
   test('firewalld counts as installed when dpkg says "install ok installed", not when only its configuration is left', async () => {
