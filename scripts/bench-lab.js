@@ -83,7 +83,7 @@ function labFile(name, net, third, nodes, vips) {
       'network:',
       `  name: ${net}`,
       `  cidr: 10.${third}.0.0/24`,
-      `  management: { name: ${net}-mgmt, cidr: 192.168.${third - 119}.0/24, forward: isolated }`,
+      `  management: { name: ${net}-mgmt, cidr: 192.168.${third - 116}.0/24, forward: isolated }`,
       `vips: ${vips.length ? '' : '[]'}`,
       ...vips.map(([n, ip]) => `  - { name: ${n}, ip: 10.${third}.0.${ip} }`),
       'defaults: { cpus: 1, memory: 512M }',
