@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The labforge command: the compiled CLI lives in dist/ (npm run build).
-import { main } from '../dist/cli.js';
+// The labforge command: the compiled CLI, bundled into dist/bundle/ (npm run build; see scripts/bundle.js).
+import { main } from '../dist/bundle/cli.js';
 
 process.exitCode = await main(process.argv);

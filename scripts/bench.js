@@ -4,6 +4,9 @@
 //     directory instead of running `vagrant box list`.
 //  2. "commands stay fast with a local base image": its sha256 is cached by path, size and mtime.
 //  3. Rendering the default lab in memory, against the `packer validate` run that checks it.
+//  4. `--help`, a 250-node render, validation linear in the number of problems.
+//  5. A real lab (scripts/bench-lab.js), in a network namespace with its own libvirtd: the e2e's two nodes, or with
+//     --seed the default lab's nine; --no-lab leaves it out. Needs root and what .ci/run installs.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,59 @@ import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
 import { claimOutDir, writeRender } from '../dist/lifecycle/write.js';
 import { openLab } from '../dist/lifecycle/open.js';
+
+/** A figure with its unit: ms below 10 s, seconds above. */
+function show(v, unit = 'ms') {
+  if (unit !== 'ms') return `${v.toFixed(0)} ${unit}`;
+  return v >= 10000 ? `${(v / 1000).toFixed(1)} s` : v >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`;
+}
+
+/** Runs scripts/bench-lab.js in a network namespace of its own (scripts/e2e-env.sh), with the test box
+ *  (scripts/build-test-box.sh, cached); takes the namespace down whatever happens, also on SIGINT. */
+async function labBench(mode) {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const why = [];
+  if (process.getuid?.() !== 0) why.push('root (network namespace, libvirtd)');
+  for (const tool of ['ip', 'libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'debootstrap']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      why.push(tool);
+    }
+  }
+  if (why.length) {
+    targets.push(['the lab benchmarks ran', false, `this host lacks ${why.join(', ')} (.ci/run installs them; --no-lab leaves the lab out)`]);
+    return { rows: [], targets: [], facts: [] };
+  }
+  console.error('bench: building (or reusing) the test box');
+  const image = execFileSync('bash', [path.join(root, 'scripts', 'build-test-box.sh'), path.join(root, '.cache', 'test-box')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-bench-lab-'));
+  // libvirt runs QEMU as its own user: it must reach the pool below here.
+  fs.chmodSync(work, 0o755);
+  const ns = `lf-bench-${process.pid}`;
+  const state = path.join(work, 'netns');
+  fs.mkdirSync(state);
+  const env = path.join(root, 'scripts', 'e2e-env.sh');
+  const result = path.join(work, 'result.json');
+  const { spawn } = await import('node:child_process');
+  let child;
+  const stop = () => child?.kill('SIGINT');
+  process.on('SIGINT', stop);
+  try {
+    execFileSync('bash', [env, 'up', ns, state], { stdio: 'inherit' });
+    const code = await new Promise((resolve) => {
+      child = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(root, 'scripts', 'bench-lab.js'), work, image, mode, result], { stdio: 'inherit' });
+      child.on('exit', (c, sig) => resolve(c ?? (sig ? 130 : 1)));
+    });
+    const r = fs.existsSync(result) ? JSON.parse(fs.readFileSync(result, 'utf8')) : { rows: [], targets: [], facts: [] };
+    if (code !== 0) r.targets.push(['the lab benchmarks ran to the end', false, `scripts/bench-lab.js exited ${code}`]);
+    return r;
+  } finally {
+    process.off('SIGINT', stop);
+    execFileSync('bash', [env, 'down', ns, state], { stdio: 'inherit' });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
 
 async function median(fn, runs) {
   const times = [];
@@ -96,13 +152,25 @@ compare('validation, 8000 vs 1000 problems (target < 16x)', '8000 problems', man
 targets.push(['validation linear (8x the problems < 16x the time)', many / few < 16, `${(many / few).toFixed(1)}x`]);
 
 fs.rmSync(home, { recursive: true, force: true });
+
+// 5. The lab.
+const facts = [];
+if (!process.argv.includes('--no-lab')) {
+  const lab = await labBench(process.argv.includes('--seed') ? 'seed' : 'two');
+  rows.push(...lab.rows);
+  targets.push(...lab.targets);
+  facts.push(...lab.facts);
+}
+
 console.log('claim                                              slow                              fast                              ratio');
 for (const r of rows) {
   console.log(
-    `${r.claim.padEnd(50)} ${`${r.slowName} ${r.slow.toFixed(1)} ms`.padEnd(33)} ${`${r.fastName} ${r.fast.toFixed(3)} ms`.padEnd(33)} ${r.ratio.toFixed(1)}x`,
+    `${r.claim.padEnd(50)} ${`${r.slowName} ${show(r.slow, r.unit)}`.padEnd(33)} ${`${r.fastName} ${show(r.fast, r.unit)}`.padEnd(33)} ${r.ratio.toFixed(1)}x`,
   );
 }
 console.log('');
+for (const f of facts) console.log(f);
+if (facts.length) console.log('');
 for (const [what, ok, figure] of targets) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}: ${figure}`);
 console.log(`measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
 if (targets.some(([, ok]) => !ok)) process.exitCode = 1;

@@ -154,7 +154,7 @@ export function buildProgram(): Command {
     .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key, the baseline snapshot; then verify')
     .option('--no-verify', 'do not run verify at the end')
     .action(async (cmd: { verify: boolean }) => {
-      await hostGate(program);
+      // up runs doctor itself, unless the lab runs and nothing needs doing.
       const o = await open(program);
       await locked(o, 'up', () => L.up(o));
       // up ends with verify: the table, and exit code 1 when a node fails it.
@@ -397,9 +397,11 @@ export function buildProgram(): Command {
   program
     .command('halt')
     .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
-    .action(async () => {
+    .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
+    .action(async (targets: string) => {
       const o = await open(program);
-      const { forced } = await locked(o, 'halt', () => L.halt(o.lab));
+      const nodes = L.selectNodes(o.lab, targets);
+      const { forced } = await locked(o, 'halt', () => L.halt(o.lab, { nodes }));
       if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
     });
 

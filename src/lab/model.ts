@@ -68,6 +68,8 @@ export interface Lab {
     nested: boolean;
     /** Set by the lab file; otherwise it follows the host (see bootTimeoutS in render/vagrantfile.ts). */
     bootTimeout?: number;
+    /** MiB of translated code each guest's QEMU keeps under TCG (tb-size); unused under KVM. */
+    tcgCacheMiB: number;
   };
   access: {
     /** Absolute path of the lab's private key; the public key is beside it with .pub. */
@@ -156,6 +158,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       poolPath: parsed.host.pool_path ? labPath(labDir, parsed.host.pool_path) : undefined,
       nested: parsed.host.nested,
       bootTimeout: parsed.host.boot_timeout,
+      tcgCacheMiB: parseSize(parsed.host.tcg_cache, 'MiB'),
     },
     access: {
       sshKey: parsed.access.ssh_key ? labPath(labDir, parsed.access.ssh_key) : path.join(outDir, SECRETS_DIR, 'id_ed25519'),

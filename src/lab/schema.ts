@@ -185,6 +185,11 @@ export const labSchema = z
           .max(LIMITS.bootTimeout)
           .optional()
           .describe('Seconds vagrant waits for a node to boot. Default: 300 under KVM, 600 under TCG, times the nodes per host CPU (nine TCG guests on two cores boot slowly).'),
+        tcg_cache: memorySize
+          .default('128M')
+          .describe(
+            "Under TCG (driver qemu) only: the size of each guest's translated-code cache (QEMU's tb-size, libvirt's <tcg><tb-cache>), 16M to 4G. QEMU's own default is 1G per guest, which a 512M node fills while it boots. Ignored under KVM.",
+          ),
       })
       .strict()
       .prefault({})

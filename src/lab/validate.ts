@@ -17,6 +17,9 @@ export interface LabIssue {
 }
 
 export const MIN_MEMORY_MIB = 256;
+/** Bounds of host.tcg_cache: QEMU's TCG needs a few MiB of code buffer; a guest never uses more than a few GiB. */
+export const MIN_TCG_CACHE_MIB = 16;
+export const MAX_TCG_CACHE_MIB = 4096;
 
 /** `nodes[3].ip` */
 export function formatPath(p: FieldPath): string {
@@ -238,6 +241,11 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
   if (image.url !== undefined && image.checksum === undefined) err(['image', 'url'], 'needs image.checksum beside it ("sha256:<hex>", "file:<CHECKSUM url>", or "none")');
   if (image.compose !== undefined && (image.url !== undefined || image.local !== undefined)) err(['image', 'compose'], `pins the compose of the resolved image, but image.${image.url !== undefined ? 'url' : 'local'} names the image`);
   const host = obj(lab.host);
+  if (typeof host.tcg_cache === 'number' || typeof host.tcg_cache === 'string') {
+    const mib = sizeInMiB(host.tcg_cache);
+    if (mib !== undefined && (mib < MIN_TCG_CACHE_MIB || mib > MAX_TCG_CACHE_MIB || !Number.isInteger(mib)))
+      err(['host', 'tcg_cache'], `${show(host.tcg_cache)} is not a whole number of MiB from ${MIN_TCG_CACHE_MIB}M to ${MAX_TCG_CACHE_MIB / 1024}G`);
+  }
   if (host.nested === true && host.driver === 'qemu') err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
   if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri)) err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
-import { target } from './nodes.js';
+import { connected, disconnect } from './nodes.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './networks.js';
@@ -22,7 +22,8 @@ export function haltTimeLimitS(lab: Lab): number {
 /** labforge halt: every running node is asked to power off at once (as root over ssh, as `vagrant halt` asks one
  *  node after another; ACPI where ssh does not answer), then labforge waits for libvirt to see all of them shut
  *  off. A node still running at the time limit is forced off, and that is reported. */
-export async function halt(lab: Lab, opts: { timeLimitS?: number } = {}): Promise<{ forced: string[] }> {
+export async function halt(lab: Lab, opts: { timeLimitS?: number; nodes?: LabNode[] } = {}): Promise<{ forced: string[] }> {
+  const chosen = opts.nodes ?? lab.nodes;
   const log = logFile(lab.outDir, 'halt');
   const virsh = new Virsh(lab.host.uri, { log });
   const limit = opts.timeLimitS ?? haltTimeLimitS(lab);
@@ -33,12 +34,14 @@ export async function halt(lab: Lab, opts: { timeLimitS?: number } = {}): Promis
         title: `Ask the running nodes to power off, all at once`,
         task: async (c) => {
           const states = await virsh.domainStates();
-          c.running = lab.nodes.filter((n) => states.get(n.domain) === 'running');
+          c.running = chosen.filter((n) => states.get(n.domain) === 'running');
           if (c.running.length === 0) return 'none is running';
           await Promise.all(
             c.running.map(async (n) => {
               // The connection drops as the node goes down: ssh's exit code says nothing here.
-              const r = await ssh.execAll(target(lab, n), 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log }).catch(() => undefined);
+              const r = await ssh.execAll(await connected(lab, n), 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log }).catch(() => undefined);
+              // The node is going: its shared connection with it (its sshd closes it anyway; this ends it now).
+              await disconnect(lab, [n]);
               if (!r || (r.exitCode === 255 && /denied|refused|timed out|No route/i.test(r.stderr))) await virsh.shutdown(n.domain);
             }),
           );
@@ -107,7 +110,10 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       {
         title: 'Destroy the nodes (vagrant destroy)',
         skip: () => (fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here'),
-        task: async (_c, progress) => vagrant.destroy(lab.outDir, { log, onLine: progress }),
+        task: async (_c, progress) => {
+          await disconnect(lab);
+          await vagrant.destroy(lab.outDir, { log, onLine: progress });
+        },
       },
       {
         title: 'Remove what the lab owns and is left in libvirt',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
 import { ToolError, type RunResult } from '../tools/run.js';
-import { target } from './nodes.js';
+import { connected } from './nodes.js';
 import { UsageError } from './open.js';
 
 /** A glob of node names: `*` any run of characters, `?` one. */
@@ -96,8 +96,8 @@ async function fan(nodes: LabNode[], opts: FanOptions, work: (n: LabNode) => Pro
 
 /** labforge run TARGETS -- COMMAND */
 export async function runOn(lab: Lab, nodes: LabNode[], command: string, opts: FanOptions): Promise<NodeOutcome[]> {
-  return fan(nodes, opts, (node) =>
-    ssh.execAll(target(lab, node), command, { timeoutMs: opts.timeoutS * 1000, onLine: (line, stream) => opts.onLine?.(node.name, line, stream) }),
+  return fan(nodes, opts, async (node) =>
+    ssh.execAll(await connected(lab, node), command, { timeoutMs: opts.timeoutS * 1000, onLine: (line, stream) => opts.onLine?.(node.name, line, stream) }),
   );
 }
 
@@ -127,7 +127,7 @@ export function parseCopy(src: string, dest: string): CopySpec {
 /** labforge copy: push a local file or folder to every target, or pull one from every target into local/<node>/. */
 export async function copyOn(lab: Lab, nodes: LabNode[], spec: CopySpec, opts: FanOptions, mkdir: (dir: string) => void): Promise<NodeOutcome[]> {
   return fan(nodes, opts, async (node) => {
-    const t = target(lab, node);
+    const t = await connected(lab, node);
     const o = { timeoutMs: opts.timeoutS * 1000, onLine: (line: string, stream: 'stdout' | 'stderr') => opts.onLine?.(node.name, line, stream) };
     if (spec.direction === 'push') return ssh.copy(t, spec.local, spec.remote, true, o);
     const into = path.join(spec.local, node.name);

@@ -2,7 +2,7 @@
 // must answer on its static address. Re-running on a running lab changes nothing; an interrupted up is finished.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Lab } from '../lab/model.js';
+import type { Lab, LabNode } from '../lab/model.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
 import { ToolError } from '../tools/run.js';
@@ -12,8 +12,8 @@ import { bake } from './bake.js';
 import { doctor, formatChecks } from './doctor.js';
 import { ensureNetwork, labNetworks } from './networks.js';
 import { answers } from './nodes.js';
-import { baselineStep } from './snapshot.js';
-import { addToRecord, discoverOwned, STATE_FILE } from './state.js';
+import { BASELINE, baselineMissing, baselineStep } from './snapshot.js';
+import { addToRecord, discoverOwned, readRecord, STATE_FILE, vagrantDomainIds } from './state.js';
 import type { OpenLab } from './open.js';
 import { status } from './status.js';
 import { logFile, runSteps } from './tasks.js';
@@ -50,11 +50,48 @@ export class HostNotReadyError extends Error {
   readonly exitStatus = 3;
 }
 
-export async function up(open: OpenLab): Promise<void> {
+/** Every node's answer on its static address (`hostname -f` as root with the lab key), all nodes at once. */
+async function allAnswer(lab: Lab, nodes: LabNode[] = lab.nodes): Promise<{ node: LabNode; said: string | Error }[]> {
+  return Promise.all(nodes.map(async (node) => ({ node, said: await answers(lab, node) })));
+}
+
+const answered = (a: { node: LabNode; said: string | Error }) => !(a.said instanceof Error) && a.said === a.node.fqdn;
+
+/**
+ * A lab that runs as it was brought up needs nothing: every node's domain running (one libvirt query), every
+ * domain Vagrant created in the ownership record, the lab networks active (one more), and every node answering
+ * on its static address (all at once). Then up starts no Vagrant and runs no doctor (the host runs the lab).
+ * Returns why not, or undefined when there is nothing to do.
+ */
+export async function needsWork(lab: Lab): Promise<string | undefined> {
+  const states = await status(lab);
+  const stopped = states.filter((s) => s.state !== 'running');
+  if (stopped.length) return `${stopped.map((s) => `${s.name} is ${s.state}`).join(', ')}`;
+  const recorded = new Set((readRecord(lab.outDir)?.domains ?? []).map((d) => d.uuid));
+  const unrecorded = vagrantDomainIds(lab.outDir).filter((d) => !recorded.has(d.uuid));
+  if (unrecorded.length) return `${unrecorded.map((d) => d.node).join(', ')} not in ${STATE_FILE}`;
+  const unsnapshotted = baselineMissing(readRecord(lab.outDir), vagrantDomainIds(lab.outDir));
+  if (unsnapshotted.length) return `${unsnapshotted.join(', ')} without the ${BASELINE} snapshot`;
+  const active = await new Virsh(lab.host.uri).activeNetworks();
+  const down = labNetworks(lab).filter(({ net }) => !active.includes(net.name));
+  if (down.length) return `network ${down.map(({ net }) => net.name).join(', ')} not active`;
+  const silent = (await allAnswer(lab)).filter((a) => !answered(a));
+  if (silent.length) return `${silent.map((a) => a.node.name).join(', ')} not answering`;
+  return undefined;
+}
+
+export async function up(open: OpenLab): Promise<{ changed: boolean }> {
   const { lab } = open;
+  if (fs.existsSync(path.join(lab.outDir, STATE_FILE)) && (await needsWork(lab)) === undefined) {
+    // The render is still brought up to date: a pure render, and the box looked up in Vagrant's files.
+    await bake(open, {});
+    console.log(`labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses (labforge verify checks them in full)`);
+    printAccess(lab);
+    return { changed: false };
+  }
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');
-  if (failed.length) throw new HostNotReadyError(`the host cannot run the lab:\n${formatChecks(failed)}`);
+  if (failed.length) throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
   // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
   await bake(open, {});
   const log = logFile(lab.outDir, 'up');
@@ -96,21 +133,14 @@ export async function up(open: OpenLab): Promise<void> {
       {
         title: 'Check every node answers on its static address',
         task: async (c, progress) => {
-          c.pending = [];
-          for (const node of lab.nodes) {
-            const fqdn = await answers(lab, node);
-            progress(`${node.name} (${node.ip}): ${fqdn instanceof Error ? 'no answer' : fqdn}`);
-            if (fqdn instanceof Error || fqdn !== node.fqdn) c.pending.push(node.name);
-          }
+          c.pending = (await allAnswer(lab)).filter((a) => !answered(a)).map((a) => a.node.name);
           if (c.pending.length === 0) return 'all answer';
           // A node that does not answer was not (fully) provisioned, e.g. an up interrupted half way: finish it.
           progress(`provisioning ${c.pending.join(', ')}`);
           await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
-          const still: string[] = [];
-          for (const node of lab.nodes.filter((n) => c.pending.includes(n.name))) {
-            const fqdn = await answers(lab, node);
-            if (fqdn instanceof Error || fqdn !== node.fqdn) still.push(`${node.name} (${node.ip}): ${fqdn instanceof Error ? fqdn.message.split('\n').slice(-1)[0] : `says it is ${fqdn}`}`);
-          }
+          const still = (await allAnswer(lab, lab.nodes.filter((n) => c.pending.includes(n.name))))
+            .filter((a) => !answered(a))
+            .map(({ node, said }) => `${node.name} (${node.ip}): ${said instanceof Error ? said.message.split('\n').slice(-1)[0] : `says it is ${said}`}`);
           if (still.length) throw new Error(`nodes do not answer on their static address as root with the lab key:\n  ${still.join('\n  ')}\nsee ${log}`);
           return `provisioned ${c.pending.join(', ')}`;
         },
@@ -120,6 +150,7 @@ export async function up(open: OpenLab): Promise<void> {
     { pending: [] },
   );
   printAccess(lab);
+  return { changed: true };
 }
 
 function printAccess(lab: Lab): void {

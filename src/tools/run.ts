@@ -65,6 +65,9 @@ export interface RunOptions {
   anyExitCode?: boolean;
   input?: string;
   timeoutMs?: number;
+  /** Discard the program's output instead of reading it: for a program that leaves a daemon behind holding its
+   *  stdout/stderr (ssh -f), which would keep a pipe open after the program itself exits. */
+  discardOutput?: boolean;
 }
 
 export interface RunResult {
@@ -87,6 +90,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
     timeout: opts.timeoutMs,
+    ...(opts.discardOutput ? { stdout: 'ignore' as const, stderr: 'ignore' as const } : {}),
     lines: false,
     buffer: true,
   });

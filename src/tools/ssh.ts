@@ -1,5 +1,6 @@
 // ssh and ssh-keygen: the lab key pair and commands on nodes as root.
 import fs from 'node:fs';
+import path from 'node:path';
 import { run, runAttached, type RunOptions, type RunResult } from './run.js';
 
 /** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
@@ -22,11 +23,18 @@ export interface SshTarget {
   user: string;
   key: string;
   knownHosts: string;
+  /** The socket of a shared connection to the node (see ensureMaster), when there may be one. */
+  controlPath?: string;
 }
+
+/** How long a shared connection stays after its last session. */
+export const MASTER_PERSIST_S = 300;
 
 function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
   return [
     ...(batch ? ['-o', 'BatchMode=yes'] : []),
+    // A session on the node's shared connection when its master runs; otherwise ssh connects by itself.
+    ...(t.controlPath ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${t.controlPath}`] : []),
     '-o', 'IdentitiesOnly=yes',
     '-o', `ConnectTimeout=${timeoutS}`,
     '-o', 'StrictHostKeyChecking=accept-new',
@@ -35,6 +43,38 @@ function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
     '-i', t.key,
     `${t.user}@${t.host}`,
   ];
+}
+
+/** Whether the shared connection to the node answers (`ssh -O check`: local, no network). */
+async function masterRuns(t: SshTarget): Promise<boolean> {
+  const r = await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'check', `${t.user}@${t.host}`], { anyExitCode: true, timeoutMs: 5000 });
+  return r.exitCode === 0;
+}
+
+/**
+ * Makes sure a shared connection to the node runs (OpenSSH connection multiplexing): started once with
+ * `ssh -M -N -f`, it stays MASTER_PERSIST_S after its last session, and every later ssh or scp of labforge's is a
+ * new session on it, without a new key exchange (a second or more with a TCG guest). It gives up on a dead node
+ * within about 6 s (ServerAlive). Returns whether one runs; without one, commands connect by themselves.
+ */
+export async function ensureMaster(t: SshTarget, connectTimeoutS = 10): Promise<boolean> {
+  if (!t.controlPath) return false;
+  if (await masterRuns(t)) return true;
+  fs.mkdirSync(path.dirname(t.controlPath), { recursive: true, mode: 0o700 });
+  const direct = { ...t, controlPath: undefined };
+  const args = sshArgs(direct, connectTimeoutS);
+  await run(
+    'ssh',
+    ['-M', '-N', '-f', '-o', `ControlPath=${t.controlPath}`, '-o', `ControlPersist=${MASTER_PERSIST_S}`, '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=2', ...args],
+    { anyExitCode: true, discardOutput: true, timeoutMs: (connectTimeoutS + 20) * 1000 },
+  ).catch(() => undefined);
+  return masterRuns(t);
+}
+
+/** Ends the shared connection to the node, if one runs (before the node goes away or goes back in time). */
+export async function closeMaster(t: SshTarget): Promise<void> {
+  if (!t.controlPath) return;
+  await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'exit', `${t.user}@${t.host}`], { anyExitCode: true, timeoutMs: 5000 }).catch(() => undefined);
 }
 
 /** Runs a command on a node; resolves with its stdout. */

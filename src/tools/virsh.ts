@@ -27,8 +27,13 @@ export class Virsh {
     return this.lines(await this.virsh(['net-list', '--all', '--name']));
   }
 
+  /** Names of the active networks. */
+  async activeNetworks(): Promise<string[]> {
+    return this.lines(await this.virsh(['net-list', '--name']));
+  }
+
   async networkActive(name: string): Promise<boolean> {
-    return this.lines(await this.virsh(['net-list', '--name'])).includes(name);
+    return (await this.activeNetworks()).includes(name);
   }
 
   async networkXml(name: string, inactive = false): Promise<string> {

@@ -34,7 +34,7 @@ test.each([
 test('without CI mode up runs doctor too (exit code 3), and doctor itself exits 3 when a check fails', async () => {
   const up = await withoutTools(['up']);
   expect(up.exitCode).toBe(3);
-  expect(up.stderr).toMatch(/^labforge: the host cannot run the lab:\n/);
+  expect(up.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):\n/);
   const doctor = await withoutTools(['doctor']);
   expect(doctor.exitCode).toBe(3);
   expect(doctor.stdout).toMatch(/FAIL {2}packer: packer is not installed/);

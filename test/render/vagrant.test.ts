@@ -28,6 +28,27 @@ function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir:
   return { lab, dir, files: r.files };
 }
 
+/** Vagrant's configure API as a Ruby stub that records every setting a Vagrantfile makes in $store, by its path
+ *  ('vm.provider.libvirt.memory', 'vm.define.<node>.vm.hostname', ...): Ruby itself says what the file configures. */
+const VAGRANT_STUB = `
+      class Cfg
+        def initialize(store, path = []); @store = store; @path = path; end
+        def method_missing(name, *args, **kw, &blk)
+          key = (@path + [name.to_s.sub(/=$/, '')]).join('.')
+          if name.to_s.end_with?('=') then @store[key] = args.first
+          elsif blk then blk.call(Cfg.new(@store, @path + [name.to_s, args.first.to_s].reject(&:empty?)))
+          elsif args.empty? && kw.empty? then Cfg.new(@store, @path + [name.to_s])
+          else (@store[key] ||= []) << [args, kw]
+          end
+        end
+        def respond_to_missing?(*) = true
+      end
+      module Vagrant
+        def self.require_version(*); end
+        def self.configure(_v); $store = {}; yield Cfg.new($store); end
+      end
+`;
+
 const vagrantEnv = (dir: string) => ({ VAGRANT_HOME: path.join(dir, 'vagrant-home'), VAGRANT_CHECKPOINT_DISABLE: '1' });
 
 describe('Vagrantfile', () => {
@@ -49,22 +70,7 @@ describe('Vagrantfile', () => {
     // Ask Ruby itself what the Vagrantfile configures, through a stub of Vagrant's configure API.
     const probe = `
       require 'json'
-      class Cfg
-        def initialize(store, path = []); @store = store; @path = path; end
-        def method_missing(name, *args, **kw, &blk)
-          key = (@path + [name.to_s.sub(/=$/, '')]).join('.')
-          if name.to_s.end_with?('=') then @store[key] = args.first
-          elsif blk then blk.call(Cfg.new(@store, @path + [name.to_s, args.first.to_s].reject(&:empty?)))
-          elsif args.empty? && kw.empty? then Cfg.new(@store, @path + [name.to_s])
-          else (@store[key] ||= []) << [args, kw]
-          end
-        end
-        def respond_to_missing?(*) = true
-      end
-      module Vagrant
-        def self.require_version(*); end
-        def self.configure(_v); $store = {}; yield Cfg.new($store); end
-      end
+      ${VAGRANT_STUB}
       load ARGV[0]
       puts JSON.generate($store)
     `;
@@ -83,6 +89,32 @@ describe('Vagrantfile', () => {
       expect(args).toEqual(['private_network']);
       expect(kw).toMatchObject({ ip: n.ip, mac: n.mac, auto_config: false, libvirt__network_name: 'kubernetes', libvirt__dhcp_enabled: false });
     }
+  });
+
+  test("under TCG each guest's translation cache is host.tcg_cache: vagrant-libvirt's own <features> template gives libvirt's <tcg><tb-cache>; under KVM nothing is set", async () => {
+    requireTool('gem');
+    const gems = await execa('gem', ['contents', 'vagrant-libvirt'], { reject: false });
+    const template = gems.stdout.split('\n').find((f) => f.endsWith('/templates/domain.xml.erb'));
+    if (!template) throw new Error(`vagrant-libvirt's domain template not found (gem contents vagrant-libvirt):\n${gems.all ?? gems.stderr}`);
+    // The <features> part of vagrant-libvirt's domain template, rendered by ERB with what the Vagrantfile sets, read
+    // back by a strict XML parser.
+    const features = (file: string) => `
+      require 'erb'; require 'rexml/document'; require 'json'
+      ${VAGRANT_STUB}
+      load ${JSON.stringify(file)}
+      text = File.read(${JSON.stringify(template)})[/^\\s*<features>.*?<\\/features>/m]
+      @features = $store['vm.provider.libvirt.features'] || ['acpi', 'apic', 'pae']
+      @kvm_hidden = false; @features_hyperv = []
+      xml = REXML::Document.new(ERB.new(text, trim_mode: '-').result(binding))
+      out = xml.root.elements.map { |e| [e.name, e.elements['tb-cache'] ? [e.elements['tb-cache'].attributes['unit'], e.elements['tb-cache'].text] : nil] }
+      puts JSON.generate(out)
+    `;
+    const tcg = render('host: { tcg_cache: 96M }\n', 'qemu');
+    const r = await execa('ruby', ['-e', features(path.join(tcg.lab.outDir, 'Vagrantfile'))]);
+    expect(JSON.parse(r.stdout)).toEqual([['acpi', null], ['apic', null], ['tcg', ['MiB', '96']], ['pae', null]]);
+    const kvm = render('{}', 'kvm');
+    const k = await execa('ruby', ['-e', features(path.join(kvm.lab.outDir, 'Vagrantfile'))]);
+    expect(JSON.parse(k.stdout)).toEqual([['acpi', null], ['apic', null], ['pae', null]]);
   });
 
   test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {

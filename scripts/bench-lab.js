@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// The lab half of `npm run bench`: labforge against the raw tools on a real lab of Debian test-box nodes (TCG),
+// side by side in one run. Started by scripts/bench.js INSIDE a network namespace of its own with its own libvirtd
+// (scripts/e2e-env.sh): nothing here reaches outside it.
+//
+//   node scripts/bench-lab.js WORK IMAGE two|seed RESULT.json
+//
+// two:  the e2e's two nodes (512M each).  seed: the default lab's nine nodes with the guide's sizes.
+// Writes {rows, targets, facts} to RESULT.json as it goes (a partial run still reports what it measured).
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { probeScript, verify } from '../dist/lifecycle/verify.js';
+import { loadLabText } from '../dist/lab/load.js';
+
+const [work, image, mode, resultFile] = process.argv.slice(2);
+if (!work || !image || !['two', 'seed'].includes(mode) || !resultFile) {
+  console.error('usage: bench-lab.js WORK IMAGE two|seed RESULT.json');
+  process.exit(2);
+}
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const CLI = path.join(ROOT, 'bin', 'labforge.js');
+const seed = mode === 'seed';
+const result = { mode, rows: [], targets: [], facts: [] };
+const save = () => fs.writeFileSync(resultFile, JSON.stringify(result, null, 2));
+const say = (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const fact = (line) => {
+  result.facts.push(line);
+  say(line);
+  save();
+};
+/** A side-by-side figure: the raw tool (or the slow way) against labforge, in ms. */
+const compare = (claim, slowName, slow, fastName, fast, unit = 'ms') => {
+  result.rows.push({ claim, slowName, slow, fastName, fast, ratio: slow / fast, unit });
+  const show = (v) => (unit === 'ms' ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ${unit}`);
+  say(`${claim}: ${slowName} ${show(slow)}, ${fastName} ${show(fast)}, ${(slow / fast).toFixed(1)}x`);
+  save();
+};
+const target = (what, ok, figure) => {
+  result.targets.push([what, ok, figure]);
+  say(`${ok ? 'met   ' : 'MISSED'} ${what}: ${figure}`);
+  save();
+};
+
+// Vagrant's box store is kept between bench runs: the box is baked once per test image and labforge version.
+const env = {
+  ...process.env,
+  VAGRANT_HOME: path.join(ROOT, '.cache', 'bench-vagrant-home'),
+  VAGRANT_CHECKPOINT_DISABLE: '1',
+  CI: 'true',
+  LABFORGE_OFFLINE: '1',
+  NO_COLOR: '1',
+};
+
+async function timed(cmd, args, opts = {}) {
+  const t = process.hrtime.bigint();
+  const r = await execa(cmd, args, { env, reject: false, all: true, timeout: 3 * 3600 * 1000, ...opts });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.exitCode !== 0 && !opts.okFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.exitCode} after ${(ms / 1000).toFixed(1)} s:\n${String(r.all).split('\n').slice(-40).join('\n')}`);
+  return { ms, ...r };
+}
+const median = async (runs, fn) => {
+  const times = [];
+  let last;
+  for (let i = 0; i < runs; i++) {
+    last = await fn();
+    times.push(last.ms);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)], last };
+};
+
+/** A lab of test-box nodes. */
+function labFile(name, net, third, nodes, vips) {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'lab.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'domain: example.com',
+      'network:',
+      `  name: ${net}`,
+      `  cidr: 10.${third}.0.0/24`,
+      `  management: { name: ${net}-mgmt, cidr: 192.168.${third - 119}.0/24, forward: isolated }`,
+      `vips: ${vips.length ? '' : '[]'}`,
+      ...vips.map(([n, ip]) => `  - { name: ${n}, ip: 10.${third}.0.${ip} }`),
+      'defaults: { cpus: 1, memory: 512M }',
+      'nodes:',
+      ...nodes.map(([n, ip, mem]) => `  - { name: ${n}, ip: 10.${third}.0.${ip}${mem ? `, memory: ${mem}` : ''} }`),
+      'image:',
+      `  local: ${JSON.stringify(image)}`,
+      '  update: false',
+      '  disk: 2G',
+      '  cpus: 1',
+      '  memory: 1G',
+      'host:',
+      '  driver: qemu',
+      `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,
+      '',
+    ].join('\n'),
+  );
+  return { file, out: path.join(dir, 'out'), name };
+}
+
+const SEED = [
+  ['etcd1', 11], ['etcd2', 12], ['etcd3', 13],
+  ['controller1', 21, '1G'], ['controller2', 22, '1G'],
+  ['worker1', 31, '1.5G'], ['worker2', 32, '1.5G'],
+  ['lb1', 41], ['lb2', 42],
+];
+const main = seed
+  ? labFile('seed', 'lf-bench', 240, SEED, [['controller', 20], ['lb', 40]])
+  : labFile('two', 'lf-bench', 240, [['node1', 11], ['node2', 12]], [['lb', 40]]);
+const single = labFile('one', 'lf-bench1', 241, [['node1', 11]], []);
+const lf = (lab, args, opts) => timed('node', [CLI, '--lab', lab.file, '--out', lab.out, ...args], { cwd: work, ...opts });
+const vagrant = (lab, args, opts) => timed('vagrant', args, { cwd: lab.out, ...opts });
+const virsh = async (...args) => (await execa('virsh', ['-q', '-c', 'qemu:///system', ...args], { env })).stdout;
+const nodeNames = (lab) => loadLabText(fs.readFileSync(lab.file, 'utf8'), lab.file, { outDir: lab.out }).lab.nodes;
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The CI-mode step lines of a labforge run: title -> seconds. */
+function steps(stdout) {
+  const out = {};
+  for (const m of String(stdout).matchAll(/^\S+ \[(DONE|FAILED)\] (.*?)(?:: .*)? \(([\d.]+) s\)$/gm)) out[m[2]] = Number(m[3]);
+  return out;
+}
+
+/** Resident memory of each guest's QEMU (MiB), by domain name. */
+async function guestRss() {
+  const { stdout } = await execa('pgrep', ['-f', 'qemu-system'], { reject: false });
+  const out = {};
+  for (const pid of stdout.split('\n').filter(Boolean)) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const name = cmd[cmd.indexOf('-name') + 1]?.replace(/^guest=/, '').split(',')[0];
+      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (name && rss) out[name] = Number(rss[1]) / 1024;
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+const nodes = nodeNames(main);
+const n = nodes.length;
+say(`lab ${main.name}: ${n} nodes, in ${work}`);
+
+// 1. The box (baked once; kept in .cache/bench-vagrant-home).
+const bake = await lf(main, ['bake']);
+fact(`bake: ${secs(bake.ms)} (${/baking/.test(bake.stdout) ? 'built' : 'box already installed'})`);
+
+// 2. Raw `vagrant up --parallel` on the same generated Vagrantfile, the networks defined beforehand (two-node only:
+//    nine raw TCG boots on two cores sit at the edge of Vagrant's boot time-out).
+let raw;
+if (!seed) {
+  await lf(main, ['render']);
+  for (const f of ['management-network.xml', 'network.xml']) {
+    await virsh('net-define', path.join(main.out, f));
+    await virsh('net-start', (/<name>([^<]+)<\/name>/.exec(fs.readFileSync(path.join(main.out, f), 'utf8')) ?? [])[1]);
+  }
+  raw = await vagrant(main, ['up', '--provider=libvirt', '--parallel']);
+  fact(`raw vagrant up --parallel, ${n} nodes: ${secs(raw.ms)}`);
+  await vagrant(main, ['destroy', '-f']);
+  for (const net of ['lf-bench', 'lf-bench-mgmt']) {
+    await virsh('net-destroy', net);
+    await virsh('net-undefine', net);
+  }
+  // The box's base volume goes too, so labforge's up uploads it as the raw up did.
+  for (const vol of (await virsh('vol-list', 'default')).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((v) => /_vagrant_box_image_/.test(v ?? ''))) await virsh('vol-delete', '--pool', 'default', vol);
+  fs.rmSync(path.join(main.out, '.vagrant'), { recursive: true, force: true });
+}
+
+// 3. labforge up from scratch (without the verify at its end, as vagrant up has none).
+const upArgs = (await timed('node', [CLI, 'up', '--help'])).stdout.includes('--no-verify') ? ['up', '--no-verify'] : ['up'];
+const up = await lf(main, upArgs);
+const st = steps(up.stdout);
+const vagrantStep = Object.entries(st).find(([title]) => title.startsWith('Start '))?.[1] ?? 0;
+const own = up.ms / 1000 - vagrantStep;
+fact(`labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; labforge's own steps ${own.toFixed(1)} s: ${Object.entries(st).map(([t, s]) => `${t} ${s} s`).join('; ')})`);
+if (raw) {
+  compare(`up from scratch, ${n} nodes`, 'labforge up', up.ms, 'raw vagrant up --parallel', raw.ms);
+  target(`up: labforge's own steps within 5% of raw vagrant up --parallel`, own / (raw.ms / 1000) <= 0.05, `${own.toFixed(1)} s of ${secs(raw.ms)} = ${((own / (raw.ms / 1000)) * 100).toFixed(1)}%`);
+}
+
+// 4. What the guests cost: each guest's QEMU under TCG with host.tcg_cache (128M by default).
+const rss = await guestRss();
+const xml = await virsh('dumpxml', nodes[0].domain);
+fact(`guest memory after up (RSS per QEMU, MiB): ${Object.entries(rss).map(([d, m]) => `${d} ${m.toFixed(0)}`).join(', ')}; domain XML ${/<tb-cache unit='KiB'>\d+<\/tb-cache>/.exec(xml)?.[0] ?? 'has NO tb-cache'}`);
+
+// 5. status against vagrant status, the same states.
+const vs = await median(1, () => vagrant(main, ['status', '--machine-readable']));
+const ls = await median(5, () => lf(main, ['status', '--json']));
+const vStates = Object.fromEntries(vs.last.stdout.split('\n').map((l) => l.split(',')).filter((f) => f[2] === 'state').map((f) => [f[1], f[3]]));
+const lStates = Object.fromEntries(JSON.parse(ls.last.stdout).map((s) => [s.name, s.state]));
+compare(`status, ${n} nodes running`, 'vagrant status', vs.ms, 'labforge status', ls.ms);
+target('status at least 10x faster than vagrant status, the same states', vs.ms / ls.ms >= 10 && JSON.stringify(vStates) === JSON.stringify(lStates), `${(vs.ms / ls.ms).toFixed(1)}x; vagrant ${JSON.stringify(vStates)}, labforge ${JSON.stringify(lStates)}`);
+
+// 6. A no-op up against vagrant up on the same folder.
+const vup = await median(1, () => vagrant(main, ['up', '--provider=libvirt', '--parallel']));
+const lup = await median(3, () => lf(main, ['up']));
+compare(`up on the running, unchanged lab`, 'vagrant up', vup.ms, 'labforge up', lup.ms);
+target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
+
+// 7. verify: at most 2x one ssh round trip plus the slowest single check.
+const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, cmd];
+const rtt = await median(5, () => timed('ssh', sshArgs(nodes[0].name, 'true')));
+const { lab } = loadLabText(fs.readFileSync(main.file, 'utf8'), main.file, { outDir: main.out });
+// Each of the probe's checks alone, on the node, timed there.
+const lines = probeScript(lab).split('\n').filter((l) => /^echo /.test(l)).map((l) => l.replace(/ &$/, ''));
+const timer = lines.map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`).join('\n');
+const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout.split('\n').map((l) => Number(l.split('=')[1])).filter((x) => !Number.isNaN(x));
+const slowest = Math.max(...checkTimes);
+const ver = await median(3, () => lf(main, ['verify']));
+// verify itself, in this process (the command adds Node's start and module loading, about 0.3 s, as any command).
+const inProcess = await median(3, async () => {
+  const t = process.hrtime.bigint();
+  const verdicts = await verify(lab);
+  if (!verdicts.every((v) => v.ok)) throw new Error(`verify failed: ${JSON.stringify(verdicts.map((v) => v.problems))}`);
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6 };
+});
+const bound = 2 * rtt.ms + slowest;
+compare(`verify, ${n} nodes`, `2 x ssh round trip (${secs(rtt.ms)}) + slowest check (${slowest} ms)`, bound, 'verify (in process)', inProcess.ms);
+fact(`labforge verify as a command: ${secs(ver.ms)} (in process ${secs(inProcess.ms)})`);
+target('verify within 2x one ssh round trip plus the slowest single check', inProcess.ms <= bound, `${secs(inProcess.ms)} against ${secs(bound)}`);
+
+// 8. run all against the guide's serial loop.
+const loop = await median(3, async () => {
+  const t = process.hrtime.bigint();
+  for (const node of nodes) await timed('ssh', sshArgs(node.name, 'hostname; getenforce || true'));
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6 };
+});
+const runAll = await median(3, () => lf(main, ['run', 'all', '--', 'hostname; getenforce || true']));
+compare(`'hostname; getenforce' on ${n} nodes`, 'serial ssh loop', loop.ms, 'labforge run all', runAll.ms);
+if (seed) target('run all at least 5x faster than the serial ssh loop on nine nodes', loop.ms / runAll.ms >= 5, `${(loop.ms / runAll.ms).toFixed(1)}x`);
+
+// 9. reset to the baseline snapshot up took, against destroy + up (when this labforge has reset).
+const hasReset = /^\s+reset\b/m.test((await timed('node', [CLI, '--help'])).stdout);
+let reset;
+if (hasReset) {
+  reset = await lf(main, ['reset']);
+  fact(`reset to baseline, then verify: ${secs(reset.ms)}`);
+}
+
+// 10. halt one node, then all.
+const halt1 = await lf(main, ['halt', nodes[0].name]);
+const upAfter1 = await lf(main, upArgs);
+const haltAll = await lf(main, ['halt']);
+compare(`halt`, `all ${n} nodes at once`, haltAll.ms, `one node (${nodes[0].name})`, halt1.ms);
+target(`halt of all ${n} nodes within 1.5x of one node's`, haltAll.ms / halt1.ms <= 1.5, `${secs(haltAll.ms)} against ${secs(halt1.ms)} = ${(haltAll.ms / halt1.ms).toFixed(2)}x`);
+const upAfter = await lf(main, upArgs);
+fact(`up after halt: one node ${secs(upAfter1.ms)}, all ${n} nodes ${secs(upAfter.ms)}`);
+if (!seed) {
+  const vhalt = await vagrant(main, ['halt']);
+  compare(`halt, ${n} nodes`, 'vagrant halt', vhalt.ms, 'labforge halt', haltAll.ms);
+  await lf(main, upArgs);
+}
+
+// 11. destroy; then destroy + up against reset.
+const destroy = await lf(main, ['destroy']);
+fact(`destroy: ${secs(destroy.ms)}`);
+if (reset) compare('back to a fresh verified lab', 'destroy + up', destroy.ms + up.ms, 'labforge reset', reset.ms);
+const left = (await virsh('list', '--all', '--name')).split('\n').filter(Boolean);
+fact(`after destroy, libvirt domains left: ${left.length ? left.join(', ') : 'none'}`);
+
+// 12. One node alone: the boot to compare with.
+const one = await lf(single, upArgs);
+fact(`labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${(await execa('nproc')).stdout} cores)`);
+await lf(single, ['destroy']);
+
+// 13. The TCG translation cache alone: the test box booted by QEMU directly to its login prompt, QEMU's default
+//     cache against host.tcg_cache, one after the other.
+async function bootToLogin(tbSize) {
+  const log = path.join(work, `tb-${tbSize}.log`);
+  const pidFile = path.join(work, `tb-${tbSize}.pid`);
+  const t = Date.now();
+  await execa('qemu-system-x86_64', ['-accel', tbSize ? `tcg,tb-size=${tbSize}` : 'tcg', '-M', 'pc', '-cpu', 'qemu64', '-m', '512', '-smp', '1', '-display', 'none', '-nodefaults', '-nic', 'none', '-drive', `file=${image},if=virtio,snapshot=on`, '-serial', `file:${log}`, '-pidfile', pidFile, '-daemonize']);
+  const pid = fs.readFileSync(pidFile, 'utf8').trim();
+  try {
+    while (!/login:/.test(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '')) {
+      if (Date.now() - t > 600000) throw new Error('no login prompt in 600 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const boot = Date.now() - t;
+    await new Promise((r) => setTimeout(r, 15000));
+    const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+    return { boot, rssMiB };
+  } finally {
+    process.kill(Number(pid), 'SIGTERM');
+  }
+}
+const tbDefault = await bootToLogin(0);
+const tbLab = await bootToLogin(lab.host.tcgCacheMiB);
+compare("a 512M guest's host memory after boot", "QEMU's default 1G cache", tbDefault.rssMiB, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.rssMiB, 'MiB');
+compare('boot to the login prompt', "QEMU's default 1G cache", tbDefault.boot, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.boot);
+target('TCG cache: boot within 10% of QEMU\'s default', tbLab.boot <= tbDefault.boot * 1.1, `${secs(tbLab.boot)} against ${secs(tbDefault.boot)}; RSS ${tbLab.rssMiB.toFixed(0)} MiB against ${tbDefault.rssMiB.toFixed(0)} MiB`);
+say('done');
