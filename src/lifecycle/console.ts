@@ -66,8 +66,8 @@ export function keepConsoleLogs(lab: Lab, nodes: LabNode[], snapshot: string, at
     } catch {
       continue;
     }
-    if (text.length === 0) continue;
-    const ending = text[text.length - 1] === 0x0a ? '' : '\n';
+    // Also after a console that wrote nothing since the last restore: the marker says the restore happened.
+    const ending = text.length === 0 || text[text.length - 1] === 0x0a ? '' : '\n';
     fs.appendFileSync(consoleHistoryPath(lab, node), Buffer.concat([text, Buffer.from(`${ending}${restoreMarker(snapshot, at)}`)]));
   }
 }

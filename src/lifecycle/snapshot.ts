@@ -314,11 +314,11 @@ export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: stri
   for (const r of resolved) if (r.domain) has.set(r.domain.uuid, await virsh.snapshots(r.domain.uuid));
   const { parts, uncovered } = planRestore(record, resolved, name, has);
   const runs = parts.filter((p) => p.state === 'running');
+  const covered = lab.nodes.filter((n) => parts.some((p) => p.node === n.name));
+  // A shared ssh connection to a node would outlive its revert and talk to a guest that never knew it.
+  await disconnect(lab, covered);
   // QEMU starts each console log file anew on a revert: what the nodes wrote so far is kept beside it.
-  keepConsoleLogs(lab, lab.nodes.filter((n) => parts.some((p) => p.node === n.name)), name);
-  // A shared ssh connection would not survive the guests going back in time (their TCP state is the snapshot's):
-  // end them first, so the clock setting below and what follows connect anew.
-  await disconnect(lab, lab.nodes.filter((n) => parts.some((p) => p.node === n.name)));
+  keepConsoleLogs(lab, covered, name);
   await guarded(async () => {
     const reverted: string[] = [];
     try {
@@ -414,6 +414,13 @@ export async function deleteAllSnapshots(lab: Lab, virsh: Virsh): Promise<string
 export function baselineLacks(record: OwnershipRecord, resolved: ResolvedNode[]): string[] {
   const base = (record.snapshots ?? []).find((s) => s.name === BASELINE);
   return resolved.filter((r) => r.domain && !base?.parts.some((p) => p.uuid === r.domain!.uuid && p.taken)).map((r) => r.node);
+}
+
+/** The nodes (of Vagrant's current domain ids) without a taken part of the baseline in the record: `up` has work
+ *  to do for them. From files only, no libvirt query. */
+export function baselineMissing(record: OwnershipRecord | undefined, current: { node: string; uuid: string }[]): string[] {
+  const base = (record?.snapshots ?? []).find((s) => s.name === BASELINE);
+  return current.filter((d) => !base?.parts.some((p) => p.uuid === d.uuid && p.taken)).map((d) => d.node);
 }
 
 /**

@@ -33,6 +33,12 @@ test('a restore keeps what the console wrote so far (QEMU starts the file anew):
   expect(readConsoleLog(lab, a)).toBe(`Linux version 6.1\na login: \n${restoreMarker('baseline', at)}after\n`);
   expect(restoreMarker('baseline', at)).toBe("--- labforge: snapshot baseline restored at 2026-11-26T10:00:00.000Z; the console continues from the snapshot's moment ---\n");
   expect(readConsoleLog(lab, a, 1)).toBe('after\n');
+  // Two more restores, the second with nothing written since the first (the file started anew and stayed empty):
+  // each leaves its marker.
+  keepConsoleLogs(lab, [a], 's1', at);
+  fs.writeFileSync(consoleLogPath(lab, a), '');
+  keepConsoleLogs(lab, [a], 's2', at);
+  expect(readConsoleLog(lab, a, 3)).toBe(`after\n${restoreMarker('s1', at)}${restoreMarker('s2', at)}`);
   // A node without a log (never created) has no history either.
   expect(fs.existsSync(consoleHistoryPath(lab, b))).toBe(false);
   expect(() => readConsoleLog(lab, b)).toThrow(`node b has no console log (${consoleLogPath(lab, b)}): it has not been created yet (run labforge up)`);

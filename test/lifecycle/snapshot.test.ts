@@ -6,6 +6,7 @@ import { loadLabText } from '../../src/lab/load.js';
 import { emptyRecord, type OwnershipRecord } from '../../src/lifecycle/ownership.js';
 import {
   baselineLacks,
+  baselineMissing,
   clockCommand,
   formatSnapshotRows,
   parseClockAnswer,
@@ -170,6 +171,13 @@ describe('list', () => {
       's2        2026-11-26T10:00:00Z  1/2    a running, b shutoff  incomplete (no part for b)',
     ]);
     expect(formatSnapshotRows([])).toBe('labforge: the lab has no snapshots');
+  });
+
+  test("up's nothing-to-do check: the nodes whose current domain (Vagrant's id) has no taken baseline part, from the record alone", () => {
+    const current = [{ node: 'a', uuid: UA }, { node: 'b', uuid: OTHER }];
+    expect(baselineMissing(undefined, current)).toEqual(['a', 'b']);
+    expect(baselineMissing(record({ snapshots: [complete('baseline')] }), current)).toEqual(['b']);
+    expect(baselineMissing(record({ snapshots: [{ ...complete('baseline'), parts: [{ node: 'a', uuid: UA, state: 'running', taken: false }] }] }), current.slice(0, 1))).toEqual(['a']);
   });
 
   test('the baseline lacks the nodes with no taken part in their current domain', () => {
