@@ -4,7 +4,7 @@
 import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
 import { shell } from '../render/escape.js';
-import { connected } from './nodes.js';
+import { target } from './nodes.js';
 import { ToolError, type RunResult } from '../tools/run.js';
 
 export interface NodeVerdict {
@@ -124,7 +124,9 @@ export async function verify(lab: Lab, opts: { limits?: { connectS: number; prob
       };
       let r: RunResult;
       try {
-        r = await ssh.execAll(await connected(lab, node, limits.connectS), script, { connectTimeoutS: limits.connectS, timeoutMs: limits.probeS * 1000 });
+        // A login of its own on every node, never a shared connection: one made earlier outlives a stopped sshd or a
+        // removed key, and verify must see those.
+        r = await ssh.execAll({ ...target(lab, node), controlPath: undefined }, script, { connectTimeoutS: limits.connectS, timeoutMs: limits.probeS * 1000 });
       } catch (e) {
         // A time-out is not a login failure: say so, and judge what the node answered before it.
         if (e instanceof ToolError && /timed out/.test(e.message) && parseProbe(e.stdout).fqdn !== undefined)

@@ -456,8 +456,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     console.log(`labforge snapshot list said:\n${(await labforge(['snapshot', 'list'])).stdout}`);
   }, STEP);
 
-  /** Breaks the lab: node1 renamed and its sshd stopped (labforge's shared ssh connection to it, when one runs, outlives
-   *  that: the name shows the breakage either way), node2's /etc/hosts without the lab block and a file written. */
+  /** Breaks the lab: node1 renamed and its sshd stopped (labforge's shared ssh connection to it outlives that; verify's
+   *  own login does not), node2's /etc/hosts without the lab block and a file written. */
   const breakLab = async () => {
     await labforge(['run', 'node2', '--', "sed -i '/^# BEGIN labforge/,/^# END labforge/d' /etc/hosts; touch /root/broken"]);
     await labforge(['run', 'node1', '--', 'hostname broken-node1; (systemctl stop ssh.service || systemctl stop sshd.service) >/dev/null 2>&1 &']);
@@ -465,7 +465,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(v.exitCode).toBe(1);
     const verdicts = JSON.parse(v.stdout) as { node: string; ok: boolean; problems: string[] }[];
     expect(verdicts.map((x) => x.ok)).toEqual([false, false]);
-    expect(verdicts[0].problems.join('\n')).toMatch(/hostname is broken-node1, expected node1\.example\.com|no (root ssh|answer)/);
+    // verify logs in anew: the shared connection labforge run used does not hide the stopped sshd.
+    expect(verdicts[0].problems.join('\n')).toMatch(/no (root ssh|answer)/);
     expect(verdicts[1].problems.join('\n')).toContain('/etc/hosts resolves node1.example.com to nothing, expected 10.240.0.11');
   };
 

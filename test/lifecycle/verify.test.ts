@@ -208,6 +208,14 @@ describe('verify against stand-in ssh answers', () => {
     expect(v.problems).toEqual(['no root ssh with the lab key on 10.240.0.11: root@10.240.0.11: Permission denied (publickey).']);
   });
 
+  test('verify logs in anew on every node, never through a shared connection (which outlives a stopped sshd)', async () => {
+    const args = path.join(tempDir(), 'args');
+    await verifyWith(`echo "$*" >> '${args}'\ncat <<'EOF'\n${answer(GOOD)}\nprobe=done\nEOF`);
+    const calls = fs.readFileSync(args, 'utf8').trim().split('\n');
+    expect(calls.length).toBe(lab.nodes.length);
+    for (const c of calls) expect(c).not.toMatch(/ControlPath|-O check|-M /);
+  });
+
   test('a probe cut short without a time-out says it stopped early', async () => {
     const [v] = await verifyWith(`cat <<'EOF'\n${answer(GOOD)}\nEOF`);
     expect(v.problems).toEqual(['the probe stopped before it finished']);
