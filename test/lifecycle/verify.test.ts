@@ -210,7 +210,8 @@ describe('verify against stand-in ssh answers', () => {
 
   test('verify logs in anew on every node, never through a shared connection (which outlives a stopped sshd)', async () => {
     const args = path.join(tempDir(), 'args');
-    await verifyWith(`echo "$*" >> '${args}'\ncat <<'EOF'\n${answer(GOOD)}\nprobe=done\nEOF`);
+    // Every argument but the last (the probe script), one line a call.
+    await verifyWith(`echo "\${*:1:$#-1}" >> '${args}'\ncat <<'EOF'\n${answer(GOOD)}\nprobe=done\nEOF`);
     const calls = fs.readFileSync(args, 'utf8').trim().split('\n');
     expect(calls.length).toBe(lab.nodes.length);
     for (const c of calls) expect(c).not.toMatch(/ControlPath|-O check|-M /);
