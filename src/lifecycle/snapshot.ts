@@ -389,7 +389,9 @@ export async function deleteSnapshot(lab: Lab, name: string, opts: { log?: strin
   );
   // Every part is gone (a failure has thrown, leaving the entry `deleting` for the next delete to finish).
   update(lab, name, () => undefined);
-  return { name, removed };
+  // In the lab's order, whatever order the parallel deletes finished in.
+  const order = lab.nodes.map((n) => n.name);
+  return { name, removed: removed.sort((a, b) => order.indexOf(a) - order.indexOf(b)) };
 }
 
 /** Every snapshot labforge recorded, with which nodes' parts libvirt has now. */

@@ -59,7 +59,8 @@ esac`;
   const slow = 'sleep 1; echo done';
   fs.writeFileSync(
     path.join(bin, 'ssh'),
-    `#!/bin/bash\nfor a in "$@"; do case "$a" in root@*) host=$a ;; esac; done\necho "start $host $(date +%s.%N)" >> '${dir}/calls'\n${behaviour === 'mixed' ? mixed : slow}\necho "end $host $(date +%s.%N)" >> '${dir}/calls'\n`,
+    // No shared connection (ssh -O check, ssh -M): each command connects by itself, as with an ssh too old for one.
+    `#!/bin/bash\ncase " $* " in *" -O "*|*" -M "*) exit 255 ;; esac\nfor a in "$@"; do case "$a" in root@*) host=$a ;; esac; done\necho "start $host $(date +%s.%N)" >> '${dir}/calls'\n${behaviour === 'mixed' ? mixed : slow}\necho "end $host $(date +%s.%N)" >> '${dir}/calls'\n`,
     { mode: 0o755 },
   );
   fs.writeFileSync(path.join(bin, 'scp'), `#!/bin/bash\nprintf '%s\\n' "$*" >> '${dir}/scp-calls'\n`, { mode: 0o755 });
