@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Lab, LabNode } from '../lab/model.js';
 import * as ssh from '../tools/ssh.js';
+import { owned } from './write.js';
 
 /** Where the shared ssh connections to the nodes keep their sockets: `<out>/.mux/<node>`. */
 export const MUX_DIR = '.mux';
@@ -25,6 +26,8 @@ export function target(lab: Lab, node: LabNode): ssh.SshTarget {
 /** A node's target with its shared connection started (see ssh.ensureMaster), when one can run. */
 export async function connected(lab: Lab, node: LabNode, connectTimeoutS = 10): Promise<ssh.SshTarget> {
   const t = target(lab, node);
+  // The sockets live in the output folder: only in one labforge owns (a command that claims none writes nothing).
+  if (!owned(lab.outDir)) return { ...t, controlPath: undefined };
   await ssh.ensureMaster(t, connectTimeoutS);
   return t;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { answers, disconnect, target } from '../../src/lifecycle/nodes.js';
 import { run } from '../../src/tools/run.js';
+import { claimOutDir } from '../../src/lifecycle/write.js';
 import { tempDir } from '../support.js';
 
 const LAB = 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
@@ -38,6 +39,7 @@ esac
 test('the first command to a node starts its master, later ones only use it; disconnect ends it', async () => {
   const dir = tempDir();
   const { lab } = loadLabText(LAB, path.join(dir, 'lab.yaml'), { outDir: path.join(dir, 'out') });
+  claimOutDir(lab.outDir, lab.name);
   const ssh = standIn(dir);
   try {
     expect(await answers(lab, lab.nodes[0])).toBe('a.example.com');
@@ -53,6 +55,20 @@ test('the first command to a node starts its master, later ones only use it; dis
     expect(ssh.calls().map((c) => (c.includes('-O check') ? 'check' : 'command'))).toEqual(['check', 'command']);
     await disconnect(lab);
     expect(fs.existsSync(`${socket}.up`)).toBe(false);
+  } finally {
+    ssh.restore();
+  }
+});
+
+test('in an output folder labforge does not own, no socket is made: the command connects by itself and writes nothing there', async () => {
+  const dir = tempDir();
+  const { lab } = loadLabText(LAB, path.join(dir, 'lab.yaml'), { outDir: path.join(dir, 'out') });
+  const ssh = standIn(dir);
+  try {
+    expect(await answers(lab, lab.nodes[1])).toBe('b.example.com');
+    expect(ssh.calls()).toHaveLength(1);
+    expect(ssh.calls()[0]).not.toContain('ControlPath');
+    expect(fs.existsSync(lab.outDir)).toBe(false);
   } finally {
     ssh.restore();
   }
