@@ -204,6 +204,15 @@ function stopIfInterrupted(what: string): void {
   if (sig) throw new SnapshotError(`interrupted (${sig}) ${what}`);
 }
 
+/** Resumes those of the domains that are paused now, all at once. */
+async function resumePaused(virsh: Virsh, domains: string[]): Promise<void> {
+  await all(
+    domains.map(async (uuid) => {
+      if ((await virsh.domainState(uuid)) === 'paused') await virsh.resume(uuid);
+    }),
+  );
+}
+
 /** Settles every promise; throws the first failure after all have ended (a node's failure never leaves another
  *  node's action running unseen). */
 async function all<T>(items: Promise<T>[]): Promise<T[]> {
@@ -253,6 +262,7 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
   }));
   let suspendedSeconds = 0;
   await guarded(async () => {
+    // Every node labforge asks to suspend, before it asks: an interrupted `virsh suspend` may still have paused it.
     const suspended: string[] = [];
     const stillAt = Date.now();
     try {
@@ -261,8 +271,8 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
         nodes
           .filter((n) => n.domain!.state === 'running')
           .map(async (n) => {
-            await virsh.suspend(n.domain!.uuid);
             suspended.push(n.domain!.uuid);
+            await virsh.suspend(n.domain!.uuid);
           }),
       );
       stopIfInterrupted('before the snapshot was taken; the nodes were resumed');
@@ -280,7 +290,7 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
         update(lab, name, (s) => s && { ...s, parts: s.parts.map((p) => (taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p)) });
       }
     } finally {
-      await all(suspended.map((uuid) => virsh.resume(uuid)));
+      await resumePaused(virsh, suspended);
       suspendedSeconds = (Date.now() - stillAt) / 1000;
     }
   });
@@ -320,18 +330,12 @@ export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: stri
   // QEMU starts each console log file anew on a revert: what the nodes wrote so far is kept beside it.
   keepConsoleLogs(lab, covered, name);
   await guarded(async () => {
-    const reverted: string[] = [];
     try {
-      await all(
-        parts.map(async (p) => {
-          await virsh.snapshotRevert(p.domain, name, p.state === 'shutoff' ? 'as-saved' : 'paused');
-          reverted.push(p.domain);
-        }),
-      );
+      await all(parts.map((p) => virsh.snapshotRevert(p.domain, name, p.state === 'shutoff' ? 'as-saved' : 'paused')));
     } finally {
       // The nodes that ran start again together, also when another node's revert failed or labforge was
-      // interrupted: none is left paused.
-      await all(runs.filter((p) => reverted.includes(p.domain)).map((p) => virsh.resume(p.domain)));
+      // interrupted (a revert stopped half way may still have left its node paused): none is left paused.
+      await resumePaused(virsh, runs.map((p) => p.domain));
     }
   });
   stopIfInterrupted(`while restoring snapshot ${name}`);
