@@ -202,8 +202,8 @@ target('status at least 10x faster than vagrant status, the same states', vs.ms 
 
 // 6. A no-op up against vagrant up on the same folder.
 const vup = await median(1, () => vagrant(main, ['up', '--provider=libvirt', '--parallel']));
-const lup = await median(3, () => lf(main, ['up']));
-compare(`up on the running, unchanged lab`, 'vagrant up', vup.ms, 'labforge up', lup.ms);
+const lup = await median(3, () => lf(main, upArgs));
+compare(`up on the running, unchanged lab`, 'vagrant up', vup.ms, `labforge ${upArgs.join(' ')}`, lup.ms);
 target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
 
 // 7. verify: at most 2x one ssh round trip plus the slowest single check.

@@ -156,10 +156,9 @@ export function buildProgram(): Command {
     .action(async (cmd: { verify: boolean }) => {
       // up runs doctor itself, unless the lab runs and nothing needs doing.
       const o = await open(program);
-      const { changed } = await locked(o, 'up', () => L.up(o));
-      // up ends with verify (the table; exit code 1 when a node fails it) after it started or provisioned something.
-      // When nothing needed doing, every node has just answered as itself: verify runs the full checks.
-      if (cmd.verify && changed) await verifyTable(o);
+      await locked(o, 'up', () => L.up(o));
+      // up ends with verify: the table, and exit code 1 when a node fails it (also when nothing needed doing).
+      if (cmd.verify) await verifyTable(o);
     });
 
   program

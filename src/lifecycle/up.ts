@@ -86,7 +86,7 @@ export async function up(open: OpenLab): Promise<{ changed: boolean }> {
   if (fs.existsSync(path.join(lab.outDir, STATE_FILE)) && (await needsWork(lab)) === undefined) {
     // The render is still brought up to date: a pure render, and the box looked up in Vagrant's files.
     await bake(open, {});
-    console.log(`labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses (labforge verify checks them in full)`);
+    console.log(`labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses`);
     printAccess(lab);
     return { changed: false };
   }
