@@ -327,8 +327,8 @@ export function buildProgram(): Command {
       L.checkSnapshotName('snapshot restore', name);
       const o = await open(program);
       const r = await locked(o, 'snapshot', () => L.restoreSnapshot(o.lab, name));
-      if (cmd.json) json(r);
-      else restoreLine(r);
+      if (!cmd.json) return restoreLine(r);
+      json(r);
       if (r.clocks.some((c) => c.problem)) process.exitCode = 1;
     });
   snapshot

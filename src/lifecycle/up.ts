@@ -69,9 +69,10 @@ export async function needsWork(lab: Lab): Promise<string | undefined> {
   if (stopped.length) return `${stopped.map((s) => `${s.name} is ${s.state}`).join(', ')}`;
   const record = readRecord(lab.outDir);
   const recorded = new Set((record?.domains ?? []).map((d) => d.uuid));
-  const unrecorded = vagrantDomainIds(lab.outDir).filter((d) => !recorded.has(d.uuid));
+  const ids = vagrantDomainIds(lab.outDir);
+  const unrecorded = ids.filter((d) => !recorded.has(d.uuid));
   if (unrecorded.length) return `${unrecorded.map((d) => d.node).join(', ')} not in ${STATE_FILE}`;
-  const unsnapshotted = baselineMissing(record, vagrantDomainIds(lab.outDir));
+  const unsnapshotted = baselineMissing(record, ids);
   if (unsnapshotted.length) return `${unsnapshotted.join(', ')} without the ${BASELINE} snapshot`;
   const active = await new Virsh(lab.host.uri).activeNetworks();
   const down = labNetworks(lab).filter(({ net }) => !active.includes(net.name));
@@ -81,14 +82,14 @@ export async function needsWork(lab: Lab): Promise<string | undefined> {
   return undefined;
 }
 
-export async function up(open: OpenLab): Promise<{ changed: boolean }> {
+export async function up(open: OpenLab): Promise<void> {
   const { lab } = open;
   if (fs.existsSync(path.join(lab.outDir, STATE_FILE)) && (await needsWork(lab)) === undefined) {
     // The render is still brought up to date: a pure render, and the box looked up in Vagrant's files.
     await bake(open, {});
     console.log(`labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses`);
     printAccess(lab);
-    return { changed: false };
+    return;
   }
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');
@@ -151,7 +152,6 @@ export async function up(open: OpenLab): Promise<{ changed: boolean }> {
     { pending: [] },
   );
   printAccess(lab);
-  return { changed: true };
 }
 
 function printAccess(lab: Lab): void {
