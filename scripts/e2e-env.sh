@@ -106,11 +106,12 @@ pool_volumes() { # pool_volumes POOL: volume names of an active pool
 }
 
 # --------------------------------------------------------------------------- up
-other_daemons() { # live (non-zombie) libvirt daemons owning the default socket
+live() { # live (non-zombie) processes of these names
   local p
-  for p in $(pgrep -x libvirtd) $(pgrep -x virtproxyd); do alive "$p" && echo "$p"; done
+  for p in $(pgrep -x "$1") ${2:+$(pgrep -x "$2")}; do alive "$p" && echo "$p"; done
   return 0
 }
+other_daemons() { live libvirtd virtproxyd; } # live libvirt daemons owning the default socket
 
 # socket_free: succeed if no other libvirt daemon owns $SOCK (removing stale sockets).
 socket_free() {
@@ -192,7 +193,8 @@ do_up() {
   in_ns ip link set lo up
   in_ns sysctl -q -w net.ipv4.ip_forward=1 >/dev/null
 
-  if ! pgrep -x virtlogd >/dev/null; then
+  # A live one: the virtlogd the last `down` stopped may linger as a zombie until it is reaped, socket gone.
+  if [[ -z $(live virtlogd) || ! -S $SOCK_DIR/virtlogd-sock ]]; then
     rm -f "$VIRTLOGD_PID"
     in_ns virtlogd -d -p "$VIRTLOGD_PID"
     for ((i = 0; i < 50; i++)); do pid_of_file "$VIRTLOGD_PID" virtlogd >/dev/null && break; sleep 0.1; done

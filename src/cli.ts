@@ -81,10 +81,10 @@ async function verifyTable(o: OpenLab): Promise<Awaited<ReturnType<typeof Comman
   return verdicts;
 }
 
-/** A whole number of at least 1 given to an option. */
-function wholeNumber(flag: string, v: string | undefined): number | undefined {
+/** A whole number from 1 to `max` given to an option. */
+function wholeNumber(flag: string, v: string | undefined, max = 999_999_999): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^[1-9]\d{0,8}$/.test(v)) throw new L.UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+  if (!/^[1-9]\d{0,8}$/.test(v) || Number(v) > max) throw new L.UsageError(`${flag}: must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -208,12 +208,10 @@ export function buildProgram(): Command {
     };
   };
   const fanOptions = (cmd: { parallel?: string; serial?: boolean; timeout?: string }, nodes: number): FanOptions => {
-    const number = (flag: string, v: string | undefined, dflt: number) => {
-      if (v === undefined) return dflt;
-      if (!/^[1-9]\d{0,5}$/.test(v)) throw new L.UsageError(`${flag}: must be a whole number of at least 1, got ${JSON.stringify(v)}`);
-      return Number(v);
+    return {
+      parallel: cmd.serial ? 1 : (wholeNumber('--parallel', cmd.parallel, 999_999) ?? Math.min(nodes, 32)),
+      timeoutS: wholeNumber('--timeout', cmd.timeout, 999_999) ?? 600,
     };
-    return { parallel: cmd.serial ? 1 : number('--parallel', cmd.parallel, Math.min(nodes, 32)), timeoutS: number('--timeout', cmd.timeout, 600) };
   };
   const fanCommand = (c: Command) =>
     c
@@ -398,10 +396,12 @@ export function buildProgram(): Command {
     .command('halt')
     .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
     .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
-    .action(async (targets: string) => {
+    .option('--time-limit <seconds>', 'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 (default: 120 + 10 per node)')
+    .action(async (targets: string, cmd: { timeLimit?: string }) => {
+      const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, 3600);
       const o = await open(program);
       const nodes = L.selectNodes(o.lab, targets);
-      const { forced } = await locked(o, 'halt', () => L.halt(o.lab, { nodes }));
+      const { forced } = await locked(o, 'halt', () => L.halt(o.lab, { nodes, timeLimitS }));
       if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
     });
 

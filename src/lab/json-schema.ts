@@ -1,5 +1,5 @@
 // The lab file's JSON Schema, generated from the zod schema so the two never disagree.
-import { z } from 'zod';
+import * as z from 'zod';
 import { labSchema } from './schema.js';
 
 type Json = { [k: string]: any };

@@ -1,7 +1,7 @@
 // The lab file's schema: the one source of truth for field names, types, formats and defaults.
 // load.ts parses YAML, validate.ts runs this schema plus the cross-field checks, model.ts resolves the result,
 // write-schema.ts turns it into the JSON Schema editors use.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FEDORA, OLDEST_RELEASE } from './fedora.js';
 
 /** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */

@@ -1,6 +1,6 @@
 // Validation of a parsed lab file: the schema's per-field checks plus the cross-field rules (addresses inside the
 // network, no duplicates, ...). Every problem is reported at once, each naming its field path and the bad value.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CIDR, IPV4, LABEL, LIMITS, labSchema, type LabParsed } from './schema.js';
 import { contains, hasHostBits, nth, overlaps, parseCidr } from './ipv4.js';
 import { sizeInMiB } from './size.js';

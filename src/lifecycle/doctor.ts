@@ -30,8 +30,18 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (name: string, status: Check['status'], detail: string, fix?: string) => checks.push({ name, status, detail, fix });
   const virsh = new Virsh(lab.host.uri);
+  // Every tool is asked at once (Vagrant and Packer each take a second to start); the checks are then made in order.
+  const asked = {
+    daemon: attempt(() => virsh.version()),
+    vagrant: attempt(() => vagrant.version()),
+    plugins: attempt(() => vagrant.plugins()),
+    packer: attempt(() => packer.version()),
+    imageSize: lab.image.local ? attempt(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
+    routes: attempt(() => ip.routes()),
+    bridges: [lab.network, lab.management].map((net) => attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name'))),
+  };
 
-  const daemon = await attempt(() => virsh.version());
+  const daemon = await asked.daemon;
   if (daemon instanceof Error) add('libvirt', 'fail', `cannot reach libvirtd at ${lab.host.uri}: ${firstLine(daemon)}`, 'run `labforge setup` (installs libvirt and starts libvirtd, also without systemd), and check host.uri');
   else add('libvirt', 'ok', `${daemon.split('\n').find((l) => /daemon/i.test(l))?.trim() ?? daemon} at ${lab.host.uri}`);
 
@@ -40,17 +50,17 @@ export async function doctor(lab: Lab): Promise<Check[]> {
 
   checks.push(...kvmChecks(kvm(), lab.host));
 
-  const vv = await attempt(() => vagrant.version());
+  const vv = await asked.vagrant;
   if (vv instanceof Error) add('vagrant', 'fail', firstLine(vv), 'run `labforge setup` (installs the vagrant package on Debian, Ubuntu and Fedora)');
   else {
     add('vagrant', 'ok', `Vagrant ${vv}`);
-    const plugins = await attempt(() => vagrant.plugins());
+    const plugins = await asked.plugins;
     const vl = plugins instanceof Error ? undefined : plugins.find((p) => p.name === 'vagrant-libvirt');
     if (vl) add('vagrant-libvirt', 'ok', `vagrant-libvirt ${vl.version}`);
     else add('vagrant-libvirt', 'fail', 'the vagrant-libvirt plugin is not installed', 'run `labforge setup` (installs the vagrant-libvirt package), or `vagrant plugin install vagrant-libvirt`');
   }
 
-  const pv = await attempt(() => packer.version());
+  const pv = await asked.packer;
   if (pv instanceof Error) add('packer', 'fail', firstLine(pv), 'run `labforge setup` (Debian: the packer package; elsewhere it says where Packer comes from)');
   else add('packer', 'ok', `Packer ${pv.text}${packer.supportsInit(pv) ? ' (plugins via packer init)' : ' (built-in qemu builder; the plugins file is not used)'}`);
 
@@ -62,19 +72,19 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   if (which('dot')) add('Graphviz', 'ok', `${which('dot')} (labforge graph --format svg)`);
   else add('Graphviz', 'warn', 'dot is not installed: `labforge graph --format svg` cannot draw (mermaid and dot still work)', 'run `labforge setup --with-test-tools`, or install graphviz');
   if (lab.image.local) {
-    const size = await attempt(() => qemuImg.virtualSizeBytes(lab.image.local!));
+    const size = (await asked.imageSize)!;
     if (size instanceof Error) add('base image', 'fail', `image.local ${lab.image.local}: ${firstLine(size)}`, 'point image.local at a qcow2 image');
     else if (size > lab.image.diskGiB * 2 ** 30) add('base image', 'fail', `image.local is ${size / 2 ** 30} GiB, larger than image.disk ${lab.image.diskGiB}G`, 'raise image.disk');
     else add('base image', 'ok', `${lab.image.local} (${(size / 2 ** 30).toFixed(1)} GiB)`);
   }
 
   // The lab subnets must be free on the host, or belong to the lab's own libvirt networks.
-  const routes = await attempt(() => ip.routes());
-  for (const [net, field] of [
+  const routes = await asked.routes;
+  for (const [i, [net, field]] of ([
     [lab.network, 'network.cidr'],
     [lab.management, 'network.management.cidr'],
-  ] as const) {
-    const bridge = daemon instanceof Error ? undefined : await attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name'));
+  ] as const).entries()) {
+    const bridge = daemon instanceof Error ? undefined : await asked.bridges[i];
     checks.push(subnetCheck(net, field, routes, typeof bridge === 'string' ? bridge : undefined));
   }
 

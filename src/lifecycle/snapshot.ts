@@ -261,8 +261,11 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
     parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
   }));
   let suspendedSeconds = 0;
+  // While nodes stand still, each libvirt request runs to its end, also on SIGINT: a request whose client was killed
+  // would land later, unseen (a node paused again after labforge resumed it). The save then ends with exit 130.
+  const steady = new Virsh(lab.host.uri, { log, steady: true });
   await guarded(async () => {
-    // Every node labforge asks to suspend, before it asks: an interrupted `virsh suspend` may still have paused it.
+    // Every node labforge asks to suspend, before it asks: a failing `virsh suspend` may still have paused it.
     const suspended: string[] = [];
     const stillAt = Date.now();
     try {
@@ -272,7 +275,7 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
           .filter((n) => n.domain!.state === 'running')
           .map(async (n) => {
             suspended.push(n.domain!.uuid);
-            await virsh.suspend(n.domain!.uuid);
+            await steady.suspend(n.domain!.uuid);
           }),
       );
       stopIfInterrupted('before the snapshot was taken; the nodes were resumed');
@@ -282,7 +285,7 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
       try {
         await all(
           nodes.map(async (n) => {
-            await virsh.snapshotCreate(n.domain!.uuid, name, description);
+            await steady.snapshotCreate(n.domain!.uuid, name, description);
             taken.push(n.node);
           }),
         );
@@ -290,7 +293,7 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
         update(lab, name, (s) => s && { ...s, parts: s.parts.map((p) => (taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p)) });
       }
     } finally {
-      await resumePaused(virsh, suspended);
+      await resumePaused(steady, suspended);
       suspendedSeconds = (Date.now() - stillAt) / 1000;
     }
   });
@@ -329,13 +332,14 @@ export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: stri
   await disconnect(lab, covered);
   // QEMU starts each console log file anew on a revert: what the nodes wrote so far is kept beside it.
   keepConsoleLogs(lab, covered, name);
+  // Each revert and resume runs to its end, also on SIGINT (see saveSnapshot): the lab is then the snapshot's.
+  const steady = new Virsh(lab.host.uri, { log, steady: true });
   await guarded(async () => {
     try {
-      await all(parts.map((p) => virsh.snapshotRevert(p.domain, name, p.state === 'shutoff' ? 'as-saved' : 'paused')));
+      await all(parts.map((p) => steady.snapshotRevert(p.domain, name, p.state === 'shutoff' ? 'as-saved' : 'paused')));
     } finally {
-      // The nodes that ran start again together, also when another node's revert failed or labforge was
-      // interrupted (a revert stopped half way may still have left its node paused): none is left paused.
-      await resumePaused(virsh, runs.map((p) => p.domain));
+      // The nodes that ran start again together, also when another node's revert failed: none is left paused.
+      await resumePaused(steady, runs.map((p) => p.domain));
     }
   });
   stopIfInterrupted(`while restoring snapshot ${name}`);

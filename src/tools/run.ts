@@ -68,6 +68,10 @@ export interface RunOptions {
   /** Discard the program's output instead of reading it: for a program that leaves a daemon behind holding its
    *  stdout/stderr (ssh -f), which would keep a pipe open after the program itself exits. */
   discardOutput?: boolean;
+  /** Runs to its end whatever signal labforge gets: in a process group of its own (a Ctrl-C at the terminal does
+   *  not reach it) and left alone by the signal forwarding. For a short libvirt request whose end must be known
+   *  (a domain suspended or resumed): a killed client leaves the request to land later, unseen. */
+  steady?: boolean;
 }
 
 export interface RunResult {
@@ -93,6 +97,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     ...(opts.discardOutput ? { stdout: 'ignore' as const, stderr: 'ignore' as const } : {}),
     lines: false,
     buffer: true,
+    detached: opts.steady === true,
   });
   const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
@@ -120,7 +125,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const err = splitter('stderr');
   child.stdout?.on('data', out.data);
   child.stderr?.on('data', err.data);
-  const result = await tracked(child, child);
+  const result = await (opts.steady ? child : tracked(child, child));
   out.end();
   err.end();
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));

@@ -353,6 +353,12 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     expect(text.exitCode).toBe(0);
     expect(text.stdout.split('\n').filter(Boolean).sort()).toEqual(['node1 | node1', 'node2 | node2']);
     expect(text.stderr).toContain('labforge: `hostname -s` on 2 nodes: 2 ok, 0 failed');
+    // Root's user manager lingers (node.sh): a login starts none.
+    const linger = await labforge(['run', 'all', '--json', '--', 'loginctl show-user root -p Linger --value; systemctl is-active user@0.service']);
+    expect((JSON.parse(linger.stdout) as { stdout: string }[]).map((o) => o.stdout.trim().split('\n'))).toEqual([
+      ['yes', 'active'],
+      ['yes', 'active'],
+    ]);
   }, STEP);
 
   test('copy: a file to every node, and back from every node into a folder per node', async () => {

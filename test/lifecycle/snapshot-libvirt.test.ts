@@ -2,6 +2,7 @@
 // lab `t` (a running in its BIOS, b shut off), recorded by UUID as up records them. save takes both at one moment
 // and leaves a running, restore brings the disks back, a snapshot made by hand is never touched, a domain that is
 // not the recorded one is refused, and an interrupted save leaves no node paused and a record list/delete handle.
+// Then halt of a node that ignores the power button: asked again over ssh, forced off at the time limit.
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
@@ -133,3 +134,20 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   expect(lines(await virsh('snapshot-list', 't-b', '--name'))).toEqual(['hand']);
   expect(readRecord(out)!.snapshots).toEqual([]);
 }, 300000);
+
+test('halt: a node that ignores the ACPI power button is asked again over ssh, then forced off at the time limit, which is reported', async () => {
+  // t-a runs in its BIOS: no operating system takes the power button, and nothing answers on its address.
+  if ((await virsh('domstate', 't-a')).trim() === 'shut off') await virsh('start', 't-a');
+  expect((await virsh('domstate', 't-a')).trim()).toBe('running');
+  const r = await ns().exec('node', [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', path.join(work, 'out'), 'halt', 'a', '--time-limit', '6'], {
+    cwd: work,
+    env: { CI: 'true', LABFORGE_OFFLINE: '1' },
+    reject: false,
+    timeout: 120000,
+  });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toContain('[DONE] Ask the running nodes to power off, all at once: a (ACPI power button)');
+  expect(r.stdout).toContain('[DONE] Wait until libvirt sees them shut off (at most 6 s, then force them off): forced off after 6 s: a (a asked again over ssh after 3 s)');
+  expect(r.stdout).toContain('labforge: forced off after the time limit (they did not shut down by themselves): a');
+  expect((await virsh('domstate', 't-a')).trim()).toBe('shut off');
+}, 120000);
