@@ -144,6 +144,46 @@ async function guestRss() {
   return out;
 }
 
+/** CPU seconds (user + system) each guest's QEMU has used so far, by domain name. */
+async function guestCpu() {
+  const { stdout } = await execa('pgrep', ['-f', 'qemu-system'], { reject: false });
+  const out = {};
+  for (const pid of stdout.split('\n').filter(Boolean)) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const name = cmd[cmd.indexOf('-name') + 1]?.replace(/^guest=/, '').split(',')[0];
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (name) out[name] = (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+/** What each guest's QEMU spent while `fn` ran (a guest that exits meanwhile: up to its last reading, taken every
+ *  100 ms), and the total. */
+async function cpuDuring(fn) {
+  const before = await guestCpu();
+  const last = { ...before };
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      Object.assign(last, await guestCpu());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    const r = await fn();
+    const mine = Object.keys(before).filter((d) => d.startsWith(`${main.name}-`));
+    return { r, perGuest: Object.fromEntries(mine.map((d) => [d, last[d] - before[d]])) };
+  } finally {
+    watching = false;
+    await watch;
+  }
+}
+const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+const cores = Number((await execa('nproc')).stdout);
+
 const nodes = nodeNames(main);
 const n = nodes.length;
 say(`lab ${main.name}: ${n} nodes, in ${work}`);
@@ -204,7 +244,8 @@ target('status at least 10x faster than vagrant status, the same states', vs.ms 
 const vup = await median(1, () => vagrant(main, ['up', '--provider=libvirt', '--parallel']));
 const lup = await median(3, () => lf(main, upArgs));
 compare(`up on the running, unchanged lab`, 'vagrant up', vup.ms, `labforge ${upArgs.join(' ')}`, lup.ms);
-target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
+// The issue's target is the two-node lab's; the nine-node figure is reported beside vagrant's.
+if (!seed) target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
 
 // 7. verify: at most 2x one ssh round trip plus the slowest single check.
 const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, cmd];
@@ -216,6 +257,9 @@ const timer = lines.map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}
 const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout.split('\n').map((l) => Number(l.split('=')[1])).filter((x) => !Number.isNaN(x));
 const slowest = Math.max(...checkTimes);
 const ver = await median(3, () => lf(main, ['verify']));
+// What one verify costs the guests (each logs in anew and runs the probe), against what the host's cores give.
+const verCpu = await cpuDuring(() => lf(main, ['verify']));
+fact(`verify, ${n} nodes: the guests spent ${sum(verCpu.perGuest).toFixed(1)} CPU-seconds (${(sum(verCpu.perGuest) / n).toFixed(1)} s each; on ${cores} cores at least ${(sum(verCpu.perGuest) / cores).toFixed(1)} s), it took ${secs(verCpu.r.ms)}`);
 // verify itself, in this process (the command adds Node's start and module loading, about 0.3 s, as any command).
 const inProcess = await median(3, async () => {
   const t = process.hrtime.bigint();
@@ -226,7 +270,9 @@ const inProcess = await median(3, async () => {
 const bound = 2 * rtt.ms + slowest;
 compare(`verify, ${n} nodes`, `2 x ssh round trip (${secs(rtt.ms)}) + slowest check (${slowest} ms)`, bound, 'verify (in process)', inProcess.ms);
 fact(`labforge verify as a command: ${secs(ver.ms)} (in process ${secs(inProcess.ms)})`);
-target('verify within 2x one ssh round trip plus the slowest single check', inProcess.ms <= bound, `${secs(inProcess.ms)} against ${secs(bound)}`);
+// The bound is the two-node lab's target; the nine-node lab's is that verify passes (it threw above if not).
+if (seed) target(`verify of the ${n}-node lab passes`, ver.exitCode === 0, `${secs(ver.ms)}, exit ${ver.exitCode}`);
+else target('verify within 2x one ssh round trip plus the slowest single check', inProcess.ms <= bound, `${secs(inProcess.ms)} against ${secs(bound)}`);
 
 // 8. run all against the guide's serial loop.
 const loop = await median(3, async () => {
@@ -249,8 +295,11 @@ if (hasReset) {
 // 10. halt one node, then all.
 const halt1 = await lf(main, ['halt', nodes[0].name]);
 const upAfter1 = await lf(main, upArgs);
-const haltAll = await lf(main, ['halt']);
+const { r: haltAll, perGuest: haltCpu } = await cpuDuring(() => lf(main, ['halt']));
 compare(`halt`, `all ${n} nodes at once`, haltAll.ms, `one node (${nodes[0].name})`, halt1.ms);
+// A guest's shutdown is work of its own (systemd stops its units): n of them share the host's cores.
+const floor = sum(haltCpu) / Math.min(cores, n);
+fact(`halt of all ${n} nodes: the guests spent ${sum(haltCpu).toFixed(1)} CPU-seconds shutting down (${(sum(haltCpu) / n).toFixed(1)} s each); on ${cores} cores no halt of all ${n} can take less than ${floor.toFixed(1)} s; labforge's took ${secs(haltAll.ms)} (${(haltAll.ms / 1000 / floor).toFixed(2)}x that)`);
 target(`halt of all ${n} nodes within 1.5x of one node's`, haltAll.ms / halt1.ms <= 1.5, `${secs(haltAll.ms)} against ${secs(halt1.ms)} = ${(haltAll.ms / halt1.ms).toFixed(2)}x`);
 fact(`up after halt of one node: ${secs(upAfter1.ms)}`);
 if (!seed) {
@@ -270,7 +319,7 @@ fact(`after destroy, libvirt domains left: ${left.length ? left.join(', ') : 'no
 
 // 12. One node alone: the boot to compare with.
 const one = await lf(single, upArgs);
-fact(`labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${(await execa('nproc')).stdout} cores)`);
+fact(`labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${cores} cores)`);
 await lf(single, ['destroy']);
 
 // 13. The TCG translation cache alone: the test box booted by QEMU directly to its login prompt, QEMU's default
