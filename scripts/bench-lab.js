@@ -127,39 +127,31 @@ function steps(stdout) {
   return out;
 }
 
-/** Resident memory of each guest's QEMU (MiB), by domain name. */
-async function guestRss() {
+/** A reading of each guest's QEMU process (`read(pid)`, from /proc), by domain name; a process gone meanwhile is
+ *  left out. */
+async function perGuest(read) {
   const { stdout } = await execa('pgrep', ['-f', 'qemu-system'], { reject: false });
   const out = {};
   for (const pid of stdout.split('\n').filter(Boolean)) {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const name = cmd[cmd.indexOf('-name') + 1]?.replace(/^guest=/, '').split(',')[0];
-      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (name && rss) out[name] = Number(rss[1]) / 1024;
+      const value = read(pid);
+      if (name && value !== undefined) out[name] = value;
     } catch {
       /* gone */
     }
   }
   return out;
 }
-
-/** CPU seconds (user + system) each guest's QEMU has used so far, by domain name. */
-async function guestCpu() {
-  const { stdout } = await execa('pgrep', ['-f', 'qemu-system'], { reject: false });
-  const out = {};
-  for (const pid of stdout.split('\n').filter(Boolean)) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const name = cmd[cmd.indexOf('-name') + 1]?.replace(/^guest=/, '').split(',')[0];
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (name) out[name] = (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
+/** Resident memory of each guest's QEMU (MiB). */
+const guestRss = () => perGuest((pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 || undefined);
+/** CPU seconds (user + system) each guest's QEMU has used so far. */
+const guestCpu = () =>
+  perGuest((pid) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  });
 /** What each guest's QEMU spent while `fn` ran (a guest that exits meanwhile: up to its last reading, taken every
  *  100 ms), and the total. */
 async function cpuDuring(fn) {
