@@ -315,10 +315,14 @@ fact(`labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.m
 await lf(single, ['destroy']);
 
 // 13. The TCG translation cache alone: the test box booted by QEMU directly to its login prompt, QEMU's default
-//     cache against host.tcg_cache, one after the other.
-async function bootToLogin(tbSize) {
-  const log = path.join(work, `tb-${tbSize}.log`);
-  const pidFile = path.join(work, `tb-${tbSize}.pid`);
+//     cache against host.tcg_cache. One boot of each varied by more than the 10% asked (0.93x to 1.31x in four runs
+//     on one day): three pairs, each pair in the other order than the last, compared by their medians. The memory
+//     is read 15 s after the first pair's boots.
+let bootRun = 0;
+async function bootToLogin(tbSize, readRss) {
+  bootRun += 1;
+  const log = path.join(work, `tb-${tbSize}-${bootRun}.log`);
+  const pidFile = path.join(work, `tb-${tbSize}-${bootRun}.pid`);
   const t = Date.now();
   await execa('qemu-system-x86_64', ['-accel', tbSize ? `tcg,tb-size=${tbSize}` : 'tcg', '-M', 'pc', '-cpu', 'qemu64', '-m', '512', '-smp', '1', '-display', 'none', '-nodefaults', '-nic', 'none', '-drive', `file=${image},if=virtio,snapshot=on`, '-serial', `file:${log}`, '-pidfile', pidFile, '-daemonize']);
   const pid = fs.readFileSync(pidFile, 'utf8').trim();
@@ -328,6 +332,7 @@ async function bootToLogin(tbSize) {
       await new Promise((r) => setTimeout(r, 250));
     }
     const boot = Date.now() - t;
+    if (!readRss) return { boot };
     await new Promise((r) => setTimeout(r, 15000));
     const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
     return { boot, rssMiB };
@@ -335,9 +340,20 @@ async function bootToLogin(tbSize) {
     process.kill(Number(pid), 'SIGTERM');
   }
 }
-const tbDefault = await bootToLogin(0);
-const tbLab = await bootToLogin(lab.host.tcgCacheMiB);
+const boots = { 0: [], [lab.host.tcgCacheMiB]: [] };
+const rssOf = {};
+for (let pair = 0; pair < 3; pair++) {
+  for (const size of pair % 2 ? [lab.host.tcgCacheMiB, 0] : [0, lab.host.tcgCacheMiB]) {
+    const b = await bootToLogin(size, pair === 0);
+    boots[size].push(b.boot);
+    if (b.rssMiB !== undefined) rssOf[size] = b.rssMiB;
+  }
+}
+const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const tbDefault = { boot: mid(boots[0]), rssMiB: rssOf[0] };
+const tbLab = { boot: mid(boots[lab.host.tcgCacheMiB]), rssMiB: rssOf[lab.host.tcgCacheMiB] };
+fact(`boots to the login prompt (s): QEMU's default cache ${boots[0].map((b) => (b / 1000).toFixed(1)).join(', ')}; tcg_cache ${lab.host.tcgCacheMiB}M ${boots[lab.host.tcgCacheMiB].map((b) => (b / 1000).toFixed(1)).join(', ')}`);
 compare("a 512M guest's host memory after boot", "QEMU's default 1G cache", tbDefault.rssMiB, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.rssMiB, 'MiB');
-compare('boot to the login prompt', "QEMU's default 1G cache", tbDefault.boot, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.boot);
-target('TCG cache: boot within 10% of QEMU\'s default', tbLab.boot <= tbDefault.boot * 1.1, `${secs(tbLab.boot)} against ${secs(tbDefault.boot)}; RSS ${tbLab.rssMiB.toFixed(0)} MiB against ${tbDefault.rssMiB.toFixed(0)} MiB`);
+compare('boot to the login prompt (median of 3)', "QEMU's default 1G cache", tbDefault.boot, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.boot);
+target('TCG cache: boot within 10% of QEMU\'s default', tbLab.boot <= tbDefault.boot * 1.1, `${secs(tbLab.boot)} against ${secs(tbDefault.boot)} (medians of 3); RSS ${tbLab.rssMiB.toFixed(0)} MiB against ${tbDefault.rssMiB.toFixed(0)} MiB`);
 say('done');

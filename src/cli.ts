@@ -394,7 +394,7 @@ export function buildProgram(): Command {
 
   program
     .command('halt')
-    .description('shut the nodes down, all at once (power off as root; forced off after a time limit, which is reported); `up` starts them again')
+    .description('shut the nodes down, all at once (the ACPI power button; asked again over ssh after 30 s; forced off at a time limit, which is reported); `up` starts them again')
     .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
     .option('--time-limit <seconds>', 'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 (default: 120 + 10 per node)')
     .action(async (targets: string, cmd: { timeLimit?: string }) => {
