@@ -69,8 +69,8 @@ export interface RunOptions {
    *  stdout/stderr (ssh -f), which would keep a pipe open after the program itself exits. */
   discardOutput?: boolean;
   /** Runs to its end whatever signal labforge gets: in a process group of its own (a Ctrl-C at the terminal does
-   *  not reach it) and left alone by the signal forwarding. For a short libvirt request whose end must be known
-   *  (a domain suspended or resumed): a killed client leaves the request to land later, unseen. */
+   *  not reach it) and left alone by the signal forwarding. For a libvirt request whose end must be known (a
+   *  suspend, a snapshot, a revert, a resume): a killed client leaves the request to land later, unseen. */
   steady?: boolean;
 }
 
