@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The labforge command: the compiled CLI, bundled into dist/bundle/ (npm run build; see scripts/bundle.js).
-import { main } from '../dist/bundle/cli.js';
+import { loadBundle } from './bundle.js';
 
-process.exitCode = await main(process.argv);
+process.exitCode = await loadBundle().exports.main(process.argv);

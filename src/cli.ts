@@ -484,6 +484,16 @@ function exitStatusOf(e: unknown): 1 | 2 | 3 | undefined {
   return status === 1 || status === 2 || status === 3 ? status : undefined;
 }
 
+/** The build's warm-up (scripts/bundle.js): loads the commands and runs what most commands start with (the program,
+ *  a lab file's load and validation, status's table), so that the V8 code cache recorded after it holds their
+ *  compiled code. Runs no tool and writes nothing. */
+export async function warmUp(labFile: string): Promise<void> {
+  buildProgram();
+  const C = await import('./commands.js');
+  const { lab } = C.loadLabFile(labFile, { outDir: path.join(path.dirname(path.resolve(labFile)), '.labforge-warm-up') });
+  C.formatStatus(lab.nodes.map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, state: C.vagrantState(false, undefined), domain: 'absent' })));
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   forwardSignals();
