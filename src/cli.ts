@@ -33,9 +33,9 @@ async function hostGate(program: Command, only?: string[]): Promise<void> {
   if (failed.length) throw new L.HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${L.formatChecks(failed)}`);
 }
 
-async function open(program: Command): Promise<OpenLab> {
+async function open(program: Command, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
   const opts = program.opts<Global>();
-  const o = await L.openLab(opts);
+  const o = await L.openLab(opts, onParsed);
   for (const w of o.warnings) console.error(w);
   return o;
 }
@@ -55,15 +55,19 @@ function json(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/** Opens the command's lab (open above), with a hook for the lab file as parsed (LoadOptions.onParsed). */
+type Opener = (onParsed?: (raw: unknown) => void) => Promise<OpenLab>;
+
 /** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
- *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. */
-function reportCommand<T>(program: Command, name: string, description: string, get: (o: OpenLab) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
+ *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. `get` opens the lab itself. */
+function reportCommand<T>(program: Command, name: string, description: string, get: (open: Opener) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
+  const openIt: Opener = (onParsed) => open(program, onParsed);
   program
     .command(name)
     .description(description)
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { json?: boolean }) => {
-      const value = await get(await open(program));
+      const value = await get(openIt);
       if (cmd.json) json(value);
       else console.log(format(value));
       if (failed?.(value)) process.exitCode = failedStatus;
@@ -181,7 +185,18 @@ export function buildProgram(): Command {
       else console.log(L.formatVerdicts(verdicts));
       if (verdicts.some((n) => !n.ok)) process.exitCode = 1;
     });
-  reportCommand(program, 'status', "every node's state (Vagrant and libvirt) and address", (o) => L.status(o.lab), (rows) => L.formatStatus(rows));
+  reportCommand(
+    program,
+    'status',
+    "every node's state (Vagrant and libvirt) and address",
+    async (openLab) => {
+      // The libvirt query starts while the lab file is validated (see earlyQuery).
+      let early: Commands.DomainQuery | undefined;
+      const o = await openLab((raw) => (early = L.earlyQuery(raw)));
+      return L.status(o.lab, early);
+    },
+    (rows) => L.formatStatus(rows),
+  );
 
   program
     .command('ssh')
@@ -420,7 +435,7 @@ export function buildProgram(): Command {
     program,
     'doctor',
     'check that this host can run the lab; each check says ok, warn or fail with the fix',
-    (o) => L.doctor(o.lab),
+    async (openLab) => L.doctor((await openLab()).lab),
     (checks) => L.formatChecks(checks),
     (checks) => checks.some((c) => c.status === 'fail'),
     3,

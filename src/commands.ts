@@ -10,7 +10,7 @@ export { target } from './lifecycle/nodes.js';
 export { openLab, requireBaseImage, UsageError } from './lifecycle/open.js';
 export { setup } from './lifecycle/setup.js';
 export { BASELINE, checkSnapshotName, deleteSnapshot, formatSnapshotRows, listSnapshots, restoreSnapshot, saveSnapshot } from './lifecycle/snapshot.js';
-export { formatStatus, status, vagrantState } from './lifecycle/status.js';
+export { earlyQuery, formatStatus, status, vagrantState, type DomainQuery } from './lifecycle/status.js';
 export { isCi } from './lifecycle/tasks.js';
 export { HostNotReadyError, up } from './lifecycle/up.js';
 export { formatVerdicts, verify } from './lifecycle/verify.js';

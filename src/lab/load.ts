@@ -53,6 +53,9 @@ export interface LoadOptions {
   hostMemoryMiB?: number;
   /** Checks the path fields against this host (files that must exist); none when the text alone is validated. */
   checkPath?: PathCheck;
+  /** Called with the document as parsed, before it is validated: for work that can start early and checks its
+   *  input itself (status's libvirt query). */
+  onParsed?: (raw: unknown) => void;
 }
 
 export interface Loaded {
@@ -79,6 +82,7 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   } catch (e) {
     throw new LabValidationError(display, [{ path: [], severity: 'error', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` }]);
   }
+  opts.onParsed?.(raw);
   const { lab, issues } = validateLab(raw, { checkPath: opts.checkPath });
   for (const issue of issues) Object.assign(issue, locate(doc, lines, issue.path) ?? {});
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));

@@ -32,6 +32,9 @@ export const LIMITS = {
   text: 4096,
 } as const;
 
+/** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
+export const DEFAULT_URI = 'qemu:///system';
+
 const label = (what: string) =>
   z.string().regex(LABEL, { message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'` });
 const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
@@ -173,7 +176,7 @@ export const labSchema = z
       .describe('The base image baked into a Vagrant box.'),
     host: z
       .object({
-        uri: line.default('qemu:///system').describe('libvirt connection URI.'),
+        uri: line.default(DEFAULT_URI).describe('libvirt connection URI.'),
         driver: z.enum(['auto', 'kvm', 'qemu']).default('auto').describe('auto: kvm when /dev/kvm works, else qemu (TCG, slow).'),
         pool: label('storage pool name').default('default').describe('libvirt storage pool for the node disks and the box volume.'),
         pool_path: line.optional().describe('Directory for the pool if labforge has to create it (default: libvirt\'s /var/lib/libvirt/images).'),

@@ -76,12 +76,13 @@ async function checkKey(lab: Lab): Promise<void> {
   if (pub !== derived) throw new UsageError(`${field}: ${file}.pub ${pub ? 'is not the public half of' : 'is missing beside'} the private key ${JSON.stringify(file)}`);
 }
 
-export async function openLab(opts: GlobalOptions): Promise<OpenLab> {
+/** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need. */
+export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
   if (opts.out !== undefined) {
     const problem = outDirProblem(opts.out);
     if (problem) throw new UsageError(`--out: ${problem}`);
   }
-  const { lab, warnings } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total });
+  const { lab, warnings } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total, onParsed });
   if (opts.out === undefined) {
     const problem = outDirProblem(lab.outDir);
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);
