@@ -23,6 +23,14 @@ function copy(): string {
 
 const help = (root: string) => execa('node', [path.join(root, 'bin', 'labforge.js'), '--help'], { reject: false, all: true });
 
+/** The cache of `root` is left out, and its CLI still answers --help with `text`. */
+async function expectCompiledFromSource(root: string, text: string): Promise<void> {
+  expect(await cacheUsed(root)).toBe('false');
+  const r = await help(root);
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toContain(text);
+}
+
 test("the build's code cache is taken by this Node", async () => {
   expect(await cacheUsed(ROOT)).toBe('true');
   const key = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'labforge.cjs.v8.json'), 'utf8'));
@@ -44,20 +52,14 @@ test('a bundle changed since the build: the cache is left out and the CLI still 
   const text = fs.readFileSync(bundle, 'utf8');
   fs.writeFileSync(bundle, text.replace('Turn one lab file into', 'Make one lab file into'));
   expect(fs.statSync(bundle).size).toBe(text.length);
-  expect(await cacheUsed(root)).toBe('false');
-  const r = await help(root);
-  expect(r.exitCode).toBe(0);
-  expect(r.stdout).toContain('Make one lab file into');
+  await expectCompiledFromSource(root, 'Make one lab file into');
 });
 
 test('a cut-off cache file: V8 rejects it and the CLI still runs', async () => {
   const root = copy();
   const cache = path.join(root, 'dist', 'bundle', 'labforge.cjs.v8');
   fs.truncateSync(cache, Math.floor(fs.statSync(cache).size / 2));
-  expect(await cacheUsed(root)).toBe('false');
-  const r = await help(root);
-  expect(r.exitCode).toBe(0);
-  expect(r.stdout).toContain('Usage: labforge');
+  await expectCompiledFromSource(root, 'Usage: labforge');
 });
 
 test('no bundle: exit 1 and how to build it', async () => {
