@@ -20,7 +20,11 @@ const CACHE_KEY = `${CACHE}.json`;
  *  length, and an installed package's files all carry npm's timestamp), Node's version and the architecture (V8
  *  also rejects another V8, or other V8 flags). */
 function cacheKey(bytes) {
-  return JSON.stringify({ sha256: crypto.createHash('sha256').update(bytes).digest('hex'), node: process.version, arch: process.arch });
+  return JSON.stringify({
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    node: process.version,
+    arch: process.arch,
+  });
 }
 
 function readCache(bytes) {
@@ -47,8 +51,20 @@ function loadBundle({ useCache = true } = {}) {
   const wrapped = `(function (exports, require, module, __filename, __dirname, __labforgeUrl) {${bytes.toString('utf8')}\n})`;
   const script = new vm.Script(wrapped, { filename: BUNDLE, cachedData });
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE), pathToFileURL(BUNDLE).href);
-  return { exports: mod.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected, key: () => cacheKey(bytes) };
+  script.runInThisContext()(
+    mod.exports,
+    createRequire(BUNDLE),
+    mod,
+    BUNDLE,
+    path.dirname(BUNDLE),
+    pathToFileURL(BUNDLE).href,
+  );
+  return {
+    exports: mod.exports,
+    script,
+    cacheUsed: cachedData !== undefined && !script.cachedDataRejected,
+    key: () => cacheKey(bytes),
+  };
 }
 
 module.exports = { BUNDLE, CACHE, CACHE_KEY, loadBundle };

@@ -56,7 +56,10 @@ async function timed(cmd, args, opts = {}) {
   const t = process.hrtime.bigint();
   const r = await execa(cmd, args, { env, reject: false, all: true, timeout: 3 * 3600 * 1000, ...opts });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.exitCode !== 0 && !opts.okFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.exitCode} after ${(ms / 1000).toFixed(1)} s:\n${String(r.all).split('\n').slice(-40).join('\n')}`);
+  if (r.exitCode !== 0 && !opts.okFail)
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.exitCode} after ${(ms / 1000).toFixed(1)} s:\n${String(r.all).split('\n').slice(-40).join('\n')}`,
+    );
   return { ms, ...r };
 }
 const median = async (runs, fn) => {
@@ -105,16 +108,34 @@ function labFile(name, net, third, nodes, vips) {
 }
 
 const SEED = [
-  ['etcd1', 11], ['etcd2', 12], ['etcd3', 13],
-  ['controller1', 21, '1G'], ['controller2', 22, '1G'],
-  ['worker1', 31, '1.5G'], ['worker2', 32, '1.5G'],
-  ['lb1', 41], ['lb2', 42],
+  ['etcd1', 11],
+  ['etcd2', 12],
+  ['etcd3', 13],
+  ['controller1', 21, '1G'],
+  ['controller2', 22, '1G'],
+  ['worker1', 31, '1.5G'],
+  ['worker2', 32, '1.5G'],
+  ['lb1', 41],
+  ['lb2', 42],
 ];
 const main = seed
-  ? labFile('seed', 'lf-bench', 240, SEED, [['controller', 20], ['lb', 40]])
-  : labFile('two', 'lf-bench', 240, [['node1', 11], ['node2', 12]], [['lb', 40]]);
+  ? labFile('seed', 'lf-bench', 240, SEED, [
+      ['controller', 20],
+      ['lb', 40],
+    ])
+  : labFile(
+      'two',
+      'lf-bench',
+      240,
+      [
+        ['node1', 11],
+        ['node2', 12],
+      ],
+      [['lb', 40]],
+    );
 const single = labFile('one', 'lf-bench1', 241, [['node1', 11]], []);
-const lf = (lab, args, opts) => timed('node', [CLI, '--lab', lab.file, '--out', lab.out, ...args], { cwd: work, ...opts });
+const lf = (lab, args, opts) =>
+  timed('node', [CLI, '--lab', lab.file, '--out', lab.out, ...args], { cwd: work, ...opts });
 const vagrant = (lab, args, opts) => timed('vagrant', args, { cwd: lab.out, ...opts });
 const virsh = async (...args) => (await execa('virsh', ['-q', '-c', 'qemu:///system', ...args], { env })).stdout;
 const nodeNames = (lab) => loadLabText(fs.readFileSync(lab.file, 'utf8'), lab.file, { outDir: lab.out }).lab.nodes;
@@ -123,7 +144,8 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 /** The CI-mode step lines of a labforge run: title -> seconds. */
 function steps(stdout) {
   const out = {};
-  for (const m of String(stdout).matchAll(/^\S+ \[(DONE|FAILED)\] (.*?)(?:: .*)? \(([\d.]+) s\)$/gm)) out[m[2]] = Number(m[3]);
+  for (const m of String(stdout).matchAll(/^\S+ \[(DONE|FAILED)\] (.*?)(?:: .*)? \(([\d.]+) s\)$/gm))
+    out[m[2]] = Number(m[3]);
   return out;
 }
 
@@ -145,7 +167,10 @@ async function perGuest(read) {
   return out;
 }
 /** Resident memory of each guest's QEMU (MiB). */
-const guestRss = () => perGuest((pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 || undefined);
+const guestRss = () =>
+  perGuest(
+    (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 || undefined,
+  );
 /** CPU seconds (user + system) each guest's QEMU has used so far. */
 const guestCpu = () =>
   perGuest((pid) => {
@@ -201,28 +226,48 @@ if (!seed) {
     await virsh('net-undefine', net);
   }
   // The box's base volume goes too, so labforge's up uploads it as the raw up did.
-  for (const vol of (await virsh('vol-list', 'default')).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((v) => /_vagrant_box_image_/.test(v ?? ''))) await virsh('vol-delete', '--pool', 'default', vol);
+  for (const vol of (await virsh('vol-list', 'default'))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((v) => /_vagrant_box_image_/.test(v ?? '')))
+    await virsh('vol-delete', '--pool', 'default', vol);
   fs.rmSync(path.join(main.out, '.vagrant'), { recursive: true, force: true });
 }
 
 // 3. labforge up from scratch (without the verify at its end, as vagrant up has none).
-const upArgs = (await timed('node', [CLI, 'up', '--help'])).stdout.includes('--no-verify') ? ['up', '--no-verify'] : ['up'];
+const upArgs = (await timed('node', [CLI, 'up', '--help'])).stdout.includes('--no-verify')
+  ? ['up', '--no-verify']
+  : ['up'];
 const up = await lf(main, upArgs);
 const st = steps(up.stdout);
 const vagrantStep = Object.entries(st).find(([title]) => title.startsWith('Start '))?.[1] ?? 0;
 // The baseline snapshot is not overhead but a product (reset returns to it): reported apart.
 const baselineStep = Object.entries(st).find(([title]) => /baseline snapshot/.test(title))?.[1] ?? 0;
 const own = up.ms / 1000 - vagrantStep - baselineStep;
-fact(`labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; the baseline snapshot ${baselineStep.toFixed(1)} s; labforge's own steps and checks ${own.toFixed(1)} s: ${Object.entries(st).map(([t, s]) => `${t} ${s} s`).join('; ')})`);
+fact(
+  `labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; the baseline snapshot ${baselineStep.toFixed(1)} s; labforge's own steps and checks ${own.toFixed(1)} s: ${Object.entries(
+    st,
+  )
+    .map(([t, s]) => `${t} ${s} s`)
+    .join('; ')})`,
+);
 if (raw) {
   compare(`up from scratch, ${n} nodes`, 'labforge up', up.ms, 'raw vagrant up --parallel', raw.ms);
-  target(`up: labforge's own steps within 5% of raw vagrant up --parallel`, own / (raw.ms / 1000) <= 0.05, `${own.toFixed(1)} s of ${secs(raw.ms)} = ${((own / (raw.ms / 1000)) * 100).toFixed(1)}%`);
+  target(
+    `up: labforge's own steps within 5% of raw vagrant up --parallel`,
+    own / (raw.ms / 1000) <= 0.05,
+    `${own.toFixed(1)} s of ${secs(raw.ms)} = ${((own / (raw.ms / 1000)) * 100).toFixed(1)}%`,
+  );
 }
 
 // 4. What the guests cost: each guest's QEMU under TCG with host.tcg_cache (128M by default).
 const rss = await guestRss();
 const xml = await virsh('dumpxml', nodes[0].domain);
-fact(`guest memory after up (RSS per QEMU, MiB): ${Object.entries(rss).map(([d, m]) => `${d} ${m.toFixed(0)}`).join(', ')}; domain XML ${/<tb-cache unit='KiB'>\d+<\/tb-cache>/.exec(xml)?.[0] ?? 'has NO tb-cache'}`);
+fact(
+  `guest memory after up (RSS per QEMU, MiB): ${Object.entries(rss)
+    .map(([d, m]) => `${d} ${m.toFixed(0)}`)
+    .join(', ')}; domain XML ${/<tb-cache unit='KiB'>\d+<\/tb-cache>/.exec(xml)?.[0] ?? 'has NO tb-cache'}`,
+);
 
 // 5. status against vagrant status, the same states. Both vary from run to run on a shared host (vagrant status
 //    1.3-1.9 s, labforge's 0.13-0.17 s within a minute here): medians of 3 and of 7.
@@ -232,12 +277,28 @@ const ls = await median(7, () => lf(main, ['status', '--json']));
 // NODE_EXTRA_CA_CERTS (Node 20 reads that file at start: nodejs/node#40524).
 const bareNode = await median(7, () => timed('node', ['-e', '0']));
 const caFile = process.env.NODE_EXTRA_CA_CERTS;
-const bareNoCa = caFile ? await median(7, () => timed('node', ['-e', '0'], { env: { ...env, NODE_EXTRA_CA_CERTS: undefined }, extendEnv: false })) : bareNode;
-fact(`Node's own start (node -e 0): ${bareNode.ms.toFixed(0)} ms${caFile ? ` with NODE_EXTRA_CA_CERTS=${caFile} as in this environment, ${bareNoCa.ms.toFixed(0)} ms without it` : ''}; labforge status ${ls.ms.toFixed(0)} ms`);
-const vStates = Object.fromEntries(vs.last.stdout.split('\n').map((l) => l.split(',')).filter((f) => f[2] === 'state').map((f) => [f[1], f[3]]));
+const bareNoCa = caFile
+  ? await median(7, () =>
+      timed('node', ['-e', '0'], { env: { ...env, NODE_EXTRA_CA_CERTS: undefined }, extendEnv: false }),
+    )
+  : bareNode;
+fact(
+  `Node's own start (node -e 0): ${bareNode.ms.toFixed(0)} ms${caFile ? ` with NODE_EXTRA_CA_CERTS=${caFile} as in this environment, ${bareNoCa.ms.toFixed(0)} ms without it` : ''}; labforge status ${ls.ms.toFixed(0)} ms`,
+);
+const vStates = Object.fromEntries(
+  vs.last.stdout
+    .split('\n')
+    .map((l) => l.split(','))
+    .filter((f) => f[2] === 'state')
+    .map((f) => [f[1], f[3]]),
+);
 const lStates = Object.fromEntries(JSON.parse(ls.last.stdout).map((s) => [s.name, s.state]));
 compare(`status, ${n} nodes running`, 'vagrant status', vs.ms, 'labforge status', ls.ms);
-target('status at least 10x faster than vagrant status, the same states', vs.ms / ls.ms >= 10 && JSON.stringify(vStates) === JSON.stringify(lStates), `${(vs.ms / ls.ms).toFixed(1)}x; vagrant ${JSON.stringify(vStates)}, labforge ${JSON.stringify(lStates)}`);
+target(
+  'status at least 10x faster than vagrant status, the same states',
+  vs.ms / ls.ms >= 10 && JSON.stringify(vStates) === JSON.stringify(lStates),
+  `${(vs.ms / ls.ms).toFixed(1)}x; vagrant ${JSON.stringify(vStates)}, labforge ${JSON.stringify(lStates)}`,
+);
 
 // 6. A no-op up against vagrant up on the same folder.
 const vup = await median(1, () => vagrant(main, ['up', '--provider=libvirt', '--parallel']));
@@ -251,27 +312,50 @@ const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, c
 const rtt = await median(5, () => timed('ssh', sshArgs(nodes[0].name, 'true')));
 const { lab } = loadLabText(fs.readFileSync(main.file, 'utf8'), main.file, { outDir: main.out });
 // Each of the probe's checks alone, on the node, timed there.
-const lines = probeScript(lab).split('\n').filter((l) => /^(echo|getent) /.test(l)).map((l) => l.replace(/ &$/, ''));
-const timer = lines.map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`).join('\n');
-const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout.split('\n').map((l) => Number(l.split('=')[1])).filter((x) => !Number.isNaN(x));
+const lines = probeScript(lab)
+  .split('\n')
+  .filter((l) => /^(echo|getent) /.test(l))
+  .map((l) => l.replace(/ &$/, ''));
+const timer = lines
+  .map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`)
+  .join('\n');
+const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout
+  .split('\n')
+  .map((l) => Number(l.split('=')[1]))
+  .filter((x) => !Number.isNaN(x));
 const slowest = Math.max(...checkTimes);
 const ver = await median(3, () => lf(main, ['verify']));
 // What one verify costs the guests (each logs in anew and runs the probe), against what the host's cores give.
 const verCpu = await cpuDuring(() => lf(main, ['verify']));
-fact(`verify, ${n} nodes: the guests spent ${sum(verCpu.perGuest).toFixed(1)} CPU-seconds (${(sum(verCpu.perGuest) / n).toFixed(1)} s each; on ${cores} cores at least ${(sum(verCpu.perGuest) / cores).toFixed(1)} s), it took ${secs(verCpu.r.ms)}`);
+fact(
+  `verify, ${n} nodes: the guests spent ${sum(verCpu.perGuest).toFixed(1)} CPU-seconds (${(sum(verCpu.perGuest) / n).toFixed(1)} s each; on ${cores} cores at least ${(sum(verCpu.perGuest) / cores).toFixed(1)} s), it took ${secs(verCpu.r.ms)}`,
+);
 // verify itself, in this process (the command adds Node's start and module loading, about 0.3 s, as any command).
 const inProcess = await median(3, async () => {
   const t = process.hrtime.bigint();
   const verdicts = await verify(lab);
-  if (!verdicts.every((v) => v.ok)) throw new Error(`verify failed: ${JSON.stringify(verdicts.map((v) => v.problems))}`);
+  if (!verdicts.every((v) => v.ok))
+    throw new Error(`verify failed: ${JSON.stringify(verdicts.map((v) => v.problems))}`);
   return { ms: Number(process.hrtime.bigint() - t) / 1e6 };
 });
 const bound = 2 * rtt.ms + slowest;
-compare(`verify, ${n} nodes`, `2 x ssh round trip (${secs(rtt.ms)}) + slowest check (${slowest} ms)`, bound, 'verify (in process)', inProcess.ms);
+compare(
+  `verify, ${n} nodes`,
+  `2 x ssh round trip (${secs(rtt.ms)}) + slowest check (${slowest} ms)`,
+  bound,
+  'verify (in process)',
+  inProcess.ms,
+);
 fact(`labforge verify as a command: ${secs(ver.ms)} (in process ${secs(inProcess.ms)})`);
 // The bound is the two-node lab's target; the nine-node lab's is that verify passes (it threw above if not).
-if (seed) target(`verify of the ${n}-node lab passes`, ver.last.exitCode === 0, `${secs(ver.ms)}, exit ${ver.last.exitCode}`);
-else target('verify within 2x one ssh round trip plus the slowest single check', inProcess.ms <= bound, `${secs(inProcess.ms)} against ${secs(bound)}`);
+if (seed)
+  target(`verify of the ${n}-node lab passes`, ver.last.exitCode === 0, `${secs(ver.ms)}, exit ${ver.last.exitCode}`);
+else
+  target(
+    'verify within 2x one ssh round trip plus the slowest single check',
+    inProcess.ms <= bound,
+    `${secs(inProcess.ms)} against ${secs(bound)}`,
+  );
 
 // 8. run all against the guide's serial loop.
 const loop = await median(3, async () => {
@@ -281,7 +365,12 @@ const loop = await median(3, async () => {
 });
 const runAll = await median(3, () => lf(main, ['run', 'all', '--', 'hostname; getenforce || true']));
 compare(`'hostname; getenforce' on ${n} nodes`, 'serial ssh loop', loop.ms, 'labforge run all', runAll.ms);
-if (seed) target('run all at least 5x faster than the serial ssh loop on nine nodes', loop.ms / runAll.ms >= 5, `${(loop.ms / runAll.ms).toFixed(1)}x`);
+if (seed)
+  target(
+    'run all at least 5x faster than the serial ssh loop on nine nodes',
+    loop.ms / runAll.ms >= 5,
+    `${(loop.ms / runAll.ms).toFixed(1)}x`,
+  );
 
 // 9. reset to the baseline snapshot up took, against destroy + up (when this labforge has reset).
 const hasReset = /^\s+reset\b/m.test((await timed('node', [CLI, '--help'])).stdout);
@@ -298,8 +387,14 @@ const { r: haltAll, perGuest: haltCpu } = await cpuDuring(() => lf(main, ['halt'
 compare(`halt`, `all ${n} nodes at once`, haltAll.ms, `one node (${nodes[0].name})`, halt1.ms);
 // A guest's shutdown is work of its own (systemd stops its units): n of them share the host's cores.
 const floor = sum(haltCpu) / Math.min(cores, n);
-fact(`halt of all ${n} nodes: the guests spent ${sum(haltCpu).toFixed(1)} CPU-seconds shutting down (${(sum(haltCpu) / n).toFixed(1)} s each); on ${cores} cores no halt of all ${n} can take less than ${floor.toFixed(1)} s; labforge's took ${secs(haltAll.ms)} (${(haltAll.ms / 1000 / floor).toFixed(2)}x that)`);
-target(`halt of all ${n} nodes within 1.5x of one node's`, haltAll.ms / halt1.ms <= 1.5, `${secs(haltAll.ms)} against ${secs(halt1.ms)} = ${(haltAll.ms / halt1.ms).toFixed(2)}x`);
+fact(
+  `halt of all ${n} nodes: the guests spent ${sum(haltCpu).toFixed(1)} CPU-seconds shutting down (${(sum(haltCpu) / n).toFixed(1)} s each); on ${cores} cores no halt of all ${n} can take less than ${floor.toFixed(1)} s; labforge's took ${secs(haltAll.ms)} (${(haltAll.ms / 1000 / floor).toFixed(2)}x that)`,
+);
+target(
+  `halt of all ${n} nodes within 1.5x of one node's`,
+  haltAll.ms / halt1.ms <= 1.5,
+  `${secs(haltAll.ms)} against ${secs(halt1.ms)} = ${(haltAll.ms / halt1.ms).toFixed(2)}x`,
+);
 fact(`up after halt of one node: ${secs(upAfter1.ms)}`);
 if (!seed) {
   // vagrant halt asks one node after another (the nine-node figure is in the README: 359 s).
@@ -318,7 +413,9 @@ fact(`after destroy, libvirt domains left: ${left.length ? left.join(', ') : 'no
 
 // 12. One node alone: the boot to compare with.
 const one = await lf(single, upArgs);
-fact(`labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${cores} cores)`);
+fact(
+  `labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${cores} cores)`,
+);
 await lf(single, ['destroy']);
 
 // 13. The TCG translation cache alone: the test box booted by QEMU directly to its login prompt, QEMU's default
@@ -331,7 +428,30 @@ async function bootToLogin(tbSize, readRss) {
   const log = path.join(work, `tb-${tbSize}-${bootRun}.log`);
   const pidFile = path.join(work, `tb-${tbSize}-${bootRun}.pid`);
   const t = Date.now();
-  await execa('qemu-system-x86_64', ['-accel', tbSize ? `tcg,tb-size=${tbSize}` : 'tcg', '-M', 'pc', '-cpu', 'qemu64', '-m', '512', '-smp', '1', '-display', 'none', '-nodefaults', '-nic', 'none', '-drive', `file=${image},if=virtio,snapshot=on`, '-serial', `file:${log}`, '-pidfile', pidFile, '-daemonize']);
+  await execa('qemu-system-x86_64', [
+    '-accel',
+    tbSize ? `tcg,tb-size=${tbSize}` : 'tcg',
+    '-M',
+    'pc',
+    '-cpu',
+    'qemu64',
+    '-m',
+    '512',
+    '-smp',
+    '1',
+    '-display',
+    'none',
+    '-nodefaults',
+    '-nic',
+    'none',
+    '-drive',
+    `file=${image},if=virtio,snapshot=on`,
+    '-serial',
+    `file:${log}`,
+    '-pidfile',
+    pidFile,
+    '-daemonize',
+  ]);
   const pid = fs.readFileSync(pidFile, 'utf8').trim();
   try {
     while (!/login:/.test(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '')) {
@@ -359,8 +479,27 @@ for (let pair = 0; pair < 3; pair++) {
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tbDefault = { boot: mid(boots[0]), rssMiB: rssOf[0] };
 const tbLab = { boot: mid(boots[lab.host.tcgCacheMiB]), rssMiB: rssOf[lab.host.tcgCacheMiB] };
-fact(`boots to the login prompt (s): QEMU's default cache ${boots[0].map((b) => (b / 1000).toFixed(1)).join(', ')}; tcg_cache ${lab.host.tcgCacheMiB}M ${boots[lab.host.tcgCacheMiB].map((b) => (b / 1000).toFixed(1)).join(', ')}`);
-compare("a 512M guest's host memory after boot", "QEMU's default 1G cache", tbDefault.rssMiB, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.rssMiB, 'MiB');
-compare('boot to the login prompt (median of 3)', "QEMU's default 1G cache", tbDefault.boot, `tcg_cache ${lab.host.tcgCacheMiB}M`, tbLab.boot);
-target('TCG cache: boot within 10% of QEMU\'s default', tbLab.boot <= tbDefault.boot * 1.1, `${secs(tbLab.boot)} against ${secs(tbDefault.boot)} (medians of 3); RSS ${tbLab.rssMiB.toFixed(0)} MiB against ${tbDefault.rssMiB.toFixed(0)} MiB`);
+fact(
+  `boots to the login prompt (s): QEMU's default cache ${boots[0].map((b) => (b / 1000).toFixed(1)).join(', ')}; tcg_cache ${lab.host.tcgCacheMiB}M ${boots[lab.host.tcgCacheMiB].map((b) => (b / 1000).toFixed(1)).join(', ')}`,
+);
+compare(
+  "a 512M guest's host memory after boot",
+  "QEMU's default 1G cache",
+  tbDefault.rssMiB,
+  `tcg_cache ${lab.host.tcgCacheMiB}M`,
+  tbLab.rssMiB,
+  'MiB',
+);
+compare(
+  'boot to the login prompt (median of 3)',
+  "QEMU's default 1G cache",
+  tbDefault.boot,
+  `tcg_cache ${lab.host.tcgCacheMiB}M`,
+  tbLab.boot,
+);
+target(
+  "TCG cache: boot within 10% of QEMU's default",
+  tbLab.boot <= tbDefault.boot * 1.1,
+  `${secs(tbLab.boot)} against ${secs(tbDefault.boot)} (medians of 3); RSS ${tbLab.rssMiB.toFixed(0)} MiB against ${tbDefault.rssMiB.toFixed(0)} MiB`,
+);
 say('done');

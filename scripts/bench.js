@@ -39,11 +39,22 @@ async function labBench(mode) {
     }
   }
   if (why.length) {
-    targets.push(['the lab benchmarks ran', false, `this host lacks ${why.join(', ')} (.ci/run installs them; --no-lab leaves the lab out)`]);
+    targets.push([
+      'the lab benchmarks ran',
+      false,
+      `this host lacks ${why.join(', ')} (.ci/run installs them; --no-lab leaves the lab out)`,
+    ]);
     return { rows: [], targets: [], facts: [] };
   }
   console.error('bench: building (or reusing) the test box');
-  const image = execFileSync('bash', [path.join(root, 'scripts', 'build-test-box.sh'), path.join(root, '.cache', 'test-box')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const image = execFileSync(
+    'bash',
+    [path.join(root, 'scripts', 'build-test-box.sh'), path.join(root, '.cache', 'test-box')],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+    .trim()
+    .split('\n')
+    .pop();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-bench-lab-'));
   // libvirt runs QEMU as its own user: it must reach the pool below here.
   fs.chmodSync(work, 0o755);
@@ -59,10 +70,16 @@ async function labBench(mode) {
   try {
     execFileSync('bash', [env, 'up', ns, state], { stdio: 'inherit' });
     const code = await new Promise((resolve) => {
-      child = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(root, 'scripts', 'bench-lab.js'), work, image, mode, result], { stdio: 'inherit' });
+      child = spawn(
+        'ip',
+        ['netns', 'exec', ns, process.execPath, path.join(root, 'scripts', 'bench-lab.js'), work, image, mode, result],
+        { stdio: 'inherit' },
+      );
       child.on('exit', (c, sig) => resolve(c ?? (sig ? 130 : 1)));
     });
-    const r = fs.existsSync(result) ? JSON.parse(fs.readFileSync(result, 'utf8')) : { rows: [], targets: [], facts: [] };
+    const r = fs.existsSync(result)
+      ? JSON.parse(fs.readFileSync(result, 'utf8'))
+      : { rows: [], targets: [], facts: [] };
     if (code !== 0) r.targets.push(['the lab benchmarks ran to the end', false, `scripts/bench-lab.js exited ${code}`]);
     return r;
   } finally {
@@ -92,8 +109,13 @@ function compare(claim, slowName, slow, fastName, fast) {
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-bench-'));
 process.env.VAGRANT_HOME = path.join(home, 'vagrant-home');
-fs.mkdirSync(path.join(process.env.VAGRANT_HOME, 'boxes', 'labforge-VAGRANTSLASH-bench', '0', 'libvirt'), { recursive: true });
-fs.writeFileSync(path.join(process.env.VAGRANT_HOME, 'boxes', 'labforge-VAGRANTSLASH-bench', '0', 'libvirt', 'metadata.json'), '{"provider":"libvirt"}');
+fs.mkdirSync(path.join(process.env.VAGRANT_HOME, 'boxes', 'labforge-VAGRANTSLASH-bench', '0', 'libvirt'), {
+  recursive: true,
+});
+fs.writeFileSync(
+  path.join(process.env.VAGRANT_HOME, 'boxes', 'labforge-VAGRANTSLASH-bench', '0', 'libvirt', 'metadata.json'),
+  '{"provider":"libvirt"}',
+);
 
 // 1. Box check.
 const env = { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' };
@@ -105,7 +127,10 @@ compare('box installed?', '`vagrant box list`', viaVagrant, 'box directory', via
 const image = path.join(home, 'base.qcow2');
 fs.writeFileSync(image, crypto.randomBytes(256 * 2 ** 20));
 const labFile = path.join(home, 'lab.yaml');
-fs.writeFileSync(labFile, `name: bench\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\nimage: { local: ${JSON.stringify(image)}, disk: 2G }\n`);
+fs.writeFileSync(
+  labFile,
+  `name: bench\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\nimage: { local: ${JSON.stringify(image)}, disk: 2G }\n`,
+);
 // The cache lives in the lab's output folder, which labforge must own first.
 claimOutDir(path.join(home, '.labforge', 'bench'), 'bench');
 const uncached = await median(async () => {
@@ -122,7 +147,11 @@ const { lab } = loadLabText('{}', path.join(home, 'default', 'lab.yaml'));
 const render = await median(() => renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), 50);
 writeRender(lab.outDir, renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), lab);
 const validate = await median(
-  () => execFileSync('packer', ['validate', '-var', `ssh_private_key_file=${insecureKey().privateKey}`, '.'], { cwd: path.join(lab.outDir, 'packer'), env: { ...env, CHECKPOINT_DISABLE: '1' } }),
+  () =>
+    execFileSync('packer', ['validate', '-var', `ssh_private_key_file=${insecureKey().privateKey}`, '.'], {
+      cwd: path.join(lab.outDir, 'packer'),
+      env: { ...env, CHECKPOINT_DISABLE: '1' },
+    }),
   3,
 );
 compare('default lab', '`packer validate`', validate, 'render (all files)', render);
@@ -139,13 +168,38 @@ const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${Ar
 const bigFile = path.join(home, 'big', 'lab.yaml');
 fs.mkdirSync(path.dirname(bigFile), { recursive: true });
 fs.writeFileSync(bigFile, big);
-const bigInProcess = await median(() => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKey: pub }), 10);
-const bigProcess = await median(() => execFileSync('node', [cli, '--lab', bigFile, 'render'], { env: { ...env, LABFORGE_OFFLINE: '1' }, stdio: 'pipe' }), 3);
-compare('250-node lab (target < 200 ms in process)', '`labforge render` process', bigProcess, 'load + render in process', bigInProcess);
+const bigInProcess = await median(
+  () => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKey: pub }),
+  10,
+);
+const bigProcess = await median(
+  () =>
+    execFileSync('node', [cli, '--lab', bigFile, 'render'], { env: { ...env, LABFORGE_OFFLINE: '1' }, stdio: 'pipe' }),
+  3,
+);
+compare(
+  '250-node lab (target < 200 ms in process)',
+  '`labforge render` process',
+  bigProcess,
+  'load + render in process',
+  bigInProcess,
+);
 targets.push(['250-node render under 200 ms in process', bigInProcess < 200, `${bigInProcess.toFixed(0)} ms`]);
 
 // 6. Validation is linear in the number of problems: 8x the problems must cost well under 64x the time.
-const problems = (n) => ({ vips: [], nodes: Array.from({ length: n / 8 }, (_, i) => ({ name: `N_${i}`, ip: '300.0.0.1', cpus: 0, memory: 'lots', disk: 'x', role: 'NO', a: 1, b: 2 })) });
+const problems = (n) => ({
+  vips: [],
+  nodes: Array.from({ length: n / 8 }, (_, i) => ({
+    name: `N_${i}`,
+    ip: '300.0.0.1',
+    cpus: 0,
+    memory: 'lots',
+    disk: 'x',
+    role: 'NO',
+    a: 1,
+    b: 2,
+  })),
+});
 const few = await median(() => validateLab(problems(1000)), 5);
 const many = await median(() => validateLab(problems(8000)), 3);
 compare('validation, 8000 vs 1000 problems (target < 16x)', '8000 problems', many, '1000 problems', few);
@@ -162,7 +216,9 @@ if (!process.argv.includes('--no-lab')) {
   facts.push(...lab.facts);
 }
 
-console.log('claim                                              slow                              fast                              ratio');
+console.log(
+  'claim                                              slow                              fast                              ratio',
+);
 for (const r of rows) {
   console.log(
     `${r.claim.padEnd(50)} ${`${r.slowName} ${show(r.slow, r.unit)}`.padEnd(33)} ${`${r.fastName} ${show(r.fast, r.unit)}`.padEnd(33)} ${r.ratio.toFixed(1)}x`,
@@ -172,5 +228,7 @@ console.log('');
 for (const f of facts) console.log(f);
 if (facts.length) console.log('');
 for (const [what, ok, figure] of targets) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}: ${figure}`);
-console.log(`measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
 if (targets.some(([, ok]) => !ok)) process.exitCode = 1;

@@ -30,7 +30,8 @@ async function hostGate(program: Command, only?: string[]): Promise<void> {
   const opts = program.opts<Global>();
   const { lab } = L.loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: L.memoryMiB().total });
   const failed = (await L.doctor(lab)).filter((c) => c.status === 'fail' && (!only || only.includes(c.name)));
-  if (failed.length) throw new L.HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${L.formatChecks(failed)}`);
+  if (failed.length)
+    throw new L.HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${L.formatChecks(failed)}`);
 }
 
 async function open(program: Command, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
@@ -60,7 +61,15 @@ type Opener = (onParsed?: (raw: unknown) => void) => Promise<OpenLab>;
 
 /** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
  *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. `get` opens the lab itself. */
-function reportCommand<T>(program: Command, name: string, description: string, get: (open: Opener) => Promise<T>, format: (value: T) => string, failed?: (value: T) => boolean, failedStatus = 1): void {
+function reportCommand<T>(
+  program: Command,
+  name: string,
+  description: string,
+  get: (open: Opener) => Promise<T>,
+  format: (value: T) => string,
+  failed?: (value: T) => boolean,
+  failedStatus = 1,
+): void {
   const openIt: Opener = (onParsed) => open(program, onParsed);
   program
     .command(name)
@@ -79,7 +88,12 @@ async function verifyTable(o: OpenLab): Promise<Awaited<ReturnType<typeof Comman
   const verdicts = await L.verify(o.lab);
   console.log(L.formatVerdicts(verdicts));
   if (verdicts.some((n) => !n.ok)) {
-    console.error(`labforge: verify failed on ${verdicts.filter((n) => !n.ok).map((n) => n.node).join(', ')}`);
+    console.error(
+      `labforge: verify failed on ${verdicts
+        .filter((n) => !n.ok)
+        .map((n) => n.node)
+        .join(', ')}`,
+    );
     process.exitCode = 1;
   }
   return verdicts;
@@ -88,7 +102,8 @@ async function verifyTable(o: OpenLab): Promise<Awaited<ReturnType<typeof Comman
 /** A whole number from 1 to `max` given to an option. */
 function wholeNumber(flag: string, v: string | undefined, max = 999_999_999): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^[1-9]\d{0,8}$/.test(v) || Number(v) > max) throw new L.UsageError(`${flag}: must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+  if (!/^[1-9]\d{0,8}$/.test(v) || Number(v) > max)
+    throw new L.UsageError(`${flag}: must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -98,7 +113,10 @@ export function buildProgram(): Command {
     .option('-l, --lab <file>', 'lab file', 'lab.yaml')
     .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
     .option('--debug', 'show stack traces')
-    .option('--ci', 'non-interactive mode, as with CI=true: one timestamped line per step, a summary, exit code 3 when the host cannot run a lab')
+    .option(
+      '--ci',
+      'non-interactive mode, as with CI=true: one timestamped line per step, a summary, exit code 3 when the host cannot run a lab',
+    )
     .showHelpAfterError()
     .exitOverride()
     .hook('preAction', async (cmd) => {
@@ -115,25 +133,41 @@ export function buildProgram(): Command {
       L.requireBaseImage(o);
       const r = await locked(o, 'render', () => L.renderToDisk(o.lab, o.ctx));
       if (cmd.json) json({ outDir: o.lab.outDir, box: r.box, hash: r.hash, files: Object.keys(r.files) });
-      else console.log(`labforge: rendered lab ${o.lab.name} (${Object.keys(r.files).length} files) into ${o.lab.outDir}; box ${r.box}`);
+      else
+        console.log(
+          `labforge: rendered lab ${o.lab.name} (${Object.keys(r.files).length} files) into ${o.lab.outDir}; box ${r.box}`,
+        );
     });
 
   program
     .command('lock')
-    .description("resolve the lab's base image to an exact URL and sha256 from Fedora's releases.json or CHECKSUM files and write lab.lock beside the lab file")
-    .option('--update', 'resolve again: move to the newest compose of the release (or the image the lab file now names)')
+    .description(
+      "resolve the lab's base image to an exact URL and sha256 from Fedora's releases.json or CHECKSUM files and write lab.lock beside the lab file",
+    )
+    .option(
+      '--update',
+      'resolve again: move to the newest compose of the release (or the image the lab file now names)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { update?: boolean; json?: boolean }) => {
       const o = await open(program);
-      const r = await L.lockLab(o.lab, o.ctx.localImageSha256, { update: cmd.update, note: (line) => !cmd.json && console.error(`labforge: ${line}`) });
+      const r = await L.lockLab(o.lab, o.ctx.localImageSha256, {
+        update: cmd.update,
+        note: (line) => !cmd.json && console.error(`labforge: ${line}`),
+      });
       if (cmd.json) json(r);
-      else if (!r.changed) console.log(`labforge: ${r.file} pins ${r.image.url} (${r.image.checksum})${r.reason ? '' : '; --update resolves again'}`);
+      else if (!r.changed)
+        console.log(
+          `labforge: ${r.file} pins ${r.image.url} (${r.image.checksum})${r.reason ? '' : '; --update resolves again'}`,
+        );
       else console.log(`labforge: wrote ${r.file}: ${r.image.url} (${r.image.checksum}, from ${r.image.from})`);
     });
 
   program
     .command('bake')
-    .description('build the base image with Packer and add it as a Vagrant box (skipped when the box with this hash exists)')
+    .description(
+      'build the base image with Packer and add it as a Vagrant box (skipped when the box with this hash exists)',
+    )
     .option('--force', 'rebuild even when the box is installed')
     .option('--hash', 'only print the hash of every bake input (a CI cache key)')
     .option('--json', 'print the result as JSON')
@@ -149,13 +183,16 @@ export function buildProgram(): Command {
       }
       const r = await locked(o, 'bake', () => L.bake(o, { force: cmd.force }));
       if (cmd.json) json(r);
-      else if (!r.built) console.log(`labforge: box ${r.box} is already installed; nothing to bake (use --force to rebuild)`);
+      else if (!r.built)
+        console.log(`labforge: box ${r.box} is already installed; nothing to bake (use --force to rebuild)`);
       else console.log(`labforge: baked and added box ${r.box} in ${Math.round(r.seconds)} s`);
     });
 
   program
     .command('up')
-    .description('create and start the lab: networks, nodes (vagrant up), static addresses, names, root key, the baseline snapshot; then verify')
+    .description(
+      'create and start the lab: networks, nodes (vagrant up), static addresses, names, root key, the baseline snapshot; then verify',
+    )
     .option('--no-verify', 'do not run verify at the end')
     .action(async (cmd: { verify: boolean }) => {
       // up runs doctor itself, unless the lab runs and nothing needs doing.
@@ -167,18 +204,30 @@ export function buildProgram(): Command {
 
   program
     .command('verify')
-    .description('check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings')
+    .description(
+      'check every node: root ssh with the lab key, name, static address, SELinux off, no firewalld, names and pings',
+    )
     .option('--json', 'print the result as JSON')
     .option('--report <file>', 'write the checks as JUnit XML (a test case per node and check) for CI test results')
-    .option('--summary <file>', 'append a Markdown report (the verify table and the topology as a Mermaid diagram) to this file, e.g. $GITHUB_STEP_SUMMARY')
+    .option(
+      '--summary <file>',
+      'append a Markdown report (the verify table and the topology as a Mermaid diagram) to this file, e.g. $GITHUB_STEP_SUMMARY',
+    )
     .action(async (cmd: { json?: boolean; report?: string; summary?: string }) => {
-      for (const [flag, file] of [['--report', cmd.report], ['--summary', cmd.summary]] as const) {
-        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file))))) throw new L.UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
+      for (const [flag, file] of [
+        ['--report', cmd.report],
+        ['--summary', cmd.summary],
+      ] as const) {
+        if (file !== undefined && (file === '' || !fs.existsSync(path.dirname(path.resolve(file)))))
+          throw new L.UsageError(`verify ${flag}: ${JSON.stringify(file)} is not a file in an existing folder`);
       }
       const o = await open(program);
       const started = new Date();
       const verdicts = await L.verify(o.lab);
-      const timing = { timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'), seconds: (Date.now() - started.getTime()) / 1000 };
+      const timing = {
+        timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'),
+        seconds: (Date.now() - started.getTime()) / 1000,
+      };
       if (cmd.report) fs.writeFileSync(cmd.report, L.renderJunit(o.lab, verdicts, timing));
       if (cmd.summary) fs.appendFileSync(cmd.summary, L.renderSummary(o.lab, verdicts, timing));
       if (cmd.json) json(verdicts);
@@ -206,7 +255,10 @@ export function buildProgram(): Command {
     .action(async (name: string, command: string[]) => {
       const o = await open(program);
       const node = o.lab.nodes.find((n) => n.name === name || n.fqdn === name);
-      if (!node) throw new L.UsageError(`ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`);
+      if (!node)
+        throw new L.UsageError(
+          `ssh: "${name}" is not a node of lab ${o.lab.name} (nodes: ${o.lab.nodes.map((n) => n.name).join(', ')})`,
+        );
       process.exitCode = L.ssh.login(L.target(o.lab, node), command);
     });
 
@@ -231,7 +283,7 @@ export function buildProgram(): Command {
   const fanCommand = (c: Command) =>
     c
       .option('--parallel <n>', 'at most this many nodes at once (default: all, up to 32)')
-      .option('--serial', 'one node after another, in the lab\'s order')
+      .option('--serial', "one node after another, in the lab's order")
       .option('--timeout <seconds>', 'time limit on each node (default 600)')
       .option('--json', "print each node's exit code and output as JSON");
   const finish = (what: string, outcomes: NodeOutcome[], asJson?: boolean) => {
@@ -243,41 +295,80 @@ export function buildProgram(): Command {
   fanCommand(
     program
       .command('run')
-      .description('run a shell command as root on the target nodes, in parallel: TARGETS is all, a role, a glob (controller*), names, FQDNs or addresses, comma-separated')
+      .description(
+        'run a shell command as root on the target nodes, in parallel: TARGETS is all, a role, a glob (controller*), names, FQDNs or addresses, comma-separated',
+      )
       .argument('<targets>', 'which nodes')
       .argument('<command...>', 'the command (after --)'),
-  ).action(async (targets: string, command: string[], cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
-    const o = await open(program);
-    const nodes = L.selectNodes(o.lab, targets);
-    const opts = fanOptions(cmd, nodes.length);
-    const outcomes = await L.runOn(o.lab, nodes, command.join(' '), { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) });
-    finish(`\`${command.join(' ')}\``, outcomes, cmd.json);
-  });
+  ).action(
+    async (
+      targets: string,
+      command: string[],
+      cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean },
+    ) => {
+      const o = await open(program);
+      const nodes = L.selectNodes(o.lab, targets);
+      const opts = fanOptions(cmd, nodes.length);
+      const outcomes = await L.runOn(o.lab, nodes, command.join(' '), {
+        ...opts,
+        onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)),
+      });
+      finish(`\`${command.join(' ')}\``, outcomes, cmd.json);
+    },
+  );
 
   fanCommand(
     program
       .command('copy')
-      .description('copy to the nodes (copy SRC TARGETS:DEST) or from them (copy TARGETS:SRC DEST, one copy per node under DEST/<node>/), in parallel')
+      .description(
+        'copy to the nodes (copy SRC TARGETS:DEST) or from them (copy TARGETS:SRC DEST, one copy per node under DEST/<node>/), in parallel',
+      )
       .argument('<src>', 'a local path, or TARGETS:PATH')
       .argument('<dest>', 'TARGETS:PATH, or a local folder'),
-  ).action(async (src: string, dest: string, cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean }) => {
-    const o = await open(program);
-    const spec = L.parseCopy(src, dest);
-    const nodes = L.selectNodes(o.lab, spec.targets);
-    const opts = fanOptions(cmd, nodes.length);
-    const outcomes = await L.copyOn(o.lab, nodes, spec, { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) }, (dir) => fs.mkdirSync(dir, { recursive: true }));
-    finish(spec.direction === 'push' ? `copy of ${spec.local} to ${spec.remote}` : `copy of ${spec.remote} to ${spec.local}/<node>/`, outcomes, cmd.json);
-  });
+  ).action(
+    async (
+      src: string,
+      dest: string,
+      cmd: { parallel?: string; serial?: boolean; timeout?: string; json?: boolean },
+    ) => {
+      const o = await open(program);
+      const spec = L.parseCopy(src, dest);
+      const nodes = L.selectNodes(o.lab, spec.targets);
+      const opts = fanOptions(cmd, nodes.length);
+      const outcomes = await L.copyOn(
+        o.lab,
+        nodes,
+        spec,
+        { ...opts, onLine: cmd.json ? undefined : prefixer(nodes.map((n) => n.name)) },
+        (dir) => fs.mkdirSync(dir, { recursive: true }),
+      );
+      finish(
+        spec.direction === 'push'
+          ? `copy of ${spec.local} to ${spec.remote}`
+          : `copy of ${spec.remote} to ${spec.local}/<node>/`,
+        outcomes,
+        cmd.json,
+      );
+    },
+  );
 
   program
     .command('graph')
-    .description("draw the lab's topology: networks with subnet and gateway, every node with FQDN, address, role and size, the VIPs")
+    .description(
+      "draw the lab's topology: networks with subnet and gateway, every node with FQDN, address, role and size, the VIPs",
+    )
     .option('--format <format>', 'mermaid (for Markdown), dot (Graphviz) or svg (drawn by Graphviz dot)', 'mermaid')
     .option('--output <file>', 'write to a file instead of standard output')
     .action(async (cmd: { format: string; output?: string }) => {
-      if (!['mermaid', 'dot', 'svg'].includes(cmd.format)) throw new L.UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
+      if (!['mermaid', 'dot', 'svg'].includes(cmd.format))
+        throw new L.UsageError(`--format: must be one of mermaid, dot, svg, got ${JSON.stringify(cmd.format)}`);
       const o = await open(program);
-      const text = cmd.format === 'mermaid' ? L.renderMermaid(o.lab) : cmd.format === 'dot' ? L.renderDot(o.lab) : await L.graphviz.svg(L.renderDot(o.lab));
+      const text =
+        cmd.format === 'mermaid'
+          ? L.renderMermaid(o.lab)
+          : cmd.format === 'dot'
+            ? L.renderDot(o.lab)
+            : await L.graphviz.svg(L.renderDot(o.lab));
       if (cmd.output) fs.writeFileSync(cmd.output, text);
       else process.stdout.write(text);
     });
@@ -301,15 +392,30 @@ export function buildProgram(): Command {
         const target = cmd.file ?? (name === 'hosts' ? L.DEFAULT_HOSTS_FILE : L.defaultSshConfigFile());
         const r = L.applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: name !== 'hosts' });
         if (cmd.json) json(r);
-        else if (!r.changed) console.log(`labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of lab ${o.lab.name}; nothing changed`);
-        else console.log(`labforge: ${cmd.remove ? 'removed the block of' : 'installed the block of'} lab ${o.lab.name} ${cmd.remove ? 'from' : 'in'} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
+        else if (!r.changed)
+          console.log(
+            `labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of lab ${o.lab.name}; nothing changed`,
+          );
+        else
+          console.log(
+            `labforge: ${cmd.remove ? 'removed the block of' : 'installed the block of'} lab ${o.lab.name} ${cmd.remove ? 'from' : 'in'} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`,
+          );
       });
-  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", '/etc/hosts', (o) => L.hostsBlock(o.lab));
-  workstationCommand('ssh-config', '~/.ssh/config (an Include of the lab\'s ssh_config, so `ssh root@etcd1` works)', '~/.ssh/config', (o) => L.sshConfigBlock(o.lab));
+  workstationCommand('hosts', "the workstation's /etc/hosts (every node and VIP by name)", '/etc/hosts', (o) =>
+    L.hostsBlock(o.lab),
+  );
+  workstationCommand(
+    'ssh-config',
+    "~/.ssh/config (an Include of the lab's ssh_config, so `ssh root@etcd1` works)",
+    '~/.ssh/config',
+    (o) => L.sshConfigBlock(o.lab),
+  );
 
   const snapshot = program
     .command('snapshot')
-    .description('snapshots of the whole lab: every node at one moment (internal snapshots with memory, taken while all nodes stand still)');
+    .description(
+      'snapshots of the whole lab: every node at one moment (internal snapshots with memory, taken while all nodes stand still)',
+    );
   snapshot
     .command('save')
     .description('take a snapshot of every node at one moment (the nodes are suspended together, snapshotted, resumed)')
@@ -320,15 +426,22 @@ export function buildProgram(): Command {
       const o = await open(program);
       const r = await locked(o, 'snapshot', () => L.saveSnapshot(o.lab, name));
       if (cmd.json) json(r);
-      else console.log(`labforge: took snapshot ${r.name} of ${r.nodes.join(', ')} in ${r.seconds.toFixed(1)} s (the nodes stood still for ${r.suspendedSeconds.toFixed(1)} s)`);
+      else
+        console.log(
+          `labforge: took snapshot ${r.name} of ${r.nodes.join(', ')} in ${r.seconds.toFixed(1)} s (the nodes stood still for ${r.suspendedSeconds.toFixed(1)} s)`,
+        );
     });
   const restoreLine = (r: Awaited<ReturnType<typeof Commands.restoreSnapshot>>) => {
     const set = r.clocks.filter((c) => c.behindS !== undefined);
-    const clocks = set.length ? `; clocks set to now (they were ${set.map((c) => `${c.node} ${c.behindS} s`).join(', ')} behind)` : '';
+    const clocks = set.length
+      ? `; clocks set to now (they were ${set.map((c) => `${c.node} ${c.behindS} s`).join(', ')} behind)`
+      : '';
     console.log(`labforge: restored snapshot ${r.name} on ${r.nodes.join(', ')} in ${r.seconds.toFixed(1)} s${clocks}`);
-    for (const u of r.uncovered) console.error(`labforge: node ${u} is not in snapshot ${r.name} (added after it was taken): left as it is`);
+    for (const u of r.uncovered)
+      console.error(`labforge: node ${u} is not in snapshot ${r.name} (added after it was taken): left as it is`);
     const unset = r.clocks.filter((c) => c.problem);
-    for (const c of unset) console.error(`labforge: could not set the clock of ${c.node} (it runs from the snapshot's time): ${c.problem}`);
+    for (const c of unset)
+      console.error(`labforge: could not set the clock of ${c.node} (it runs from the snapshot's time): ${c.problem}`);
     if (unset.length) process.exitCode = 1;
   };
   snapshot
@@ -356,7 +469,7 @@ export function buildProgram(): Command {
     });
   snapshot
     .command('delete')
-    .description('delete a snapshot labforge took (every node\'s part; also an incomplete one)')
+    .description("delete a snapshot labforge took (every node's part; also an incomplete one)")
     .argument('<name>', 'a snapshot of the lab (see snapshot list)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, cmd: { json?: boolean }) => {
@@ -364,7 +477,10 @@ export function buildProgram(): Command {
       const o = await open(program);
       const r = await locked(o, 'snapshot', () => L.deleteSnapshot(o.lab, name));
       if (cmd.json) json(r);
-      else console.log(`labforge: deleted snapshot ${r.name}${r.removed.length ? ` (from ${r.removed.join(', ')})` : ' (no node had a part of it left)'}`);
+      else
+        console.log(
+          `labforge: deleted snapshot ${r.name}${r.removed.length ? ` (from ${r.removed.join(', ')})` : ' (no node had a part of it left)'}`,
+        );
     });
 
   program
@@ -388,13 +504,16 @@ export function buildProgram(): Command {
 
   program
     .command('console')
-    .description("the node's serial console (ttyS1): log in as root with the lab's root password, also when the node does not answer on the network; --log prints the captured boot console (ttyS0)")
+    .description(
+      "the node's serial console (ttyS1): log in as root with the lab's root password, also when the node does not answer on the network; --log prints the captured boot console (ttyS0)",
+    )
     .argument('<node>', 'node name')
     .option('--log', 'print the captured serial console log (ttyS0) instead of connecting')
     .option('--lines <n>', 'with --log: only the last N lines')
     .option('--follow', 'with --log: keep printing what the console writes (Ctrl+C ends)')
     .action(async (name: string, cmd: { log?: boolean; lines?: string; follow?: boolean }) => {
-      if (!cmd.log && (cmd.lines !== undefined || cmd.follow)) throw new L.UsageError('console: --lines and --follow go with --log');
+      if (!cmd.log && (cmd.lines !== undefined || cmd.follow))
+        throw new L.UsageError('console: --lines and --follow go with --log');
       const lines = wholeNumber('--lines', cmd.lines);
       const o = await open(program);
       const node = L.findNode(o.lab, 'console', name);
@@ -403,31 +522,46 @@ export function buildProgram(): Command {
         else process.stdout.write(L.readConsoleLog(o.lab, node, lines));
         return;
       }
-      if (!process.stdin.isTTY) throw new L.UsageError('console: needs a terminal (standard input is not one); `console NODE --log` prints the captured log');
+      if (!process.stdin.isTTY)
+        throw new L.UsageError(
+          'console: needs a terminal (standard input is not one); `console NODE --log` prints the captured log',
+        );
       process.exitCode = await L.attachConsole(o.lab, node, (line) => console.error(line));
     });
 
   program
     .command('halt')
-    .description('shut the nodes down, all at once (the ACPI power button; asked again over ssh after 30 s; forced off at a time limit, which is reported); `up` starts them again')
+    .description(
+      'shut the nodes down, all at once (the ACPI power button; asked again over ssh after 30 s; forced off at a time limit, which is reported); `up` starts them again',
+    )
     .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
-    .option('--time-limit <seconds>', 'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 (default: 120 + 10 per node)')
+    .option(
+      '--time-limit <seconds>',
+      'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 (default: 120 + 10 per node)',
+    )
     .action(async (targets: string, cmd: { timeLimit?: string }) => {
       const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, 3600);
       const o = await open(program);
       const nodes = L.selectNodes(o.lab, targets);
       const { forced } = await locked(o, 'halt', () => L.halt(o.lab, { nodes, timeLimitS }));
-      if (forced.length) console.log(`labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`);
+      if (forced.length)
+        console.log(
+          `labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`,
+        );
     });
 
   program
     .command('destroy')
-    .description('remove exactly what the lab owns in libvirt: its domains, their disks, the networks labforge defined (the box stays unless --box)')
+    .description(
+      'remove exactly what the lab owns in libvirt: its domains, their disks, the networks labforge defined (the box stays unless --box)',
+    )
     .option('--box', 'also remove the baked box')
     .action(async (cmd: { box?: boolean }) => {
       const o = await open(program);
       const { removed, kept } = await locked(o, 'destroy', () => L.destroy(o.lab, { box: cmd.box }));
-      console.log(`labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`);
+      console.log(
+        `labforge: destroyed lab ${o.lab.name}${removed.length ? ` (also removed ${removed.join(', ')})` : ''}`,
+      );
       for (const k of kept) console.log(`labforge: kept ${k}`);
     });
 
@@ -443,44 +577,91 @@ export function buildProgram(): Command {
 
   program
     .command('setup')
-    .description('install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent')
+    .description(
+      'install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent',
+    )
     .option('--dry-run', 'print the commands, run none')
     .option('--with-test-tools', "also the packages labforge's own tests use (test box, shellcheck, ruby, ...)")
     .option('--no-start', 'do not start libvirtd/virtlogd')
-    .option('--kvm-udev', 'install the udev rule that opens /dev/kvm to every user (default: only on GitHub-hosted runners)')
+    .option(
+      '--kvm-udev',
+      'install the udev rule that opens /dev/kvm to every user (default: only on GitHub-hosted runners)',
+    )
     .option('--no-kvm-udev', 'never install that rule')
     .option('--user <name>', 'the user to add to the libvirt group (default: the user who ran sudo, or you)')
     .option('--json', 'print the plan as JSON')
-    .action(async (cmd: { dryRun?: boolean; withTestTools?: boolean; start: boolean; kvmUdev?: boolean; user?: string; json?: boolean }) => {
-      const r = await L.setup({ dryRun: cmd.dryRun, withTestTools: cmd.withTestTools, start: cmd.start, kvmUdev: cmd.kvmUdev, user: cmd.user }, (line) => {
-        if (!cmd.json) console.log(line);
-      });
-      if (cmd.json) json({ ...r.plan, commands: r.commands });
-      else {
-        for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
-        for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
-        if (!cmd.dryRun) console.log(`labforge setup: ${r.commands.length ? `done (${r.commands.length} commands)` : 'nothing to do'}${r.plan.manual.length ? '; see what is left to you above' : ''}`);
-        else if (!r.commands.length) console.log('labforge setup: nothing to do');
-      }
-      if (r.plan.manual.length && !cmd.dryRun) process.exitCode = 3;
-    });
+    .action(
+      async (cmd: {
+        dryRun?: boolean;
+        withTestTools?: boolean;
+        start: boolean;
+        kvmUdev?: boolean;
+        user?: string;
+        json?: boolean;
+      }) => {
+        const r = await L.setup(
+          {
+            dryRun: cmd.dryRun,
+            withTestTools: cmd.withTestTools,
+            start: cmd.start,
+            kvmUdev: cmd.kvmUdev,
+            user: cmd.user,
+          },
+          (line) => {
+            if (!cmd.json) console.log(line);
+          },
+        );
+        if (cmd.json) json({ ...r.plan, commands: r.commands });
+        else {
+          for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
+          for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
+          if (!cmd.dryRun)
+            console.log(
+              `labforge setup: ${r.commands.length ? `done (${r.commands.length} commands)` : 'nothing to do'}${r.plan.manual.length ? '; see what is left to you above' : ''}`,
+            );
+          else if (!r.commands.length) console.log('labforge setup: nothing to do');
+        }
+        if (r.plan.manual.length && !cmd.dryRun) process.exitCode = 3;
+      },
+    );
 
   program
     .command('ci')
-    .description('write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (self-hosted runner with libvirt)')
+    .description(
+      'write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (self-hosted runner with libvirt)',
+    )
     .argument('<system>', 'github or gitlab')
-    .option('--output <file>', 'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)')
-    .option('--labforge <command>', 'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency')
+    .option(
+      '--output <file>',
+      'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)',
+    )
+    .option(
+      '--labforge <command>',
+      'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency',
+    )
     .action(async (system: string, cmd: { output?: string; labforge?: string }) => {
-      if (system !== 'github' && system !== 'gitlab') throw new L.UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
-      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim())) throw new L.UsageError(`ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`);
+      if (system !== 'github' && system !== 'gitlab')
+        throw new L.UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
+      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim()))
+        throw new L.UsageError(
+          `ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`,
+        );
       const opts = program.opts<Global>();
       const { lab } = L.loadLabFile(opts.lab, { outDir: opts.out });
       const rel = (p: string) => path.relative(process.cwd(), p).split(path.sep).join('/');
       const labFile = lab.source === '<defaults>' ? opts.lab : rel(lab.source);
-      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../')) throw new L.UsageError(`ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`);
+      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../'))
+        throw new L.UsageError(
+          `ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`,
+        );
       const version = (JSON.parse(L.repoFile('package.json')) as { version: string }).version;
-      const o = { labFile, labName: lab.name, outDir: rel(lab.outDir), labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`, version };
+      const o = {
+        labFile,
+        labName: lab.name,
+        outDir: rel(lab.outDir),
+        labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`,
+        version,
+      };
       const text = system === 'github' ? L.renderGithubWorkflow(o) : L.renderGitlabCi(o);
       if (!cmd.output) process.stdout.write(text);
       else {
@@ -505,8 +686,18 @@ function exitStatusOf(e: unknown): 1 | 2 | 3 | undefined {
 export async function warmUp(labFile: string): Promise<void> {
   buildProgram();
   const C = await import('./commands.js');
-  const { lab } = C.loadLabFile(labFile, { outDir: path.join(path.dirname(path.resolve(labFile)), '.labforge-warm-up') });
-  C.formatStatus(lab.nodes.map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, state: C.vagrantState(false, undefined), domain: 'absent' })));
+  const { lab } = C.loadLabFile(labFile, {
+    outDir: path.join(path.dirname(path.resolve(labFile)), '.labforge-warm-up'),
+  });
+  C.formatStatus(
+    lab.nodes.map((n) => ({
+      name: n.name,
+      fqdn: n.fqdn,
+      ip: n.ip,
+      state: C.vagrantState(false, undefined),
+      domain: 'absent',
+    })),
+  );
 }
 
 /** Runs the CLI; resolves with the exit code. */
@@ -538,4 +729,3 @@ export async function main(argv: string[]): Promise<number> {
     return status === 3 ? 3 : 1;
   }
 }
-

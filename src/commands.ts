@@ -9,12 +9,26 @@ export { acquireLock } from './lifecycle/lock.js';
 export { target } from './lifecycle/nodes.js';
 export { openLab, requireBaseImage, UsageError } from './lifecycle/open.js';
 export { setup } from './lifecycle/setup.js';
-export { BASELINE, checkSnapshotName, deleteSnapshot, formatSnapshotRows, listSnapshots, restoreSnapshot, saveSnapshot } from './lifecycle/snapshot.js';
+export {
+  BASELINE,
+  checkSnapshotName,
+  deleteSnapshot,
+  formatSnapshotRows,
+  listSnapshots,
+  restoreSnapshot,
+  saveSnapshot,
+} from './lifecycle/snapshot.js';
 export { earlyQuery, formatStatus, status, vagrantState, type DomainQuery } from './lifecycle/status.js';
 export { isCi } from './lifecycle/tasks.js';
 export { HostNotReadyError, up } from './lifecycle/up.js';
 export { formatVerdicts, verify } from './lifecycle/verify.js';
-export { applyBlock, defaultSshConfigFile, DEFAULT_HOSTS_FILE, hostsBlock, sshConfigBlock } from './lifecycle/workstation.js';
+export {
+  applyBlock,
+  defaultSshConfigFile,
+  DEFAULT_HOSTS_FILE,
+  hostsBlock,
+  sshConfigBlock,
+} from './lifecycle/workstation.js';
 export { claimOutDir, renderToDisk } from './lifecycle/write.js';
 export { loadLabFile } from './lab/load.js';
 export { renderGithubWorkflow, renderGitlabCi } from './render/ci.js';

@@ -46,12 +46,22 @@ export interface FedoraMirror {
 
 /** Lays out a mirror of Fedora `release` (compose `compose`) in `dir` whose Cloud Base Generic image is `image`, and
  *  serves it on 127.0.0.1:`port` inside `ns`. */
-export async function serveFedoraMirror(ns: Netns, dir: string, image: string, opts: { release: number; compose: string; port: number }): Promise<FedoraMirror> {
+export async function serveFedoraMirror(
+  ns: Netns,
+  dir: string,
+  image: string,
+  opts: { release: number; compose: string; port: number },
+): Promise<FedoraMirror> {
   const { release, compose, port } = opts;
   const base = `http://127.0.0.1:${port}`;
   const mirror = `${base}/pub/fedora/linux`;
   const name = imageName(release, 'cloud', compose);
-  const imagesDir = path.join(dir, ...releaseDir(mirror, release, 'cloud').slice(base.length + 1).split('/'));
+  const imagesDir = path.join(
+    dir,
+    ...releaseDir(mirror, release, 'cloud')
+      .slice(base.length + 1)
+      .split('/'),
+  );
   fs.mkdirSync(imagesDir, { recursive: true });
   fs.mkdirSync(path.join(dir, 'archive'), { recursive: true });
   const served = path.join(imagesDir, name);
@@ -61,18 +71,38 @@ export async function serveFedoraMirror(ns: Netns, dir: string, image: string, o
   };
   serve(image);
   const sha256 = await sha256File(image);
-  fs.writeFileSync(path.join(imagesDir, `Fedora-Cloud-${release}-${compose}-x86_64-CHECKSUM`), clearsignedChecksumFile({ [name]: sha256 }));
+  fs.writeFileSync(
+    path.join(imagesDir, `Fedora-Cloud-${release}-${compose}-x86_64-CHECKSUM`),
+    clearsignedChecksumFile({ [name]: sha256 }),
+  );
   // releases.json links to Fedora's own download server, as the real one does; labforge moves the link onto image.mirror.
   const link = `https://download.fedoraproject.org/pub/fedora/linux/releases/${release}/Cloud/x86_64/images/${name}`;
   fs.writeFileSync(
     path.join(dir, 'releases.json'),
     JSON.stringify([
-      { version: String(release), arch: 'x86_64', variant: 'Cloud', subvariant: 'Cloud_Base', link, sha256, size: String(fs.statSync(image).size) },
-      { version: String(release), arch: 'aarch64', variant: 'Cloud', subvariant: 'Cloud_Base', link: link.replace(/x86_64/g, 'aarch64'), sha256: 'a'.repeat(64) },
+      {
+        version: String(release),
+        arch: 'x86_64',
+        variant: 'Cloud',
+        subvariant: 'Cloud_Base',
+        link,
+        sha256,
+        size: String(fs.statSync(image).size),
+      },
+      {
+        version: String(release),
+        arch: 'aarch64',
+        variant: 'Cloud',
+        subvariant: 'Cloud_Base',
+        link: link.replace(/x86_64/g, 'aarch64'),
+        sha256: 'a'.repeat(64),
+      },
     ]),
   );
 
-  const server = ns.exec('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir], { reject: false });
+  const server = ns.exec('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir], {
+    reject: false,
+  });
   const stop = async () => {
     server.kill('SIGTERM');
     await server;
@@ -80,7 +110,15 @@ export async function serveFedoraMirror(ns: Netns, dir: string, image: string, o
   // Up when it answers, from inside the namespace.
   const started = Date.now();
   for (;;) {
-    const probe = await ns.exec('python3', ['-c', 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()', `${base}/releases.json`], { reject: false });
+    const probe = await ns.exec(
+      'python3',
+      [
+        '-c',
+        'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()',
+        `${base}/releases.json`,
+      ],
+      { reject: false },
+    );
     if (probe.exitCode === 0) break;
     if (Date.now() - started > 15000) {
       await stop();

@@ -18,7 +18,11 @@ export interface Netns {
   name: string;
   state: string;
   /** Runs a command inside the namespace. */
-  exec(cmd: string, args: string[], opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number }): Promise<NsResult> & { kill(signal?: NodeJS.Signals): boolean };
+  exec(
+    cmd: string,
+    args: string[],
+    opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number },
+  ): Promise<NsResult> & { kill(signal?: NodeJS.Signals): boolean };
   down(): Promise<string>;
 }
 
@@ -39,7 +43,14 @@ export async function netnsUp(prefix: string): Promise<Netns> {
   return {
     name,
     state,
-    exec: (cmd, args, opts = {}) => execa('ip', ['netns', 'exec', name, cmd, ...args], { reject: opts.reject ?? true, cwd: opts.cwd, env: opts.env, timeout: opts.timeout, all: true }),
+    exec: (cmd, args, opts = {}) =>
+      execa('ip', ['netns', 'exec', name, cmd, ...args], {
+        reject: opts.reject ?? true,
+        cwd: opts.cwd,
+        env: opts.env,
+        timeout: opts.timeout,
+        all: true,
+      }),
     down,
   };
 }

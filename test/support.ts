@@ -41,7 +41,12 @@ export function tempDir(prefix = 'labforge-test-'): string {
 
 export async function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   // LABFORGE_OFFLINE: no test asks Fedora's servers (tests of resolution serve a mirror on 127.0.0.1 and say so).
-  return execa('node', [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', ...opts.env }, reject: false, all: true });
+  return execa('node', [CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', ...opts.env },
+    reject: false,
+    all: true,
+  });
 }
 
 /** Writes a lab file into a fresh directory and returns its path. */
@@ -82,7 +87,10 @@ export function requireTool(tool: string): void {
 /** Vagrant's insecure key pair, found by labforge's own lookup; the tests that need it fail without it. */
 export function vagrantKeyPair(): { privateKey: string; publicKey: string; publicKeyText: string } {
   const key = insecureKey();
-  if (!key) throw new Error("this test needs Vagrant's insecure key pair (the vagrant gem's keys/): install the vagrant package");
+  if (!key)
+    throw new Error(
+      "this test needs Vagrant's insecure key pair (the vagrant gem's keys/): install the vagrant package",
+    );
   return { ...key, publicKeyText: fs.readFileSync(key.publicKey, 'utf8').trim() };
 }
 
@@ -95,5 +103,15 @@ export function standInPacker(body: string): { dir: string; lab: string; env: Re
   fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   // The script finds its directory in $STANDIN_DIR.
-  return { dir, lab, env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true', STANDIN_DIR: dir, LABFORGE_OFFLINE: '1' } };
+  return {
+    dir,
+    lab,
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      VAGRANT_HOME: path.join(dir, 'vh'),
+      CI: 'true',
+      STANDIN_DIR: dir,
+      LABFORGE_OFFLINE: '1',
+    },
+  };
 }

@@ -69,23 +69,43 @@ export interface ResolvedImage {
 
 /** The release's image in releases.json (current releases only), or undefined. Links point at `FEDORA.mirror`;
  *  with another mirror they are moved onto it. */
-export function fromReleasesJson(json: unknown, release: number, method: Method, mirror: string, compose?: string): ResolvedImage | undefined {
+export function fromReleasesJson(
+  json: unknown,
+  release: number,
+  method: Method,
+  mirror: string,
+  compose?: string,
+): ResolvedImage | undefined {
   if (!Array.isArray(json)) throw new Error('releases.json is not a list');
   const pattern = imageNamePattern(release, method, compose);
   const found: ResolvedImage[] = [];
   for (const e of json as Record<string, unknown>[]) {
-    if (String(e?.version) !== String(release) || e?.arch !== 'x86_64' || typeof e.link !== 'string' || typeof e.sha256 !== 'string') continue;
+    if (
+      String(e?.version) !== String(release) ||
+      e?.arch !== 'x86_64' ||
+      typeof e.link !== 'string' ||
+      typeof e.sha256 !== 'string'
+    )
+      continue;
     const name = e.link.slice(e.link.lastIndexOf('/') + 1);
     const m = pattern.exec(name);
     if (!m || !/^[0-9a-f]{64}$/i.test(e.sha256)) continue;
-    const url = e.link.startsWith(`${FEDORA.mirror}/`) ? `${mirror.replace(/\/+$/, '')}/${e.link.slice(FEDORA.mirror.length + 1)}` : e.link;
+    const url = e.link.startsWith(`${FEDORA.mirror}/`)
+      ? `${mirror.replace(/\/+$/, '')}/${e.link.slice(FEDORA.mirror.length + 1)}`
+      : e.link;
     found.push({ url, checksum: `sha256:${e.sha256.toLowerCase()}`, compose: m[1], from: 'releases.json' });
   }
   return found.sort((a, b) => compareCompose(b.compose, a.compose))[0];
 }
 
 /** The release's image in a CHECKSUM file read from `checksumUrl` (the image is in the same folder). */
-export function fromChecksumFile(text: string, checksumUrl: string, release: number, method: Method, compose?: string): ResolvedImage | undefined {
+export function fromChecksumFile(
+  text: string,
+  checksumUrl: string,
+  release: number,
+  method: Method,
+  compose?: string,
+): ResolvedImage | undefined {
   const pattern = imageNamePattern(release, method, compose);
   const dir = checksumUrl.slice(0, checksumUrl.lastIndexOf('/'));
   const found: ResolvedImage[] = [];
@@ -122,11 +142,19 @@ export const CATALOGUE: Record<number, { compose: string; cloudSha256: string }>
 };
 
 /** The image of a catalogued release on a mirror: the cloud image by its sha256, the ISO by its CHECKSUM file. */
-export function catalogueImage(release: number, method: Method, mirror: string, compose?: string): ResolvedImage | undefined {
+export function catalogueImage(
+  release: number,
+  method: Method,
+  mirror: string,
+  compose?: string,
+): ResolvedImage | undefined {
   const known = CATALOGUE[release];
   if (!known || (compose !== undefined && compose !== known.compose)) return undefined;
   const dir = releaseDir(mirror, release, method);
   const url = `${dir}/${imageName(release, method, known.compose)}`;
-  const checksum = method === 'cloud' ? `sha256:${known.cloudSha256}` : `file:${dir}/Fedora-Everything-${release}-${known.compose}-x86_64-CHECKSUM`;
+  const checksum =
+    method === 'cloud'
+      ? `sha256:${known.cloudSha256}`
+      : `file:${dir}/Fedora-Everything-${release}-${known.compose}-x86_64-CHECKSUM`;
   return { url, checksum, compose: known.compose, from: 'catalogue' };
 }

@@ -15,7 +15,11 @@ function allowNullForOptional(schema: Json): Json {
     for (const [k, v] of Object.entries(out.properties as Json)) {
       if (required.has(k)) continue;
       const { description, default: dflt, ...rest } = v as Json;
-      out.properties[k] = { ...(description ? { description } : {}), ...(dflt !== undefined ? { default: dflt } : {}), anyOf: [rest, { type: 'null' }] };
+      out.properties[k] = {
+        ...(description ? { description } : {}),
+        ...(dflt !== undefined ? { default: dflt } : {}),
+        anyOf: [rest, { type: 'null' }],
+      };
     }
   }
   return out;

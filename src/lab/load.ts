@@ -18,7 +18,12 @@ export class LabValidationError extends Error {
     readonly file: string,
     readonly issues: LabIssue[],
   ) {
-    super(issues.filter((i) => i.severity === 'error').map((i) => formatIssue(file, i)).join('\n'));
+    super(
+      issues
+        .filter((i) => i.severity === 'error')
+        .map((i) => formatIssue(file, i))
+        .join('\n'),
+    );
     this.name = 'LabValidationError';
   }
 }
@@ -71,7 +76,13 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   if (doc.errors.length) {
     const issues: LabIssue[] = doc.errors.map((e) => {
       const pos = lines.linePos(e.pos[0]);
-      return { path: [], severity: 'error', message: `malformed YAML: ${e.message.split('\n')[0]}`, line: pos.line, col: pos.col };
+      return {
+        path: [],
+        severity: 'error',
+        message: `malformed YAML: ${e.message.split('\n')[0]}`,
+        line: pos.line,
+        col: pos.col,
+      };
     });
     throw new LabValidationError(display, issues);
   }
@@ -80,7 +91,9 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
     // yaml refuses a document whose aliases would expand past its limit (the "billion laughs").
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    throw new LabValidationError(display, [{ path: [], severity: 'error', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` }]);
+    throw new LabValidationError(display, [
+      { path: [], severity: 'error', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` },
+    ]);
   }
   opts.onParsed?.(raw);
   const { lab, issues } = validateLab(raw, { checkPath: opts.checkPath });
@@ -91,8 +104,15 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   // What the whole lab needs against what the host has: a warning, as the host may overcommit.
   const total = resolved.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
   if (opts.hostMemoryMiB !== undefined && total > opts.hostMemoryMiB)
-    issues.push({ path: ['nodes'], severity: 'warning', message: `the nodes need ${total} MiB of memory in all, more than the host's ${Math.round(opts.hostMemoryMiB)} MiB` });
-  return { lab: resolved, warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(display, i)) };
+    issues.push({
+      path: ['nodes'],
+      severity: 'warning',
+      message: `the nodes need ${total} MiB of memory in all, more than the host's ${Math.round(opts.hostMemoryMiB)} MiB`,
+    });
+  return {
+    lab: resolved,
+    warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(display, i)),
+  };
 }
 
 /** The host checks of the path fields: the characters every path must avoid, then what must exist. */
@@ -108,15 +128,18 @@ export function hostPathCheck(labDir: string): PathCheck {
     } catch (e: any) {
       return `${JSON.stringify(value)} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.code})`}${file !== value ? ` (${file})` : ''}`;
     }
-    if (!st.isFile()) return `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`;
+    if (!st.isFile())
+      return `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`;
     try {
       fs.accessSync(file, fs.constants.R_OK);
     } catch {
       return `${JSON.stringify(value)} is not readable by this user`;
     }
     if (field === 'access.ssh_key') {
-      if (!fs.existsSync(`${file}.pub`)) return `${JSON.stringify(value)} has no public key beside it (${file}.pub); make one with \`ssh-keygen -y -f ${file} > ${file}.pub\``;
-      if ((st.mode & 0o077) !== 0) return `${JSON.stringify(value)} is readable by others (mode ${(st.mode & 0o777).toString(8)}); ssh refuses such a key: chmod 600 it`;
+      if (!fs.existsSync(`${file}.pub`))
+        return `${JSON.stringify(value)} has no public key beside it (${file}.pub); make one with \`ssh-keygen -y -f ${file} > ${file}.pub\``;
+      if ((st.mode & 0o077) !== 0)
+        return `${JSON.stringify(value)} is readable by others (mode ${(st.mode & 0o777).toString(8)}); ssh refuses such a key: chmod 600 it`;
     }
     return undefined;
   };
@@ -128,7 +151,8 @@ export class LabFileMissingError extends Error {
 
 /** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */
 export function readLabFile(file: string): string {
-  const fail = (why: string) => new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
+  const fail = (why: string) =>
+    new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
   const problem = hostPathProblem(file);
   if (problem) throw fail(`the lab file's path ${JSON.stringify(file)} ${problem}`);
   let fd: number;
@@ -139,8 +163,10 @@ export function readLabFile(file: string): string {
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
-    if (st.size > MAX_LAB_FILE_BYTES) throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${MAX_LAB_FILE_BYTES} bytes`);
+    if (!st.isFile())
+      throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
+    if (st.size > MAX_LAB_FILE_BYTES)
+      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${MAX_LAB_FILE_BYTES} bytes`);
     const buf = Buffer.alloc(st.size);
     let n = 0;
     while (n < st.size) {

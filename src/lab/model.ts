@@ -84,7 +84,6 @@ export interface Lab {
  *  files 0600. */
 export const SECRETS_DIR = 'secrets';
 
-
 /** Where a lab's generated files and state live unless --out says otherwise. */
 export function defaultOutDir(labFile: string | undefined, name: string): string {
   const base = labFile ? path.dirname(path.resolve(labFile)) : process.cwd();
@@ -161,7 +160,9 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       tcgCacheMiB: parseSize(parsed.host.tcg_cache, 'MiB'),
     },
     access: {
-      sshKey: parsed.access.ssh_key ? labPath(labDir, parsed.access.ssh_key) : path.join(outDir, SECRETS_DIR, 'id_ed25519'),
+      sshKey: parsed.access.ssh_key
+        ? labPath(labDir, parsed.access.ssh_key)
+        : path.join(outDir, SECRETS_DIR, 'id_ed25519'),
       ownKey: !parsed.access.ssh_key,
       rootPassword: parsed.access.root_password,
     },

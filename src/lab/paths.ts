@@ -9,10 +9,12 @@ import { CONTROL } from './schema.js';
 export function hostPathProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   const control = CONTROL.exec(value);
-  if (control) return `holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (a line break or similar), which no generated file can carry`;
+  if (control)
+    return `holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (a line break or similar), which no generated file can carry`;
   // vagrant-libvirt puts pool and console-log paths into libvirt XML through ERB without escaping.
   const xmlSpecial = /[<>&'"]/.exec(value);
-  if (xmlSpecial) return `holds ${JSON.stringify(xmlSpecial[0])}, which vagrant-libvirt would write unescaped into libvirt XML`;
+  if (xmlSpecial)
+    return `holds ${JSON.stringify(xmlSpecial[0])}, which vagrant-libvirt would write unescaped into libvirt XML`;
   // ssh_config expands ${VAR} in IdentityFile and UserKnownHostsFile and has no way to write it literally.
   if (value.includes('${')) return 'holds "${", which ssh would expand as an environment variable';
   return undefined;

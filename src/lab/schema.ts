@@ -36,28 +36,46 @@ export const LIMITS = {
 export const DEFAULT_URI = 'qemu:///system';
 
 const label = (what: string) =>
-  z.string().regex(LABEL, { message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'` });
+  z
+    .string()
+    .regex(LABEL, {
+      message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'`,
+    });
 const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
 const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
 /** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in
  *  validate.ts, like the other rules a JSON Schema cannot express. */
 const size = (maxMiB: number) =>
-  z.union([z.number().positive().max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }), z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' })]);
+  z.union([
+    z
+      .number()
+      .positive()
+      .max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }),
+    z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' }),
+  ]);
 const memorySize = size(LIMITS.memoryMiB);
 const diskSize = size(LIMITS.diskGiB * 1024);
-const cpus = z.number().int().min(1, { message: 'must be at least 1' }).max(LIMITS.cpus, { message: `must be at most ${LIMITS.cpus}` });
+const cpus = z
+  .number()
+  .int()
+  .min(1, { message: 'must be at least 1' })
+  .max(LIMITS.cpus, { message: `must be at most ${LIMITS.cpus}` });
 /** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
 const line = z
   .string()
   .min(1)
   .max(LIMITS.text, { message: `must be at most ${LIMITS.text} characters` })
-  .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), { message: 'must be a single line without control characters' });
+  .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), {
+    message: 'must be a single line without control characters',
+  });
 
 const sizing = z
   .object({
     cpus: cpus.optional().describe('Virtual CPUs.'),
     memory: memorySize.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
-    disk: diskSize.optional().describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
+    disk: diskSize
+      .optional()
+      .describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
   })
   .strict();
 
@@ -65,7 +83,9 @@ export const nodeSchema = sizing
   .extend({
     name: label('hostname').describe('Short hostname; the FQDN is <name>.<domain>.'),
     ip: ipv4.describe('Static address on the lab network.'),
-    role: label('role name').optional().describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
+    role: label('role name')
+      .optional()
+      .describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
   })
   .strict();
 
@@ -79,7 +99,9 @@ export const vipSchema = z
 export const labSchema = z
   .object({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema (for editors).'),
-    name: label('lab name').default('kubernetes').describe('Lab name: names the output directory .labforge/<name>/ and the libvirt objects.'),
+    name: label('lab name')
+      .default('kubernetes')
+      .describe('Lab name: names the output directory .labforge/<name>/ and the libvirt objects.'),
     domain: z
       .string()
       .regex(DOMAIN, { message: 'must be a DNS domain like example.com' })
@@ -89,13 +111,25 @@ export const labSchema = z
       .object({
         name: label('network name').default('kubernetes').describe('libvirt network name of the lab network.'),
         cidr: cidr.default('10.240.0.0/24').describe('The lab subnet.'),
-        forward: z.enum(['nat', 'isolated']).default('nat').describe('nat: guests reach outside through the host; isolated: no forwarding.'),
-        gateway: ipv4.optional().describe("The host's address on the lab bridge. Default: the first address of the subnet."),
+        forward: z
+          .enum(['nat', 'isolated'])
+          .default('nat')
+          .describe('nat: guests reach outside through the host; isolated: no forwarding.'),
+        gateway: ipv4
+          .optional()
+          .describe("The host's address on the lab bridge. Default: the first address of the subnet."),
         management: z
           .object({
-            name: label('network name').optional().describe('vagrant-libvirt management network. Default: <network.name>-mgmt.'),
-            cidr: cidr.default('192.168.121.0/24').describe('Its subnet (DHCP; Vagrant reaches the guests here). Must not overlap the lab subnet.'),
-            forward: z.enum(['nat', 'isolated']).default('nat').describe('nat lets guests download packages; isolated keeps them inside.'),
+            name: label('network name')
+              .optional()
+              .describe('vagrant-libvirt management network. Default: <network.name>-mgmt.'),
+            cidr: cidr
+              .default('192.168.121.0/24')
+              .describe('Its subnet (DHCP; Vagrant reaches the guests here). Must not overlap the lab subnet.'),
+            forward: z
+              .enum(['nat', 'isolated'])
+              .default('nat')
+              .describe('nat lets guests download packages; isolated keeps them inside.'),
           })
           .strict()
           .prefault({})
@@ -114,10 +148,14 @@ export const labSchema = z
     defaults: sizing
       .extend({
         cpus: cpus.default(1).describe('Virtual CPUs.'),
-        memory: memorySize.default('512M').describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
+        memory: memorySize
+          .default('512M')
+          .describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
       })
       .prefault({})
-      .describe('Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.'),
+      .describe(
+        'Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.',
+      ),
     roles: z
       .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), sizing)
       .default({
@@ -148,7 +186,9 @@ export const labSchema = z
         release: z
           .number()
           .int()
-          .min(OLDEST_RELEASE, { message: `must be a Fedora release of ${OLDEST_RELEASE} or later (older releases name their images differently)` })
+          .min(OLDEST_RELEASE, {
+            message: `must be a Fedora release of ${OLDEST_RELEASE} or later (older releases name their images differently)`,
+          })
           .max(999, { message: 'must be a Fedora release number like 44' })
           .default(44)
           .describe('Fedora release. `labforge lock` resolves its image to an exact URL and sha256 in lab.lock.'),
@@ -156,18 +196,37 @@ export const labSchema = z
           .string()
           .regex(/^\d{1,3}\.\d{1,3}$/, { message: 'must be a compose label like 1.7' })
           .optional()
-          .describe("Pin the release's compose (the label in its file names, e.g. 1.7). Default: the newest, as resolved into lab.lock."),
-        method: z.enum(['cloud', 'iso']).default('cloud').describe('cloud: Fedora Cloud Base Generic qcow2 + cloud-init seed (fast). iso: netinst ISO + kickstart (from scratch).'),
+          .describe(
+            "Pin the release's compose (the label in its file names, e.g. 1.7). Default: the newest, as resolved into lab.lock.",
+          ),
+        method: z
+          .enum(['cloud', 'iso'])
+          .default('cloud')
+          .describe(
+            'cloud: Fedora Cloud Base Generic qcow2 + cloud-init seed (fast). iso: netinst ISO + kickstart (from scratch).',
+          ),
         url: line.optional().describe('Image (cloud) or ISO (iso) URL. Default: the release, resolved into lab.lock.'),
         mirror: line.optional().describe(`Base URL of a Fedora mirror's linux/ tree. Default: ${FEDORA.mirror}`),
-        archive: line.optional().describe(`Base URL of the archive of releases past their end of life. Default: ${FEDORA.archive}`),
+        archive: line
+          .optional()
+          .describe(`Base URL of the archive of releases past their end of life. Default: ${FEDORA.archive}`),
         index: line.optional().describe(`URL of Fedora's releases.json. Default: ${FEDORA.index}`),
-        checksum: line.optional().describe("Packer checksum of url: 'sha256:<hex>' or 'file:<url of a CHECKSUM file>'. Default: the release's CHECKSUM file."),
+        checksum: line
+          .optional()
+          .describe(
+            "Packer checksum of url: 'sha256:<hex>' or 'file:<url of a CHECKSUM file>'. Default: the release's CHECKSUM file.",
+          ),
         local: line
           .optional()
-          .describe('Path of a local base qcow2 to bake from instead of url (cloud method). Relative to the lab file. Its sha256 is computed.'),
+          .describe(
+            'Path of a local base qcow2 to bake from instead of url (cloud method). Relative to the lab file. Its sha256 is computed.',
+          ),
         update: z.boolean().default(true).describe('Update all packages while baking.'),
-        disk: diskSize.default('20G').describe('Disk size of the baked box (whole GiB). With image.local, set it to that image\'s virtual size or larger.'),
+        disk: diskSize
+          .default('20G')
+          .describe(
+            "Disk size of the baked box (whole GiB). With image.local, set it to that image's virtual size or larger.",
+          ),
         cpus: cpus.default(2).describe('CPUs of the build VM.'),
         memory: memorySize.default('2G').describe('Memory of the build VM.'),
       })
@@ -177,17 +236,31 @@ export const labSchema = z
     host: z
       .object({
         uri: line.default(DEFAULT_URI).describe('libvirt connection URI.'),
-        driver: z.enum(['auto', 'kvm', 'qemu']).default('auto').describe('auto: kvm when /dev/kvm works, else qemu (TCG, slow).'),
-        pool: label('storage pool name').default('default').describe('libvirt storage pool for the node disks and the box volume.'),
-        pool_path: line.optional().describe('Directory for the pool if labforge has to create it (default: libvirt\'s /var/lib/libvirt/images).'),
-        nested: z.boolean().default(false).describe('Expose hardware virtualization to the guests (needs kvm and host nested support).'),
+        driver: z
+          .enum(['auto', 'kvm', 'qemu'])
+          .default('auto')
+          .describe('auto: kvm when /dev/kvm works, else qemu (TCG, slow).'),
+        pool: label('storage pool name')
+          .default('default')
+          .describe('libvirt storage pool for the node disks and the box volume.'),
+        pool_path: line
+          .optional()
+          .describe(
+            "Directory for the pool if labforge has to create it (default: libvirt's /var/lib/libvirt/images).",
+          ),
+        nested: z
+          .boolean()
+          .default(false)
+          .describe('Expose hardware virtualization to the guests (needs kvm and host nested support).'),
         boot_timeout: z
           .number()
           .int()
           .min(30)
           .max(LIMITS.bootTimeout)
           .optional()
-          .describe('Seconds vagrant waits for a node to boot. Default: 300 under KVM, 600 under TCG, times the nodes per host CPU (nine TCG guests on two cores boot slowly).'),
+          .describe(
+            'Seconds vagrant waits for a node to boot. Default: 300 under KVM, 600 under TCG, times the nodes per host CPU (nine TCG guests on two cores boot slowly).',
+          ),
         tcg_cache: memorySize
           .default('128M')
           .describe(
@@ -201,10 +274,14 @@ export const labSchema = z
       .object({
         ssh_key: line
           .optional()
-          .describe('Private key of the lab (ed25519), relative to the lab file. Default: <output>/id_ed25519, generated once per lab.'),
+          .describe(
+            'Private key of the lab (ed25519), relative to the lab file. Default: <output>/id_ed25519, generated once per lab.',
+          ),
         root_password: line
           .optional()
-          .describe('Set a root password on every node. The classic guide used one; the default is key-only root login.'),
+          .describe(
+            'Set a root password on every node. The classic guide used one; the default is key-only root login.',
+          ),
       })
       .strict()
       .prefault({})

@@ -23,7 +23,9 @@ export const MAX_TCG_CACHE_MIB = 4096;
 
 /** `nodes[3].ip` */
 export function formatPath(p: FieldPath): string {
-  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(lab file)';
+  return (
+    p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(lab file)'
+  );
 }
 
 /** Fields whose values are secrets: no message shows them. */
@@ -82,7 +84,9 @@ function schemaIssues(raw: unknown): LabIssue[] {
       const known = knownKeys(p);
       for (const key of issue.keys) {
         const near = known.filter((k) => distance(k, key) <= 2);
-        const hint = near.length ? `did you mean ${near.map((k) => `"${k}"`).join(' or ')}?` : `known fields: ${known.join(', ')}`;
+        const hint = near.length
+          ? `did you mean ${near.map((k) => `"${k}"`).join(' or ')}?`
+          : `known fields: ${known.join(', ')}`;
         issues.push({ path: [...p, key], severity: 'error', message: `unknown field (${hint})` });
       }
       continue;
@@ -90,7 +94,10 @@ function schemaIssues(raw: unknown): LabIssue[] {
     const value = valueAt(raw, p);
     let message = issue.message;
     if (issue.code === 'invalid_type') {
-      message = value === undefined ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${show(value, p)}`;
+      message =
+        value === undefined
+          ? `is required (expected ${issue.expected})`
+          : `must be ${article(issue.expected)}, got ${show(value, p)}`;
     } else if (issue.code === 'invalid_union') {
       message = `must be a size like 512M, 1G or 1.5G (or a number of MiB), got ${show(value)}`;
     } else if (issue.code === 'invalid_value') {
@@ -148,25 +155,40 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
   // The lab subnet and its special addresses.
   let subnet: ReturnType<typeof parseCidr> | undefined;
   if (isCidr(net.cidr)) {
-    if (hasHostBits(net.cidr)) err(['network', 'cidr'], `${net.cidr} has host bits set; did you mean ${parseCidr(net.cidr).network}/${parseCidr(net.cidr).prefix}?`);
-    if (parseCidr(net.cidr).prefix > 29) err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /29 or larger`);
+    if (hasHostBits(net.cidr))
+      err(
+        ['network', 'cidr'],
+        `${net.cidr} has host bits set; did you mean ${parseCidr(net.cidr).network}/${parseCidr(net.cidr).prefix}?`,
+      );
+    if (parseCidr(net.cidr).prefix > 29)
+      err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /29 or larger`);
     else subnet = parseCidr(net.cidr);
   }
   let gateway: string | undefined;
   if (subnet) {
     gateway = isIp(net.gateway) ? net.gateway : net.gateway === undefined ? nth(subnet, 1) : undefined;
     if (isIp(net.gateway)) {
-      if (!contains(subnet, net.gateway)) err(['network', 'gateway'], `${net.gateway} is outside network ${subnet.cidr}`);
+      if (!contains(subnet, net.gateway))
+        err(['network', 'gateway'], `${net.gateway} is outside network ${subnet.cidr}`);
       else if (net.gateway === subnet.network || net.gateway === subnet.broadcast)
-        err(['network', 'gateway'], `${net.gateway} is the ${net.gateway === subnet.network ? 'network' : 'broadcast'} address of ${subnet.cidr}`);
+        err(
+          ['network', 'gateway'],
+          `${net.gateway} is the ${net.gateway === subnet.network ? 'network' : 'broadcast'} address of ${subnet.cidr}`,
+        );
     }
   }
   const mgmt = obj(net.management);
   if (subnet && isCidr(mgmt.cidr)) {
-    if (hasHostBits(mgmt.cidr)) err(['network', 'management', 'cidr'], `${mgmt.cidr} has host bits set; did you mean ${parseCidr(mgmt.cidr).network}/${parseCidr(mgmt.cidr).prefix}?`);
-    else if (overlaps(subnet, parseCidr(mgmt.cidr))) err(['network', 'management', 'cidr'], `${mgmt.cidr} overlaps the lab network ${subnet.cidr}`);
+    if (hasHostBits(mgmt.cidr))
+      err(
+        ['network', 'management', 'cidr'],
+        `${mgmt.cidr} has host bits set; did you mean ${parseCidr(mgmt.cidr).network}/${parseCidr(mgmt.cidr).prefix}?`,
+      );
+    else if (overlaps(subnet, parseCidr(mgmt.cidr)))
+      err(['network', 'management', 'cidr'], `${mgmt.cidr} overlaps the lab network ${subnet.cidr}`);
   }
-  if (isName(mgmt.name) && mgmt.name === net.name) err(['network', 'management', 'name'], `"${mgmt.name}" is also the lab network's name`);
+  if (isName(mgmt.name) && mgmt.name === net.name)
+    err(['network', 'management', 'name'], `"${mgmt.name}" is also the lab network's name`);
 
   // Addresses and names of nodes and VIPs: inside the network, not special, unique.
   const ipOwner = new Map<string, string>();
@@ -182,9 +204,12 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
       const here = `${list}[${i}]${isName(item.name) ? ` (${item.name})` : ''}`;
       if (isIp(item.ip) && subnet) {
         if (!contains(subnet, item.ip)) err([list, i, 'ip'], `${item.ip} is outside network ${subnet.cidr}`);
-        else if (item.ip === subnet.network) err([list, i, 'ip'], `${item.ip} is the network address of ${subnet.cidr}`);
-        else if (item.ip === subnet.broadcast) err([list, i, 'ip'], `${item.ip} is the broadcast address of ${subnet.cidr}`);
-        else if (item.ip === gateway) err([list, i, 'ip'], `${item.ip} is the gateway (the host's address on the lab network)`);
+        else if (item.ip === subnet.network)
+          err([list, i, 'ip'], `${item.ip} is the network address of ${subnet.cidr}`);
+        else if (item.ip === subnet.broadcast)
+          err([list, i, 'ip'], `${item.ip} is the broadcast address of ${subnet.cidr}`);
+        else if (item.ip === gateway)
+          err([list, i, 'ip'], `${item.ip} is the gateway (the host's address on the lab network)`);
       }
       if (isIp(item.ip)) {
         const owner = ipOwner.get(item.ip);
@@ -202,13 +227,19 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
   // Roles, sizes.
   const roles = obj(lab.roles);
   const sizeChecks: [FieldPath, unknown, 'memory' | 'disk'][] = [];
-  for (const [where, sizing] of [[['defaults'], obj(lab.defaults)], ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)])] as [FieldPath, Record<string, any>][]) {
+  for (const [where, sizing] of [
+    [['defaults'], obj(lab.defaults)],
+    ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
+  ] as [FieldPath, Record<string, any>][]) {
     sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
   }
   nodes.forEach((node, i) => {
     if (isName(node.role) && !Object.hasOwn(roles, node.role)) {
       const known = Object.keys(roles);
-      err(['nodes', i, 'role'], `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+      err(
+        ['nodes', i, 'role'],
+        `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
     }
     sizeChecks.push([['nodes', i, 'memory'], node.memory, 'memory'], [['nodes', i, 'disk'], node.disk, 'disk']);
   });
@@ -227,27 +258,50 @@ function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabI
     } else {
       if (mib > LIMITS.diskGiB * 1024) err(p, `${show(value)} is above the maximum of ${LIMITS.diskGiB}G`);
       else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
-      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk) err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
+      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
+        err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
     }
   }
 
   // Image and host settings that only make sense together.
-  if (image.local !== undefined && image.method === 'iso') err(['image', 'local'], 'a local base image needs image.method "cloud" (the iso method installs from the netinst ISO)');
-  if (typeof image.checksum === 'string' && !/^(none|(md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+)$/.test(image.checksum))
-    err(['image', 'checksum'], `${show(image.checksum)} is not a checksum; use "sha256:<hex>" or "file:<url of a CHECKSUM file>"`);
+  if (image.local !== undefined && image.method === 'iso')
+    err(
+      ['image', 'local'],
+      'a local base image needs image.method "cloud" (the iso method installs from the netinst ISO)',
+    );
+  if (
+    typeof image.checksum === 'string' &&
+    !/^(none|(md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+)$/.test(image.checksum)
+  )
+    err(
+      ['image', 'checksum'],
+      `${show(image.checksum)} is not a checksum; use "sha256:<hex>" or "file:<url of a CHECKSUM file>"`,
+    );
   for (const key of ['url', 'mirror', 'archive', 'index'])
-    if (typeof image[key] === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image[key])) err(['image', key], `${show(image[key])} is not an http(s):// or file:// URL`);
-  if (image.checksum !== undefined && image.url === undefined) err(['image', 'checksum'], 'is the checksum of image.url, which is not set');
-  if (image.url !== undefined && image.checksum === undefined) err(['image', 'url'], 'needs image.checksum beside it ("sha256:<hex>", "file:<CHECKSUM url>", or "none")');
-  if (image.compose !== undefined && (image.url !== undefined || image.local !== undefined)) err(['image', 'compose'], `pins the compose of the resolved image, but image.${image.url !== undefined ? 'url' : 'local'} names the image`);
+    if (typeof image[key] === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image[key]))
+      err(['image', key], `${show(image[key])} is not an http(s):// or file:// URL`);
+  if (image.checksum !== undefined && image.url === undefined)
+    err(['image', 'checksum'], 'is the checksum of image.url, which is not set');
+  if (image.url !== undefined && image.checksum === undefined)
+    err(['image', 'url'], 'needs image.checksum beside it ("sha256:<hex>", "file:<CHECKSUM url>", or "none")');
+  if (image.compose !== undefined && (image.url !== undefined || image.local !== undefined))
+    err(
+      ['image', 'compose'],
+      `pins the compose of the resolved image, but image.${image.url !== undefined ? 'url' : 'local'} names the image`,
+    );
   const host = obj(lab.host);
   if (typeof host.tcg_cache === 'number' || typeof host.tcg_cache === 'string') {
     const mib = sizeInMiB(host.tcg_cache);
     if (mib !== undefined && (mib < MIN_TCG_CACHE_MIB || mib > MAX_TCG_CACHE_MIB || !Number.isInteger(mib)))
-      err(['host', 'tcg_cache'], `${show(host.tcg_cache)} is not a whole number of MiB from ${MIN_TCG_CACHE_MIB}M to ${MAX_TCG_CACHE_MIB / 1024}G`);
+      err(
+        ['host', 'tcg_cache'],
+        `${show(host.tcg_cache)} is not a whole number of MiB from ${MIN_TCG_CACHE_MIB}M to ${MAX_TCG_CACHE_MIB / 1024}G`,
+      );
   }
-  if (host.nested === true && host.driver === 'qemu') err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
-  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri)) err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
+  if (host.nested === true && host.driver === 'qemu')
+    err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
+  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri))
+    err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
 
   // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
   if (checkPath) {
@@ -274,7 +328,11 @@ export interface Validated {
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls);
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, dropNulls(v)]),
+    );
   return value;
 }
 
@@ -283,9 +341,14 @@ export function validateLab(raw: unknown, opts: { checkPath?: PathCheck } = {}):
   if (raw === null || raw === undefined) raw = {};
   raw = dropNulls(raw);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { issues: [{ path: [], severity: 'error', message: `the lab file must be a mapping of fields, got ${show(raw)}` }] };
+    return {
+      issues: [{ path: [], severity: 'error', message: `the lab file must be a mapping of fields, got ${show(raw)}` }],
+    };
   }
-  const issues = [...schemaIssues(raw), ...crossFieldIssues(withDefaults(labSchema, labSchema.parse({}), raw) as Record<string, any>, opts.checkPath)];
+  const issues = [
+    ...schemaIssues(raw),
+    ...crossFieldIssues(withDefaults(labSchema, labSchema.parse({}), raw) as Record<string, any>, opts.checkPath),
+  ];
   // The same problem found by two checks is said once (a Set: linear in the number of problems).
   const seen = new Set<string>();
   const unique = issues.filter((i) => {

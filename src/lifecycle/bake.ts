@@ -5,7 +5,17 @@ import { PACKER_BAKE } from '../render/packer.js';
 import * as packer from '../tools/packer.js';
 import * as vagrant from '../tools/vagrant.js';
 import type { Lab } from '../lab/model.js';
-import { catalogued, givenImage, lockPath, misfit, readLock, resolveImage, ResolveError, writeLock, type LabLock } from './lablock.js';
+import {
+  catalogued,
+  givenImage,
+  lockPath,
+  misfit,
+  readLock,
+  resolveImage,
+  ResolveError,
+  writeLock,
+  type LabLock,
+} from './lablock.js';
 import { requireBaseImage, type OpenLab } from './open.js';
 import { logFile, runSteps } from './tasks.js';
 import { renderToDisk } from './write.js';
@@ -30,7 +40,13 @@ async function lockForBake(open: OpenLab): Promise<{ lock: LabLock; note?: strin
   const { lab, ctx } = open;
   const current = readLock(lab);
   const given = givenImage(lab, ctx.localImageSha256);
-  if (given && current && current.image.from === 'local file' && given.from === 'local file' && current.image.checksum !== given.checksum)
+  if (
+    given &&
+    current &&
+    current.image.from === 'local file' &&
+    given.from === 'local file' &&
+    current.image.checksum !== given.checksum
+  )
     throw new BakeCheckError(
       `image.local ${lab.image.local} is ${given.checksum}, but ${lockPath(lab)} pins ${current.image.checksum}: the base image changed since it was locked; nothing was baked (run \`labforge lock --update\` to take the new image)`,
     );
@@ -53,12 +69,17 @@ async function lockForBake(open: OpenLab): Promise<{ lock: LabLock; note?: strin
     }
   }
   const lock: LabLock = { lockfile: 1, image: image! };
-  return { lock, note: `${lockPath(lab)}: ${reason === 'there is none' ? 'written' : `rewritten (${reason})`}: ${image!.url} ${how}` };
+  return {
+    lock,
+    note: `${lockPath(lab)}: ${reason === 'there is none' ? 'written' : `rewritten (${reason})`}: ${image!.url} ${how}`,
+  };
 }
 
 /** Packer's "Checksums did not match ... Expected: X ... Got: Y", as a sentence naming the lock. */
 function checksumMismatch(e: unknown, lab: Lab): Error | undefined {
-  const m = /Checksums did not match for (\S+?)\.?\s+Expected: ([0-9a-f]+)\s+Got: ([0-9a-f]+)/i.exec((e as Error)?.message ?? '');
+  const m = /Checksums did not match for (\S+?)\.?\s+Expected: ([0-9a-f]+)\s+Got: ([0-9a-f]+)/i.exec(
+    (e as Error)?.message ?? '',
+  );
   if (!m) return undefined;
   return new BakeCheckError(
     `the base image does not match ${lockPath(lab)}: it pins sha256 ${m[2]}, the downloaded image has sha256 ${m[3]} (${m[1]}); nothing was installed. If Fedora replaced the image, \`labforge lock --update\` takes the new one.`,
@@ -73,7 +94,10 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
     writeLock(lab, lock);
     console.log(`labforge: ${note}`);
   }
-  const ctx = { ...open.ctx, baseImage: lab.image.local === undefined ? { url: lock.image.url, checksum: lock.image.checksum } : undefined };
+  const ctx = {
+    ...open.ctx,
+    baseImage: lab.image.local === undefined ? { url: lock.image.url, checksum: lock.image.checksum } : undefined,
+  };
   const rendered = await renderToDisk(lab, ctx);
   if (!opts.force && vagrant.boxInstalled(rendered.box)) {
     return { box: rendered.box, hash: rendered.hash, built: false, seconds: (Date.now() - started) / 1000 };
@@ -94,7 +118,10 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
       },
       {
         title: 'Install Packer plugins (packer init)',
-        skip: (c) => (c.version && !packer.supportsInit(c.version) ? `Packer ${c.version.text} has the qemu builder built in` : false),
+        skip: (c) =>
+          c.version && !packer.supportsInit(c.version)
+            ? `Packer ${c.version.text} has the qemu builder built in`
+            : false,
         task: async (_c, progress) => packer.init(dir, PACKER_BAKE.initFile, { log, onLine: progress }),
       },
       {
@@ -123,7 +150,9 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
         title: `Record the bake in ${path.basename(lockPath(lab))}`,
         task: async (c) => {
           const version = c.version!;
-          const plugins = packer.supportsInit(version) ? await packer.installedPlugins(dir) : { qemu: `built into Packer ${version.text}`, vagrant: `built into Packer ${version.text}` };
+          const plugins = packer.supportsInit(version)
+            ? await packer.installedPlugins(dir)
+            : { qemu: `built into Packer ${version.text}`, vagrant: `built into Packer ${version.text}` };
           writeLock(lab, { ...lock, bake: { hash: rendered.hash, box: rendered.box, packer: version.text, plugins } });
         },
       },

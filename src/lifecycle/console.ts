@@ -20,7 +20,10 @@ export class ConsoleError extends Error {
 
 export function findNode(lab: Lab, command: string, name: string): LabNode {
   const node = lab.nodes.find((n) => n.name === name || n.fqdn === name);
-  if (!node) throw new UsageError(`${command}: ${JSON.stringify(name)} is not a node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`);
+  if (!node)
+    throw new UsageError(
+      `${command}: ${JSON.stringify(name)} is not a node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`,
+    );
   return node;
 }
 
@@ -68,7 +71,10 @@ export function keepConsoleLogs(lab: Lab, nodes: LabNode[], snapshot: string, at
     }
     // Also after a console that wrote nothing since the last restore: the marker says the restore happened.
     const ending = text.length === 0 || text[text.length - 1] === 0x0a ? '' : '\n';
-    fs.appendFileSync(consoleHistoryPath(lab, node), Buffer.concat([text, Buffer.from(`${ending}${restoreMarker(snapshot, at)}`)]));
+    fs.appendFileSync(
+      consoleHistoryPath(lab, node),
+      Buffer.concat([text, Buffer.from(`${ending}${restoreMarker(snapshot, at)}`)]),
+    );
   }
 }
 
@@ -80,7 +86,9 @@ export function readConsoleLog(lab: Lab, node: LabNode, lines?: number): string 
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new ConsoleError(`node ${node.name} has no console log (${file}): it has not been created yet (run labforge up)`);
+    throw new ConsoleError(
+      `node ${node.name} has no console log (${file}): it has not been created yet (run labforge up)`,
+    );
   }
   let history = '';
   try {
@@ -92,7 +100,12 @@ export function readConsoleLog(lab: Lab, node: LabNode, lines?: number): string 
 }
 
 /** Prints what the node's console writes from now on (after the log so far), until labforge is interrupted. */
-export async function followConsoleLog(lab: Lab, node: LabNode, write: (text: string) => void, lines?: number): Promise<never> {
+export async function followConsoleLog(
+  lab: Lab,
+  node: LabNode,
+  write: (text: string) => void,
+  lines?: number,
+): Promise<never> {
   const file = consoleLogPath(lab, node);
   write(readConsoleLog(lab, node, lines));
   let offset = fs.statSync(file).size;
@@ -127,10 +140,15 @@ export async function consoleDomain(lab: Lab, node: LabNode, virsh: Virsh): Prom
   if (mine) throw new ConsoleError(`console: ${mine}`);
   const domain = nodes.find((n) => n.node === node.name)?.domain;
   if (!domain) throw new ConsoleError(`console: node ${node.name} is not created (run labforge up)`);
-  if (domain.state !== 'running') throw new ConsoleError(`console: node ${node.name} is not running (libvirt says ${domain.state}); labforge up starts it`);
+  if (domain.state !== 'running')
+    throw new ConsoleError(
+      `console: node ${node.name} is not running (libvirt says ${domain.state}); labforge up starts it`,
+    );
   const serials = parseSerials(await virsh.domainXml(domain.uuid));
   if (serials[1]?.type !== 'pty')
-    throw new ConsoleError(`console: node ${node.name}'s domain ${domain.name} has no second serial port (pty): it was created by an older labforge; destroy and up the lab to get one`);
+    throw new ConsoleError(
+      `console: node ${node.name}'s domain ${domain.name} has no second serial port (pty): it was created by an older labforge; destroy and up the lab to get one`,
+    );
   return domain;
 }
 

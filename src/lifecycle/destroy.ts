@@ -27,14 +27,20 @@ const ASK_AGAIN_S = 30;
  *  another); labforge waits for libvirt to see all of them shut off. A node still up after ASK_AGAIN_S is asked again
  *  as root over ssh; one still running at the time limit is forced off, and that is reported. No login: a new ssh
  *  login costs a TCG guest about a second of CPU, and nine guests on two cores wait for each other's. */
-export async function halt(lab: Lab, opts: { timeLimitS?: number; nodes?: LabNode[] } = {}): Promise<{ forced: string[] }> {
+export async function halt(
+  lab: Lab,
+  opts: { timeLimitS?: number; nodes?: LabNode[] } = {},
+): Promise<{ forced: string[] }> {
   const chosen = opts.nodes ?? lab.nodes;
   const log = logFile(lab.outDir, 'halt');
   const virsh = new Virsh(lab.host.uri, { log });
   const limit = opts.timeLimitS ?? haltTimeLimitS(lab);
   const forced: string[] = [];
   // The connection drops as the node goes down: ssh's exit code says nothing here, and the wait tells.
-  const askOverSsh = (t: ssh.SshTarget) => ssh.execAll(t, 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log }).catch(() => undefined);
+  const askOverSsh = (t: ssh.SshTarget) =>
+    ssh
+      .execAll(t, 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log })
+      .catch(() => undefined);
   await runSteps<{ running: LabNode[] }>(
     [
       {
@@ -59,7 +65,9 @@ export async function halt(lab: Lab, opts: { timeLimitS?: number; nodes?: LabNod
           for (;;) {
             const states = await virsh.domainStates();
             const up = c.running.filter((n) => states.get(n.domain) !== 'shut off' && states.has(n.domain));
-            const again = askedOverSsh.length ? ` (${askedOverSsh.join(', ')} asked again over ssh after ${askAfterS} s)` : '';
+            const again = askedOverSsh.length
+              ? ` (${askedOverSsh.join(', ')} asked again over ssh after ${askAfterS} s)`
+              : '';
             if (up.length === 0) return `all shut off in ${Math.round((Date.now() - started) / 1000)} s${again}`;
             if (Date.now() - started > limit * 1000) {
               for (const n of up) await virsh.forceOff(n.domain);
@@ -118,7 +126,8 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       },
       {
         title: 'Destroy the nodes (vagrant destroy)',
-        skip: () => (fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here'),
+        skip: () =>
+          fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here',
         task: async (_c, progress) => {
           await disconnect(lab);
           await vagrant.destroy(lab.outDir, { log, onLine: progress });
@@ -129,7 +138,10 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         task: async (_c, progress) => {
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
           const wantBacking = record.volumes.length > 0;
-          const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), { labNetworks: labNetworks(lab).map((n) => n.net.name), recordMissing });
+          const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), {
+            labNetworks: labNetworks(lab).map((n) => n.net.name),
+            recordMissing,
+          });
           for (const d of plan.domains) {
             progress(`domain ${d.name}`);
             await virsh.removeDomain(d.uuid);
@@ -153,7 +165,8 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       },
       {
         title: `Remove the box ${box ?? ''}`.trim(),
-        skip: () => (!opts.box ? 'kept (use --box to remove it)' : !box || !vagrant.boxInstalled(box) ? 'not installed' : false),
+        skip: () =>
+          !opts.box ? 'kept (use --box to remove it)' : !box || !vagrant.boxInstalled(box) ? 'not installed' : false,
         task: async (_c, progress) => {
           await vagrant.boxRemove(box!, { log, onLine: progress });
           removed.push(`box ${box}`);

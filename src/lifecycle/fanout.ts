@@ -11,23 +11,40 @@ import { UsageError } from './open.js';
 
 /** A glob of node names: `*` any run of characters, `?` one. */
 function globRe(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** The nodes TARGETS names, in lab order: `all`, a role, a glob of names, names, FQDNs or addresses, comma-separated.
  *  A word that names nothing is a mistake (exit 2) naming it and what exists. */
 export function selectNodes(lab: Lab, targets: string): LabNode[] {
   const words = targets.split(',').map((w) => w.trim());
-  if (words.some((w) => w === '')) throw new UsageError(`targets: ${JSON.stringify(targets)} has an empty entry; give names, roles, globs or all, separated by commas`);
+  if (words.some((w) => w === ''))
+    throw new UsageError(
+      `targets: ${JSON.stringify(targets)} has an empty entry; give names, roles, globs or all, separated by commas`,
+    );
   const chosen = new Set<LabNode>();
   for (const word of words) {
     const matched =
       word === 'all'
         ? lab.nodes
-        : lab.nodes.filter((n) => n.name === word || n.fqdn === word || n.ip === word || n.role === word || (/[*?]/.test(word) && globRe(word).test(n.name)));
+        : lab.nodes.filter(
+            (n) =>
+              n.name === word ||
+              n.fqdn === word ||
+              n.ip === word ||
+              n.role === word ||
+              (/[*?]/.test(word) && globRe(word).test(n.name)),
+          );
     if (matched.length === 0) {
       const roles = [...new Set(lab.nodes.map((n) => n.role).filter(Boolean))];
-      throw new UsageError(`targets: ${JSON.stringify(word)} names no node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')}${roles.length ? `; roles: ${roles.join(', ')}` : ''}; or all)`);
+      throw new UsageError(
+        `targets: ${JSON.stringify(word)} names no node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')}${roles.length ? `; roles: ${roles.join(', ')}` : ''}; or all)`,
+      );
     }
     for (const n of matched) chosen.add(n);
   }
@@ -56,7 +73,11 @@ export interface FanOptions {
 }
 
 /** Runs `work` on every node, at most `parallel` at a time; outcomes in lab order. */
-async function fan(nodes: LabNode[], opts: FanOptions, work: (n: LabNode) => Promise<RunResult>): Promise<NodeOutcome[]> {
+async function fan(
+  nodes: LabNode[],
+  opts: FanOptions,
+  work: (n: LabNode) => Promise<RunResult>,
+): Promise<NodeOutcome[]> {
   const outcomes: NodeOutcome[] = new Array(nodes.length);
   let next = 0;
   const worker = async () => {
@@ -67,7 +88,8 @@ async function fan(nodes: LabNode[], opts: FanOptions, work: (n: LabNode) => Pro
       try {
         const r = await work(node);
         // ssh (and scp) exit 255 when the connection itself failed: the node did not run the command.
-        const unreachable = r.exitCode === 255 && /ssh: |Connection|Permission denied|Host key|lost connection/i.test(r.stderr);
+        const unreachable =
+          r.exitCode === 255 && /ssh: |Connection|Permission denied|Host key|lost connection/i.test(r.stderr);
         outcomes[i] = {
           node: node.name,
           exitCode: unreachable ? undefined : r.exitCode,
@@ -97,7 +119,10 @@ async function fan(nodes: LabNode[], opts: FanOptions, work: (n: LabNode) => Pro
 /** labforge run TARGETS -- COMMAND */
 export async function runOn(lab: Lab, nodes: LabNode[], command: string, opts: FanOptions): Promise<NodeOutcome[]> {
   return fan(nodes, opts, async (node) =>
-    ssh.execAll(await connected(lab, node), command, { timeoutMs: opts.timeoutS * 1000, onLine: (line, stream) => opts.onLine?.(node.name, line, stream) }),
+    ssh.execAll(await connected(lab, node), command, {
+      timeoutMs: opts.timeoutS * 1000,
+      onLine: (line, stream) => opts.onLine?.(node.name, line, stream),
+    }),
   );
 }
 
@@ -114,7 +139,9 @@ export function parseCopy(src: string, dest: string): CopySpec {
   const remote = (s: string) => /^[^/.:][^:]*:/.test(s);
   const split = (s: string) => ({ targets: s.slice(0, s.indexOf(':')), path: s.slice(s.indexOf(':') + 1) });
   if (remote(src) === remote(dest))
-    throw new UsageError(`copy: exactly one of ${JSON.stringify(src)} and ${JSON.stringify(dest)} must be TARGETS:PATH (e.g. all:/etc/hosts); write a local path with ':' as ./a:b`);
+    throw new UsageError(
+      `copy: exactly one of ${JSON.stringify(src)} and ${JSON.stringify(dest)} must be TARGETS:PATH (e.g. all:/etc/hosts); write a local path with ':' as ./a:b`,
+    );
   if (remote(dest)) {
     const d = split(dest);
     return { direction: 'push', targets: d.targets, remote: d.path || '.', local: src };
@@ -125,10 +152,19 @@ export function parseCopy(src: string, dest: string): CopySpec {
 }
 
 /** labforge copy: push a local file or folder to every target, or pull one from every target into local/<node>/. */
-export async function copyOn(lab: Lab, nodes: LabNode[], spec: CopySpec, opts: FanOptions, mkdir: (dir: string) => void): Promise<NodeOutcome[]> {
+export async function copyOn(
+  lab: Lab,
+  nodes: LabNode[],
+  spec: CopySpec,
+  opts: FanOptions,
+  mkdir: (dir: string) => void,
+): Promise<NodeOutcome[]> {
   return fan(nodes, opts, async (node) => {
     const t = await connected(lab, node);
-    const o = { timeoutMs: opts.timeoutS * 1000, onLine: (line: string, stream: 'stdout' | 'stderr') => opts.onLine?.(node.name, line, stream) };
+    const o = {
+      timeoutMs: opts.timeoutS * 1000,
+      onLine: (line: string, stream: 'stdout' | 'stderr') => opts.onLine?.(node.name, line, stream),
+    };
     if (spec.direction === 'push') return ssh.copy(t, spec.local, spec.remote, true, o);
     const into = path.join(spec.local, node.name);
     mkdir(into);

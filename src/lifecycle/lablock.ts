@@ -6,7 +6,14 @@
 // the mirror, then in the archive); `bake` uses the lock when it fits the lab file and writes it when there is none.
 import fs from 'node:fs';
 import path from 'node:path';
-import { catalogueImage, checksumFilesIn, fromChecksumFile, fromReleasesJson, releaseDir, type ResolvedImage } from '../lab/fedora.js';
+import {
+  catalogueImage,
+  checksumFilesIn,
+  fromChecksumFile,
+  fromReleasesJson,
+  releaseDir,
+  type ResolvedImage,
+} from '../lab/fedora.js';
 import type { Lab } from '../lab/model.js';
 import { getText, HttpError } from '../tools/http.js';
 import { UsageError } from './open.js';
@@ -53,7 +60,8 @@ export function readLock(lab: Lab): LabLock | undefined {
   }
   try {
     const lock = JSON.parse(text) as LabLock;
-    if (lock?.lockfile !== 1 || typeof lock.image?.url !== 'string' || typeof lock.image?.checksum !== 'string') throw new Error('not a labforge lock file');
+    if (lock?.lockfile !== 1 || typeof lock.image?.url !== 'string' || typeof lock.image?.checksum !== 'string')
+      throw new Error('not a labforge lock file');
     return lock;
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}; remove it or run \`labforge lock --update\``);
@@ -70,12 +78,17 @@ export function writeLock(lab: Lab, lock: LabLock): string {
 export function misfit(lab: Lab, lock: LabLock): string | undefined {
   const want = lab.image;
   const got = lock.image;
-  if (want.local !== undefined) return got.from === 'local file' ? undefined : 'the lab file now bakes from image.local';
+  if (want.local !== undefined)
+    return got.from === 'local file' ? undefined : 'the lab file now bakes from image.local';
   if (got.method !== want.method) return `it pins the ${got.method} method, the lab file asks for ${want.method}`;
-  if (want.url !== undefined) return got.url === want.url && got.checksum === want.checksum ? undefined : 'the lab file names another image.url or image.checksum';
+  if (want.url !== undefined)
+    return got.url === want.url && got.checksum === want.checksum
+      ? undefined
+      : 'the lab file names another image.url or image.checksum';
   if (got.from === 'lab file') return 'the lab file no longer names image.url';
   if (got.release !== want.release) return `it pins release ${got.release}, the lab file asks for ${want.release}`;
-  if (want.compose !== undefined && got.compose !== want.compose) return `it pins compose ${got.compose}, the lab file asks for ${want.compose}`;
+  if (want.compose !== undefined && got.compose !== want.compose)
+    return `it pins compose ${got.compose}, the lab file asks for ${want.compose}`;
   if (got.mirror !== want.mirror) return `it pins an image on ${got.mirror}, the lab file's mirror is ${want.mirror}`;
   return undefined;
 }
@@ -84,14 +97,28 @@ export function misfit(lab: Lab, lock: LabLock): string | undefined {
 export function givenImage(lab: Lab, localSha256?: string): LockedImage | undefined {
   if (lab.image.local !== undefined) {
     if (!localSha256) throw new Error('the sha256 of image.local is needed to lock it');
-    return { method: 'cloud', url: path.relative(path.dirname(lab.source), lab.image.local) || lab.image.local, checksum: `sha256:${localSha256}`, from: 'local file' };
+    return {
+      method: 'cloud',
+      url: path.relative(path.dirname(lab.source), lab.image.local) || lab.image.local,
+      checksum: `sha256:${localSha256}`,
+      from: 'local file',
+    };
   }
-  if (lab.image.url !== undefined) return { method: lab.image.method, url: lab.image.url, checksum: lab.image.checksum!, from: 'lab file' };
+  if (lab.image.url !== undefined)
+    return { method: lab.image.method, url: lab.image.url, checksum: lab.image.checksum!, from: 'lab file' };
   return undefined;
 }
 
 function locked(lab: Lab, r: ResolvedImage): LockedImage {
-  return { method: lab.image.method, release: lab.image.release, compose: r.compose, url: r.url, checksum: r.checksum, from: r.from, mirror: lab.image.mirror };
+  return {
+    method: lab.image.method,
+    release: lab.image.release,
+    compose: r.compose,
+    url: r.url,
+    checksum: r.checksum,
+    from: r.from,
+    mirror: lab.image.mirror,
+  };
 }
 
 /** The image from what this labforge release knows (no network), or undefined for a release it does not know. */
@@ -115,7 +142,8 @@ export class ResolveError extends Error {
 export async function resolveImage(lab: Lab, note: (line: string) => void = () => {}): Promise<LockedImage> {
   const { release, method, compose, mirror, archive, index } = lab.image;
   const what = `Fedora ${release}'s ${method === 'cloud' ? 'Cloud Base Generic image' : 'netinst ISO'}${compose ? ` (compose ${compose})` : ''}`;
-  if (process.env.LABFORGE_OFFLINE) throw new ResolveError(`LABFORGE_OFFLINE is set, so labforge does not ask Fedora's servers for ${what}`, 1);
+  if (process.env.LABFORGE_OFFLINE)
+    throw new ResolveError(`LABFORGE_OFFLINE is set, so labforge does not ask Fedora's servers for ${what}`, 1);
   const tried: string[] = [];
   let unreachable = 0;
   const attempt = async <T>(fn: () => Promise<T | undefined>, miss: string): Promise<T | undefined> => {
@@ -130,7 +158,10 @@ export async function resolveImage(lab: Lab, note: (line: string) => void = () =
     }
   };
   note(`reading ${index}`);
-  const fromIndex = await attempt(async () => fromReleasesJson(JSON.parse(await getText(index)), release, method, mirror, compose), `${index} lists no ${what}`);
+  const fromIndex = await attempt(
+    async () => fromReleasesJson(JSON.parse(await getText(index)), release, method, mirror, compose),
+    `${index} lists no ${what}`,
+  );
   if (fromIndex) return locked(lab, fromIndex);
   for (const base of [mirror, archive]) {
     const dir = releaseDir(base, release, method);
@@ -145,7 +176,10 @@ export async function resolveImage(lab: Lab, note: (line: string) => void = () =
   }
   const list = tried.map((t) => `  - ${t}`).join('\n');
   if (unreachable === tried.length)
-    throw new ResolveError(`cannot reach Fedora's servers to resolve ${what}:\n${list}\n(image.mirror, image.archive and image.index name them)`, 1);
+    throw new ResolveError(
+      `cannot reach Fedora's servers to resolve ${what}:\n${list}\n(image.mirror, image.archive and image.index name them)`,
+      1,
+    );
   throw new ResolveError(`image.release: no ${what} was found:\n${list}`, 2);
 }
 
@@ -159,7 +193,11 @@ export interface LockResult {
 
 /** labforge lock: pins the image (resolving it from Fedora's servers unless the lab file names it) into lab.lock.
  *  A lock that fits is kept unless `update`; the bake record stays while the image is the same. */
-export async function lockLab(lab: Lab, localSha256: string | undefined, opts: { update?: boolean; note?: (line: string) => void }): Promise<LockResult> {
+export async function lockLab(
+  lab: Lab,
+  localSha256: string | undefined,
+  opts: { update?: boolean; note?: (line: string) => void },
+): Promise<LockResult> {
   const current = readLock(lab);
   const reason = current ? misfit(lab, current) : 'there is no lock';
   if (current && !reason && !opts.update) return { file: lockPath(lab), image: current.image, changed: false };

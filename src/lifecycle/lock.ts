@@ -100,7 +100,9 @@ export function acquireLock(outDir: string, command: string): () => void {
     if (!seen) continue;
     const holder = readHolder(file);
     if (holder && alive(holder))
-      throw new LabLockedError(`another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`);
+      throw new LabLockedError(
+        `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
+      );
     breakStale(file, seen);
   }
   throw new LabLockedError(`cannot take ${file}: other commands keep taking it; try again`);

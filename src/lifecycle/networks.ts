@@ -32,7 +32,9 @@ export async function ensureNetwork(virsh: Virsh, net: LabNetwork, file: string,
   for (const other of existing) {
     const address = xmlAttr(await virsh.networkXml(other, true), 'ip', 'address');
     if (address && contains(net.subnet, address))
-      throw new UsageError(`${field}.cidr: ${net.subnet.cidr} is already used by the libvirt network "${other}" (${address}); choose another subnet or remove "${other}"`);
+      throw new UsageError(
+        `${field}.cidr: ${net.subnet.cidr} is already used by the libvirt network "${other}" (${address}); choose another subnet or remove "${other}"`,
+      );
   }
   await virsh.defineNetwork(file);
   await virsh.startNetwork(net.name);

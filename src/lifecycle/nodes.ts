@@ -41,7 +41,12 @@ export async function disconnect(lab: Lab, nodes: LabNode[] = lab.nodes): Promis
  *  connection, started if need be (a node that just booted is asked once, directly). */
 export async function answers(lab: Lab, node: LabNode, share = true): Promise<string | Error> {
   try {
-    return (await ssh.exec(share ? await connected(lab, node) : target(lab, node), 'hostname -f', { connectTimeoutS: 10, timeoutMs: 30000 })).trim();
+    return (
+      await ssh.exec(share ? await connected(lab, node) : target(lab, node), 'hostname -f', {
+        connectTimeoutS: 10,
+        timeoutMs: 30000,
+      })
+    ).trim();
   } catch (e) {
     return e as Error;
   }

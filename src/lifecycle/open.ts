@@ -65,7 +65,9 @@ async function checkKey(lab: Lab): Promise<void> {
   try {
     derived = await publicKeyOf(file);
   } catch {
-    throw new UsageError(`${field}: ${JSON.stringify(file)} is not a private key that \`ssh-keygen -y\` can read without a passphrase`);
+    throw new UsageError(
+      `${field}: ${JSON.stringify(file)} is not a private key that \`ssh-keygen -y\` can read without a passphrase`,
+    );
   }
   let pub = '';
   try {
@@ -73,7 +75,10 @@ async function checkKey(lab: Lab): Promise<void> {
   } catch {
     /* reported below */
   }
-  if (pub !== derived) throw new UsageError(`${field}: ${file}.pub ${pub ? 'is not the public half of' : 'is missing beside'} the private key ${JSON.stringify(file)}`);
+  if (pub !== derived)
+    throw new UsageError(
+      `${field}: ${file}.pub ${pub ? 'is not the public half of' : 'is missing beside'} the private key ${JSON.stringify(file)}`,
+    );
 }
 
 /** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need. */
@@ -89,7 +94,10 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
   }
   await checkKey(lab);
   const key = insecureKey();
-  if (!key) throw new ToolMissingError("vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt");
+  if (!key)
+    throw new ToolMissingError(
+      "vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt",
+    );
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
     hostCpus: os.cpus().length,

@@ -108,7 +108,11 @@ export function mergeRecords(record: OwnershipRecord, more: Partial<OwnershipRec
  * as kept, so the user knows why they are still there. `recordMissing`: there was no record file, only the domain ids
  * Vagrant kept, so nothing says which networks labforge defined.
  */
-export function planDestroy(record: OwnershipRecord, now: LibvirtNow, opts: { labNetworks: string[]; recordMissing?: boolean }): Plan {
+export function planDestroy(
+  record: OwnershipRecord,
+  now: LibvirtNow,
+  opts: { labNetworks: string[]; recordMissing?: boolean },
+): Plan {
   const kept: string[] = [];
   const liveDomains = new Map(now.domains.map((d) => [d.uuid, d.name]));
   const domains: Plan['domains'] = [];
@@ -121,7 +125,10 @@ export function planDestroy(record: OwnershipRecord, now: LibvirtNow, opts: { la
   for (const d of record.domains) {
     if (liveDomains.has(d.uuid) || !d.name) continue;
     const other = now.domains.find((x) => x.name === d.name);
-    if (other) kept.push(`domain ${other.name} (${other.uuid}): not the domain labforge recorded for node ${d.node} (${d.uuid})`);
+    if (other)
+      kept.push(
+        `domain ${other.name} (${other.uuid}): not the domain labforge recorded for node ${d.node} (${d.uuid})`,
+      );
   }
 
   const byPath = new Map(now.volumes.map((v) => [v.path, v]));
@@ -138,7 +145,9 @@ export function planDestroy(record: OwnershipRecord, now: LibvirtNow, opts: { la
   for (let i = volumes.length - 1; i >= 0; i--) {
     const users = backedBy(volumes[i].path);
     if (users.length === 0) continue;
-    kept.push(`volume ${volumes[i].name} (pool ${volumes[i].pool}): the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`);
+    kept.push(
+      `volume ${volumes[i].name} (pool ${volumes[i].pool}): the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`,
+    );
     removing.delete(volumes[i].path);
     volumes.splice(i, 1);
   }
@@ -149,7 +158,9 @@ export function planDestroy(record: OwnershipRecord, now: LibvirtNow, opts: { la
     if (!live || removing.has(base)) continue;
     const users = backedBy(base);
     if (users.length) {
-      kept.push(`volume ${live.name} (pool ${live.pool}): the box's base volume, still the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`);
+      kept.push(
+        `volume ${live.name} (pool ${live.pool}): the box's base volume, still the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`,
+      );
       continue;
     }
     volumes.push({ pool: live.pool, name: live.name, path: live.path });

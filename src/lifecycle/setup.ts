@@ -78,16 +78,67 @@ export function familyOf(osr: HostFacts['os']): Family | undefined {
 export function hostPackages(family: Family, withTestTools = false): string[] {
   const lab =
     family === 'debian'
-      ? ['libvirt-daemon-system', 'libvirt-clients', 'libvirt-daemon-driver-qemu', 'qemu-system-x86', 'qemu-utils', 'vagrant', 'vagrant-libvirt', 'xorriso', 'openssh-client']
-      : ['libvirt-daemon-kvm', 'libvirt-client', 'qemu-kvm', 'qemu-img', 'vagrant', 'vagrant-libvirt', 'xorriso', 'openssh-clients'];
+      ? [
+          'libvirt-daemon-system',
+          'libvirt-clients',
+          'libvirt-daemon-driver-qemu',
+          'qemu-system-x86',
+          'qemu-utils',
+          'vagrant',
+          'vagrant-libvirt',
+          'xorriso',
+          'openssh-client',
+        ]
+      : [
+          'libvirt-daemon-kvm',
+          'libvirt-client',
+          'qemu-kvm',
+          'qemu-img',
+          'vagrant',
+          'vagrant-libvirt',
+          'xorriso',
+          'openssh-clients',
+        ];
   if (!withTestTools) return lab;
   // What the tests use beyond the lab: the Debian test box (debootstrap, partitioning, extlinux), the network
   // namespace with its own libvirtd (iproute2, iptables, dnsmasq), the checks of generated files (ruby -c,
   // shellcheck, genisoimage), and cloud-init's schema check.
   const tests =
     family === 'debian'
-      ? ['ruby', 'shellcheck', 'graphviz', 'genisoimage', 'debootstrap', 'dnsmasq-base', 'fdisk', 'extlinux', 'syslinux-common', 'e2fsprogs', 'iproute2', 'iptables', 'python3', 'ca-certificates', 'cloud-init']
-      : ['ruby', 'ShellCheck', 'graphviz', 'genisoimage', 'debootstrap', 'dnsmasq', 'util-linux', 'syslinux-extlinux', 'syslinux', 'e2fsprogs', 'iproute', 'iptables-nft', 'python3', 'ca-certificates', 'cloud-init'];
+      ? [
+          'ruby',
+          'shellcheck',
+          'graphviz',
+          'genisoimage',
+          'debootstrap',
+          'dnsmasq-base',
+          'fdisk',
+          'extlinux',
+          'syslinux-common',
+          'e2fsprogs',
+          'iproute2',
+          'iptables',
+          'python3',
+          'ca-certificates',
+          'cloud-init',
+        ]
+      : [
+          'ruby',
+          'ShellCheck',
+          'graphviz',
+          'genisoimage',
+          'debootstrap',
+          'dnsmasq',
+          'util-linux',
+          'syslinux-extlinux',
+          'syslinux',
+          'e2fsprogs',
+          'iproute',
+          'iptables-nft',
+          'python3',
+          'ca-certificates',
+          'cloud-init',
+        ];
   return [...lab, ...tests];
 }
 
@@ -115,7 +166,10 @@ export function groupsOf(etcGroup: string, user: string): string[] {
 /** What setup does on a host with these facts: only what is missing (a second run on a ready host does nothing). */
 export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan {
   const family = familyOf(facts.os);
-  if (!family) throw new SetupUnsupportedError(`setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a Debian, Ubuntu or Fedora host; install libvirt, QEMU, Vagrant with vagrant-libvirt, Packer and xorriso by hand (\`labforge doctor\` checks them)`);
+  if (!family)
+    throw new SetupUnsupportedError(
+      `setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a Debian, Ubuntu or Fedora host; install libvirt, QEMU, Vagrant with vagrant-libvirt, Packer and xorriso by hand (\`labforge doctor\` checks them)`,
+    );
   const actions: SetupAction[] = [];
   const manual: string[] = [];
   const present: string[] = [];
@@ -125,17 +179,32 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
   else if (family === 'debian') {
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     actions.push({ why: 'refresh the package lists', command: ['apt-get', 'update', '-qq'], env });
-    actions.push({ why: `install ${missing.length} missing packages`, command: ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], env });
-  } else actions.push({ why: `install ${missing.length} missing packages`, command: ['dnf', 'install', '-y', '-q', ...missing] });
+    actions.push({
+      why: `install ${missing.length} missing packages`,
+      command: ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing],
+      env,
+    });
+  } else
+    actions.push({
+      why: `install ${missing.length} missing packages`,
+      command: ['dnf', 'install', '-y', '-q', ...missing],
+    });
   if (!packerFromArchive(facts.os)) {
     if (facts.onPath.includes('packer')) present.push('packer: on PATH');
-    else manual.push(`packer: setup installs it from the distribution only on Debian; on ${facts.os.prettyName || facts.os.id} install Packer from HashiCorp's repository (or with hashicorp/setup-packer in GitHub Actions), then run \`labforge setup\` again`);
+    else
+      manual.push(
+        `packer: setup installs it from the distribution only on Debian; on ${facts.os.prettyName || facts.os.id} install Packer from HashiCorp's repository (or with hashicorp/setup-packer in GitHub Actions), then run \`labforge setup\` again`,
+      );
   }
 
   if (opts.start !== false) {
     const up = (d: string) => facts.running.includes(d);
     if (up('libvirtd') || up('virtqemud')) present.push('libvirtd: running');
-    else if (facts.systemd) actions.push({ why: 'start libvirtd now and at boot', command: ['systemctl', 'enable', '--now', 'libvirtd.service'] });
+    else if (facts.systemd)
+      actions.push({
+        why: 'start libvirtd now and at boot',
+        command: ['systemctl', 'enable', '--now', 'libvirtd.service'],
+      });
     else {
       // Containers and CI machines without systemd: the daemons are started by hand (virtlogd first: libvirtd
       // hands QEMU's console output to it).
@@ -146,7 +215,11 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
 
   if (facts.user && facts.user !== 'root') {
     if (facts.userGroups.includes('libvirt')) present.push(`${facts.user}: in the libvirt group`);
-    else actions.push({ why: `let ${facts.user} use the system libvirt (takes effect at the next login)`, command: ['usermod', '-aG', 'libvirt', facts.user] });
+    else
+      actions.push({
+        why: `let ${facts.user} use the system libvirt (takes effect at the next login)`,
+        command: ['usermod', '-aG', 'libvirt', facts.user],
+      });
   }
 
   const kvmUdev = opts.kvmUdev ?? facts.githubRunner;
@@ -154,7 +227,11 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
     if (facts.kvmRule === KVM_RULE) present.push(`${KVM_RULE_FILE}: in place`);
     else
       actions.push(
-        { why: 'open /dev/kvm to every user (the rule GitHub documents for its runners)', command: ['tee', KVM_RULE_FILE], input: KVM_RULE },
+        {
+          why: 'open /dev/kvm to every user (the rule GitHub documents for its runners)',
+          command: ['tee', KVM_RULE_FILE],
+          input: KVM_RULE,
+        },
         { why: 'load the rule', command: ['udevadm', 'control', '--reload-rules'] },
         { why: 'apply it to /dev/kvm now', command: ['udevadm', 'trigger', '--name-match=kvm'] },
       );
@@ -176,7 +253,11 @@ export class SetupNeedsRootError extends Error {
 export function commandLine(a: SetupAction, sudo: boolean): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${q(v)}`);
-  const line = [...(sudo ? ['sudo'] : []), ...(env.length ? (sudo ? ['env', ...env] : env) : []), ...a.command.map(q)].join(' ');
+  const line = [
+    ...(sudo ? ['sudo'] : []),
+    ...(env.length ? (sudo ? ['env', ...env] : env) : []),
+    ...a.command.map(q),
+  ].join(' ');
   if (a.input === undefined) return line;
   const oneLine = /^[^\n]*\n$/.test(a.input);
   return `printf ${oneLine ? "'%s\\n'" : "'%s'"} ${q(oneLine ? a.input.slice(0, -1) : a.input)} | ${line} >/dev/null`;
@@ -213,7 +294,9 @@ async function installedPackages(family: Family, packages: string[]): Promise<st
       .map((f) => f[0]);
   }
   if (!which('rpm')) return [];
-  const r = await run('rpm', ['-q', '--qf', '%{NAME}\\n', ...packages], { okCodes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] });
+  const r = await run('rpm', ['-q', '--qf', '%{NAME}\\n', ...packages], {
+    okCodes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+  });
   const names = new Set(r.stdout.split('\n').map((l) => l.trim()));
   return packages.filter((p) => names.has(p));
 }
@@ -267,14 +350,20 @@ export async function setup(opts: SetupOptions, print: (line: string) => void): 
   const facts = await readHostFacts(opts);
   const plan = planSetup(facts, opts);
   const sudo = !facts.root;
-  if (sudo && !opts.dryRun && plan.actions.length && !which('sudo')) throw new SetupNeedsRootError(`setup: ${plan.actions.length} commands need root here and sudo is not installed; run \`labforge setup\` as root (\`--dry-run\` shows them)`);
+  if (sudo && !opts.dryRun && plan.actions.length && !which('sudo'))
+    throw new SetupNeedsRootError(
+      `setup: ${plan.actions.length} commands need root here and sudo is not installed; run \`labforge setup\` as root (\`--dry-run\` shows them)`,
+    );
   const commands = plan.actions.map((a) => commandLine(a, sudo));
   for (const [i, a] of plan.actions.entries()) {
     print(opts.dryRun ? `# ${a.why}\n${commands[i]}` : `[${i + 1}/${plan.actions.length}] ${a.why}: ${commands[i]}`);
     if (opts.dryRun) continue;
-    const [tool, ...args] = sudo ? ['sudo', ...(a.env ? ['env', ...Object.entries(a.env).map(([k, v]) => `${k}=${v}`)] : []), ...a.command] : a.command;
+    const [tool, ...args] = sudo
+      ? ['sudo', ...(a.env ? ['env', ...Object.entries(a.env).map(([k, v]) => `${k}=${v}`)] : []), ...a.command]
+      : a.command;
     // libvirtd and virtlogd live in /usr/sbin, which a non-login root shell may not have on PATH.
-    const resolved = which(tool) ?? ['/usr/sbin', '/sbin'].map((d) => `${d}/${tool}`).find((p) => fs.existsSync(p)) ?? tool;
+    const resolved =
+      which(tool) ?? ['/usr/sbin', '/sbin'].map((d) => `${d}/${tool}`).find((p) => fs.existsSync(p)) ?? tool;
     await run(resolved, args, { env: sudo ? undefined : a.env, input: a.input, tailLines: 20 });
   }
   return { plan, commands };

@@ -54,7 +54,11 @@ export interface ResolvedNode {
  * Each lab node's domain: the one whose UUID the record lists for the node and that exists now. A domain with the
  * node's domain name but another UUID is someone else's: it is named in `refused` and never touched.
  */
-export function resolveNodes(lab: Lab, record: OwnershipRecord | undefined, live: LiveDomain[]): { nodes: ResolvedNode[]; refused: string[] } {
+export function resolveNodes(
+  lab: Lab,
+  record: OwnershipRecord | undefined,
+  live: LiveDomain[],
+): { nodes: ResolvedNode[]; refused: string[] } {
   const byUuid = new Map(live.map((d) => [d.uuid, d]));
   const refused: string[] = [];
   const nodes = lab.nodes.map((n): ResolvedNode => {
@@ -73,32 +77,58 @@ export function resolveNodes(lab: Lab, record: OwnershipRecord | undefined, live
 }
 
 /** The nodes a save takes: every lab node (or those in `only`); each must have its recorded domain. */
-export function planSave(record: OwnershipRecord, resolved: ResolvedNode[], name: string, only?: string[]): ResolvedNode[] {
+export function planSave(
+  record: OwnershipRecord,
+  resolved: ResolvedNode[],
+  name: string,
+  only?: string[],
+): ResolvedNode[] {
   const existing = (record.snapshots ?? []).find((s) => s.name === name);
   if (existing && !only) {
-    if (existing.status === 'complete') throw new UsageError(`snapshot save: lab ${record.lab} already has a snapshot ${JSON.stringify(name)} (taken ${existing.createdAt}); delete it first or choose another name`);
-    throw new SnapshotError(`snapshot ${name} is incomplete (interrupted while ${existing.status}): \`labforge snapshot delete ${name}\` removes its parts`);
+    if (existing.status === 'complete')
+      throw new UsageError(
+        `snapshot save: lab ${record.lab} already has a snapshot ${JSON.stringify(name)} (taken ${existing.createdAt}); delete it first or choose another name`,
+      );
+    throw new SnapshotError(
+      `snapshot ${name} is incomplete (interrupted while ${existing.status}): \`labforge snapshot delete ${name}\` removes its parts`,
+    );
   }
   const nodes = resolved.filter((r) => !only || only.includes(r.node));
   const missing = nodes.filter((r) => !r.domain).map((r) => r.node);
-  if (missing.length) throw new SnapshotError(`cannot snapshot lab ${record.lab}: ${missing.length === 1 ? 'node' : 'nodes'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not created (run labforge up)`);
+  if (missing.length)
+    throw new SnapshotError(
+      `cannot snapshot lab ${record.lab}: ${missing.length === 1 ? 'node' : 'nodes'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not created (run labforge up)`,
+    );
   return nodes;
 }
 
 /** What a restore does per node: revert (then resume with the others when it ran at save time). Refuses an
  *  incomplete snapshot, or one whose parts are gone. `has`: the snapshot names each live domain has. */
-export function planRestore(record: OwnershipRecord, resolved: ResolvedNode[], name: string, has: Map<string, string[]>): { parts: (SnapshotPart & { domain: string })[]; uncovered: string[] } {
+export function planRestore(
+  record: OwnershipRecord,
+  resolved: ResolvedNode[],
+  name: string,
+  has: Map<string, string[]>,
+): { parts: (SnapshotPart & { domain: string })[]; uncovered: string[] } {
   const snap = (record.snapshots ?? []).find((s) => s.name === name);
   if (!snap)
     throw new UsageError(
       `snapshot restore: lab ${record.lab} has no snapshot ${JSON.stringify(name)} (${knownNames(record)})${name === BASELINE ? '; labforge up takes it (a lab brought up by an older labforge has none: run labforge up)' : ''}`,
     );
   if (snap.status !== 'complete' || snap.parts.some((p) => !p.taken))
-    throw new SnapshotError(`snapshot ${name} is incomplete (labforge was interrupted while ${snap.status === 'complete' ? 'adding a node to it' : snap.status} it): restore refuses it; \`labforge snapshot delete ${name}\` removes its parts`);
+    throw new SnapshotError(
+      `snapshot ${name} is incomplete (labforge was interrupted while ${snap.status === 'complete' ? 'adding a node to it' : snap.status} it): restore refuses it; \`labforge snapshot delete ${name}\` removes its parts`,
+    );
   const parts = snap.parts.map((p) => {
     const r = resolved.find((x) => x.node === p.node);
-    if (!r?.domain || r.domain.uuid !== p.uuid) throw new SnapshotError(`snapshot ${name}: node ${p.node}'s domain ${p.uuid} is gone (destroyed or re-created since the snapshot): it cannot be restored`);
-    if (!(has.get(p.uuid) ?? []).includes(name)) throw new SnapshotError(`snapshot ${name}: libvirt has no snapshot ${name} of node ${p.node}'s domain ${r.domain.name} any more: it cannot be restored`);
+    if (!r?.domain || r.domain.uuid !== p.uuid)
+      throw new SnapshotError(
+        `snapshot ${name}: node ${p.node}'s domain ${p.uuid} is gone (destroyed or re-created since the snapshot): it cannot be restored`,
+      );
+    if (!(has.get(p.uuid) ?? []).includes(name))
+      throw new SnapshotError(
+        `snapshot ${name}: libvirt has no snapshot ${name} of node ${p.node}'s domain ${r.domain.name} any more: it cannot be restored`,
+      );
     return { ...p, domain: r.domain.uuid };
   });
   const uncovered = resolved.filter((r) => !snap.parts.some((p) => p.node === r.node)).map((r) => r.node);
@@ -125,10 +155,25 @@ export interface SnapshotRow {
 
 export function snapshotRows(lab: Lab, record: OwnershipRecord | undefined, has: Map<string, string[]>): SnapshotRow[] {
   return (record?.snapshots ?? []).map((s) => {
-    const nodes = s.parts.map((p) => ({ node: p.node, state: p.state, present: p.taken && (has.get(p.uuid) ?? []).includes(s.name) }));
+    const nodes = s.parts.map((p) => ({
+      node: p.node,
+      state: p.state,
+      present: p.taken && (has.get(p.uuid) ?? []).includes(s.name),
+    }));
     const gone = nodes.filter((n) => !n.present).map((n) => n.node);
-    const reason = s.status !== 'complete' ? `interrupted while ${s.status}` : gone.length ? `no part for ${gone.join(', ')}` : undefined;
-    const row: SnapshotRow = { name: s.name, createdAt: s.createdAt, status: reason ? 'incomplete' : 'complete', coverage: `${nodes.filter((n) => n.present).length}/${lab.nodes.length}`, nodes };
+    const reason =
+      s.status !== 'complete'
+        ? `interrupted while ${s.status}`
+        : gone.length
+          ? `no part for ${gone.join(', ')}`
+          : undefined;
+    const row: SnapshotRow = {
+      name: s.name,
+      createdAt: s.createdAt,
+      status: reason ? 'incomplete' : 'complete',
+      coverage: `${nodes.filter((n) => n.present).length}/${lab.nodes.length}`,
+      nodes,
+    };
     return reason ? { ...row, reason } : row;
   });
 }
@@ -139,9 +184,25 @@ export function formatSnapshotRows(rows: SnapshotRow[]): string {
     const distinct = [...new Set(r.nodes.map((n) => n.state))];
     return distinct.length === 1 ? distinct[0] : r.nodes.map((n) => `${n.node} ${n.state}`).join(', ');
   };
-  const table = [['NAME', 'TAKEN', 'NODES', 'STATE AT SAVE', 'STATUS'], ...rows.map((r) => [r.name, r.createdAt, r.coverage, states(r), r.status === 'complete' ? 'complete' : `incomplete (${r.reason})`])];
+  const table = [
+    ['NAME', 'TAKEN', 'NODES', 'STATE AT SAVE', 'STATUS'],
+    ...rows.map((r) => [
+      r.name,
+      r.createdAt,
+      r.coverage,
+      states(r),
+      r.status === 'complete' ? 'complete' : `incomplete (${r.reason})`,
+    ]),
+  ];
   const width = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  return table.map((row) => row.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((v, i) => v.padEnd(width[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The command a node runs to set its clock after a restore: to `epochMs` (the host's time when it is sent), and
@@ -171,7 +232,10 @@ async function liveDomains(virsh: Virsh): Promise<LiveDomain[]> {
 
 function requireRecord(lab: Lab): OwnershipRecord {
   const record = readRecord(lab.outDir);
-  if (!record || record.domains.length === 0) throw new SnapshotError(`lab ${lab.name} has no nodes labforge created (no domains in its ownership record): run labforge up first`);
+  if (!record || record.domains.length === 0)
+    throw new SnapshotError(
+      `lab ${lab.name} has no nodes labforge created (no domains in its ownership record): run labforge up first`,
+    );
   return record;
 }
 
@@ -235,7 +299,11 @@ export interface SaveResult {
  * running node at once, creates each node's internal snapshot with memory (`--atomic`), resumes the nodes it
  * suspended (also when interrupted or failing), then records it `complete`.
  */
-export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string[]; log?: string; progress?: (line: string) => void } = {}): Promise<SaveResult> {
+export async function saveSnapshot(
+  lab: Lab,
+  name: string,
+  opts: { only?: string[]; log?: string; progress?: (line: string) => void } = {},
+): Promise<SaveResult> {
   checkSnapshotName('snapshot save', name);
   const started = Date.now();
   const log = opts.log ?? logFile(lab.outDir, 'snapshot');
@@ -248,11 +316,18 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
     const d = n.domain!;
     if (!(await virsh.snapshots(d.uuid)).includes(name)) continue;
     if (!recordedParts.some((p) => p.uuid === d.uuid))
-      throw new SnapshotError(`domain ${d.name} already has a snapshot ${name} that labforge did not record: labforge leaves it alone; choose another name`);
+      throw new SnapshotError(
+        `domain ${d.name} already has a snapshot ${name} that labforge did not record: labforge leaves it alone; choose another name`,
+      );
     // labforge's own part, left by a save interrupted before it was recorded as taken: taken again below.
     await virsh.snapshotDelete(d.uuid, name);
   }
-  const parts: SnapshotPart[] = nodes.map((n) => ({ node: n.node, uuid: n.domain!.uuid, state: vagrantState(true, n.domain!.state), taken: false }));
+  const parts: SnapshotPart[] = nodes.map((n) => ({
+    node: n.node,
+    uuid: n.domain!.uuid,
+    state: vagrantState(true, n.domain!.state),
+    taken: false,
+  }));
   const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   update(lab, name, (s) => ({
     name,
@@ -290,7 +365,17 @@ export async function saveSnapshot(lab: Lab, name: string, opts: { only?: string
           }),
         );
       } finally {
-        update(lab, name, (s) => s && { ...s, parts: s.parts.map((p) => (taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p)) });
+        update(
+          lab,
+          name,
+          (s) =>
+            s && {
+              ...s,
+              parts: s.parts.map((p) =>
+                taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p,
+              ),
+            },
+        );
       }
     } finally {
       await resumePaused(steady, suspended);
@@ -317,7 +402,11 @@ export interface RestoreResult {
  * Restores snapshot `name`: every node is reverted with its CPUs stopped (in parallel), then those that ran when it
  * was taken are resumed together, and their clocks are set to the host's time over ssh.
  */
-export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: string; progress?: (line: string) => void } = {}): Promise<RestoreResult> {
+export async function restoreSnapshot(
+  lab: Lab,
+  name: string,
+  opts: { log?: string; progress?: (line: string) => void } = {},
+): Promise<RestoreResult> {
   checkSnapshotName('snapshot restore', name);
   const started = Date.now();
   const log = opts.log ?? logFile(lab.outDir, 'snapshot');
@@ -339,7 +428,10 @@ export async function restoreSnapshot(lab: Lab, name: string, opts: { log?: stri
       await all(parts.map((p) => steady.snapshotRevert(p.domain, name, p.state === 'shutoff' ? 'as-saved' : 'paused')));
     } finally {
       // The nodes that ran start again together, also when another node's revert failed: none is left paused.
-      await resumePaused(steady, runs.map((p) => p.domain));
+      await resumePaused(
+        steady,
+        runs.map((p) => p.domain),
+      );
     }
   });
   stopIfInterrupted(`while restoring snapshot ${name}`);
@@ -361,7 +453,9 @@ async function setClocks(lab: Lab, nodes: LabNode[], log: string): Promise<Resto
       let problem = 'no answer';
       while (Date.now() < deadline && !interruptedBy()) {
         const sent = Date.now();
-        const r = await ssh.execAll(await connected(lab, node), clockCommand(sent), { connectTimeoutS: 10, timeoutMs: 30000, log }).catch((e: Error) => ({ exitCode: 255, stdout: '', stderr: e.message }));
+        const r = await ssh
+          .execAll(await connected(lab, node), clockCommand(sent), { connectTimeoutS: 10, timeoutMs: 30000, log })
+          .catch((e: Error) => ({ exitCode: 255, stdout: '', stderr: e.message }));
         const behindS = parseClockAnswer(r.stdout, sent);
         if (r.exitCode === 0 && behindS !== undefined) return { node: node.name, behindS };
         problem = r.stderr.trim().split('\n').pop() || `exit code ${r.exitCode}`;
@@ -375,12 +469,19 @@ async function setClocks(lab: Lab, nodes: LabNode[], log: string): Promise<Resto
 
 /** Removes snapshot `name`: every part labforge recorded that libvirt still has, then the record's entry. An
  *  interrupted delete leaves the entry marked `deleting`; the next delete finishes it. */
-export async function deleteSnapshot(lab: Lab, name: string, opts: { log?: string; virsh?: Virsh } = {}): Promise<{ name: string; removed: string[] }> {
+export async function deleteSnapshot(
+  lab: Lab,
+  name: string,
+  opts: { log?: string; virsh?: Virsh } = {},
+): Promise<{ name: string; removed: string[] }> {
   checkSnapshotName('snapshot delete', name);
   const virsh = opts.virsh ?? new Virsh(lab.host.uri, { log: opts.log ?? logFile(lab.outDir, 'snapshot') });
   const record = requireRecord(lab);
   const snap = (record.snapshots ?? []).find((s) => s.name === name);
-  if (!snap) throw new UsageError(`snapshot delete: lab ${lab.name} has no snapshot ${JSON.stringify(name)} that labforge took (${knownNames(record)}); labforge deletes only its own`);
+  if (!snap)
+    throw new UsageError(
+      `snapshot delete: lab ${lab.name} has no snapshot ${JSON.stringify(name)} that labforge took (${knownNames(record)}); labforge deletes only its own`,
+    );
   update(lab, name, (s) => s && { ...s, status: 'deleting' });
   const live = new Set(await virsh.domainUuids());
   const removed: string[] = [];
@@ -409,7 +510,8 @@ export async function listSnapshots(lab: Lab): Promise<SnapshotRow[]> {
   const virsh = new Virsh(lab.host.uri);
   const live = new Set(await virsh.domainUuids());
   const has = new Map<string, string[]>();
-  for (const uuid of new Set(record.snapshots.flatMap((s) => s.parts.map((p) => p.uuid)))) if (live.has(uuid)) has.set(uuid, await virsh.snapshots(uuid));
+  for (const uuid of new Set(record.snapshots.flatMap((s) => s.parts.map((p) => p.uuid))))
+    if (live.has(uuid)) has.set(uuid, await virsh.snapshots(uuid));
   return snapshotRows(lab, record, has);
 }
 
@@ -423,12 +525,17 @@ export async function deleteAllSnapshots(lab: Lab, virsh: Virsh): Promise<string
 /** What the baseline lacks: the lab nodes whose current domain has no taken part in it. */
 export function baselineLacks(record: OwnershipRecord, resolved: ResolvedNode[]): string[] {
   const base = (record.snapshots ?? []).find((s) => s.name === BASELINE);
-  return resolved.filter((r) => r.domain && !base?.parts.some((p) => p.uuid === r.domain!.uuid && p.taken)).map((r) => r.node);
+  return resolved
+    .filter((r) => r.domain && !base?.parts.some((p) => p.uuid === r.domain!.uuid && p.taken))
+    .map((r) => r.node);
 }
 
 /** The nodes (of Vagrant's current domain ids) without a taken part of the baseline in the record: `up` has work
  *  to do for them. From files only, no libvirt query. */
-export function baselineMissing(record: OwnershipRecord | undefined, current: { node: string; uuid: string }[]): string[] {
+export function baselineMissing(
+  record: OwnershipRecord | undefined,
+  current: { node: string; uuid: string }[],
+): string[] {
   const base = (record?.snapshots ?? []).find((s) => s.name === BASELINE);
   return current.filter((d) => !base?.parts.some((p) => p.uuid === d.uuid && p.taken)).map((d) => d.node);
 }
@@ -448,7 +555,8 @@ export function baselineStep<C>(lab: Lab, log: string): Step<C> {
         ({ record, nodes } = await resolve(lab, virsh));
       }
       const lacking = baselineLacks(record, nodes);
-      if (lacking.length === 0) return `every node has it (taken ${(record.snapshots ?? []).find((s) => s.name === BASELINE)?.createdAt})`;
+      if (lacking.length === 0)
+        return `every node has it (taken ${(record.snapshots ?? []).find((s) => s.name === BASELINE)?.createdAt})`;
       const first = !(record.snapshots ?? []).some((s) => s.name === BASELINE);
       const r = await saveSnapshot(lab, BASELINE, { only: first ? undefined : lacking, log, progress });
       return `${r.nodes.join(', ')} (the nodes stood still ${r.suspendedSeconds.toFixed(1)} s)`;

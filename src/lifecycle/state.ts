@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
 import type { Virsh } from '../tools/virsh.js';
-import { emptyRecord, mergeRecords, type LibvirtNow, type OwnedDomain, type OwnedVolume, type OwnershipRecord } from './ownership.js';
+import {
+  emptyRecord,
+  mergeRecords,
+  type LibvirtNow,
+  type OwnedDomain,
+  type OwnedVolume,
+  type OwnershipRecord,
+} from './ownership.js';
 
 export const STATE_FILE = '.labforge-state.json';
 
@@ -23,9 +30,17 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
   try {
     r = JSON.parse(text) as OwnershipRecord;
   } catch (err) {
-    throw new Error(`${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`);
+    throw new Error(
+      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`,
+    );
   }
-  return { ...r, domains: r.domains ?? [], volumes: r.volumes ?? [], networks: r.networks ?? [], snapshots: r.snapshots ?? [] };
+  return {
+    ...r,
+    domains: r.domains ?? [],
+    volumes: r.volumes ?? [],
+    networks: r.networks ?? [],
+    snapshots: r.snapshots ?? [],
+  };
 }
 
 export function writeRecord(outDir: string, record: OwnershipRecord): void {
@@ -106,7 +121,11 @@ async function volumeIndex(virsh: Virsh): Promise<Map<string, { pool: string; na
  * that still exist, and the disk volumes (`domblklist`, device "disk" only: never an ISO in a CD-ROM drive) with
  * their backing files.
  */
-export async function discoverOwned(virsh: Virsh, outDir: string, known: OwnedDomain[] = []): Promise<{ domains: OwnedDomain[]; volumes: OwnedVolume[] }> {
+export async function discoverOwned(
+  virsh: Virsh,
+  outDir: string,
+  known: OwnedDomain[] = [],
+): Promise<{ domains: OwnedDomain[]; volumes: OwnedVolume[] }> {
   const ids = new Map<string, OwnedDomain>();
   for (const d of [...known, ...vagrantDomainIds(outDir)]) ids.set(d.uuid, { ...ids.get(d.uuid), ...d });
   const live = new Set(await virsh.domainUuids());
@@ -142,7 +161,12 @@ export async function libvirtNow(virsh: Virsh, wantBacking: boolean): Promise<Li
   const volumes: LibvirtNow['volumes'] = [];
   for (const pool of await virsh.activePools()) {
     for (const [name, volPath] of await virsh.volumes(pool)) {
-      volumes.push({ pool, name, path: volPath, backing: wantBacking ? await virsh.volumeBacking(pool, name) : undefined });
+      volumes.push({
+        pool,
+        name,
+        path: volPath,
+        backing: wantBacking ? await virsh.volumeBacking(pool, name) : undefined,
+      });
     }
   }
   const users = new Map<string, string[]>();
@@ -150,6 +174,7 @@ export async function libvirtNow(virsh: Virsh, wantBacking: boolean): Promise<Li
     for (const net of await virsh.domainNetworks(d.uuid)) users.set(net, [...(users.get(net) ?? []), d.name]);
   }
   const networks: LibvirtNow['networks'] = [];
-  for (const name of await virsh.networks()) networks.push({ name, uuid: await virsh.networkUuid(name), users: users.get(name) ?? [] });
+  for (const name of await virsh.networks())
+    networks.push({ name, uuid: await virsh.networkUuid(name), users: users.get(name) ?? [] });
   return { domains, volumes, networks };
 }

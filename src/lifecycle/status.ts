@@ -20,7 +20,12 @@ export interface NodeStatus {
  *  domain's libvirt state in Vagrant's words. */
 export function vagrantState(created: boolean, libvirtState: string | undefined): string {
   if (!created || libvirtState === undefined) return 'not_created';
-  const words: Record<string, string> = { 'shut off': 'shutoff', 'in shutdown': 'shutdown', pmsuspended: 'suspended', idle: 'blocked' };
+  const words: Record<string, string> = {
+    'shut off': 'shutoff',
+    'in shutdown': 'shutdown',
+    pmsuspended: 'suspended',
+    idle: 'blocked',
+  };
   return words[libvirtState] ?? libvirtState.replace(/\s+/g, '_');
 }
 
@@ -48,13 +53,23 @@ export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[
   return lab.nodes.map((node) => {
     const created = fs.existsSync(path.join(lab.outDir, '.vagrant', 'machines', node.name, 'libvirt', 'id'));
     const libvirt = states.get(node.domain);
-    return { name: node.name, fqdn: node.fqdn, ip: node.ip, state: vagrantState(created, libvirt), domain: libvirt ?? 'absent' };
+    return {
+      name: node.name,
+      fqdn: node.fqdn,
+      ip: node.ip,
+      state: vagrantState(created, libvirt),
+      domain: libvirt ?? 'absent',
+    };
   });
 }
 
 export function formatStatus(rows: NodeStatus[]): string {
   const cols: (keyof NodeStatus)[] = ['name', 'fqdn', 'ip', 'state', 'domain'];
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(width[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
 }

@@ -52,12 +52,19 @@ export function stepsSummary(records: StepRecord[]): string {
 
 /** The steps as a Markdown table for a CI job summary. */
 export function stepsMarkdown(records: StepRecord[]): string {
-  const cell = (t: string) => t.replace(/[\r\n]+/g, ' ').replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`).replace(/\|/g, '\\|');
+  const cell = (t: string) =>
+    t
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)
+      .replace(/\|/g, '\\|');
   return [
     '',
     '| labforge step | result | wall time |',
     '| --- | --- | --- |',
-    ...records.map((r) => `| ${cell(r.title)} | ${r.outcome}${r.note ? `: ${cell(r.note)}` : ''} | ${r.outcome === 'skipped' ? '' : `${r.seconds.toFixed(1)} s`} |`),
+    ...records.map(
+      (r) =>
+        `| ${cell(r.title)} | ${r.outcome}${r.note ? `: ${cell(r.note)}` : ''} | ${r.outcome === 'skipped' ? '' : `${r.seconds.toFixed(1)} s`} |`,
+    ),
     '',
   ].join('\n');
 }
@@ -87,10 +94,20 @@ async function runPlain<C extends object>(steps: Step<C>[], ctx: C): Promise<voi
     try {
       // Tool output goes to the log file (the step's adapters write it there); the CI log gets one line per step.
       const note = await s.task(ctx, () => undefined);
-      records.push({ title: s.title, outcome: 'done', note: note || undefined, seconds: (Date.now() - started) / 1000 });
+      records.push({
+        title: s.title,
+        outcome: 'done',
+        note: note || undefined,
+        seconds: (Date.now() - started) / 1000,
+      });
       console.log(stepLine(records[records.length - 1], new Date()));
     } catch (e) {
-      records.push({ title: s.title, outcome: 'failed', note: (e as Error).message.split('\n')[0], seconds: (Date.now() - started) / 1000 });
+      records.push({
+        title: s.title,
+        outcome: 'failed',
+        note: (e as Error).message.split('\n')[0],
+        seconds: (Date.now() - started) / 1000,
+      });
       console.log(stepLine(records[records.length - 1], new Date()));
       finish();
       throw e;
@@ -121,7 +138,9 @@ export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Prom
     registerSignalListeners: false,
     renderer: tty ? 'default' : 'verbose',
     fallbackRenderer: 'verbose',
-    rendererOptions: tty ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false } : ({ logTitleChange: false } as any),
+    rendererOptions: tty
+      ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false }
+      : ({ logTitleChange: false } as any),
   } as any);
   await list.run();
 }

@@ -36,7 +36,12 @@ export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | 
   // Vagrant prefixes a machine's lines with "==> <name>:" (or "    <name>:").
   const named = lab.nodes.filter((n) => new RegExp(`^\\s*(==> )?${n.name}: `, 'm').test(e.tail));
   const nodes = named.length ? named : lab.nodes;
-  const detail = nodes.map((n) => `${n.name}: its console (logs/${n.name}-console.log) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`).join('\n');
+  const detail = nodes
+    .map(
+      (n) =>
+        `${n.name}: its console (logs/${n.name}-console.log) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`,
+    )
+    .join('\n');
   return new BootTimeoutError(
     `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot (config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
   );
@@ -51,7 +56,11 @@ export class HostNotReadyError extends Error {
 }
 
 /** Every node's answer on its static address (`hostname -f` as root with the lab key), all nodes at once. */
-async function allAnswer(lab: Lab, nodes: LabNode[] = lab.nodes, share = true): Promise<{ node: LabNode; said: string | Error }[]> {
+async function allAnswer(
+  lab: Lab,
+  nodes: LabNode[] = lab.nodes,
+  share = true,
+): Promise<{ node: LabNode; said: string | Error }[]> {
   return Promise.all(nodes.map(async (node) => ({ node, said: await answers(lab, node, share) })));
 }
 
@@ -87,13 +96,16 @@ export async function up(open: OpenLab): Promise<void> {
   if (fs.existsSync(path.join(lab.outDir, STATE_FILE)) && (await needsWork(lab)) === undefined) {
     // The render is still brought up to date: a pure render, and the box looked up in Vagrant's files.
     await bake(open, {});
-    console.log(`labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses`);
+    console.log(
+      `labforge: lab ${lab.name} is up and nothing changed: all ${lab.nodes.length} nodes running and answering on their static addresses`,
+    );
     printAccess(lab);
     return;
   }
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');
-  if (failed.length) throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
+  if (failed.length)
+    throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
   // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
   await bake(open, {});
   const log = logFile(lab.outDir, 'up');
@@ -106,7 +118,8 @@ export async function up(open: OpenLab): Promise<void> {
         task: async () => {
           const done = await ensureNetwork(virsh, net, file, field);
           // Only a network labforge defined is the lab's: destroy never removes one it found and reused.
-          if (done === 'defined and started') addToRecord(lab, { networks: [{ name: net.name, uuid: await virsh.networkUuid(net.name) }] });
+          if (done === 'defined and started')
+            addToRecord(lab, { networks: [{ name: net.name, uuid: await virsh.networkUuid(net.name) }] });
           return done;
         },
       })),
@@ -140,10 +153,22 @@ export async function up(open: OpenLab): Promise<void> {
           // A node that does not answer was not (fully) provisioned, e.g. an up interrupted half way: finish it.
           progress(`provisioning ${c.pending.join(', ')}`);
           await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
-          const still = (await allAnswer(lab, lab.nodes.filter((n) => c.pending.includes(n.name)), false))
+          const still = (
+            await allAnswer(
+              lab,
+              lab.nodes.filter((n) => c.pending.includes(n.name)),
+              false,
+            )
+          )
             .filter((a) => !answered(a))
-            .map(({ node, said }) => `${node.name} (${node.ip}): ${said instanceof Error ? said.message.split('\n').slice(-1)[0] : `says it is ${said}`}`);
-          if (still.length) throw new Error(`nodes do not answer on their static address as root with the lab key:\n  ${still.join('\n  ')}\nsee ${log}`);
+            .map(
+              ({ node, said }) =>
+                `${node.name} (${node.ip}): ${said instanceof Error ? said.message.split('\n').slice(-1)[0] : `says it is ${said}`}`,
+            );
+          if (still.length)
+            throw new Error(
+              `nodes do not answer on their static address as root with the lab key:\n  ${still.join('\n  ')}\nsee ${log}`,
+            );
           return `provisioned ${c.pending.join(', ')}`;
         },
       },
@@ -155,5 +180,7 @@ export async function up(open: OpenLab): Promise<void> {
 }
 
 function printAccess(lab: Lab): void {
-  console.log(`labforge: lab ${lab.name} is up. Log in with: labforge ssh ${lab.nodes[0].name}   (or ssh -F ${lab.outDir}/ssh_config ${lab.nodes[0].name})`);
+  console.log(
+    `labforge: lab ${lab.name} is up. Log in with: labforge ssh ${lab.nodes[0].name}   (or ssh -F ${lab.outDir}/ssh_config ${lab.nodes[0].name})`,
+  );
 }

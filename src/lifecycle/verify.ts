@@ -21,7 +21,9 @@ export interface NodeVerdict {
 export function probeScript(lab: Lab): string {
   const names = [...lab.nodes, ...lab.vips];
   // FQDNs and names are validated labels ([a-z0-9.-]): they sit inside the awk program's string literals as they are.
-  for (const n of names) if (!/^[a-z0-9.-]+$/.test(n.fqdn) || !/^[a-z0-9-]+$/.test(n.name)) throw new Error(`not a validated name: ${JSON.stringify(n.fqdn)}`);
+  for (const n of names)
+    if (!/^[a-z0-9.-]+$/.test(n.fqdn) || !/^[a-z0-9-]+$/.test(n.name))
+      throw new Error(`not a validated name: ${JSON.stringify(n.fqdn)}`);
   const wanted = names.map((n) => `w["${n.fqdn}"] = "${n.name}"`).join('; ');
   // One getent for every name of a database (it prints a line per name it finds: address, then the names); awk
   // gives each name its first address, and an empty value to a name that did not resolve. fflush: one write per
@@ -36,13 +38,15 @@ export function probeScript(lab: Lab): string {
     'if rpm -q firewalld >/dev/null 2>&1; then echo firewalld=installed; else',
     '  case "$(dpkg-query -W -f=\'${Status}\' firewalld 2>/dev/null)" in *"ok installed") echo firewalld=installed ;; *) echo firewalld=absent ;; esac',
     'fi',
-    'echo "addresses=$(ip -4 -o addr show | awk \'{print $4}\' | tr \'\\n\' \' \')"',
+    "echo \"addresses=$(ip -4 -o addr show | awk '{print $4}' | tr '\\n' ' ')\"",
     // The lookups and pings at once, each in the background: the probe takes as long as the slowest, not the sum.
     // Each writes its whole line with one write, which a pipe never interleaves with another's. Two lookups for all
     // names rather than two per name: on a TCG guest every process started costs milliseconds.
     lookup('files', 'hosts'),
     lookup('dns', 'dns'),
-    ...lab.nodes.map((n) => `echo "ping_${n.name}=$(ping -c 1 -W 3 ${shell(n.ip)} >/dev/null 2>&1 && echo yes || echo no)" &`),
+    ...lab.nodes.map(
+      (n) => `echo "ping_${n.name}=$(ping -c 1 -W 3 ${shell(n.ip)} >/dev/null 2>&1 && echo yes || echo no)" &`,
+    ),
     'wait',
     'echo "probe=done"',
   ].join('\n');
@@ -67,7 +71,12 @@ export interface CheckResult {
 
 /** Every check of a node, in a fixed order, judged from its probe's facts; without facts (no ssh) the ssh check
  *  fails and the others could not be made. */
-export function nodeChecks(lab: Lab, node: LabNode, facts: Record<string, string> | undefined, sshProblem?: string): CheckResult[] {
+export function nodeChecks(
+  lab: Lab,
+  node: LabNode,
+  facts: Record<string, string> | undefined,
+  sshProblem?: string,
+): CheckResult[] {
   const checks: CheckResult[] = [];
   const add = (name: string, ok: boolean, problem: string) => checks.push(ok ? { name, ok } : { name, ok, problem });
   const said = (key: string) => facts?.[key] || 'nothing';
@@ -76,15 +85,42 @@ export function nodeChecks(lab: Lab, node: LabNode, facts: Record<string, string
   const address = `${node.ip}/${lab.network.subnet.prefix}`;
   const list: [string, (f: Record<string, string>) => [boolean, string]][] = [
     ['hostname is the FQDN', (f) => [f.fqdn === node.fqdn, `hostname is ${said('fqdn')}, expected ${node.fqdn}`]],
-    ['static address', (f) => [(f.addresses ?? '').split(/\s+/).includes(address), `does not have ${address} (has ${f.addresses?.trim() || 'no IPv4 address'})`]],
+    [
+      'static address',
+      (f) => [
+        (f.addresses ?? '').split(/\s+/).includes(address),
+        `does not have ${address} (has ${f.addresses?.trim() || 'no IPv4 address'})`,
+      ],
+    ],
     ['SELinux disabled', (f) => [f.selinux === 'Disabled' || f.selinux === 'absent', `SELinux is ${said('selinux')}`]],
-    ['selinux=0 on the kernel command line', (f) => [f.cmdline_selinux0 === 'yes', 'the kernel was booted without selinux=0']],
-    ['firewalld not installed', (f) => [f.firewalld === 'absent', f.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`]],
+    [
+      'selinux=0 on the kernel command line',
+      (f) => [f.cmdline_selinux0 === 'yes', 'the kernel was booted without selinux=0'],
+    ],
+    [
+      'firewalld not installed',
+      (f) => [
+        f.firewalld === 'absent',
+        f.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`,
+      ],
+    ],
     ...names.flatMap((n): [string, (f: Record<string, string>) => [boolean, string]][] => [
-      [`/etc/hosts resolves ${n.fqdn}`, (f) => [f[`hosts_${n.name}`] === n.ip, `/etc/hosts resolves ${n.fqdn} to ${said(`hosts_${n.name}`)}, expected ${n.ip}`]],
-      [`DNS resolves ${n.fqdn}`, (f) => [f[`dns_${n.name}`] === n.ip, `DNS resolves ${n.fqdn} to ${said(`dns_${n.name}`)}, expected ${n.ip}`]],
+      [
+        `/etc/hosts resolves ${n.fqdn}`,
+        (f) => [
+          f[`hosts_${n.name}`] === n.ip,
+          `/etc/hosts resolves ${n.fqdn} to ${said(`hosts_${n.name}`)}, expected ${n.ip}`,
+        ],
+      ],
+      [
+        `DNS resolves ${n.fqdn}`,
+        (f) => [f[`dns_${n.name}`] === n.ip, `DNS resolves ${n.fqdn} to ${said(`dns_${n.name}`)}, expected ${n.ip}`],
+      ],
     ]),
-    ...lab.nodes.map((n): [string, (f: Record<string, string>) => [boolean, string]] => [`ping ${n.name}`, (f) => [f[`ping_${n.name}`] === 'yes', `cannot ping ${n.name} (${n.ip})`]]),
+    ...lab.nodes.map((n): [string, (f: Record<string, string>) => [boolean, string]] => [
+      `ping ${n.name}`,
+      (f) => [f[`ping_${n.name}`] === 'yes', `cannot ping ${n.name} (${n.ip})`],
+    ]),
   ];
   if (!facts) {
     add('root ssh with the lab key', false, sshProblem ?? `no root ssh with the lab key on ${node.ip}`);
@@ -111,7 +147,10 @@ export function probeTimeLimits(lab: Lab): { connectS: number; probeS: number } 
   return { connectS: 10 + 2 * n, probeS: 30 + 5 * n };
 }
 
-export async function verify(lab: Lab, opts: { limits?: { connectS: number; probeS: number } } = {}): Promise<NodeVerdict[]> {
+export async function verify(
+  lab: Lab,
+  opts: { limits?: { connectS: number; probeS: number } } = {},
+): Promise<NodeVerdict[]> {
   const script = probeScript(lab);
   const limits = opts.limits ?? probeTimeLimits(lab);
   // Every node at once; within a node, the checks at once (probeScript).
@@ -126,18 +165,35 @@ export async function verify(lab: Lab, opts: { limits?: { connectS: number; prob
       try {
         // A login of its own on every node, never a shared connection: one made earlier outlives a stopped sshd or a
         // removed key, and verify must see those.
-        r = await ssh.execAll({ ...target(lab, node), controlPath: undefined }, script, { connectTimeoutS: limits.connectS, timeoutMs: limits.probeS * 1000 });
+        r = await ssh.execAll({ ...target(lab, node), controlPath: undefined }, script, {
+          connectTimeoutS: limits.connectS,
+          timeoutMs: limits.probeS * 1000,
+        });
       } catch (e) {
         // A time-out is not a login failure: say so, and judge what the node answered before it.
         if (e instanceof ToolError && /timed out/.test(e.message) && parseProbe(e.stdout).fqdn !== undefined)
-          return verdict(parseProbe(e.stdout), [`the probe timed out after ${limits.probeS} s; the checks it had not answered are failed`]);
+          return verdict(parseProbe(e.stdout), [
+            `the probe timed out after ${limits.probeS} s; the checks it had not answered are failed`,
+          ]);
         const problem = `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`;
-        return { node: node.name, ok: false, facts: {}, problems: [problem], checks: nodeChecks(lab, node, undefined, problem) };
+        return {
+          node: node.name,
+          ok: false,
+          facts: {},
+          problems: [problem],
+          checks: nodeChecks(lab, node, undefined, problem),
+        };
       }
       const facts = parseProbe(r.stdout);
       if (r.exitCode === 255 || facts.fqdn === undefined) {
         const problem = `no root ssh with the lab key on ${node.ip}: ${r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`}`;
-        return { node: node.name, ok: false, facts: {}, problems: [problem], checks: nodeChecks(lab, node, undefined, problem) };
+        return {
+          node: node.name,
+          ok: false,
+          facts: {},
+          problems: [problem],
+          checks: nodeChecks(lab, node, undefined, problem),
+        };
       }
       return verdict(facts, facts.probe === 'done' ? [] : ['the probe stopped before it finished']);
     }),
@@ -146,6 +202,10 @@ export async function verify(lab: Lab, opts: { limits?: { connectS: number; prob
 
 export function formatVerdicts(v: NodeVerdict[]): string {
   return v
-    .map((n) => (n.ok ? `ok    ${n.node}: ${n.facts.fqdn}, SELinux ${n.facts.selinux}, firewalld ${n.facts.firewalld}, names and pings ok` : `FAIL  ${n.node}:\n${n.problems.map((p) => `      - ${p}`).join('\n')}`))
+    .map((n) =>
+      n.ok
+        ? `ok    ${n.node}: ${n.facts.fqdn}, SELinux ${n.facts.selinux}, firewalld ${n.facts.firewalld}, names and pings ok`
+        : `FAIL  ${n.node}:\n${n.problems.map((p) => `      - ${p}`).join('\n')}`,
+    )
     .join('\n');
 }

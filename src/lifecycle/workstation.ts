@@ -27,7 +27,9 @@ export function withBlock(text: string, block: Omit<Block, 'text'> & { text?: st
   const begin = lines.indexOf(block.begin);
   const end = lines.indexOf(block.end);
   if ((begin === -1) !== (end === -1) || end < begin || lines.lastIndexOf(block.begin) !== begin)
-    throw new UsageError(`${file}: the lines "${block.begin}" and "${block.end}" are not one well-formed block; fix the file by hand`);
+    throw new UsageError(
+      `${file}: the lines "${block.begin}" and "${block.end}" are not one well-formed block; fix the file by hand`,
+    );
   const add = block.text === undefined ? [] : block.text.replace(/\n$/, '').split('\n');
   let out: string[];
   if (begin !== -1) out = [...lines.slice(0, begin), ...add, ...lines.slice(end + 1)];
@@ -43,7 +45,11 @@ export interface BlockResult {
 }
 
 /** Installs (or removes) the block in `file`. `create`: a missing file counts as empty (~/.ssh/config). */
-export function applyBlock(file: string, block: Omit<Block, 'text'> & { text?: string }, opts: { create: boolean }): BlockResult {
+export function applyBlock(
+  file: string,
+  block: Omit<Block, 'text'> & { text?: string },
+  opts: { create: boolean },
+): BlockResult {
   const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
   let before = '';
   let st: fs.Stats | undefined;
@@ -51,7 +57,8 @@ export function applyBlock(file: string, block: Omit<Block, 'text'> & { text?: s
     before = fs.readFileSync(real, 'utf8');
     st = fs.statSync(real);
   } catch (e: any) {
-    if (e.code !== 'ENOENT' || !opts.create) throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${e.code})`);
+    if (e.code !== 'ENOENT' || !opts.create)
+      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${e.code})`);
   }
   const after = withBlock(before, block, file);
   if (after === before) return { file, changed: false };
@@ -91,7 +98,10 @@ export function hostsBlock(lab: Lab): Block {
 export function sshConfigBlock(lab: Lab): Block {
   const file = path.join(lab.outDir, 'ssh_config');
   // Include takes a glob (no %-tokens): glob characters or a quote in the path cannot be written safely.
-  if (/[*?[\]"\\]/.test(file)) throw new UsageError(`--out: ${JSON.stringify(lab.outDir)} holds a character ssh's Include would read as a pattern; install the ssh_config by hand`);
+  if (/[*?[\]"\\]/.test(file))
+    throw new UsageError(
+      `--out: ${JSON.stringify(lab.outDir)} holds a character ssh's Include would read as a pattern; install the ssh_config by hand`,
+    );
   const begin = `# BEGIN labforge lab ${lab.name}`;
   const end = `# END labforge lab ${lab.name}`;
   return { begin, end, text: `${begin}\nInclude "${file}"\n${end}\n`, at: 'start' };

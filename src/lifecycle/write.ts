@@ -38,12 +38,15 @@ export interface Manifest {
 
 /** Why `out` cannot be the output folder (exit 2, naming --out), or undefined when it is fine to use. */
 export function outDirProblem(out: string, home = os.homedir()): string | undefined {
-  if (out.trim() === '') return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
+  if (out.trim() === '')
+    return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
   const text = hostPathProblem(out);
   if (text) return `${JSON.stringify(out)} ${text}`;
   const abs = path.resolve(out);
-  if (abs === path.parse(abs).root) return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
-  if (abs === path.resolve(home)) return `${JSON.stringify(out)} is your home folder; give a folder of its own for the lab`;
+  if (abs === path.parse(abs).root)
+    return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
+  if (abs === path.resolve(home))
+    return `${JSON.stringify(out)} is your home folder; give a folder of its own for the lab`;
   let st: fs.Stats;
   try {
     st = fs.lstatSync(abs);
@@ -84,7 +87,11 @@ export function claimOutDir(outDir: string, lab: string): void {
   if (problem) throw new UsageError(`--out: ${problem}`);
   fs.mkdirSync(outDir, { recursive: true });
   if (owned(outDir)) return;
-  atomicWrite(path.join(outDir, OWNER_FILE), `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`, 0o644);
+  atomicWrite(
+    path.join(outDir, OWNER_FILE),
+    `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`,
+    0o644,
+  );
 }
 
 /** Writes a file by rename, so a reader (or a kill) sees the old content or the new, never a part. */
@@ -123,10 +130,15 @@ function currentRender(outDir: string): string | undefined {
 function removeLeftovers(outDir: string): void {
   const keep = currentRender(outDir);
   const renders = path.join(outDir, RENDERS);
-  for (const name of fs.existsSync(renders) ? fs.readdirSync(renders) : []) if (name !== keep) fs.rmSync(path.join(renders, name), { recursive: true, force: true });
+  for (const name of fs.existsSync(renders) ? fs.readdirSync(renders) : [])
+    if (name !== keep) fs.rmSync(path.join(renders, name), { recursive: true, force: true });
   for (const name of fs.readdirSync(outDir)) {
     // `.current.tmp-*`: a link a killed render made but did not rename; `.render-*`: temp folders of labforge 0.1.
-    if (name.startsWith(`${CURRENT}.tmp-`) || /^\.render-[A-Za-z0-9]{6}$/.test(name) || /\.tmp-\d+-[0-9a-f]{8}$/.test(name))
+    if (
+      name.startsWith(`${CURRENT}.tmp-`) ||
+      /^\.render-[A-Za-z0-9]{6}$/.test(name) ||
+      /\.tmp-\d+-[0-9a-f]{8}$/.test(name)
+    )
       fs.rmSync(path.join(outDir, name), { recursive: true, force: true });
   }
 }
@@ -174,7 +186,13 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
   }
-  const manifest: Manifest = { lab: lab.name, source: lab.source, hash: rendered.hash, box: rendered.box, files: Object.keys(rendered.files) };
+  const manifest: Manifest = {
+    lab: lab.name,
+    source: lab.source,
+    hash: rendered.hash,
+    box: rendered.box,
+    files: Object.keys(rendered.files),
+  };
   fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
   // The links at the top point into .current, so they are right before and after the swap.
@@ -190,7 +208,10 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
       st = undefined;
     }
     if (st?.isSymbolicLink() && fs.readlinkSync(link) === target) continue;
-    if (st) throw new UsageError(`--out: ${link} exists and is not a link labforge made; move it away (labforge replaces only what it wrote)`);
+    if (st)
+      throw new UsageError(
+        `--out: ${link} exists and is not a link labforge made; move it away (labforge replaces only what it wrote)`,
+      );
     fs.symlinkSync(target, link);
   }
 
@@ -201,12 +222,17 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   fs.renameSync(next, path.join(outDir, CURRENT));
 
   step('tidy');
-  if (oldRender && oldRender !== path.basename(dir)) fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
+  if (oldRender && oldRender !== path.basename(dir))
+    fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
   // Links of entries an earlier render had and this one has not (http/ after switching method...).
   for (const name of new Set((previous?.files ?? []).map(top))) {
     if (tops.includes(name)) continue;
     const link = path.join(outDir, name);
-    if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && fs.readlinkSync(link) === path.join(CURRENT, name)) fs.rmSync(link);
+    if (
+      fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() &&
+      fs.readlinkSync(link) === path.join(CURRENT, name)
+    )
+      fs.rmSync(link);
   }
   fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
   step('done');

@@ -12,7 +12,9 @@ export const BUILD_HOSTNAME = 'labforge-base';
 export function vagrantKey(ctx: RenderContext): string {
   const key = ctx.vagrantPublicKey.trim();
   if (!/^(ssh-|ecdsa-)\S+ \S+/.test(key) || /[\r\n\0]/.test(key)) {
-    throw new Error(`the Vagrant insecure public key must be one OpenSSH public key line, got ${JSON.stringify(ctx.vagrantPublicKey)}`);
+    throw new Error(
+      `the Vagrant insecure public key must be one OpenSSH public key line, got ${JSON.stringify(ctx.vagrantPublicKey)}`,
+    );
   }
   return key;
 }
@@ -29,7 +31,8 @@ function yamlTemplate(name: string): Document {
 
 function seedMap(doc: Document, path: (string | number)[]): YAMLMap {
   const node = doc.getIn(path, true);
-  if (!node || typeof node !== 'object' || !('items' in node)) throw new Error(`the seed template has no mapping at ${path.join('.')}`);
+  if (!node || typeof node !== 'object' || !('items' in node))
+    throw new Error(`the seed template has no mapping at ${path.join('.')}`);
   return node as YAMLMap;
 }
 

@@ -58,19 +58,25 @@ export function commentText(text: string): string {
 
 /** Text inside an XML comment: no control characters, no `--`, and no '-' just before the closing `-->`. */
 export function xmlCommentText(text: string): string {
-  return commentText(text).replace(/-(?=-)/g, '- ').replace(/-$/, '- ');
+  return commentText(text)
+    .replace(/-(?=-)/g, '- ')
+    .replace(/-$/, '- ');
 }
 
 /** A path-like ssh_config argument (IdentityFile, UserKnownHostsFile): in double quotes, where ssh reads `\\` and
  *  `\"` as escapes; '%' doubled so ssh's %-tokens are not expanded. `${` cannot be written literally: refused. */
 export function sshConfig(value: string): string {
-  if (value.replace(CONTROLS, '') !== value) throw new Error(`ssh_config cannot hold a control character: ${JSON.stringify(value)}`);
-  if (value.includes('${')) throw new Error(`ssh_config would expand "\${" in ${JSON.stringify(value)} as an environment variable`);
+  if (value.replace(CONTROLS, '') !== value)
+    throw new Error(`ssh_config cannot hold a control character: ${JSON.stringify(value)}`);
+  if (value.includes('${'))
+    throw new Error(`ssh_config would expand "\${" in ${JSON.stringify(value)} as an environment variable`);
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
 
 /** A Graphviz DOT quoted string: `\` and `"` escaped, each line of `lines` ended by DOT's centred line break. */
 export function dot(lines: string | string[]): string {
-  const text = (Array.isArray(lines) ? lines : [lines]).map((l) => commentText(l).replace(/\\/g, '\\\\').replace(/"/g, '\\"'));
+  const text = (Array.isArray(lines) ? lines : [lines]).map((l) =>
+    commentText(l).replace(/\\/g, '\\\\').replace(/"/g, '\\"'),
+  );
   return `"${text.join('\\n')}"`;
 }

@@ -20,11 +20,16 @@ export function renderDot(lab: Lab): string {
     `  mgmt_net [shape=cylinder, style=dashed, label=${dot([`management ${mgmt.name}`, `${mgmt.subnet.cidr} (${mgmt.forward}, DHCP)`, `gateway ${mgmt.gateway}`])}];`,
   ];
   lab.nodes.forEach((n, i) => {
-    lines.push(`  node${i} [shape=box, label=${dot([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}];`);
+    lines.push(
+      `  node${i} [shape=box, label=${dot([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}];`,
+    );
     lines.push(`  lab_net -- node${i};`, `  mgmt_net -- node${i} [style=dashed];`);
   });
   lab.vips.forEach((v, i) => {
-    lines.push(`  vip${i} [shape=ellipse, style=dashed, label=${dot([`VIP ${v.fqdn}`, v.ip])}];`, `  lab_net -- vip${i} [style=dotted];`);
+    lines.push(
+      `  vip${i} [shape=ellipse, style=dashed, label=${dot([`VIP ${v.fqdn}`, v.ip])}];`,
+      `  lab_net -- vip${i} [style=dotted];`,
+    );
   });
   lines.push('}', '');
   return lines.join('\n');

@@ -53,5 +53,13 @@ export function renderLab(lab: Lab, ctx: RenderContext): Rendered {
     hosts: renderHosts(lab, source),
     ssh_config: renderSshConfig(lab, source),
   };
-  return { files: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])), hash, box };
+  return {
+    files: Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((k) => [k, files[k]]),
+    ),
+    hash,
+    box,
+  };
 }

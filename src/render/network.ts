@@ -23,23 +23,47 @@ function forward(net: LabNetwork): string[] {
 
 /** A network document: name, forwarding, optional domain, DNS hosts for the lab, then its <ip> element(s). */
 function networkXml(lab: Lab, net: LabNetwork, source: string, domain: string[], ip: string[]): string {
-  return [header('xml', source), '<network>', `  <name>${xml(net.name)}</name>`, ...forward(net), ...domain, '  <dns>', ...dnsHosts(lab), '  </dns>', ...ip, '</network>', ''].join('\n');
+  return [
+    header('xml', source),
+    '<network>',
+    `  <name>${xml(net.name)}</name>`,
+    ...forward(net),
+    ...domain,
+    '  <dns>',
+    ...dnsHosts(lab),
+    '  </dns>',
+    ...ip,
+    '</network>',
+    '',
+  ].join('\n');
 }
 
 /** The lab network: static addresses only (no DHCP), the lab domain served by its dnsmasq. */
 export function renderLabNetwork(lab: Lab, source: string): string {
   const net = lab.network;
-  return networkXml(lab, net, source, [`  <domain name="${xml(lab.domain)}" localOnly="yes"/>`], [`  <ip address="${xml(net.gateway)}" netmask="${xml(net.subnet.netmask)}"/>`]);
+  return networkXml(
+    lab,
+    net,
+    source,
+    [`  <domain name="${xml(lab.domain)}" localOnly="yes"/>`],
+    [`  <ip address="${xml(net.gateway)}" netmask="${xml(net.subnet.netmask)}"/>`],
+  );
 }
 
 /** The management network: DHCP for Vagrant's first NIC, and the lab's names in its DNS. */
 export function renderManagementNetwork(lab: Lab, source: string): string {
   const net = lab.management;
-  return networkXml(lab, net, source, [], [
-    `  <ip address="${xml(net.gateway)}" netmask="${xml(net.subnet.netmask)}">`,
-    '    <dhcp>',
-    `      <range start="${xml(nth(net.subnet, 2))}" end="${xml(nth(net.subnet, net.subnet.size - 2))}"/>`,
-    '    </dhcp>',
-    '  </ip>',
-  ]);
+  return networkXml(
+    lab,
+    net,
+    source,
+    [],
+    [
+      `  <ip address="${xml(net.gateway)}" netmask="${xml(net.subnet.netmask)}">`,
+      '    <dhcp>',
+      `      <range start="${xml(nth(net.subnet, 2))}" end="${xml(nth(net.subnet, net.subnet.size - 2))}"/>`,
+      '    </dhcp>',
+      '  </ip>',
+    ],
+  );
 }

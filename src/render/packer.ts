@@ -30,7 +30,14 @@ export const PACKER_BAKE = {
 /** The guest scripts, in the order the build runs them. */
 export const GUEST_SCRIPTS = {
   /** Before the reboot: each one changes the guest and checks its own result. */
-  provision: ['10-update.sh', '20-firewalld.sh', '30-selinux.sh', '40-guest-agent.sh', '45-serial-console.sh', '50-vagrant-user.sh'],
+  provision: [
+    '10-update.sh',
+    '20-firewalld.sh',
+    '30-selinux.sh',
+    '40-guest-agent.sh',
+    '45-serial-console.sh',
+    '50-vagrant-user.sh',
+  ],
   reboot: '60-reboot.sh',
   /** After the reboot: fails the build unless the changes took effect. */
   verify: '80-verify.sh',
@@ -67,7 +74,8 @@ function str(value: string): string {
 /** A value passed to the guest scripts in environment_vars. Packer 1.6.6 runs those through Go's text/template
  *  twice (newer releases may not), so no escape of `{{` is right for every release: such a value is refused. */
 function scriptEnvValue(what: string, value: string): string {
-  if (value.includes('{{')) throw new Error(`${what} contains "{{", which Packer would read as a template action: ${JSON.stringify(value)}`);
+  if (value.includes('{{'))
+    throw new Error(`${what} contains "{{", which Packer would read as a template action: ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -92,15 +100,20 @@ function variables(lab: Lab, ctx: RenderContext): Variables {
   const given =
     lab.image.url !== undefined
       ? { url: lab.image.url, checksum: lab.image.checksum ?? 'none' }
-      : ctx.baseImage ?? catalogueImage(lab.image.release, lab.image.method, lab.image.mirror, lab.image.compose);
-  if (!given && lab.image.local === undefined) throw new Error(`no base image for Fedora ${lab.image.release} (${lab.image.method}): not in lab.lock nor in labforge's catalogue`);
+      : (ctx.baseImage ?? catalogueImage(lab.image.release, lab.image.method, lab.image.mirror, lab.image.compose));
+  if (!given && lab.image.local === undefined)
+    throw new Error(
+      `no base image for Fedora ${lab.image.release} (${lab.image.method}): not in lab.lock nor in labforge's catalogue`,
+    );
   let imageUrl = given?.url ?? '';
   let imageChecksum = given?.checksum ?? '';
   if (lab.image.local !== undefined) {
     if (lab.image.method !== 'cloud') throw new Error('image.local needs image.method "cloud"');
     const sha = ctx.localImageSha256;
     if (!sha || !/^[0-9a-f]{64}$/i.test(sha)) {
-      throw new Error(`image.local is set but the render context has no sha256 of ${lab.image.local} (got ${JSON.stringify(sha)})`);
+      throw new Error(
+        `image.local is set but the render context has no sha256 of ${lab.image.local} (got ${JSON.stringify(sha)})`,
+      );
     }
     // A proper file URL: spaces, '%', '#', '?' and '{' in the path are percent-encoded.
     imageUrl = pathToFileURL(lab.image.local).href;

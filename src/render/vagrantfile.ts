@@ -19,7 +19,8 @@ export function publicKeyExpression(lab: Lab): string {
     return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
   };
   const labDir = lab.source === '<defaults>' ? undefined : path.dirname(lab.source);
-  if (inside(lab.outDir) || (labDir && inside(labDir))) return `File.expand_path(${ruby(path.relative(lab.outDir, key).split(path.sep).join('/'))}, LAB_DIR)`;
+  if (inside(lab.outDir) || (labDir && inside(labDir)))
+    return `File.expand_path(${ruby(path.relative(lab.outDir, key).split(path.sep).join('/'))}, LAB_DIR)`;
   return ruby(key);
 }
 

@@ -20,7 +20,8 @@ export interface ReportTiming {
 /** JUnit XML: a <testsuite> per node (classname <lab>.<node>), a <testcase> per check; a failed check is a
  *  <failure> with the problem, a check that could not be made (no ssh) is <skipped>. */
 export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTiming): string {
-  const count = (v: NodeVerdict[], what: 'fail' | 'skip') => v.reduce((s, n) => s + n.checks.filter((c) => (what === 'fail' ? c.ok === false : c.ok === undefined)).length, 0);
+  const count = (v: NodeVerdict[], what: 'fail' | 'skip') =>
+    v.reduce((s, n) => s + n.checks.filter((c) => (what === 'fail' ? c.ok === false : c.ok === undefined)).length, 0);
   const tests = verdicts.reduce((s, n) => s + n.checks.length, 0);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -34,8 +35,14 @@ export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTim
     for (const c of v.checks) {
       const open = `    <testcase name="${xmlText(c.name)}" classname="${xmlText(`${lab.name}.${v.node}`)}"`;
       if (c.ok === true) lines.push(`${open}/>`);
-      else if (c.ok === undefined) lines.push(`${open}>`, '      <skipped message="not checked: no root ssh to the node"/>', '    </testcase>');
-      else lines.push(`${open}>`, `      <failure message="${xmlText(c.problem ?? 'failed')}" type="check">${xmlText(c.problem ?? 'failed')}</failure>`, '    </testcase>');
+      else if (c.ok === undefined)
+        lines.push(`${open}>`, '      <skipped message="not checked: no root ssh to the node"/>', '    </testcase>');
+      else
+        lines.push(
+          `${open}>`,
+          `      <failure message="${xmlText(c.problem ?? 'failed')}" type="check">${xmlText(c.problem ?? 'failed')}</failure>`,
+          '    </testcase>',
+        );
     }
     lines.push('  </testsuite>');
   }
@@ -67,17 +74,25 @@ function label(parts: string[]): string {
 export function renderTopology(lab: Lab, verdicts?: NodeVerdict[]): string {
   const verdict = (name: string) => verdicts?.find((v) => v.node === name);
   const lines = verdicts ? ['```mermaid', 'flowchart LR'] : ['flowchart LR'];
-  lines.push(`  lab_net[(${label([`network ${lab.network.name}`, `${lab.network.subnet.cidr} (${lab.network.forward})`, `gateway ${lab.network.gateway}`])})]`);
-  lines.push(`  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`, `gateway ${lab.management.gateway}`])})]`);
+  lines.push(
+    `  lab_net[(${label([`network ${lab.network.name}`, `${lab.network.subnet.cidr} (${lab.network.forward})`, `gateway ${lab.network.gateway}`])})]`,
+  );
+  lines.push(
+    `  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`, `gateway ${lab.management.gateway}`])})]`,
+  );
   lab.nodes.forEach((n, i) => {
     if (!verdicts) {
-      lines.push(`  node${i}[${label([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}]`);
+      lines.push(
+        `  node${i}[${label([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}]`,
+      );
       lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
       return;
     }
     const v = verdict(n.name);
     const cls = v === undefined ? 'unknown' : v.ok ? 'ok' : 'failed';
-    lines.push(`  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), v === undefined ? 'not verified' : v.ok ? 'ok' : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`])}]:::${cls}`);
+    lines.push(
+      `  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), v === undefined ? 'not verified' : v.ok ? 'ok' : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`])}]:::${cls}`,
+    );
     lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
   });
   lab.vips.forEach((vip, i) => {

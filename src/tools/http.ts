@@ -16,17 +16,29 @@ export class HttpError extends Error {
 /** The body of `url` as text; an HttpError for a network failure, a time-out or a status other than 200. */
 export async function getText(url: string, opts: { timeoutMs?: number; maxBytes?: number } = {}): Promise<string> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${Math.round((opts.timeoutMs ?? 30000) / 1000)} s`)), opts.timeoutMs ?? 30000);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`no answer within ${Math.round((opts.timeoutMs ?? 30000) / 1000)} s`)),
+    opts.timeoutMs ?? 30000,
+  );
   try {
-    const res = await fetch(url, { signal: controller.signal, redirect: 'follow', headers: { 'user-agent': 'labforge' } });
+    const res = await fetch(url, {
+      signal: controller.signal,
+      redirect: 'follow',
+      headers: { 'user-agent': 'labforge' },
+    });
     if (res.status !== 200) throw new HttpError(url, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
     const text = await res.text();
-    if (text.length > (opts.maxBytes ?? 16 << 20)) throw new HttpError(url, res.status, `more than ${opts.maxBytes ?? 16 << 20} bytes`);
+    if (text.length > (opts.maxBytes ?? 16 << 20))
+      throw new HttpError(url, res.status, `more than ${opts.maxBytes ?? 16 << 20} bytes`);
     return text;
   } catch (e) {
     if (e instanceof HttpError) throw e;
     const cause = (e as Error & { cause?: Error }).cause;
-    throw new HttpError(url, undefined, (controller.signal.reason as Error | undefined)?.message ?? cause?.message ?? (e as Error).message);
+    throw new HttpError(
+      url,
+      undefined,
+      (controller.signal.reason as Error | undefined)?.message ?? cause?.message ?? (e as Error).message,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -26,7 +26,11 @@ function cacheDir(): string {
   return path.join(base, 'labforge', 'packer');
 }
 
-const ENV = { CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1', PACKER_CACHE_DIR: process.env.PACKER_CACHE_DIR ?? cacheDir() };
+const ENV = {
+  CHECKPOINT_DISABLE: '1',
+  PACKER_NO_COLOR: '1',
+  PACKER_CACHE_DIR: process.env.PACKER_CACHE_DIR ?? cacheDir(),
+};
 
 function varArgs(vars: Record<string, string>): string[] {
   return Object.keys(vars)
@@ -60,5 +64,10 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
 
 /** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run. */
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
-  await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], { tailLines: 25, ...opts, cwd: dir, env: { ...ENV, ...opts.env } });
+  await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
+    tailLines: 25,
+    ...opts,
+    cwd: dir,
+    env: { ...ENV, ...opts.env },
+  });
 }

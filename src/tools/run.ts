@@ -130,12 +130,24 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   err.end();
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
   if ((result as { code?: string }).code === 'ENOENT') {
-    throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`);
+    throw new ToolMissingError(
+      `${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`,
+    );
   }
   const exitCode = result.exitCode ?? -1;
-  if (result.timedOut) throw new ToolError(tool, command, exitCode, tail.join('\n'), `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, String(result.stdout ?? ''));
-  if (result.isTerminated && result.signal) throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
-  if (exitCode !== 0 && !opts.anyExitCode && !(opts.okCodes ?? []).includes(exitCode)) throw new ToolError(tool, command, exitCode, tail.join('\n'));
+  if (result.timedOut)
+    throw new ToolError(
+      tool,
+      command,
+      exitCode,
+      tail.join('\n'),
+      `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`,
+      String(result.stdout ?? ''),
+    );
+  if (result.isTerminated && result.signal)
+    throw new ToolError(tool, command, undefined, tail.join('\n'), `was stopped by ${result.signal}`);
+  if (exitCode !== 0 && !opts.anyExitCode && !(opts.okCodes ?? []).includes(exitCode))
+    throw new ToolError(tool, command, exitCode, tail.join('\n'));
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
 }
 
@@ -143,7 +155,10 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
  *  resolves with its exit code, 128 + the signal number when a signal ended it. */
 export function runAttached(tool: string, args: string[]): number {
   const r = spawnSync(tool, args, { stdio: 'inherit' });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${[tool, ...args].map(quoteArg).join(' ')}\`)`);
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+    throw new ToolMissingError(
+      `${tool} is not installed or not on PATH (needed for \`${[tool, ...args].map(quoteArg).join(' ')}\`)`,
+    );
   if (r.error) throw new ToolError(tool, [tool, ...args], undefined, '', `could not be run: ${r.error.message}`);
   if (r.signal) return 128 + (os.constants.signals[r.signal] ?? 0);
   return r.status ?? 1;

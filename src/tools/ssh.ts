@@ -35,19 +35,28 @@ function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
     ...(batch ? ['-o', 'BatchMode=yes'] : []),
     // A session on the node's shared connection when its master runs; otherwise ssh connects by itself.
     ...(t.controlPath ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${t.controlPath}`] : []),
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `ConnectTimeout=${timeoutS}`,
-    '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', `UserKnownHostsFile=${t.knownHosts}`,
-    '-o', 'LogLevel=ERROR',
-    '-i', t.key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `ConnectTimeout=${timeoutS}`,
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-o',
+    `UserKnownHostsFile=${t.knownHosts}`,
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    t.key,
     `${t.user}@${t.host}`,
   ];
 }
 
 /** Whether the shared connection to the node answers (`ssh -O check`: local, no network). */
 async function masterRuns(t: SshTarget): Promise<boolean> {
-  const r = await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'check', `${t.user}@${t.host}`], { anyExitCode: true, timeoutMs: 5000 });
+  const r = await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'check', `${t.user}@${t.host}`], {
+    anyExitCode: true,
+    timeoutMs: 5000,
+  });
   return r.exitCode === 0;
 }
 
@@ -65,7 +74,20 @@ export async function ensureMaster(t: SshTarget, connectTimeoutS = 10): Promise<
   const args = sshArgs(direct, connectTimeoutS);
   await run(
     'ssh',
-    ['-M', '-N', '-f', '-o', `ControlPath=${t.controlPath}`, '-o', `ControlPersist=${MASTER_PERSIST_S}`, '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=2', ...args],
+    [
+      '-M',
+      '-N',
+      '-f',
+      '-o',
+      `ControlPath=${t.controlPath}`,
+      '-o',
+      `ControlPersist=${MASTER_PERSIST_S}`,
+      '-o',
+      'ServerAliveInterval=3',
+      '-o',
+      'ServerAliveCountMax=2',
+      ...args,
+    ],
     { anyExitCode: true, discardOutput: true, timeoutMs: (connectTimeoutS + 20) * 1000 },
   ).catch(() => undefined);
   return masterRuns(t);
@@ -74,24 +96,41 @@ export async function ensureMaster(t: SshTarget, connectTimeoutS = 10): Promise<
 /** Ends the shared connection to the node, if one runs (before the node goes away or goes back in time). */
 export async function closeMaster(t: SshTarget): Promise<void> {
   if (!t.controlPath) return;
-  await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'exit', `${t.user}@${t.host}`], { anyExitCode: true, timeoutMs: 5000 }).catch(() => undefined);
+  await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'exit', `${t.user}@${t.host}`], {
+    anyExitCode: true,
+    timeoutMs: 5000,
+  }).catch(() => undefined);
 }
 
 /** Runs a command on a node; resolves with its stdout. */
-export async function exec(t: SshTarget, command: string, o: RunOptions & { connectTimeoutS?: number } = {}): Promise<string> {
+export async function exec(
+  t: SshTarget,
+  command: string,
+  o: RunOptions & { connectTimeoutS?: number } = {},
+): Promise<string> {
   const { stdout } = await run('ssh', [...sshArgs(t, o.connectTimeoutS ?? 10), command], o);
   return stdout;
 }
 
 /** Runs a command on a node and resolves with its exit code and output whatever the code (255: ssh itself
  *  failed, e.g. no connection). */
-export async function execAll(t: SshTarget, command: string, o: RunOptions & { connectTimeoutS?: number } = {}): Promise<RunResult> {
+export async function execAll(
+  t: SshTarget,
+  command: string,
+  o: RunOptions & { connectTimeoutS?: number } = {},
+): Promise<RunResult> {
   return run('ssh', [...sshArgs(t, o.connectTimeoutS ?? 10), command], { ...o, anyExitCode: true });
 }
 
 /** Copies with scp, recursively, as root with the lab key: `push` from a local path to a path on the node, or
  *  from the node to a local path. */
-export async function copy(t: SshTarget, from: string, to: string, push: boolean, o: RunOptions & { connectTimeoutS?: number } = {}): Promise<RunResult> {
+export async function copy(
+  t: SshTarget,
+  from: string,
+  to: string,
+  push: boolean,
+  o: RunOptions & { connectTimeoutS?: number } = {},
+): Promise<RunResult> {
   const opts = sshArgs(t, o.connectTimeoutS ?? 10);
   const remote = opts.pop()!; // user@host
   const spec = (p: string) => `${remote}:${p}`;

@@ -20,13 +20,19 @@ export function parseMachineReadable(text: string): MachineReadableLine[] {
       timestamp: Number(ts),
       target,
       type,
-      data: data.map((d) => d.replace(/%!\(VAGRANT_COMMA\)/g, ',').replace(/\\n/g, '\n').replace(/\\r/g, '\r')),
+      data: data.map((d) =>
+        d
+          .replace(/%!\(VAGRANT_COMMA\)/g, ',')
+          .replace(/\\n/g, '\n')
+          .replace(/\\r/g, '\r'),
+      ),
     });
   }
   return out;
 }
 
-export type MachineState = 'running' | 'shutoff' | 'not_created' | 'paused' | 'preparing' | 'inaccessible' | 'shutdown' | 'crashed' | string;
+export type MachineState =
+  'running' | 'shutoff' | 'not_created' | 'paused' | 'preparing' | 'inaccessible' | 'shutdown' | 'crashed' | string;
 
 export interface MachineStatus {
   name: string;
@@ -97,9 +103,13 @@ export function insecureKey(): { privateKey: string; publicKey: string } | undef
     '/usr/lib/vagrant/gems/gems',
   ];
   for (const root of roots) {
-    for (const gem of safeList(root).filter((d) => /^vagrant-\d/.test(d)).sort().reverse()) {
+    for (const gem of safeList(root)
+      .filter((d) => /^vagrant-\d/.test(d))
+      .sort()
+      .reverse()) {
       const privateKey = path.join(root, gem, 'keys', 'vagrant');
-      if (fs.existsSync(privateKey) && fs.existsSync(`${privateKey}.pub`)) return { privateKey, publicKey: `${privateKey}.pub` };
+      if (fs.existsSync(privateKey) && fs.existsSync(`${privateKey}.pub`))
+        return { privateKey, publicKey: `${privateKey}.pub` };
     }
   }
   return undefined;

@@ -198,7 +198,6 @@ export class Virsh {
   async volumeBacking(pool: string, name: string): Promise<string | undefined> {
     return parseVolumeBacking(await this.virsh(['vol-dumpxml', '--pool', pool, name]));
   }
-
 }
 
 /** A value from libvirt XML: the first attribute `attr` of element `el`. */
@@ -284,12 +283,20 @@ export function parseVolumeBacking(volumeXml: string): string | undefined {
 }
 
 function unescapeXml(text: string | undefined): string | undefined {
-  return text?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    ?.replace(/&apos;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The serial devices of a domain's XML, in order: their type (file, pty, ...) and, for a file, its path. */
 export function parseSerials(domainXml: string): { type: string; path?: string }[] {
-  return (domainXml.match(/<serial\b[\s\S]*?<\/serial>/g) ?? []).map((el) => ({ type: xmlAttr(el, 'serial', 'type') ?? '', path: unescapeXml(xmlAttr(el, 'source', 'path')) }));
+  return (domainXml.match(/<serial\b[\s\S]*?<\/serial>/g) ?? []).map((el) => ({
+    type: xmlAttr(el, 'serial', 'type') ?? '',
+    path: unescapeXml(xmlAttr(el, 'source', 'path')),
+  }));
 }
 
 /** `virsh -q list --all`: "<id or -> <name> <state>" per line; the state may hold a space ("shut off"). */

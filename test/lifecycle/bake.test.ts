@@ -17,7 +17,11 @@ async function bakeWith(version: string) {
     reject: false,
     all: true,
   });
-  const all = fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.split('|'));
+  const all = fs
+    .readFileSync(calls, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
   // With CI=true, doctor's checks for a bake run first (`packer version` among them): the host gate, exit code 3.
   expect(all[0][1]).toBe('version');
   const lines = all.slice(1);
@@ -27,7 +31,11 @@ async function bakeWith(version: string) {
 
 test('Packer >= 1.7: packer init on the plugins file, then build in the packer folder', async () => {
   const { r, lines, packerDir } = await bakeWith('1.9.4');
-  expect(lines.map(([, args]) => args.split(' ').slice(0, 2).join(' '))).toEqual(['version', 'init plugins/plugins.pkr.hcl', 'build -force']);
+  expect(lines.map(([, args]) => args.split(' ').slice(0, 2).join(' '))).toEqual([
+    'version',
+    'init plugins/plugins.pkr.hcl',
+    'build -force',
+  ]);
   expect(lines.slice(1).every(([cwd]) => cwd === packerDir)).toBe(true);
   expect(lines[2][1]).toMatch(/-var ssh_private_key_file=\S+\/keys\/vagrant \.$/);
   expect(r.exitCode).toBe(1);
@@ -42,8 +50,12 @@ test('Packer 1.6.6: no packer init (it has the builders built in and rejects req
   expect(r.all).toContain('[SKIPPED] Packer 1.6.6 has the qemu builder built in');
   expect(r.exitCode).toBe(1);
   // CI=true: one timestamped line per step, the failed one included, then the summary; no tool output lines.
-  expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[DONE\] Check Packer: Packer 1\.6\.6 .*\(\d+\.\d s\)$/m);
-  expect(r.stdout).toMatch(/^\S+Z \[FAILED\] Build the image \(packer build, accelerator \w+\): packer failed: .* exited with code 3 \(\d+\.\d s\)$/m);
+  expect(r.stdout).toMatch(
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[DONE\] Check Packer: Packer 1\.6\.6 .*\(\d+\.\d s\)$/m,
+  );
+  expect(r.stdout).toMatch(
+    /^\S+Z \[FAILED\] Build the image \(packer build, accelerator \w+\): packer failed: .* exited with code 3 \(\d+\.\d s\)$/m,
+  );
   expect(r.stdout).toMatch(/^labforge: 3 steps: 1 done, 1 skipped, 1 failed in \d+\.\d s \(failed: Build the image/m);
   expect(r.stdout).not.toContain('[OUTPUT]');
 });

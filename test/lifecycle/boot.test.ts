@@ -10,7 +10,10 @@ import { ToolError } from '../../src/tools/run.js';
 import { tempDir } from '../support.js';
 
 const nine = loadLabText('{}', '/tmp/boot/lab.yaml').lab;
-const two = loadLabText('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n', '/tmp/boot/lab.yaml').lab;
+const two = loadLabText(
+  'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n',
+  '/tmp/boot/lab.yaml',
+).lab;
 const ctx = (driver: 'kvm' | 'qemu', hostCpus: number) => ({ driver, hostCpus, vagrantPublicKey: '' });
 
 test('TCG: 600 s times the nodes per host CPU; KVM: 300 s likewise; the lab file wins', () => {
@@ -24,14 +27,30 @@ test('TCG: 600 s times the nodes per host CPU; KVM: 300 s likewise; the lab file
 
 test('a boot time-out names the nodes Vagrant named, each with the end of its console log', () => {
   const dir = tempDir();
-  const { lab } = loadLabText('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n', path.join(dir, 'lab.yaml'), { outDir: path.join(dir, 'out') });
+  const { lab } = loadLabText(
+    'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n',
+    path.join(dir, 'lab.yaml'),
+    { outDir: path.join(dir, 'out') },
+  );
   fs.mkdirSync(path.join(dir, 'out', 'logs'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'out', 'logs', 'b-console.log'), `${Array.from({ length: 40 }, (_, i) => `boot line ${i}`).join('\r\n')}\r\n[  OK  ] Reached target Multi-User System.\r\n`);
-  const e = new ToolError('vagrant', ['vagrant', 'up'], 1, "==> b: Waiting for machine to boot. This may take a few minutes...\nTimed out while waiting for the machine to boot. This means that\nVagrant was unable to communicate with the guest machine within\nthe configured (\"config.vm.boot_timeout\" value) time period.");
+  fs.writeFileSync(
+    path.join(dir, 'out', 'logs', 'b-console.log'),
+    `${Array.from({ length: 40 }, (_, i) => `boot line ${i}`).join('\r\n')}\r\n[  OK  ] Reached target Multi-User System.\r\n`,
+  );
+  const e = new ToolError(
+    'vagrant',
+    ['vagrant', 'up'],
+    1,
+    '==> b: Waiting for machine to boot. This may take a few minutes...\nTimed out while waiting for the machine to boot. This means that\nVagrant was unable to communicate with the guest machine within\nthe configured ("config.vm.boot_timeout" value) time period.',
+  );
   const err = bootTimedOut(lab, ctx('qemu', 2), e)!;
-  expect(err.message.split('\n')[0]).toBe('vagrant up timed out waiting for b to boot (config.vm.boot_timeout 600 s; host.boot_timeout sets it):');
+  expect(err.message.split('\n')[0]).toBe(
+    'vagrant up timed out waiting for b to boot (config.vm.boot_timeout 600 s; host.boot_timeout sets it):',
+  );
   expect(err.message).toContain('    [  OK  ] Reached target Multi-User System.');
   expect(err.message).toContain('    boot line 39');
   expect(err.message).not.toContain('boot line 10\n');
-  expect(bootTimedOut(lab, ctx('qemu', 2), new ToolError('vagrant', ['vagrant', 'up'], 1, 'some other failure'))).toBeUndefined();
+  expect(
+    bootTimedOut(lab, ctx('qemu', 2), new ToolError('vagrant', ['vagrant', 'up'], 1, 'some other failure')),
+  ).toBeUndefined();
 });

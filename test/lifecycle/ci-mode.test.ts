@@ -14,22 +14,30 @@ async function withoutTools(args: string[], env: Record<string, string> = {}) {
   const bin = path.join(dir, 'empty-bin');
   fs.mkdirSync(bin);
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
-  return execa(process.execPath, [CLI, '--lab', lab, ...args], { env: { PATH: bin, NO_COLOR: '1', ...env }, extendEnv: false, reject: false, all: true });
+  return execa(process.execPath, [CLI, '--lab', lab, ...args], {
+    env: { PATH: bin, NO_COLOR: '1', ...env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
 }
 
 test.each([
   ['--ci up', ['--ci', 'up'], {}],
   ['CI=true up', ['up'], { CI: 'true' }],
   ['CI=true bake', ['bake'], { CI: 'true' }],
-])('%s on a host without libvirt, Vagrant and Packer exits 3 with the reasons doctor gives and `labforge setup` as the fix', async (_name, args, env) => {
-  const r = await withoutTools(args, env);
-  expect(r.exitCode).toBe(3);
-  expect(r.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):/);
-  expect(r.stderr).toMatch(/FAIL {2}vagrant: vagrant is not installed/);
-  expect(r.stderr).toMatch(/FAIL {2}packer: packer is not installed/);
-  expect(r.stderr).toContain('fix: run `labforge setup`');
-  if (args.includes('up')) expect(r.stderr).toMatch(/FAIL {2}libvirt: cannot reach libvirtd/);
-});
+])(
+  '%s on a host without libvirt, Vagrant and Packer exits 3 with the reasons doctor gives and `labforge setup` as the fix',
+  async (_name, args, env) => {
+    const r = await withoutTools(args, env);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):/);
+    expect(r.stderr).toMatch(/FAIL {2}vagrant: vagrant is not installed/);
+    expect(r.stderr).toMatch(/FAIL {2}packer: packer is not installed/);
+    expect(r.stderr).toContain('fix: run `labforge setup`');
+    if (args.includes('up')) expect(r.stderr).toMatch(/FAIL {2}libvirt: cannot reach libvirtd/);
+  },
+);
 
 test('without CI mode up runs doctor too (exit code 3), and doctor itself exits 3 when a check fails', async () => {
   const up = await withoutTools(['up']);
@@ -52,8 +60,9 @@ test('a broken lab file is still exit code 2 in CI mode, before any host check',
 describe('steps in CI mode', () => {
   const saved = { CI: process.env.CI, GITHUB_STEP_SUMMARY: process.env.GITHUB_STEP_SUMMARY };
   afterEach(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 
   test('one timestamped line per step (done, skipped, failed), a final summary, and a wall-time table in the job summary', async () => {
@@ -67,8 +76,15 @@ describe('steps in CI mode', () => {
       await expect(
         runSteps<object>(
           [
-            { title: 'Render', task: async (_c, progress) => (progress('tool output goes to the log, not here'), 'ok') },
-            { title: 'Check plugins', skip: () => 'Packer 1.6.6 has the qemu builder built in', task: async () => undefined },
+            {
+              title: 'Render',
+              task: async (_c, progress) => (progress('tool output goes to the log, not here'), 'ok'),
+            },
+            {
+              title: 'Check plugins',
+              skip: () => 'Packer 1.6.6 has the qemu builder built in',
+              task: async () => undefined,
+            },
             {
               title: 'Build',
               task: async () => {
@@ -86,8 +102,12 @@ describe('steps in CI mode', () => {
     const ts = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
     expect(printed).toHaveLength(4);
     expect(printed[0]).toMatch(new RegExp(`^${ts} \\[DONE\\] Render: ok \\(\\d+\\.\\d s\\)$`));
-    expect(printed[1]).toMatch(new RegExp(`^${ts} \\[SKIPPED\\] Packer 1.6.6 has the qemu builder built in \\(Check plugins\\)$`));
-    expect(printed[2]).toMatch(new RegExp(`^${ts} \\[FAILED\\] Build: packer failed: \`packer build .\` exited with code 1 \\(\\d+\\.\\d s\\)$`));
+    expect(printed[1]).toMatch(
+      new RegExp(`^${ts} \\[SKIPPED\\] Packer 1.6.6 has the qemu builder built in \\(Check plugins\\)$`),
+    );
+    expect(printed[2]).toMatch(
+      new RegExp(`^${ts} \\[FAILED\\] Build: packer failed: \`packer build .\` exited with code 1 \\(\\d+\\.\\d s\\)$`),
+    );
     expect(printed[3]).toMatch(/^labforge: 3 steps: 1 done, 1 skipped, 1 failed in \d+\.\d s \(failed: Build\)$/);
     const md = fs.readFileSync(summary, 'utf8');
     expect(md).toContain('| labforge step | result | wall time |');
@@ -97,7 +117,11 @@ describe('steps in CI mode', () => {
 
   test('the line and summary formats', () => {
     const at = new Date('2026-11-26T08:00:00.000Z');
-    expect(stepLine({ title: 'Start 9 nodes', outcome: 'done', note: 'all running', seconds: 45.25 }, at)).toBe('2026-11-26T08:00:00.000Z [DONE] Start 9 nodes: all running (45.3 s)');
-    expect(stepsSummary([{ title: 'a', outcome: 'done', seconds: 1 }])).toBe('labforge: 1 step: 1 done, 0 skipped, 0 failed in 1.0 s');
+    expect(stepLine({ title: 'Start 9 nodes', outcome: 'done', note: 'all running', seconds: 45.25 }, at)).toBe(
+      '2026-11-26T08:00:00.000Z [DONE] Start 9 nodes: all running (45.3 s)',
+    );
+    expect(stepsSummary([{ title: 'a', outcome: 'done', seconds: 1 }])).toBe(
+      'labforge: 1 step: 1 done, 0 skipped, 0 failed in 1.0 s',
+    );
   });
 });

@@ -27,7 +27,11 @@ afterAll(async () => {
 async function virsh(...args: string[]): Promise<string> {
   return String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
 }
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 function domainXml(name: string, disk: string, iso: string, network: string): string {
   return `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices>
@@ -46,7 +50,18 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   await virsh('pool-start', 'lfd');
   await virsh('vol-create-as', 'lfd', BASE, '16M', '--format', 'qcow2');
   for (const disk of ['web-db.img', 'web-db-1.img'])
-    await virsh('vol-create-as', 'lfd', disk, '16M', '--format', 'qcow2', '--backing-vol', BASE, '--backing-vol-format', 'qcow2');
+    await virsh(
+      'vol-create-as',
+      'lfd',
+      disk,
+      '16M',
+      '--format',
+      'qcow2',
+      '--backing-vol',
+      BASE,
+      '--backing-vol-format',
+      'qcow2',
+    );
   await virsh('vol-create-as', 'lfd', 'shared install.iso', '1M', '--format', 'raw');
   for (const net of ['lfd-web', 'lfd-web-mgmt', 'lfd-webdb']) {
     fs.writeFileSync(path.join(work, `${net}.xml`), `<network><name>${net}</name></network>`);
@@ -54,7 +69,10 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   }
   const iso = path.join(pool, 'shared install.iso');
   fs.writeFileSync(path.join(work, 'web-db.xml'), domainXml('web-db', path.join(pool, 'web-db.img'), iso, 'lfd-web'));
-  fs.writeFileSync(path.join(work, 'web-db-1.xml'), domainXml('web-db-1', path.join(pool, 'web-db-1.img'), iso, 'lfd-webdb'));
+  fs.writeFileSync(
+    path.join(work, 'web-db-1.xml'),
+    domainXml('web-db-1', path.join(pool, 'web-db-1.img'), iso, 'lfd-webdb'),
+  );
   await virsh('define', path.join(work, 'web-db.xml'));
   await virsh('define', path.join(work, 'web-db-1.xml'));
   const uuid = (await virsh('domuuid', 'web-db')).trim();
@@ -72,7 +90,17 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   // vagrant-libvirt lists every network a node joined, also one that existed before: vagrant destroy must not get it.
   const created = path.join(out, '.vagrant', 'machines', 'db', 'libvirt', 'created_networks');
   fs.writeFileSync(created, `${await new Virsh('qemu:///system').networkUuid('lfd-web-mgmt')}\n${netUuid}\n`);
-  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ version: 1, lab: 'web', uri: 'qemu:///system', domains: [], volumes: [], networks: [{ name: 'lfd-web', uuid: netUuid }] }));
+  fs.writeFileSync(
+    path.join(out, STATE_FILE),
+    JSON.stringify({
+      version: 1,
+      lab: 'web',
+      uri: 'qemu:///system',
+      domains: [],
+      volumes: [],
+      networks: [{ name: 'lfd-web', uuid: netUuid }],
+    }),
+  );
 
   const { removed, kept } = await destroy(lab, {});
 
@@ -84,7 +112,11 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   expect(lines(await virsh('list', '--all', '--name'))).toEqual(['web-db-1']);
   const vols = lines(await virsh('vol-list', '--pool', 'lfd')).map((l) => l.slice(0, l.indexOf(' /')).trim());
   expect(vols.sort()).toEqual([BASE, 'shared install.iso', 'web-db-1.img'].sort());
-  expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lfd-')).sort()).toEqual(['lfd-web-mgmt', 'lfd-webdb']);
+  expect(
+    lines(await virsh('net-list', '--all', '--name'))
+      .filter((n) => n.startsWith('lfd-'))
+      .sort(),
+  ).toEqual(['lfd-web-mgmt', 'lfd-webdb']);
   expect(fs.existsSync(path.join(out, STATE_FILE))).toBe(false);
   expect(fs.existsSync(created)).toBe(false);
 });

@@ -32,12 +32,24 @@ describe('targets', () => {
     ['etcd,etcd1', ['etcd1', 'etcd2']],
   ])('%s', (t, want) => expect(names(t)).toEqual(want));
   test('a word that names nothing is exit 2 naming it, the nodes and the roles', () => {
-    expect(() => selectNodes(lab, 'etcd1,lb')).toThrow('targets: "lb" names no node of lab t (nodes: etcd1, etcd2, worker1, worker2; roles: etcd, worker; or all)');
+    expect(() => selectNodes(lab, 'etcd1,lb')).toThrow(
+      'targets: "lb" names no node of lab t (nodes: etcd1, etcd2, worker1, worker2; roles: etcd, worker; or all)',
+    );
     expect(() => selectNodes(lab, 'etcd1,')).toThrow('has an empty entry');
   });
   test('copy: exactly one side is TARGETS:PATH', () => {
-    expect(parseCopy('/etc/hosts', 'all:/etc/hosts')).toEqual({ direction: 'push', targets: 'all', remote: '/etc/hosts', local: '/etc/hosts' });
-    expect(parseCopy('etcd:/etc/os-release', 'out')).toEqual({ direction: 'pull', targets: 'etcd', remote: '/etc/os-release', local: 'out' });
+    expect(parseCopy('/etc/hosts', 'all:/etc/hosts')).toEqual({
+      direction: 'push',
+      targets: 'all',
+      remote: '/etc/hosts',
+      local: '/etc/hosts',
+    });
+    expect(parseCopy('etcd:/etc/os-release', 'out')).toEqual({
+      direction: 'pull',
+      targets: 'etcd',
+      remote: '/etc/os-release',
+      local: 'out',
+    });
     expect(() => parseCopy('a', 'b')).toThrow('exactly one of');
     expect(() => parseCopy('all:/x', 'etcd:/y')).toThrow('exactly one of');
     expect(parseCopy('./a:b', 'all:/tmp/').local).toBe('./a:b');
@@ -66,10 +78,17 @@ esac`;
   fs.writeFileSync(path.join(bin, 'scp'), `#!/bin/bash\nprintf '%s\\n' "$*" >> '${dir}/scp-calls'\n`, { mode: 0o755 });
   const lab = writeLab(LAB, dir);
   const labforge = (args: string[]) =>
-    execa(process.execPath, [CLI, '--lab', lab, '--out', path.join(dir, 'out'), ...args], { env: { PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' }, reject: false });
+    execa(process.execPath, [CLI, '--lab', lab, '--out', path.join(dir, 'out'), ...args], {
+      env: { PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' },
+      reject: false,
+    });
   /** The most calls that were running at one moment, and the order they started in. */
   const concurrency = () => {
-    const events = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const events = fs
+      .readFileSync(path.join(dir, 'calls'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     let now = 0;
     let most = 0;
     for (const [kind] of [...events].sort((a, b) => Number(a[2]) - Number(b[2]))) {
@@ -86,10 +105,14 @@ describe('labforge run', () => {
     const { labforge } = setup('mixed');
     const r = await labforge(['run', 'all', '--timeout', '3', '--', 'hostname']);
     expect(r.exitCode).toBe(1);
-    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['etcd1   | hello from root@10.240.0.11', 'etcd2   | about to fail']));
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['etcd1   | hello from root@10.240.0.11', 'etcd2   | about to fail']),
+    );
     expect(r.stdout).not.toContain('warning on stderr');
     expect(r.stderr).toContain('etcd1   | warning on stderr');
-    expect(r.stderr).toContain('labforge: `hostname` on 4 nodes: 1 ok, 3 failed (etcd2: exit 3; worker1: timed out after 3 s; worker2: no connection to 10.240.0.32');
+    expect(r.stderr).toContain(
+      'labforge: `hostname` on 4 nodes: 1 ok, 3 failed (etcd2: exit 3; worker1: timed out after 3 s; worker2: no connection to 10.240.0.32',
+    );
   });
 
   test('--json gives every node its exit code and both streams', async () => {
@@ -113,7 +136,10 @@ describe('labforge run', () => {
     expect(two.concurrency().most).toBe(2);
     const serial = setup('slow');
     await serial.labforge(['run', 'all', '--serial', '--', 'true']);
-    expect(serial.concurrency()).toEqual({ most: 1, order: ['root@10.240.0.11', 'root@10.240.0.12', 'root@10.240.0.31', 'root@10.240.0.32'] });
+    expect(serial.concurrency()).toEqual({
+      most: 1,
+      order: ['root@10.240.0.11', 'root@10.240.0.12', 'root@10.240.0.31', 'root@10.240.0.32'],
+    });
   }, 30000);
 
   test('bad targets or options are exit 2 and nothing runs', async () => {

@@ -7,7 +7,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { checksumFilesIn, compareCompose, fromChecksumFile, fromReleasesJson, imageName, imageNamePattern, parseChecksumFile } from '../../src/lab/fedora.js';
+import {
+  checksumFilesIn,
+  compareCompose,
+  fromChecksumFile,
+  fromReleasesJson,
+  imageName,
+  imageNamePattern,
+  parseChecksumFile,
+} from '../../src/lab/fedora.js';
 import { clearsignedChecksumFile } from '../fedora-mirror.js';
 import { cli, requireTool, tempDir, writeLab } from '../support.js';
 
@@ -15,7 +23,8 @@ const sha = (text: string) => crypto.createHash('sha256').update(text).digest('h
 
 const checksumFile = clearsignedChecksumFile;
 
-const listing = (names: string[]) => `<html><body><h1>Index</h1>${names.map((n) => `<a href="${n}">${n}</a>`).join('\n')}</body></html>`;
+const listing = (names: string[]) =>
+  `<html><body><h1>Index</h1>${names.map((n) => `<a href="${n}">${n}</a>`).join('\n')}</body></html>`;
 
 describe('reading what Fedora publishes', () => {
   test('file names per release: 41+ Generic, 40 its own order, 34-39 without Generic, the netinst ISO', () => {
@@ -23,18 +32,32 @@ describe('reading what Fedora publishes', () => {
     expect(imageName(40, 'cloud', '1.14')).toBe('Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2');
     expect(imageName(38, 'cloud', '1.6')).toBe('Fedora-Cloud-Base-38-1.6.x86_64.qcow2');
     expect(imageName(44, 'iso', '1.7')).toBe('Fedora-Everything-netinst-x86_64-44-1.7.iso');
-    for (const [r, m, c] of [[44, 'cloud', '1.7'], [40, 'cloud', '1.14'], [38, 'cloud', '1.6'], [43, 'iso', '1.6']] as const)
+    for (const [r, m, c] of [
+      [44, 'cloud', '1.7'],
+      [40, 'cloud', '1.14'],
+      [38, 'cloud', '1.6'],
+      [43, 'iso', '1.6'],
+    ] as const)
       expect(imageNamePattern(r, m).exec(imageName(r, m, c))?.[1]).toBe(c);
     expect(imageNamePattern(44, 'cloud').test('Fedora-Cloud-Base-Generic-44-1.7.aarch64.qcow2')).toBe(false);
   });
 
   test('compose labels sort as versions: 1.10 is newer than 1.9', () => {
     expect(['1.9', '1.10', '1.2'].sort(compareCompose)).toEqual(['1.2', '1.9', '1.10']);
-    expect(checksumFilesIn(listing(['Fedora-Cloud-44-1.9-x86_64-CHECKSUM', 'Fedora-Cloud-44-1.10-x86_64-CHECKSUM']), 44, 'cloud')[0]).toBe('Fedora-Cloud-44-1.10-x86_64-CHECKSUM');
+    expect(
+      checksumFilesIn(
+        listing(['Fedora-Cloud-44-1.9-x86_64-CHECKSUM', 'Fedora-Cloud-44-1.10-x86_64-CHECKSUM']),
+        44,
+        'cloud',
+      )[0],
+    ).toBe('Fedora-Cloud-44-1.10-x86_64-CHECKSUM');
   });
 
   test('a clearsigned CHECKSUM file: only the SHA256 lines count, the signature is skipped', () => {
-    const text = checksumFile({ 'Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2': 'a'.repeat(64), 'Fedora-Cloud-Base-AmazonEC2-44-1.7.x86_64.raw.xz': 'b'.repeat(64) });
+    const text = checksumFile({
+      'Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2': 'a'.repeat(64),
+      'Fedora-Cloud-Base-AmazonEC2-44-1.7.x86_64.raw.xz': 'b'.repeat(64),
+    });
     expect([...parseChecksumFile(text).keys()]).toHaveLength(2);
     expect(fromChecksumFile(text, 'https://m/x/Fedora-Cloud-44-1.7-x86_64-CHECKSUM', 44, 'cloud')).toEqual({
       url: 'https://m/x/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
@@ -45,10 +68,23 @@ describe('reading what Fedora publishes', () => {
   });
 
   test('releases.json: the x86_64 Cloud Base Generic qcow2 of the release, moved onto the mirror', () => {
-    const link = 'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2';
+    const link =
+      'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2';
     const json = [
-      { version: '44', arch: 'aarch64', variant: 'Cloud', link: link.replace(/x86_64/g, 'aarch64'), sha256: 'c'.repeat(64) },
-      { version: '44', arch: 'x86_64', variant: 'Cloud', link: link.replace('.qcow2', '.raw.xz'), sha256: 'd'.repeat(64) },
+      {
+        version: '44',
+        arch: 'aarch64',
+        variant: 'Cloud',
+        link: link.replace(/x86_64/g, 'aarch64'),
+        sha256: 'c'.repeat(64),
+      },
+      {
+        version: '44',
+        arch: 'x86_64',
+        variant: 'Cloud',
+        link: link.replace('.qcow2', '.raw.xz'),
+        sha256: 'd'.repeat(64),
+      },
       { version: '44', arch: 'x86_64', variant: 'Cloud', link, sha256: 'A'.repeat(64) },
       { version: '43', arch: 'x86_64', variant: 'Cloud', link: link.replace(/44/g, '43'), sha256: 'e'.repeat(64) },
     ];
@@ -75,13 +111,34 @@ async function serveMirror() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rel = (r: number, what = 'Cloud/x86_64/images') => `/pub/releases/${r}/${what}`;
-  files.set('/releases.json', JSON.stringify([{ version: '44', arch: 'x86_64', variant: 'Cloud', subvariant: 'Cloud_Base', link: `https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2`, sha256: sha(image44) }]));
+  files.set(
+    '/releases.json',
+    JSON.stringify([
+      {
+        version: '44',
+        arch: 'x86_64',
+        variant: 'Cloud',
+        subvariant: 'Cloud_Base',
+        link: `https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2`,
+        sha256: sha(image44),
+      },
+    ]),
+  );
   files.set(`${rel(44)}/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2`, image44);
   files.set(`${rel(43)}/`, listing(['Fedora-Cloud-43-1.5-x86_64-CHECKSUM', 'Fedora-Cloud-43-1.6-x86_64-CHECKSUM']));
-  files.set(`${rel(43)}/Fedora-Cloud-43-1.6-x86_64-CHECKSUM`, checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.6.x86_64.qcow2': sha('43 1.6') }));
-  files.set(`${rel(43)}/Fedora-Cloud-43-1.5-x86_64-CHECKSUM`, checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.5.x86_64.qcow2': sha('43 1.5') }));
+  files.set(
+    `${rel(43)}/Fedora-Cloud-43-1.6-x86_64-CHECKSUM`,
+    checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.6.x86_64.qcow2': sha('43 1.6') }),
+  );
+  files.set(
+    `${rel(43)}/Fedora-Cloud-43-1.5-x86_64-CHECKSUM`,
+    checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.5.x86_64.qcow2': sha('43 1.5') }),
+  );
   files.set(`/archive/releases/40/Cloud/x86_64/images/`, listing(['Fedora-Cloud-40-1.14-x86_64-CHECKSUM']));
-  files.set(`/archive/releases/40/Cloud/x86_64/images/Fedora-Cloud-40-1.14-x86_64-CHECKSUM`, checksumFile({ 'Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2': sha('40') }));
+  files.set(
+    `/archive/releases/40/Cloud/x86_64/images/Fedora-Cloud-40-1.14-x86_64-CHECKSUM`,
+    checksumFile({ 'Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2': sha('40') }),
+  );
   const image = (release: number, extra = '') =>
     `image: { release: ${release}, mirror: "${base}/pub", archive: "${base}/archive", index: "${base}/releases.json"${extra} }\n`;
   return { base, files, image, image44, rel, close: () => new Promise<void>((r) => server.close(() => r())) };
@@ -98,12 +155,14 @@ describe('labforge lock', () => {
   afterAll(async () => m.close());
 
   const lock = async (lab: string, args: string[] = []) => {
-    const r = await cli(['--lab', lab, '--out', path.join(path.dirname(lab), 'out'), 'lock', '--json', ...args], { env: { LABFORGE_OFFLINE: '' } });
+    const r = await cli(['--lab', lab, '--out', path.join(path.dirname(lab), 'out'), 'lock', '--json', ...args], {
+      env: { LABFORGE_OFFLINE: '' },
+    });
     const file = lab.replace(/\.yaml$/, '.lock');
     return { r, lock: fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined };
   };
 
-  test('a current release comes from releases.json, on the lab\'s mirror', async () => {
+  test("a current release comes from releases.json, on the lab's mirror", async () => {
     const { r, lock: l } = await lock(writeLab(NODES + m.image(44)));
     expect(r.exitCode).toBe(0);
     expect(l.image).toEqual({
@@ -117,10 +176,12 @@ describe('labforge lock', () => {
     });
   });
 
-  test("a release releases.json does not list comes from its newest CHECKSUM file on the mirror; a pinned compose is kept", async () => {
+  test('a release releases.json does not list comes from its newest CHECKSUM file on the mirror; a pinned compose is kept', async () => {
     const lab = writeLab(NODES + m.image(43));
     const { lock: l } = await lock(lab);
-    expect(l.image.url).toBe(`${m.base}/pub/releases/43/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-43-1.6.x86_64.qcow2`);
+    expect(l.image.url).toBe(
+      `${m.base}/pub/releases/43/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-43-1.6.x86_64.qcow2`,
+    );
     expect(l.image.checksum).toBe(`sha256:${sha('43 1.6')}`);
     expect(l.image.from).toBe(`${m.base}/pub/releases/43/Cloud/x86_64/images/Fedora-Cloud-43-1.6-x86_64-CHECKSUM`);
     fs.writeFileSync(lab, NODES + m.image(43, ', compose: "1.5"'));
@@ -129,15 +190,23 @@ describe('labforge lock', () => {
 
   test('a release past its end of life comes from the archive, under its own file name', async () => {
     const { lock: l } = await lock(writeLab(NODES + m.image(40)));
-    expect(l.image.url).toBe(`${m.base}/archive/releases/40/Cloud/x86_64/images/Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2`);
+    expect(l.image.url).toBe(
+      `${m.base}/archive/releases/40/Cloud/x86_64/images/Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2`,
+    );
   });
 
   test('--update moves to a newer compose; without it the lock is kept', async () => {
     const lab = writeLab(NODES + m.image(43));
     expect((await lock(lab)).lock.image.compose).toBe('1.6');
     const listingNow = m.files.get(`${m.rel(43)}/`)!;
-    m.files.set(`${m.rel(43)}/`, listing(['Fedora-Cloud-43-1.6-x86_64-CHECKSUM', 'Fedora-Cloud-43-1.7-x86_64-CHECKSUM']));
-    m.files.set(`${m.rel(43)}/Fedora-Cloud-43-1.7-x86_64-CHECKSUM`, checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.7.x86_64.qcow2': sha('43 1.7') }));
+    m.files.set(
+      `${m.rel(43)}/`,
+      listing(['Fedora-Cloud-43-1.6-x86_64-CHECKSUM', 'Fedora-Cloud-43-1.7-x86_64-CHECKSUM']),
+    );
+    m.files.set(
+      `${m.rel(43)}/Fedora-Cloud-43-1.7-x86_64-CHECKSUM`,
+      checksumFile({ 'Fedora-Cloud-Base-Generic-43-1.7.x86_64.qcow2': sha('43 1.7') }),
+    );
     try {
       const kept = await lock(lab);
       expect(JSON.parse(kept.r.stdout).changed).toBe(false);
@@ -151,8 +220,15 @@ describe('labforge lock', () => {
   });
 
   test("the lab file's own image.url and image.checksum win and are locked as given", async () => {
-    const { lock: l } = await lock(writeLab(`${NODES}image: { url: "https://example.org/mine.qcow2", checksum: "sha256:${'f'.repeat(64)}" }\n`));
-    expect(l.image).toEqual({ method: 'cloud', url: 'https://example.org/mine.qcow2', checksum: `sha256:${'f'.repeat(64)}`, from: 'lab file' });
+    const { lock: l } = await lock(
+      writeLab(`${NODES}image: { url: "https://example.org/mine.qcow2", checksum: "sha256:${'f'.repeat(64)}" }\n`),
+    );
+    expect(l.image).toEqual({
+      method: 'cloud',
+      url: 'https://example.org/mine.qcow2',
+      checksum: `sha256:${'f'.repeat(64)}`,
+      from: 'lab file',
+    });
   });
 
   test('a release Fedora does not have: exit 2 naming image.release and every place looked at, no lock', async () => {
@@ -167,7 +243,9 @@ describe('labforge lock', () => {
 
   test("Fedora's servers out of reach: exit 1 naming each, no lock", async () => {
     const closed = 'http://127.0.0.1:9';
-    const lab = writeLab(`${NODES}image: { mirror: "${closed}/pub", archive: "${closed}/archive", index: "${closed}/releases.json" }\n`);
+    const lab = writeLab(
+      `${NODES}image: { mirror: "${closed}/pub", archive: "${closed}/archive", index: "${closed}/releases.json" }\n`,
+    );
     const { r, lock: l } = await lock(lab);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain("cannot reach Fedora's servers");
@@ -195,7 +273,21 @@ describe('bake and the lock', () => {
     const lab = writeLab(NODES + m.image(44), dir);
     const wrong = 'b'.repeat(64);
     const url = `${m.base}/pub/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2`;
-    fs.writeFileSync(path.join(dir, 'lab.lock'), JSON.stringify({ lockfile: 1, image: { method: 'cloud', release: 44, compose: '1.7', url, checksum: `sha256:${wrong}`, from: 'releases.json', mirror: `${m.base}/pub` } }));
+    fs.writeFileSync(
+      path.join(dir, 'lab.lock'),
+      JSON.stringify({
+        lockfile: 1,
+        image: {
+          method: 'cloud',
+          release: 44,
+          compose: '1.7',
+          url,
+          checksum: `sha256:${wrong}`,
+          from: 'releases.json',
+          mirror: `${m.base}/pub`,
+        },
+      }),
+    );
     const env = { VAGRANT_HOME: path.join(dir, 'vh'), PACKER_CACHE_DIR: path.join(dir, 'pc'), CI: 'true' };
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], { env });
     expect(r.stderr).toContain(`it pins sha256 ${wrong}, the downloaded image has sha256 ${sha(m.image44)}`);
@@ -210,15 +302,30 @@ describe('bake and the lock', () => {
     requireTool('qemu-img');
     const dir = tempDir();
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(dir, 'base.qcow2'), '1M']);
-    const now = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'base.qcow2'))).digest('hex');
+    const now = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, 'base.qcow2')))
+      .digest('hex');
     const lab = writeLab(`${NODES}image: { local: base.qcow2, disk: 2G }\n`, dir);
     const then = 'c'.repeat(64);
-    fs.writeFileSync(path.join(dir, 'lab.lock'), JSON.stringify({ lockfile: 1, image: { method: 'cloud', url: 'base.qcow2', checksum: `sha256:${then}`, from: 'local file' } }));
+    fs.writeFileSync(
+      path.join(dir, 'lab.lock'),
+      JSON.stringify({
+        lockfile: 1,
+        image: { method: 'cloud', url: 'base.qcow2', checksum: `sha256:${then}`, from: 'local file' },
+      }),
+    );
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
     // A stand-in packer that knows its version (the host checks ask) and records any other call.
-    fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\ntouch '${dir}/packer-ran'\nexit 1\n`, { mode: 0o755 });
-    const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], { env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' } });
+    fs.writeFileSync(
+      path.join(bin, 'packer'),
+      `#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\ntouch '${dir}/packer-ran'\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`is sha256:${now}, but ${path.join(dir, 'lab.lock')} pins sha256:${then}`);
     expect(fs.existsSync(path.join(dir, 'packer-ran'))).toBe(false);
@@ -229,11 +336,19 @@ describe('bake and the lock', () => {
     const lab = writeLab(NODES, dir);
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'packer'), '#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\nexit 3\n', { mode: 0o755 });
-    const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], { env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' } });
+    fs.writeFileSync(
+      path.join(bin, 'packer'),
+      '#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\nexit 3\n',
+      { mode: 0o755 },
+    );
+    const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+    });
     expect(r.exitCode).toBe(1);
     const l = JSON.parse(fs.readFileSync(path.join(dir, 'lab.lock'), 'utf8'));
-    expect(l.image.url).toBe('https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2');
+    expect(l.image.url).toBe(
+      'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
+    );
     expect(l.image.checksum).toBe('sha256:28680fe5b371a5a82ebf43a31926e086a168e59949d03969c5093e7071f90b7f');
     expect(r.stdout).toContain('lab.lock: written');
   });

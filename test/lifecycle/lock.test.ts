@@ -27,7 +27,10 @@ test('the CLI refuses a second command while another holds the lab, with exit co
   fs.writeFileSync(path.join(out, '.labforge-owner.json'), '{}'); // a folder labforge owns
   const holder = spawn('sleep', ['30']);
   try {
-    fs.writeFileSync(path.join(out, '.lock'), JSON.stringify({ pid: holder.pid, command: 'up', started: '2026-11-25T12:00:00Z' }));
+    fs.writeFileSync(
+      path.join(out, '.lock'),
+      JSON.stringify({ pid: holder.pid, command: 'up', started: '2026-11-25T12:00:00Z' }),
+    );
     const r = await cli(['--lab', file, '--out', out, 'render']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`another labforge holds ${out}/.lock: \`labforge up\` (pid ${holder.pid}`);
@@ -67,7 +70,9 @@ test('an empty lock file does not block, and of many commands racing for it exac
       }
     }
     process.exit(3);`;
-  const racers = Array.from({ length: 8 }, () => execa('node', ['--input-type=module', '-e', script, dir, log], { reject: false }));
+  const racers = Array.from({ length: 8 }, () =>
+    execa('node', ['--input-type=module', '-e', script, dir, log], { reject: false }),
+  );
   const results = await Promise.all(racers);
   expect(results.map((r) => r.exitCode)).toEqual(Array(8).fill(0));
   // The log alternates in/out of the same process: nobody was in while another was.

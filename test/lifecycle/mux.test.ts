@@ -33,7 +33,11 @@ esac
   );
   const saved = process.env.PATH;
   process.env.PATH = `${bin}:${saved}`;
-  return { log, restore: () => (process.env.PATH = saved), calls: () => fs.readFileSync(log, 'utf8').trim().split('\n') };
+  return {
+    log,
+    restore: () => (process.env.PATH = saved),
+    calls: () => fs.readFileSync(log, 'utf8').trim().split('\n'),
+  };
 }
 
 test('the first command to a node starts its master, later ones only use it; disconnect ends it', async () => {
@@ -44,7 +48,11 @@ test('the first command to a node starts its master, later ones only use it; dis
   try {
     expect(await answers(lab, lab.nodes[0])).toBe('a.example.com');
     const first = ssh.calls();
-    expect(first.map((c) => (c.includes('-O check') ? 'check' : c.includes(' -M ') || c.startsWith('-M') ? 'master' : 'command'))).toEqual(['check', 'master', 'check', 'command']);
+    expect(
+      first.map((c) =>
+        c.includes('-O check') ? 'check' : c.includes(' -M ') || c.startsWith('-M') ? 'master' : 'command',
+      ),
+    ).toEqual(['check', 'master', 'check', 'command']);
     const socket = path.join(lab.outDir, '.mux', 'a');
     expect(first[1]).toContain(`ControlPath=${socket}`);
     expect(first[1]).toContain('ControlPersist=300');

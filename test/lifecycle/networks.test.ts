@@ -43,8 +43,12 @@ test('a network of the same name with another address, or another network on the
     /network\.name: a libvirt network "lfb" already exists with address 10\.241\.0\.1\/255\.255\.255\.0, but the lab wants 10\.242\.0\.1/,
   );
   const sameSubnet = lab('network: { name: lfc, cidr: 10.241.0.0/24 }\nvips: []\nnodes: [{ name: n, ip: 10.241.0.5 }]');
-  const err = await ensureNetwork(virsh, sameSubnet.network, labNetworks(sameSubnet)[1].file, 'network').catch((e) => e);
+  const err = await ensureNetwork(virsh, sameSubnet.network, labNetworks(sameSubnet)[1].file, 'network').catch(
+    (e) => e,
+  );
   expect(err).toBeInstanceOf(UsageError);
-  expect(err.message).toBe('network.cidr: 10.241.0.0/24 is already used by the libvirt network "lfb" (10.241.0.1); choose another subnet or remove "lfb"');
+  expect(err.message).toBe(
+    'network.cidr: 10.241.0.0/24 is already used by the libvirt network "lfb" (10.241.0.1); choose another subnet or remove "lfb"',
+  );
   await virsh.removeNetwork('lfb');
 });

@@ -1,5 +1,11 @@
 // destroy's decision: given the lab's ownership record and what libvirt has now, what goes and what stays (and why).
-import { emptyRecord, mergeRecords, planDestroy, type LibvirtNow, type OwnershipRecord } from '../../src/lifecycle/ownership.js';
+import {
+  emptyRecord,
+  mergeRecords,
+  planDestroy,
+  type LibvirtNow,
+  type OwnershipRecord,
+} from '../../src/lifecycle/ownership.js';
 
 const POOL = '/var/lib/libvirt/images';
 const BASE = `${POOL}/labforge-VAGRANTSLASH-local-0b58d605aa2e5cf2_vagrant_box_image_0_box.img`;
@@ -21,7 +27,11 @@ const both: LibvirtNow = {
     { uuid: 'aaaaaaaa-0000-0000-0000-000000000001', name: 'web-db' },
     { uuid: 'bbbbbbbb-0000-0000-0000-000000000001', name: 'web-db-1' },
   ],
-  volumes: [vol('web-db.img', BASE), vol('web-db-1.img', BASE), { pool: 'default', name: BASE.split('/').pop()!, path: BASE }],
+  volumes: [
+    vol('web-db.img', BASE),
+    vol('web-db-1.img', BASE),
+    { pool: 'default', name: BASE.split('/').pop()!, path: BASE },
+  ],
   networks: [
     { name: 'web', uuid: 'nnnnnnnn-0000-0000-0000-000000000001', users: ['web-db'] },
     { name: 'web-mgmt', uuid: 'nnnnnnnn-0000-0000-0000-000000000002', users: ['web-db'] },
@@ -35,7 +45,9 @@ test("destroying lab web removes its own domain, disk and networks, never lab we
   expect(plan.domains).toEqual([{ uuid: 'aaaaaaaa-0000-0000-0000-000000000001', name: 'web-db' }]);
   expect(plan.volumes.map((v) => v.name)).toEqual(['web-db.img']);
   expect(plan.networks).toEqual(['web', 'web-mgmt']);
-  expect(plan.kept).toEqual([`volume ${BASE.split('/').pop()} (pool default): the box's base volume, still the backing file of web-db-1.img (pool default)`]);
+  expect(plan.kept).toEqual([
+    `volume ${BASE.split('/').pop()} (pool default): the box's base volume, still the backing file of web-db-1.img (pool default)`,
+  ]);
 });
 
 test('the box base volume goes once no volume left is backed by it', () => {
@@ -84,7 +96,7 @@ test('a recorded network another domain still uses stays; one redefined since (o
   expect(plan.kept).toEqual(
     expect.arrayContaining([
       'network web: still used by domain other-vm',
-      'network web-mgmt: not the network labforge defined (UUID ffffffff-0000-0000-0000-000000000009, labforge\'s was nnnnnnnn-0000-0000-0000-000000000002)',
+      "network web-mgmt: not the network labforge defined (UUID ffffffff-0000-0000-0000-000000000009, labforge's was nnnnnnnn-0000-0000-0000-000000000002)",
     ]),
   );
 });
@@ -99,32 +111,51 @@ test('a recorded domain libvirt no longer knows is skipped; a new domain with it
   const plan = planDestroy(gone, now, { labNetworks: [] });
   expect(plan.domains).toEqual([]);
   expect(plan.volumes).toEqual([]);
-  expect(plan.kept).toEqual(['domain web-db (cccccccc-0000-0000-0000-000000000001): not the domain labforge recorded for node db (aaaaaaaa-0000-0000-0000-000000000001)']);
+  expect(plan.kept).toEqual([
+    'domain web-db (cccccccc-0000-0000-0000-000000000001): not the domain labforge recorded for node db (aaaaaaaa-0000-0000-0000-000000000001)',
+  ]);
 });
 
 test('recorded volumes already gone (vagrant destroy removed them) are not removed again; nothing else is', () => {
-  const now: LibvirtNow = { domains: [], volumes: [vol('web-db-1.img', BASE), { pool: 'default', name: 'base.img', path: BASE }], networks: [] };
+  const now: LibvirtNow = {
+    domains: [],
+    volumes: [vol('web-db-1.img', BASE), { pool: 'default', name: 'base.img', path: BASE }],
+    networks: [],
+  };
   const plan = planDestroy(web, now, { labNetworks: [] });
   expect(plan).toEqual({
     domains: [],
     volumes: [],
     networks: [],
-    kept: ["volume base.img (pool default): the box's base volume, still the backing file of web-db-1.img (pool default)"],
+    kept: [
+      "volume base.img (pool default): the box's base volume, still the backing file of web-db-1.img (pool default)",
+    ],
   });
 });
 
 test('a lab disk another volume was since made an overlay of stays, and so does the base under it', () => {
-  const now: LibvirtNow = { ...both, volumes: [...both.volumes.filter((v) => v.name !== 'web-db-1.img'), vol('copy-of-web-db.qcow2', `${POOL}/web-db.img`)] };
+  const now: LibvirtNow = {
+    ...both,
+    volumes: [
+      ...both.volumes.filter((v) => v.name !== 'web-db-1.img'),
+      vol('copy-of-web-db.qcow2', `${POOL}/web-db.img`),
+    ],
+  };
   const plan = planDestroy(web, now, { labNetworks: [] });
   expect(plan.volumes).toEqual([]);
-  expect(plan.kept[0]).toBe('volume web-db.img (pool default): the backing file of copy-of-web-db.qcow2 (pool default)');
+  expect(plan.kept[0]).toBe(
+    'volume web-db.img (pool default): the backing file of copy-of-web-db.qcow2 (pool default)',
+  );
   expect(plan.kept[1]).toMatch(/the box's base volume, still the backing file of web-db.img/);
 });
 
 test('a later up adds to the record: domains by UUID, volumes by path, networks by name', () => {
   const first = mergeRecords(emptyRecord('web', 'qemu:///system'), { networks: [web.networks[0]] });
   const second = mergeRecords(first, { domains: web.domains, volumes: web.volumes });
-  const third = mergeRecords(second, { domains: [{ node: 'db', uuid: web.domains[0].uuid, name: 'web-db' }], volumes: [vol('web-db.img', BASE)] });
+  const third = mergeRecords(second, {
+    domains: [{ node: 'db', uuid: web.domains[0].uuid, name: 'web-db' }],
+    volumes: [vol('web-db.img', BASE)],
+  });
   expect(third.domains).toHaveLength(1);
   expect(third.volumes).toHaveLength(1);
   expect(third.networks).toEqual([web.networks[0]]);

@@ -17,10 +17,18 @@ test('the lab key is generated once, ed25519, mode 0600, and never printed', asy
   const fp = await execa('ssh-keygen', ['-l', '-f', key]);
   expect(fp.stdout).toMatch(/ labforge-t \(ED25519\)$/);
   const privateKey = fs.readFileSync(key, 'utf8');
-  const before = Object.fromEntries(listFiles(out).filter((f) => !f.startsWith('logs')).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+  const before = Object.fromEntries(
+    listFiles(out)
+      .filter((f) => !f.startsWith('logs'))
+      .map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]),
+  );
   const second = await cli(['--lab', lab, '--out', out, 'render']);
   expect(second.exitCode).toBe(0);
-  const after = Object.fromEntries(listFiles(out).filter((f) => !f.startsWith('logs')).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+  const after = Object.fromEntries(
+    listFiles(out)
+      .filter((f) => !f.startsWith('logs'))
+      .map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]),
+  );
   expect(after).toEqual(before);
   const body = privateKey.split('\n').filter((l) => l && !l.startsWith('-----'));
   for (const r of [first, second]) for (const line of body) expect(r.all).not.toContain(line);

@@ -2,16 +2,43 @@
 // Nothing here installs a package, starts a daemon or touches /dev/kvm.
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { candidatePackages, commandLine, groupsOf, hostPackages, KVM_RULE, KVM_RULE_FILE, parseOsRelease, planSetup, SetupUnsupportedError, type HostFacts } from '../../src/lifecycle/setup.js';
+import {
+  candidatePackages,
+  commandLine,
+  groupsOf,
+  hostPackages,
+  KVM_RULE,
+  KVM_RULE_FILE,
+  parseOsRelease,
+  planSetup,
+  SetupUnsupportedError,
+  type HostFacts,
+} from '../../src/lifecycle/setup.js';
 import { cli } from '../support.js';
 
-const DEBIAN = parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n');
-const UBUNTU = parseOsRelease('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n');
-const FEDORA = parseOsRelease('NAME="Fedora Linux"\nVERSION_ID=41\nID=fedora\nPRETTY_NAME="Fedora Linux 41 (Server Edition)"\n');
+const DEBIAN = parseOsRelease(
+  'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
+);
+const UBUNTU = parseOsRelease(
+  'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n',
+);
+const FEDORA = parseOsRelease(
+  'NAME="Fedora Linux"\nVERSION_ID=41\nID=fedora\nPRETTY_NAME="Fedora Linux 41 (Server Edition)"\n',
+);
 
 /** A fresh machine: nothing installed, no daemon, root in a container without systemd. */
 function bare(os = DEBIAN, over: Partial<HostFacts> = {}): HostFacts {
-  return { os, root: true, systemd: false, installed: [], onPath: [], running: [], userGroups: [], githubRunner: false, ...over };
+  return {
+    os,
+    root: true,
+    systemd: false,
+    installed: [],
+    onPath: [],
+    running: [],
+    userGroups: [],
+    githubRunner: false,
+    ...over,
+  };
 }
 /** The same machine after setup ran. */
 function ready(os = DEBIAN, over: Partial<HostFacts> = {}): HostFacts {
@@ -28,7 +55,9 @@ test('os-release is read with its quotes removed; Ubuntu is a Debian-family host
 test('a bare Debian 12 container: apt-get update, one install of everything missing (packer from the archive), then virtlogd and libvirtd by hand', () => {
   const c = commands(bare());
   expect(c[0]).toBe('apt-get update -qq');
-  expect(c[1]).toBe(`apt-get install -y -qq --no-install-recommends ${[...hostPackages('debian'), 'packer'].join(' ')}`);
+  expect(c[1]).toBe(
+    `apt-get install -y -qq --no-install-recommends ${[...hostPackages('debian'), 'packer'].join(' ')}`,
+  );
   expect(c.slice(2)).toEqual(['virtlogd -d', 'libvirtd -d']);
   expect(planSetup(bare()).actions[1].env).toEqual({ DEBIAN_FRONTEND: 'noninteractive' });
 });
@@ -40,12 +69,23 @@ test('a second run on a ready host does nothing (idempotent), and says what it f
 });
 
 test('only the missing packages are installed; with systemd libvirtd is enabled with systemctl', () => {
-  const f = ready(DEBIAN, { installed: candidatePackages({ os: DEBIAN }).filter((p) => p !== 'xorriso' && p !== 'vagrant-libvirt'), running: [], systemd: true });
-  expect(commands(f)).toEqual(['apt-get update -qq', 'apt-get install -y -qq --no-install-recommends vagrant-libvirt xorriso', 'systemctl enable --now libvirtd.service']);
+  const f = ready(DEBIAN, {
+    installed: candidatePackages({ os: DEBIAN }).filter((p) => p !== 'xorriso' && p !== 'vagrant-libvirt'),
+    running: [],
+    systemd: true,
+  });
+  expect(commands(f)).toEqual([
+    'apt-get update -qq',
+    'apt-get install -y -qq --no-install-recommends vagrant-libvirt xorriso',
+    'systemctl enable --now libvirtd.service',
+  ]);
 });
 
 test('--with-test-tools adds everything .ci/run installed before setup existed; --no-start starts nothing', () => {
-  const before = 'packer vagrant vagrant-libvirt ruby shellcheck libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils xorriso genisoimage debootstrap dnsmasq-base fdisk extlinux syslinux-common e2fsprogs iproute2 iptables openssh-client python3 ca-certificates cloud-init'.split(' ');
+  const before =
+    'packer vagrant vagrant-libvirt ruby shellcheck libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils xorriso genisoimage debootstrap dnsmasq-base fdisk extlinux syslinux-common e2fsprogs iproute2 iptables openssh-client python3 ca-certificates cloud-init'.split(
+      ' ',
+    );
   const plan = planSetup(bare(), { withTestTools: true, start: false });
   const installed = plan.actions.find((a) => a.command[1] === 'install')!.command;
   expect(installed).toEqual(expect.arrayContaining(before));
@@ -54,9 +94,16 @@ test('--with-test-tools adds everything .ci/run installed before setup existed; 
 
 test("Fedora: dnf installs the lab's packages; Packer, which Fedora does not ship, is left to the user unless on PATH", () => {
   const plan = planSetup(bare(FEDORA, { systemd: true }));
-  expect(plan.actions.map((a) => a.command.join(' '))).toEqual([`dnf install -y -q ${hostPackages('fedora').join(' ')}`, 'systemctl enable --now libvirtd.service']);
+  expect(plan.actions.map((a) => a.command.join(' '))).toEqual([
+    `dnf install -y -q ${hostPackages('fedora').join(' ')}`,
+    'systemctl enable --now libvirtd.service',
+  ]);
   expect(plan.actions[0].command).not.toContain('packer');
-  expect(plan.manual).toEqual([expect.stringMatching(/^packer: setup installs it from the distribution only on Debian; on Fedora Linux 41 \(Server Edition\) install Packer from HashiCorp's repository/)]);
+  expect(plan.manual).toEqual([
+    expect.stringMatching(
+      /^packer: setup installs it from the distribution only on Debian; on Fedora Linux 41 \(Server Edition\) install Packer from HashiCorp's repository/,
+    ),
+  ]);
   expect(planSetup(bare(FEDORA, { systemd: true, onPath: ['packer'] })).manual).toEqual([]);
 });
 
@@ -67,16 +114,25 @@ test('Ubuntu with Packer from hashicorp/setup-packer on PATH: apt for the rest, 
 });
 
 test('the user who ran sudo joins the libvirt group once; root alone needs no group', () => {
-  expect(commands(ready(DEBIAN, { user: 'runner', userGroups: ['adm', 'docker'] }))).toEqual(['usermod -aG libvirt runner']);
+  expect(commands(ready(DEBIAN, { user: 'runner', userGroups: ['adm', 'docker'] }))).toEqual([
+    'usermod -aG libvirt runner',
+  ]);
   expect(commands(ready(DEBIAN, { user: 'runner', userGroups: ['libvirt'] }))).toEqual([]);
   expect(commands(ready(DEBIAN, { user: 'root' }))).toEqual([]);
-  expect(groupsOf('root:x:0:\nlibvirt:x:110:alice,runner\nkvm:x:104:runner\ndocker:x:999:alice\n', 'runner')).toEqual(['libvirt', 'kvm']);
+  expect(groupsOf('root:x:0:\nlibvirt:x:110:alice,runner\nkvm:x:104:runner\ndocker:x:999:alice\n', 'runner')).toEqual([
+    'libvirt',
+    'kvm',
+  ]);
 });
 
 test('on a GitHub-hosted runner /dev/kvm is opened with the udev rule GitHub documents; not elsewhere unless asked, never with --no-kvm-udev', () => {
   const runner = ready(UBUNTU, { githubRunner: true, onPath: ['packer'] });
   const plan = planSetup(runner);
-  expect(plan.actions.map((a) => a.command.join(' '))).toEqual([`tee ${KVM_RULE_FILE}`, 'udevadm control --reload-rules', 'udevadm trigger --name-match=kvm']);
+  expect(plan.actions.map((a) => a.command.join(' '))).toEqual([
+    `tee ${KVM_RULE_FILE}`,
+    'udevadm control --reload-rules',
+    'udevadm trigger --name-match=kvm',
+  ]);
   expect(plan.actions[0].input).toBe('KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\n');
   expect(commands({ ...runner, kvmRule: KVM_RULE })).toEqual([]);
   expect(commands(runner, { kvmUdev: false })).toEqual([]);
@@ -87,7 +143,9 @@ test('on a GitHub-hosted runner /dev/kvm is opened with the udev rule GitHub doc
 test('--dry-run lines are shell commands: the rule file line writes exactly the rule; sudo and the apt environment are spelled out', async () => {
   const [tee] = planSetup(ready(UBUNTU, { githubRunner: true, onPath: ['packer'] })).actions;
   const line = commandLine(tee, false);
-  expect(line).toBe(`printf '%s\\n' 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | tee ${KVM_RULE_FILE} >/dev/null`);
+  expect(line).toBe(
+    `printf '%s\\n' 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | tee ${KVM_RULE_FILE} >/dev/null`,
+  );
   const written = await execa('bash', ['-c', line.replace(/ \| tee .*$/, '')]);
   expect(`${written.stdout}\n`).toBe(KVM_RULE);
   const [update] = planSetup(bare()).actions;
@@ -98,7 +156,9 @@ test('--dry-run lines are shell commands: the rule file line writes exactly the 
 test('a host that is not Debian, Ubuntu or Fedora is refused with what to install by hand (exit code 3)', () => {
   const arch = bare(parseOsRelease('NAME="Arch Linux"\nID=arch\nPRETTY_NAME="Arch Linux"\n'));
   expect(() => planSetup(arch)).toThrow(SetupUnsupportedError);
-  expect(() => planSetup(arch)).toThrow(/Arch Linux is not a Debian, Ubuntu or Fedora host; install libvirt, QEMU, Vagrant/);
+  expect(() => planSetup(arch)).toThrow(
+    /Arch Linux is not a Debian, Ubuntu or Fedora host; install libvirt, QEMU, Vagrant/,
+  );
   expect(new SetupUnsupportedError('x').exitStatus).toBe(3);
 });
 
@@ -118,8 +178,13 @@ test('`labforge setup --dry-run` on this host prints the commands and changes no
   expect(JSON.parse(j.stdout)).toMatchObject({ family: 'debian', commands: ['usermod -aG libvirt nobody'] });
   // On a GitHub-hosted runner the rule is the default; --no-kvm-udev still wins.
   const runner = { GITHUB_ACTIONS: 'true', RUNNER_ENVIRONMENT: 'github-hosted' };
-  const onRunner = JSON.parse((await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start'], { env: runner })).stdout);
+  const onRunner = JSON.parse(
+    (await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start'], { env: runner })).stdout,
+  );
   if (ruleBefore !== KVM_RULE) expect(onRunner.commands).toContain('udevadm trigger --name-match=kvm');
-  const optedOut = JSON.parse((await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start', '--no-kvm-udev'], { env: runner })).stdout);
+  const optedOut = JSON.parse(
+    (await cli(['setup', '--dry-run', '--json', '--user', 'nobody', '--no-start', '--no-kvm-udev'], { env: runner }))
+      .stdout,
+  );
   expect(optedOut.commands).toEqual(['usermod -aG libvirt nobody']);
 });

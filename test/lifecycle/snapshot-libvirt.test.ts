@@ -6,7 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
-import { deleteSnapshot, listSnapshots, restoreSnapshot, saveSnapshot, SnapshotError } from '../../src/lifecycle/snapshot.js';
+import {
+  deleteSnapshot,
+  listSnapshots,
+  restoreSnapshot,
+  saveSnapshot,
+  SnapshotError,
+} from '../../src/lifecycle/snapshot.js';
 import { readRecord, STATE_FILE } from '../../src/lifecycle/state.js';
 import { UsageError } from '../../src/lifecycle/open.js';
 import { useNetns } from '../netns.js';
@@ -27,7 +33,11 @@ afterAll(async () => {
 async function virsh(...args: string[]): Promise<string> {
   return String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
 }
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 test('save, list, restore, delete on real domains; hand-made snapshots and other domains stay untouched; SIGINT leaves no node paused', async () => {
   work = tempDir('labforge-snap-');
@@ -53,7 +63,14 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   // An output folder labforge owns, as after up (render claims it).
   expect((await cli(['--lab', path.join(work, 'lab.yaml'), '--out', out, 'render'])).exitCode).toBe(0);
   const { lab } = loadLabText(labText, path.join(work, 'lab.yaml'), { outDir: out });
-  const record = { version: 1, lab: 't', uri: 'qemu:///system', domains: ['a', 'b'].map((n) => ({ node: n, uuid: uuids[n], name: `t-${n}` })), volumes: [], networks: [] };
+  const record = {
+    version: 1,
+    lab: 't',
+    uri: 'qemu:///system',
+    domains: ['a', 'b'].map((n) => ({ node: n, uuid: uuids[n], name: `t-${n}` })),
+    volumes: [],
+    networks: [],
+  };
   fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify(record));
 
   // save: both nodes, a running (suspended and resumed), b shut off.
@@ -78,15 +95,27 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
 
   // A snapshot made by hand with a name labforge is asked for: neither replaced nor deleted.
   await virsh('snapshot-create-as', 't-b', 'hand');
-  await expect(saveSnapshot(lab, 'hand')).rejects.toThrow(new SnapshotError('domain t-b already has a snapshot hand that labforge did not record: labforge leaves it alone; choose another name'));
+  await expect(saveSnapshot(lab, 'hand')).rejects.toThrow(
+    new SnapshotError(
+      'domain t-b already has a snapshot hand that labforge did not record: labforge leaves it alone; choose another name',
+    ),
+  );
   await expect(deleteSnapshot(lab, 'hand')).rejects.toThrow(UsageError);
   expect(lines(await virsh('snapshot-list', 't-b', '--name')).sort()).toEqual(['hand', 's1']);
   expect(readRecord(out)!.snapshots!.map((s) => s.name)).toEqual(['s1']);
 
   // A record naming another UUID for b: the domain t-b is not labforge's, and nothing is done to either node.
   const snapshots = readRecord(out)!.snapshots;
-  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, domains: [record.domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }] }));
-  await expect(saveSnapshot(lab, 's9')).rejects.toThrow(`domain t-b (${uuids.b}) is not the domain labforge recorded for node b (00000000-0000-0000-0000-000000000001): labforge leaves it alone`);
+  fs.writeFileSync(
+    path.join(out, STATE_FILE),
+    JSON.stringify({
+      ...record,
+      domains: [record.domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }],
+    }),
+  );
+  await expect(saveSnapshot(lab, 's9')).rejects.toThrow(
+    `domain t-b (${uuids.b}) is not the domain labforge recorded for node b (00000000-0000-0000-0000-000000000001): labforge leaves it alone`,
+  );
   expect(lines(await virsh('snapshot-list', 't-a', '--name'))).toEqual(['s1']);
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
   fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, snapshots }));
@@ -97,7 +126,9 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   expect(offline.suspendedSeconds).toBeLessThan(5);
   const diskA = path.join(disks, 't-a.qcow2');
   await ns().exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 64k', diskA]);
-  expect((await ns().exec('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0xab 0 64k', diskA], { reject: false })).stdout).not.toMatch(/Pattern verification failed/);
+  expect(
+    (await ns().exec('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0xab 0 64k', diskA], { reject: false })).stdout,
+  ).not.toMatch(/Pattern verification failed/);
   const r = await restoreSnapshot(lab, 'off');
   const back = await ns().exec('qemu-io', ['-f', 'qcow2', '-r', '-c', 'read -P 0 0 64k', diskA], { reject: false });
   expect(back.stdout).not.toMatch(/Pattern verification failed/);
@@ -111,7 +142,11 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   await virsh('start', 't-a');
   for (const [i, delayMs] of [150, 400, 700, 1000, 1500].entries()) {
     const name = `int${i}`;
-    const child = ns().exec('node', [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', out, 'snapshot', 'save', name], { cwd: work, env: { CI: 'true', LABFORGE_OFFLINE: '1' }, reject: false, timeout: 120000 });
+    const child = ns().exec(
+      'node',
+      [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', out, 'snapshot', 'save', name],
+      { cwd: work, env: { CI: 'true', LABFORGE_OFFLINE: '1' }, reject: false, timeout: 120000 },
+    );
     await new Promise((res) => setTimeout(res, delayMs));
     child.kill('SIGINT');
     const ended = await child;
@@ -139,15 +174,21 @@ test('halt: a node that ignores the ACPI power button is asked again over ssh, t
   // t-a runs in its BIOS: no operating system takes the power button, and nothing answers on its address.
   if ((await virsh('domstate', 't-a')).trim() === 'shut off') await virsh('start', 't-a');
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
-  const r = await ns().exec('node', [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', path.join(work, 'out'), 'halt', 'a', '--time-limit', '6'], {
-    cwd: work,
-    env: { CI: 'true', LABFORGE_OFFLINE: '1' },
-    reject: false,
-    timeout: 120000,
-  });
+  const r = await ns().exec(
+    'node',
+    [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', path.join(work, 'out'), 'halt', 'a', '--time-limit', '6'],
+    {
+      cwd: work,
+      env: { CI: 'true', LABFORGE_OFFLINE: '1' },
+      reject: false,
+      timeout: 120000,
+    },
+  );
   expect(r.exitCode).toBe(0);
   expect(r.stdout).toContain('[DONE] Ask the running nodes to power off, all at once: a (ACPI power button)');
-  expect(r.stdout).toContain('[DONE] Wait until libvirt sees them shut off (at most 6 s, then force them off): forced off after 6 s: a (a asked again over ssh after 3 s)');
+  expect(r.stdout).toContain(
+    '[DONE] Wait until libvirt sees them shut off (at most 6 s, then force them off): forced off after 6 s: a (a asked again over ssh after 3 s)',
+  );
   expect(r.stdout).toContain('labforge: forced off after the time limit (they did not shut down by themselves): a');
   expect((await virsh('domstate', 't-a')).trim()).toBe('shut off');
 }, 120000);

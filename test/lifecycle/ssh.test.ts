@@ -13,19 +13,31 @@ function setup() {
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
-    execa(process.execPath, [CLI, '--lab', lab, '--out', out, ...args], { env: { PATH: bin, NO_COLOR: '1' }, extendEnv: false, reject: false });
+    execa(process.execPath, [CLI, '--lab', lab, '--out', out, ...args], {
+      env: { PATH: bin, NO_COLOR: '1' },
+      extendEnv: false,
+      reject: false,
+    });
   return { dir, bin, out, labforge };
 }
 
 test("ssh logs in as root at the node's address with the lab key, runs the command, and exits with ssh's code", async () => {
   const { dir, bin, out, labforge } = setup();
   // A stand-in ssh (nothing is contacted): records its arguments and exits as a failing remote command would.
-  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir}/ssh-args'\nexit 7\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir}/ssh-args'\nexit 7\n`, {
+    mode: 0o755,
+  });
   const r = await labforge(['ssh', 'a', '--', 'uname', '-a']);
   expect(r.exitCode).toBe(7);
   const args = fs.readFileSync(path.join(dir, 'ssh-args'), 'utf8').trim().split('\n');
   expect(args.slice(-3)).toEqual(['root@10.240.0.11', 'uname', '-a']);
-  expect(args).toEqual(expect.arrayContaining(['-i', path.join(out, 'secrets', 'id_ed25519'), `UserKnownHostsFile=${path.join(out, 'known_hosts')}`]));
+  expect(args).toEqual(
+    expect.arrayContaining([
+      '-i',
+      path.join(out, 'secrets', 'id_ed25519'),
+      `UserKnownHostsFile=${path.join(out, 'known_hosts')}`,
+    ]),
+  );
   // Interactive: ssh may ask the user (no BatchMode).
   expect(args).not.toContain('BatchMode=yes');
 });
@@ -41,7 +53,9 @@ test('ssh not installed is a tool error: exit 1, says so, no stack trace', async
   const { labforge } = setup();
   const r = await labforge(['ssh', 'a']);
   expect(r.exitCode).toBe(1);
-  expect(r.stderr).toMatch(/^labforge: ssh is not installed or not on PATH \(needed for `ssh .* root@10\.240\.0\.11`\)$/);
+  expect(r.stderr).toMatch(
+    /^labforge: ssh is not installed or not on PATH \(needed for `ssh .* root@10\.240\.0\.11`\)$/,
+  );
 });
 
 test('a mistake in the lab file is exit 2 and a failing tool exit 1, from the error classes themselves', async () => {
@@ -52,7 +66,9 @@ test('a mistake in the lab file is exit 2 and a failing tool exit 1, from the er
   expect(bad.stderr).toContain('nodez: unknown field');
   // render makes the lab key with ssh-keygen: a stand-in that fails makes a ToolError.
   fs.writeFileSync(path.join(dir, 'lab.yaml'), 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
-  fs.writeFileSync(path.join(bin, 'ssh-keygen'), '#!/bin/sh\necho "stand-in ssh-keygen refuses" >&2\nexit 3\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'ssh-keygen'), '#!/bin/sh\necho "stand-in ssh-keygen refuses" >&2\nexit 3\n', {
+    mode: 0o755,
+  });
   const failed = await labforge(['render']);
   expect(failed.exitCode).toBe(1);
   expect(failed.stderr).toContain('labforge: ssh-keygen failed: `ssh-keygen');

@@ -11,10 +11,17 @@ function standInVirsh(labText: string) {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   const log = path.join(dir, 'virsh.log');
-  fs.writeFileSync(path.join(bin, 'virsh'), `#!/bin/bash\necho "$*" >> ${JSON.stringify(log)}\nprintf ' Id   Name   State\\n----------------------\\n 1    t-a    running\\n'\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'virsh'),
+    `#!/bin/bash\necho "$*" >> ${JSON.stringify(log)}\nprintf ' Id   Name   State\\n----------------------\\n 1    t-a    running\\n'\n`,
+    { mode: 0o755 },
+  );
   const lab = writeLab(labText, dir);
   const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
-  const run = (...args: string[]) => cli(['--lab', lab, '--out', path.join(dir, 'out'), 'status', ...args], { env: { PATH: `${bin}:${process.env.PATH}` } });
+  const run = (...args: string[]) =>
+    cli(['--lab', lab, '--out', path.join(dir, 'out'), 'status', ...args], {
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
   return { calls, run };
 }
 
@@ -28,12 +35,16 @@ test.each([
   const s = standInVirsh(text);
   const r = await s.run('--json');
   expect(r.exitCode).toBe(0);
-  expect(JSON.parse(r.stdout)).toEqual([{ name: 'a', fqdn: 'a.example.com', ip: '10.240.0.11', state: 'not_created', domain: 'running' }]);
+  expect(JSON.parse(r.stdout)).toEqual([
+    { name: 'a', fqdn: 'a.example.com', ip: '10.240.0.11', state: 'not_created', domain: 'running' },
+  ]);
   expect(s.calls()).toEqual([`-q -c ${uri} list --all`]);
 });
 
 test('an invalid lab file that names a remote URI: exit 2 and nothing asked of libvirt', async () => {
-  const s = standInVirsh('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.999 }\nhost: { uri: "qemu+ssh://elsewhere.example/system" }\n');
+  const s = standInVirsh(
+    'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.999 }\nhost: { uri: "qemu+ssh://elsewhere.example/system" }\n',
+  );
   const r = await s.run();
   expect(r.exitCode).toBe(2);
   expect(r.stderr).toMatch(/nodes\[0\]\.ip|nodes\.0\.ip/);
@@ -48,11 +59,30 @@ test('an invalid lab file without a URI: exit 2 (a local read-only list may have
 });
 
 test('earlyQuery: only for no URI or the default one, whatever shape the parsed document has', async () => {
-  for (const raw of [undefined, null, 'text', 42, [], {}, { host: null }, { host: 'x' }, { host: {} }, { host: { uri: 'qemu:///system' } }]) {
+  for (const raw of [
+    undefined,
+    null,
+    'text',
+    42,
+    [],
+    {},
+    { host: null },
+    { host: 'x' },
+    { host: {} },
+    { host: { uri: 'qemu:///system' } },
+  ]) {
     const q = earlyQuery(raw);
     expect(q?.uri).toBe('qemu:///system');
     // No libvirt here (or a real one): the answer is a map, empty when libvirt cannot be asked.
     expect(await q!.states).toBeInstanceOf(Map);
   }
-  for (const uri of ['qemu:///session', 'qemu+ssh://elsewhere.example/system', 'QEMU:///system', 7, null, ['qemu:///system']]) expect(earlyQuery({ host: { uri } })).toBeUndefined();
+  for (const uri of [
+    'qemu:///session',
+    'qemu+ssh://elsewhere.example/system',
+    'QEMU:///system',
+    7,
+    null,
+    ['qemu:///system'],
+  ])
+    expect(earlyQuery({ host: { uri } })).toBeUndefined();
 });

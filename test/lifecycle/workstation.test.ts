@@ -5,7 +5,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { cli, requireTool, tempDir, writeLab } from '../support.js';
 
-const LAB = 'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+const LAB =
+  'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# my own comment\n192.0.2.7 printer\n';
 
 function setup(text = HOSTS) {
@@ -13,7 +14,8 @@ function setup(text = HOSTS) {
   const lab = writeLab(LAB, dir);
   const file = path.join(dir, 'hosts');
   fs.writeFileSync(file, text, { mode: 0o644 });
-  const labforge = (args: string[], env: Record<string, string> = {}) => cli(['--lab', lab, '--out', path.join(dir, 'out'), ...args], { env });
+  const labforge = (args: string[], env: Record<string, string> = {}) =>
+    cli(['--lab', lab, '--out', path.join(dir, 'out'), ...args], { env });
   return { dir, lab, file, labforge };
 }
 
@@ -27,7 +29,11 @@ describe('labforge hosts', () => {
     const block = after.slice(HOSTS.length).trimEnd().split('\n');
     expect(block[0]).toBe('# BEGIN labforge lab t');
     expect(block[block.length - 1]).toBe('# END labforge lab t');
-    expect(block.filter((l) => !l.startsWith('#'))).toEqual(['10.240.0.11  a.example.com a', '10.240.0.12  b.example.com b', '10.240.0.40  lb.example.com lb']);
+    expect(block.filter((l) => !l.startsWith('#'))).toEqual([
+      '10.240.0.11  a.example.com a',
+      '10.240.0.12  b.example.com b',
+      '10.240.0.40  lb.example.com lb',
+    ]);
     expect(fs.readFileSync(`${file}.labforge-backup`, 'utf8')).toBe(HOSTS);
     expect(fs.statSync(file).mode & 0o777).toBe(0o644);
     fs.rmSync(`${file}.labforge-backup`);

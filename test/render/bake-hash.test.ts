@@ -9,7 +9,9 @@ const ctx: RenderContext = { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().
 const hashOf = (text: string, c: RenderContext = ctx) => renderLab(loadLabText(text, '/tmp/h/lab.yaml').lab, c).hash;
 
 test('labs that bake the same image share the box; the nodes and network do not matter', () => {
-  expect(hashOf('name: a')).toBe(hashOf('name: b\nnetwork: { cidr: 10.9.0.0/24 }\nvips: []\nnodes: [{ name: x, ip: 10.9.0.5 }]'));
+  expect(hashOf('name: a')).toBe(
+    hashOf('name: b\nnetwork: { cidr: 10.9.0.0/24 }\nvips: []\nnodes: [{ name: x, ip: 10.9.0.5 }]'),
+  );
 });
 
 test('every bake input changes the hash', () => {
@@ -25,7 +27,9 @@ test('every bake input changes the hash', () => {
     'image: { mirror: "https://mirror.example.org/fedora/linux" }',
   ].map((v) => hashOf(v));
   // The image lab.lock pins (the context carries it) is a bake input too.
-  expect(hashOf('{}', { ...ctx, baseImage: { url: 'https://m.example.org/F.qcow2', checksum: `sha256:${'c'.repeat(64)}` } })).not.toBe(base);
+  expect(
+    hashOf('{}', { ...ctx, baseImage: { url: 'https://m.example.org/F.qcow2', checksum: `sha256:${'c'.repeat(64)}` } }),
+  ).not.toBe(base);
   for (const h of variants) expect(h).not.toBe(base);
   expect(new Set(variants).size).toBe(variants.length);
   expect(hashOf('{}', { ...ctx, driver: 'kvm' })).not.toBe(base);

@@ -20,8 +20,14 @@ const HOSTILE = [
 test('hcl() round-trips through Packer itself: every hostile value reaches a build unchanged', async () => {
   const dir = tempDir('labforge-hcl-');
   const vars = HOSTILE.map((v, i) => `variable "v${i}" {\n  type    = string\n  default = ${hcl(v)}\n}\n`).join('');
-  const provisioners = HOSTILE.map((_, i) => `  provisioner "shell-local" {\n    environment_vars = ["V=\${var.v${i}}"]\n    inline = ["printf '%s' \\"$V\\" > out${i}"]\n  }\n`).join('');
-  fs.writeFileSync(path.join(dir, 't.pkr.hcl'), `${vars}source "null" "n" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.n"]\n${provisioners}}\n`);
+  const provisioners = HOSTILE.map(
+    (_, i) =>
+      `  provisioner "shell-local" {\n    environment_vars = ["V=\${var.v${i}}"]\n    inline = ["printf '%s' \\"$V\\" > out${i}"]\n  }\n`,
+  ).join('');
+  fs.writeFileSync(
+    path.join(dir, 't.pkr.hcl'),
+    `${vars}source "null" "n" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.n"]\n${provisioners}}\n`,
+  );
   await execa('packer', ['build', '-color=false', 't.pkr.hcl'], { cwd: dir, env: { CHECKPOINT_DISABLE: '1' } });
   HOSTILE.forEach((v, i) => expect(fs.readFileSync(path.join(dir, `out${i}`), 'utf8')).toBe(v));
 });
@@ -44,17 +50,28 @@ test.each(HOSTILE)('shell() round-trips through bash: %j', async (value) => {
 
 test.each(HOSTILE)('xml() round-trips through an XML parser: %j', async (value) => {
   const doc = `<a b="${xml(value)}">${xml(value)}</a>`;
-  const r = await execa('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parseString(sys.argv[1]).documentElement; sys.stdout.write(d.getAttribute("b") + "\\0" + (d.firstChild.data if d.firstChild else ""))', doc]);
+  const r = await execa('python3', [
+    '-c',
+    'import sys, xml.dom.minidom as m; d = m.parseString(sys.argv[1]).documentElement; sys.stdout.write(d.getAttribute("b") + "\\0" + (d.firstChild.data if d.firstChild else ""))',
+    doc,
+  ]);
   // XML normalises newlines and tabs inside attribute values to spaces; element text keeps them.
   const [attr, text] = r.stdout.split('\0');
   expect(text).toBe(value);
   expect(attr).toBe(value.replace(/[\n\t]/g, ' '));
 });
 
-test.each(HOSTILE.filter((v) => !v.includes('\n')))('kickstart() round-trips through shlex (POSIX), as pykickstart splits: %j', async (value) => {
-  const r = await execa('python3', ['-c', 'import shlex, sys; sys.stdout.write(shlex.split(sys.argv[1])[1])', `rootpw ${kickstart(value)}`]);
-  expect(r.stdout).toBe(value);
-});
+test.each(HOSTILE.filter((v) => !v.includes('\n')))(
+  'kickstart() round-trips through shlex (POSIX), as pykickstart splits: %j',
+  async (value) => {
+    const r = await execa('python3', [
+      '-c',
+      'import shlex, sys; sys.stdout.write(shlex.split(sys.argv[1])[1])',
+      `rootpw ${kickstart(value)}`,
+    ]);
+    expect(r.stdout).toBe(value);
+  },
+);
 
 test('kickstart() refuses a newline, which would end the command', () => {
   expect(() => kickstart('a\nb')).toThrow(/span lines/);

@@ -7,7 +7,8 @@ import { execa } from 'execa';
 import { cli, requireTool, ROOT, tempDir } from '../support.js';
 
 const LAB = path.join(ROOT, 'lab.yaml');
-const graph = (format: string, extra: string[] = []) => cli(['--lab', LAB, '--out', path.join(tempDir(), 'out'), 'graph', '--format', format, ...extra]);
+const graph = (format: string, extra: string[] = []) =>
+  cli(['--lab', LAB, '--out', path.join(tempDir(), 'out'), 'graph', '--format', format, ...extra]);
 
 test('mermaid: a flowchart with both networks, every node and both VIPs', async () => {
   const r = await graph('mermaid');
@@ -43,7 +44,8 @@ test('svg: drawn by Graphviz, parsed as XML, a title per node and the labels in 
     'import sys, xml.etree.ElementTree as E; t = E.parse(sys.argv[1]); ns = {"s": "http://www.w3.org/2000/svg"}; print("\\n".join(x.text or "" for x in t.iterfind(".//s:title", ns))); print("\\n".join(x.text or "" for x in t.iterfind(".//s:text", ns)))',
     file,
   ]);
-  for (const n of ['node0', 'node8', 'vip0', 'vip1', 'lab_net', 'mgmt_net']) expect(parsed.stdout.split('\n')).toContain(n);
+  for (const n of ['node0', 'node8', 'vip0', 'vip1', 'lab_net', 'mgmt_net'])
+    expect(parsed.stdout.split('\n')).toContain(n);
   expect(parsed.stdout).toContain('lb2.example.com');
   expect(fs.readFileSync(file, 'utf8').startsWith('<?xml')).toBe(true);
 });

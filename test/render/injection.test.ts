@@ -11,11 +11,13 @@ import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { cli, requireTool, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
-const LAB = 'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+const LAB =
+  'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 /** A lab file name that tries to end every kind of comment and start code. */
-const HOSTILE_SOURCE = '/labs/x\nHost *\n  ProxyCommand touch /tmp/pwned\n10.0.0.66 evil\n---> <evil/> <!--\u2028evil: yes\u2029\u0085\r%{x} ${y} #{z} $(id).yaml';
+const HOSTILE_SOURCE =
+  '/labs/x\nHost *\n  ProxyCommand touch /tmp/pwned\n10.0.0.66 evil\n---> <evil/> <!--\u2028evil: yes\u2029\u0085\r%{x} ${y} #{z} $(id).yaml';
 /** An output folder with what ssh expands (%, but not ${, which the CLI refuses) and what shells and Ruby quote. */
-const HOSTILE_OUT = "/tmp/out %d %%h #x \\ `id` $(id) ~";
+const HOSTILE_OUT = '/tmp/out %d %%h #x \\ `id` $(id) ~';
 
 function ctx(): RenderContext {
   return { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().publicKeyText };
@@ -101,7 +103,12 @@ test('cloud-init seed: PyYAML (YAML 1.1, which breaks lines at U+2028) reads the
   const dir = write(hostile.files);
   const other = write(plain.files);
   for (const rel of ['packer/cidata/user-data', 'packer/cidata/meta-data']) {
-    const load = (d: string) => execa('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8")), sort_keys=True))', path.join(d, rel)]);
+    const load = (d: string) =>
+      execa('python3', [
+        '-c',
+        'import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8")), sort_keys=True))',
+        path.join(d, rel),
+      ]);
     expect((await load(dir)).stdout).toBe((await load(other)).stdout);
   }
   expect(hostile.files['packer/cidata/user-data'].split('\n')[0]).toBe('#cloud-config');
@@ -127,8 +134,11 @@ test('Packer recipe: HCL reads the same files (the header is only a comment)', a
 
 test('kickstart: the same commands (only the comment line differs)', () => {
   const iso = 'image: { method: iso }\n' + LAB;
-  const commands = (files: Record<string, string>) => files['packer/http/ks.cfg'].split('\n').filter((l) => !l.startsWith('#'));
-  expect(commands(render(HOSTILE_SOURCE, HOSTILE_OUT, iso).files)).toEqual(commands(render('/labs/lab.yaml', '/tmp/out', iso).files));
+  const commands = (files: Record<string, string>) =>
+    files['packer/http/ks.cfg'].split('\n').filter((l) => !l.startsWith('#'));
+  expect(commands(render(HOSTILE_SOURCE, HOSTILE_OUT, iso).files)).toEqual(
+    commands(render('/labs/lab.yaml', '/tmp/out', iso).files),
+  );
 });
 
 describe('the CLI refuses such paths before writing anything', () => {

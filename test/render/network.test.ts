@@ -13,7 +13,10 @@ const virsh = (...args: string[]) => ns().exec('virsh', ['-q', '-c', 'qemu:///sy
 function hostsOf(xml: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const m of xml.matchAll(/<host ip=['"]([^'"]+)['"]>([\s\S]*?)<\/host>/g)) {
-    out.set(m[1], [...m[2].matchAll(/<hostname>([^<]+)<\/hostname>/g)].map((h) => h[1]));
+    out.set(
+      m[1],
+      [...m[2].matchAll(/<hostname>([^<]+)<\/hostname>/g)].map((h) => h[1]),
+    );
   }
   return out;
 }

@@ -75,7 +75,8 @@ const CASES: Case[] = [
   {
     name: 'iso',
     method: 'iso',
-    image: () => `  method: iso\n  url: https://example.com/Fedora-Everything-netinst-x86_64-44-1.6.iso\n  checksum: ${SHA_ZERO}\n`,
+    image: () =>
+      `  method: iso\n  url: https://example.com/Fedora-Everything-netinst-x86_64-44-1.6.iso\n  checksum: ${SHA_ZERO}\n`,
   },
 ];
 
@@ -99,7 +100,8 @@ function renderCase(c: Case, driver: 'kvm' | 'qemu'): Rendered {
 /** Runs a command; a non-zero exit fails with the command line, exit code and output. */
 async function run(cmd: string, args: string[], opts: Options = {}) {
   const r = await execa(cmd, args, { reject: false, all: true, ...opts });
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${opts.cwd ?? process.cwd()}) exited ${r.exitCode}:\n${r.all}`);
+  if (r.exitCode !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} (in ${opts.cwd ?? process.cwd()}) exited ${r.exitCode}:\n${r.all}`);
   return r;
 }
 
@@ -185,7 +187,12 @@ describe.each(CASES)('$name', (c) => {
       }
 
       if (c.method === 'cloud') {
-        expect(src).toMatchObject({ disk_image: true, cd_label: 'cidata', iso_url: '${var.image_url}', iso_checksum: '${var.image_checksum}' });
+        expect(src).toMatchObject({
+          disk_image: true,
+          cd_label: 'cidata',
+          iso_url: '${var.image_url}',
+          iso_checksum: '${var.image_checksum}',
+        });
         for (const f of src.cd_files) expect(fs.existsSync(path.join(r.packerDir, f))).toBe(true);
         expect(src.cd_files.map((f: string) => path.basename(f)).sort()).toEqual(['meta-data', 'user-data']);
         expect(r.files).not.toHaveProperty('packer/http/ks.cfg');
@@ -199,7 +206,9 @@ describe.each(CASES)('$name', (c) => {
       }
 
       if (r.lab.image.local) {
-        expect(varAttr(vars, 'image_url', 'default')).toBe(`file://${r.lab.image.local.split('/').map(encodeURIComponent).join('/')}`);
+        expect(varAttr(vars, 'image_url', 'default')).toBe(
+          `file://${r.lab.image.local.split('/').map(encodeURIComponent).join('/')}`,
+        );
         expect(varAttr(vars, 'image_checksum', 'default')).toBe(`sha256:${r.ctx.localImageSha256}`);
       } else {
         expect(varAttr(vars, 'image_url', 'default')).toBe(r.lab.image.url);
@@ -236,8 +245,12 @@ describe('the build', () => {
     // Every script runs through sudo with the lab's values as environment variables.
     const locals = build.locals[0];
     expect(locals.execute_command).toBe('sudo -n env {{ .Vars }} bash {{ .Path }}');
-    expect(locals.script_env).toEqual(['LABFORGE_UPDATE=${var.update}', 'LABFORGE_VAGRANT_PUBKEY=${var.vagrant_public_key}']);
-    for (const p of shells) expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
+    expect(locals.script_env).toEqual([
+      'LABFORGE_UPDATE=${var.update}',
+      'LABFORGE_VAGRANT_PUBKEY=${var.vagrant_public_key}',
+    ]);
+    for (const p of shells)
+      expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
   });
 
   test('uploads lib.sh, alone, to a directory it makes first, before the first script runs', () => {
@@ -259,7 +272,11 @@ describe('the build', () => {
     // Under /var/tmp (not a tmpfs /tmp) it survives the reboot step, so 80-verify.sh can source it after it.
     expect(destination.startsWith('/var/tmp/')).toBe(true);
     // Where the scripts source it from.
-    for (const name of guestScriptOrder()) expect({ name, sources: r.files[`packer/scripts/${name}`].includes(`source "\${LABFORGE_LIB:-${destination}}"`) }).toEqual({ name, sources: true });
+    for (const name of guestScriptOrder())
+      expect({
+        name,
+        sources: r.files[`packer/scripts/${name}`].includes(`source "\${LABFORGE_LIB:-${destination}}"`),
+      }).toEqual({ name, sources: true });
     // The upload's source is a rendered file (packer validate also checks it exists).
     expect(r.files[`packer/scripts/${GUEST_LIB.file}`]).toBeDefined();
   });
@@ -318,7 +335,10 @@ describe('hostile image values', () => {
     fs.writeFileSync(path.join(dir, 'SUMS'), `${'1'.repeat(64)}  ${fileName}\n`);
     const url = `https://example.invalid/${nameInUrl}?q="%{if}&r=\${x}$(reboot)\`id\`#{z}`;
     const checksum = `file:file://${dir}/SUMS?q="%{if}&r=\${x}$(reboot)\`id\`#{z}`;
-    const lab = loadLab(`name: t\nimage:\n  url: ${JSON.stringify(url)}\n  checksum: ${JSON.stringify(checksum)}\n${NODES}`, dir);
+    const lab = loadLab(
+      `name: t\nimage:\n  url: ${JSON.stringify(url)}\n  checksum: ${JSON.stringify(checksum)}\n${NODES}`,
+      dir,
+    );
     expect([lab.image.url, lab.image.checksum]).toEqual([url, checksum]);
     const packerDir = writeFiles(renderPacker(lab, ctxFor('qemu'), lab.source), path.join(dir, 'out'));
     return { url, checksum, packerDir };
@@ -354,7 +374,9 @@ describe('hostile image values', () => {
   test('a Vagrant key with {{ (which Packer 1.6.6 would expand in environment_vars) is refused', () => {
     const dir = freshDir('key');
     const lab = loadLab(`name: t\n${NODES}`, dir);
-    expect(() => renderPacker(lab, { driver: 'qemu', vagrantPublicKey: `${PUBKEY} {{.Foo}}` }, lab.source)).toThrow(/\{\{/);
+    expect(() => renderPacker(lab, { driver: 'qemu', vagrantPublicKey: `${PUBKEY} {{.Foo}}` }, lab.source)).toThrow(
+      /\{\{/,
+    );
   });
 
   test('image.local without its sha256 in the render context is an error naming it', () => {
@@ -407,7 +429,10 @@ describe('guest scripts', () => {
       // Right after strict mode (and comments), so nothing runs before the root check.
       const before = lines.slice(0, at).filter((l) => l !== '' && !l.startsWith('#'));
       expect({ name, before }).toEqual({ name, before: ['set -euo pipefail'] });
-      expect({ name, directive: lines[at - 1] }).toEqual({ name, directive: '# shellcheck source-path=SCRIPTDIR source=lib.sh' });
+      expect({ name, directive: lines[at - 1] }).toEqual({
+        name,
+        directive: '# shellcheck source-path=SCRIPTDIR source=lib.sh',
+      });
       const init = /^script_init ([a-z-]+)$/.exec(lines[at + 1]);
       expect({ name, init: Boolean(init) }).toEqual({ name, init: true });
       return init![1];
@@ -417,13 +442,23 @@ describe('guest scripts', () => {
     const removal = cleanup.split('\n').findIndex((l) => l === `rm -rf ${GUEST_LIB.dir}`);
     expect(removal).toBeGreaterThan(0);
     // At its end: only checks and log lines follow.
-    expect(cleanup.split('\n').slice(removal + 1).filter((l) => l && !/^(\[\[|log |sync$|#)/.test(l))).toEqual([]);
+    expect(
+      cleanup
+        .split('\n')
+        .slice(removal + 1)
+        .filter((l) => l && !/^(\[\[|log |sync$|#)/.test(l)),
+    ).toEqual([]);
   });
 
   test('lib.sh: log and die under the script tag, the root check, package and word queries', async () => {
     const sh = (body: string) =>
-      execa('bash', ['-c', `set -euo pipefail\nsource "$LABFORGE_LIB"\n${body}`], { reject: false, env: { LABFORGE_LIB: LIB } });
-    const ok = await sh('script_init tag-x\nlog hello\nhas_word "a b c" b\n! has_word "a bc" b\ninstalled bash\n! installed no-such-package-labforge\ndie boom\necho unreachable');
+      execa('bash', ['-c', `set -euo pipefail\nsource "$LABFORGE_LIB"\n${body}`], {
+        reject: false,
+        env: { LABFORGE_LIB: LIB },
+      });
+    const ok = await sh(
+      'script_init tag-x\nlog hello\nhas_word "a b c" b\n! has_word "a bc" b\ninstalled bash\n! installed no-such-package-labforge\ndie boom\necho unreachable',
+    );
     if (process.getuid?.() === 0) {
       expect(ok.stdout).toBe('[labforge tag-x] hello');
       expect(ok.stderr).toBe('[labforge tag-x] ERROR: boom');
@@ -521,7 +556,9 @@ describe('kickstart (iso method)', () => {
     const append = command('bootloader')?.find((t) => t.startsWith('--append='));
     expect(append?.slice('--append='.length).split(' ')).toContain('selinux=0');
     expect(command('user')).toEqual(expect.arrayContaining(['--name=vagrant', '--groups=wheel']));
-    expect(command('url')?.[1]).toBe('--metalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-44&arch=x86_64');
+    expect(command('url')?.[1]).toBe(
+      '--metalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-44&arch=x86_64',
+    );
     expect(commands.at(-1)?.tokens[0]).toBe('%post');
     expect(command('reboot')).toEqual(['reboot']);
   });
@@ -565,7 +602,7 @@ describe('cloud-init seed (cloud method)', () => {
   test('cloud-init schema rejects a wrong user-data (the check can fail)', async () => {
     requireTool('cloud-init');
     const bad = path.join(freshDir('bad-ud'), 'user-data');
-    fs.writeFileSync(bad, userData.replace("sudo: ALL=(ALL) NOPASSWD:ALL", 'sudo: [1, 2]'));
+    fs.writeFileSync(bad, userData.replace('sudo: ALL=(ALL) NOPASSWD:ALL', 'sudo: [1, 2]'));
     expect(fs.readFileSync(bad, 'utf8')).not.toBe(userData);
     await expect(run('cloud-init', ['schema', '--config-file', bad])).rejects.toThrow(/sudo/);
   });
@@ -573,18 +610,27 @@ describe('cloud-init seed (cloud method)', () => {
   test('creates only the vagrant user (insecure key, NOPASSWD sudo) and changes nothing in sshd', () => {
     const doc = YAML.parse(userData);
     expect(doc.users).toHaveLength(1);
-    expect(doc.users[0]).toMatchObject({ name: 'vagrant', ssh_authorized_keys: [PUBKEY], sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true });
+    expect(doc.users[0]).toMatchObject({
+      name: 'vagrant',
+      ssh_authorized_keys: [PUBKEY],
+      sudo: 'ALL=(ALL) NOPASSWD:ALL',
+      lock_passwd: true,
+    });
     expect(Object.keys(doc).sort()).toEqual(['disable_root', 'ssh_pwauth', 'users']);
     expect(userData).not.toMatch(/PubkeyAcceptedAlgorithms|sshd_config/);
   });
 
   test("the templates' own description (above their ---) stays out of the seed; their other comments stay in", () => {
-    for (const [template, file] of [['user-data.yaml', 'user-data'], ['meta-data.yaml', 'meta-data']]) {
+    for (const [template, file] of [
+      ['user-data.yaml', 'user-data'],
+      ['meta-data.yaml', 'meta-data'],
+    ]) {
       const text = fs.readFileSync(repoPath('packer', 'templates', template), 'utf8').split('\n');
       const about = text.slice(0, text.indexOf('---')).filter((l) => l.startsWith('# '));
       expect(about.length).toBeGreaterThan(0);
       const seed = r.files[`packer/cidata/${file}`];
-      for (const line of about) expect({ file, line, leaked: seed.includes(line) }).toEqual({ file, line, leaked: false });
+      for (const line of about)
+        expect({ file, line, leaked: seed.includes(line) }).toEqual({ file, line, leaked: false });
       expect(seed).not.toContain('---');
       const kept = text.slice(text.indexOf('---') + 1).filter((l) => l.startsWith('#'));
       for (const line of kept) expect(seed.split('\n')).toContain(line);
@@ -602,11 +648,13 @@ describe('cloud-init seed (cloud method)', () => {
 
 describe('determinism', () => {
   test('the same lab file in another directory gives the same files; only the lab file path in the headers differs', () => {
-    for (const c of CASES.filter((k) => !k.extra)) { // image.local: the image's path differs by directory
+    for (const c of CASES.filter((k) => !k.extra)) {
+      // image.local: the image's path differs by directory
       const a = renderCase(c, 'qemu');
       const b = renderCase(c, 'qemu');
       expect(a.lab.source).not.toBe(b.lab.source);
-      const strip = (r: Rendered) => Object.fromEntries(Object.entries(r.files).map(([p, t]) => [p, t.split(r.lab.source).join('<lab>')]));
+      const strip = (r: Rendered) =>
+        Object.fromEntries(Object.entries(r.files).map(([p, t]) => [p, t.split(r.lab.source).join('<lab>')]));
       expect(strip(b)).toEqual(strip(a));
     }
   });

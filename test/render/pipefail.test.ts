@@ -86,7 +86,10 @@ function earlyReaders(script: string): EarlyReader[] {
         continue;
       }
       // The reader: the command after the pipe, up to the end of its simple command.
-      const after = script.slice(i + 1).replace(/^&/, '').replace(/^\s*\\\n/, ' ');
+      const after = script
+        .slice(i + 1)
+        .replace(/^&/, '')
+        .replace(/^\s*\\\n/, ' ');
       const reader = /^\s*((?:[^;&|)\n'"]|'[^']*'|"[^"]*")*)/.exec(after)![1].trim();
       if (stopsEarly(reader)) found.push({ line, pipeline: script.split('\n')[line - 1].trim() });
     }
@@ -97,7 +100,8 @@ function earlyReaders(script: string): EarlyReader[] {
 /** Whether a reader command may exit before it has read all its input. */
 function stopsEarly(reader: string): boolean {
   const [cmd, ...args] = reader.split(/\s+/);
-  if (/^(e|f)?grep$/.test(cmd)) return args.some((a) => /^-[a-zA-Z]*[qlm]/.test(a) || /^--(quiet|silent|max-count|files-with-matches)/.test(a));
+  if (/^(e|f)?grep$/.test(cmd))
+    return args.some((a) => /^-[a-zA-Z]*[qlm]/.test(a) || /^--(quiet|silent|max-count|files-with-matches)/.test(a));
   if (cmd === 'head') return true;
   if (cmd === 'awk' || cmd === 'sed') return /\bexit\b|(^|[;{}\s'])q(\s|;|'|$)/.test(args.join(' '));
   return false;
@@ -106,18 +110,36 @@ function stopsEarly(reader: string): boolean {
 /** Every shell script in the npm package (package.json "files"), and the repo's own test fixtures. */
 function shellScripts(): string[] {
   const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files as string[];
-  const dirs = [...shipped, 'scripts'].filter((d) => fs.existsSync(path.join(ROOT, d)) && fs.statSync(path.join(ROOT, d)).isDirectory());
-  return dirs.flatMap((d) => listFiles(path.join(ROOT, d)).filter((f) => f.endsWith('.sh')).map((f) => path.join(d, f)));
+  const dirs = [...shipped, 'scripts'].filter(
+    (d) => fs.existsSync(path.join(ROOT, d)) && fs.statSync(path.join(ROOT, d)).isDirectory(),
+  );
+  return dirs.flatMap((d) =>
+    listFiles(path.join(ROOT, d))
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => path.join(d, f)),
+  );
 }
 
 describe('no pipeline into a reader that stops early', () => {
   test('in any shipped guest script, lib.sh, or the repo scripts; every script runs under pipefail', () => {
     const scripts = shellScripts();
-    expect(scripts).toEqual(expect.arrayContaining(['vagrant/scripts/node.sh', 'packer/scripts/lib.sh', 'packer/scripts/30-selinux.sh', 'scripts/e2e-env.sh']));
-    const found = scripts.flatMap((f) => earlyReaders(fs.readFileSync(path.join(ROOT, f), 'utf8')).map((r) => `${f}:${r.line}: ${r.pipeline}`));
+    expect(scripts).toEqual(
+      expect.arrayContaining([
+        'vagrant/scripts/node.sh',
+        'packer/scripts/lib.sh',
+        'packer/scripts/30-selinux.sh',
+        'scripts/e2e-env.sh',
+      ]),
+    );
+    const found = scripts.flatMap((f) =>
+      earlyReaders(fs.readFileSync(path.join(ROOT, f), 'utf8')).map((r) => `${f}:${r.line}: ${r.pipeline}`),
+    );
     expect(found).toEqual([]);
     for (const f of scripts.filter((s) => !s.endsWith('lib.sh'))) {
-      expect({ f, pipefail: /^set -euo pipefail$/m.test(fs.readFileSync(path.join(ROOT, f), 'utf8')) }).toEqual({ f, pipefail: true });
+      expect({ f, pipefail: /^set -euo pipefail$/m.test(fs.readFileSync(path.join(ROOT, f), 'utf8')) }).toEqual({
+        f,
+        pipefail: true,
+      });
     }
   });
 
@@ -132,7 +154,7 @@ describe('no pipeline into a reader that stops early', () => {
       'ip -4 -o addr show dev "$iface" | grep -q " ${address} " || die "no address"',
       'getent hosts "$LABFORGE_FQDN" | grep -q "^${LABFORGE_IP//./\\\\.}\\s" || die "no name"',
       'if rpm -q firewalld >/dev/null 2>&1 || dpkg-query -W -f=\'${Status}\' firewalld 2>/dev/null | grep -q "ok installed"; then :; fi',
-      'echo "hosts_a=$(getent -s files hosts \'a.example.com\' | awk \'{print $1}\' | head -n1)"',
+      "echo \"hosts_a=$(getent -s files hosts 'a.example.com' | awk '{print $1}' | head -n1)\"",
       'x=$(virsh net-dumpxml n |\n  sed -n "s/a/b/p" | head -n 1)',
       'cmd | grep -m1 x',
       "cmd | awk '/x/ { print; exit }'",
@@ -158,7 +180,10 @@ describe('the race, in bash', () => {
   const big = 'seq 1 1000000';
 
   test('under pipefail, `cmd | grep -q` is false although the line is there: the writer got SIGPIPE (141)', async () => {
-    const r = await execa('bash', ['-c', `set -o pipefail\nif ${big} | grep -qx 1; then echo found; else echo "missed $?"; fi`]);
+    const r = await execa('bash', [
+      '-c',
+      `set -o pipefail\nif ${big} | grep -qx 1; then echo found; else echo "missed $?"; fi`,
+    ]);
     expect(r.stdout).toBe('missed 141');
   });
 
@@ -169,7 +194,10 @@ describe('the race, in bash', () => {
       `[[ $(${big} | awk 'NR == 1') == 1 ]]`,
     ];
     for (const form of forms) {
-      const r = await execa('bash', ['-c', `set -euo pipefail\nif ${form}; then echo found; else echo "missed $?"; fi`]);
+      const r = await execa('bash', [
+        '-c',
+        `set -euo pipefail\nif ${form}; then echo found; else echo "missed $?"; fi`,
+      ]);
       expect({ form, out: r.stdout }).toEqual({ form, out: 'found' });
     }
   });
@@ -178,10 +206,18 @@ describe('the race, in bash', () => {
     const bin = path.join(tempDir(), 'bin');
     fs.mkdirSync(bin);
     // A stand-in systemctl: the unit asked for first, then thousands of others.
-    fs.writeFileSync(path.join(bin, 'systemctl'), '#!/bin/bash\necho "firewalld.service enabled enabled"\nseq 1 200000 | sed "s/.*/unit-&.service static -/"\n', { mode: 0o755 });
-    const r = await execa('bash', ['-c', 'set -euo pipefail\nsource "$LIB"\nunit_known firewalld.service && echo known'], {
-      env: { PATH: `${bin}:${process.env.PATH}`, LIB: path.join(ROOT, 'packer', 'scripts', 'lib.sh') },
-    });
+    fs.writeFileSync(
+      path.join(bin, 'systemctl'),
+      '#!/bin/bash\necho "firewalld.service enabled enabled"\nseq 1 200000 | sed "s/.*/unit-&.service static -/"\n',
+      { mode: 0o755 },
+    );
+    const r = await execa(
+      'bash',
+      ['-c', 'set -euo pipefail\nsource "$LIB"\nunit_known firewalld.service && echo known'],
+      {
+        env: { PATH: `${bin}:${process.env.PATH}`, LIB: path.join(ROOT, 'packer', 'scripts', 'lib.sh') },
+      },
+    );
     expect(r.stdout).toBe('known');
   });
 });

@@ -9,9 +9,11 @@ import { loadLabText } from '../../src/lab/load.js';
 import { publicKeyExpression } from '../../src/render/vagrantfile.js';
 import { CLI, listFiles, requireTool, tempDir } from '../support.js';
 
-const LAB = 'name: repro\nvips:\n  - { name: vip, ip: 10.240.0.30 }\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+const LAB =
+  'name: repro\nvips:\n  - { name: vip, ip: 10.240.0.30 }\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 /** The files that must not depend on the folder or the user. */
-const FOLDER_INDEPENDENT = (f: string) => !/^(ssh_config|\.labforge-render\.json|\.labforge-owner\.json|\.lock.*|secrets\/.*|logs\/.*|\.cache\/.*)$/.test(f);
+const FOLDER_INDEPENDENT = (f: string) =>
+  !/^(ssh_config|\.labforge-render\.json|\.labforge-owner\.json|\.lock.*|secrets\/.*|logs\/.*|\.cache\/.*)$/.test(f);
 
 /** A folder another user can write: the temp dir opened for traversal, the folder owned by that user. */
 function folderFor(uid: number, gid: number): string {
@@ -28,7 +30,21 @@ async function renderAs(dir: string, user?: string) {
   if (user) fs.chownSync(path.join(dir, 'lab.yaml'), fs.statSync(dir).uid, fs.statSync(dir).gid);
   const run = (args: string[]) =>
     user
-      ? execa('setpriv', ['--reuid', user, '--regid', user === 'nobody' ? 'nogroup' : user, '--clear-groups', '--', process.execPath, CLI, ...args], { cwd: dir, env: { HOME: dir, NO_COLOR: '1' }, reject: false, all: true })
+      ? execa(
+          'setpriv',
+          [
+            '--reuid',
+            user,
+            '--regid',
+            user === 'nobody' ? 'nogroup' : user,
+            '--clear-groups',
+            '--',
+            process.execPath,
+            CLI,
+            ...args,
+          ],
+          { cwd: dir, env: { HOME: dir, NO_COLOR: '1' }, reject: false, all: true },
+        )
       : execa(process.execPath, [CLI, ...args], { cwd: dir, env: { NO_COLOR: '1' }, reject: false, all: true });
   const render = await run(['render']);
   expect(render.all).toMatch(/rendered lab repro/);
@@ -46,8 +62,19 @@ test('two folders and two users (root and nobody) render byte-identical lab file
   const nobody = await renderAs(folderFor(65534, 65534), 'nobody');
   expect(nobody.owner).toBe(65534);
   expect(one.out).not.toBe(two.out);
-  const labFiles = (r: typeof one) => Object.fromEntries(Object.entries(r.files).filter(([f]) => FOLDER_INDEPENDENT(f)));
-  expect(Object.keys(labFiles(one))).toEqual(expect.arrayContaining(['Vagrantfile', 'packer/build.pkr.hcl', 'packer/variables.pkr.hcl', 'provision/node.sh', 'network.xml', 'management-network.xml', 'hosts']));
+  const labFiles = (r: typeof one) =>
+    Object.fromEntries(Object.entries(r.files).filter(([f]) => FOLDER_INDEPENDENT(f)));
+  expect(Object.keys(labFiles(one))).toEqual(
+    expect.arrayContaining([
+      'Vagrantfile',
+      'packer/build.pkr.hcl',
+      'packer/variables.pkr.hcl',
+      'provision/node.sh',
+      'network.xml',
+      'management-network.xml',
+      'hosts',
+    ]),
+  );
   expect(labFiles(two)).toEqual(labFiles(one));
   expect(labFiles(nobody)).toEqual(labFiles(one));
   expect(new Set([one.hash, two.hash, nobody.hash]).size).toBe(1);
@@ -62,19 +89,29 @@ test('two folders and two users (root and nobody) render byte-identical lab file
   expect(one.files['secrets/id_ed25519.pub']).not.toBe(two.files['secrets/id_ed25519.pub']);
 });
 
-test("the Vagrantfile resolves the lab key from the folder it is in (Ruby, after the folder moved)", async () => {
+test('the Vagrantfile resolves the lab key from the folder it is in (Ruby, after the folder moved)', async () => {
   requireTool('ruby');
   const r = await renderAs(tempDir());
   const moved = path.join(tempDir(), 'moved');
   fs.cpSync(r.out, moved, { recursive: true, dereference: true });
-  const key = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print LAB_PUBLIC_KEY', path.join(moved, 'Vagrantfile')]);
+  const key = await execa('ruby', [
+    '-e',
+    'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print LAB_PUBLIC_KEY',
+    path.join(moved, 'Vagrantfile'),
+  ]);
   expect(key.stdout).toBe(path.join(moved, 'secrets', 'id_ed25519.pub'));
   expect(fs.existsSync(key.stdout)).toBe(true);
 });
 
 test('a user key beside the lab file is found relative to the output folder; one elsewhere keeps its absolute path', () => {
-  const beside = loadLabText('name: k\naccess:\n  ssh_key: keys/id\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', '/srv/repo/lab.yaml').lab;
+  const beside = loadLabText(
+    'name: k\naccess:\n  ssh_key: keys/id\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n',
+    '/srv/repo/lab.yaml',
+  ).lab;
   expect(publicKeyExpression(beside)).toBe("File.expand_path('../../keys/id.pub', LAB_DIR)");
-  const home = loadLabText("name: k\naccess:\n  ssh_key: /home/u/.ssh/it's\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n", '/srv/repo/lab.yaml').lab;
+  const home = loadLabText(
+    "name: k\naccess:\n  ssh_key: /home/u/.ssh/it's\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n",
+    '/srv/repo/lab.yaml',
+  ).lab;
   expect(publicKeyExpression(home)).toBe("'/home/u/.ssh/it\\'s.pub'");
 });

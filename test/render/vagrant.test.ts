@@ -16,7 +16,10 @@ function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
   return { driver, vagrantPublicKey: vagrantKeyPair().publicKeyText };
 }
 
-function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir: string; files: Record<string, string> } {
+function render(
+  text: string,
+  driver: 'kvm' | 'qemu' = 'qemu',
+): { lab: Lab; dir: string; files: Record<string, string> } {
   const dir = tempDir();
   const file = writeLab(text, dir);
   const { lab } = loadLabText(text, file, { outDir: path.join(dir, 'out') });
@@ -24,7 +27,10 @@ function render(text: string, driver: 'kvm' | 'qemu' = 'qemu'): { lab: Lab; dir:
   writeRender(lab.outDir, r, lab);
   writeSecrets(lab);
   fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true });
-  fs.writeFileSync(`${lab.access.sshKey}.pub`, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3dTAvHAQ9jU3v0R6wX8a5V5u3p7QjM2KjOZ9pQfQbB test\n');
+  fs.writeFileSync(
+    `${lab.access.sshKey}.pub`,
+    'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3dTAvHAQ9jU3v0R6wX8a5V5u3p7QjM2KjOZ9pQfQbB test\n',
+  );
   return { lab, dir, files: r.files };
 }
 
@@ -57,11 +63,26 @@ describe('Vagrantfile', () => {
   test('ruby -c accepts it, vagrant validate passes and Vagrant sees exactly the lab nodes', async () => {
     const { lab } = render('{}');
     await execa('ruby', ['-c', path.join(lab.outDir, 'Vagrantfile')]);
-    const v = await execa('vagrant', ['validate'], { cwd: lab.outDir, env: vagrantEnv(lab.outDir), reject: false, all: true });
+    const v = await execa('vagrant', ['validate'], {
+      cwd: lab.outDir,
+      env: vagrantEnv(lab.outDir),
+      reject: false,
+      all: true,
+    });
     expect(v.all).toContain('Vagrantfile validated successfully');
     expect(v.exitCode).toBe(0);
-    const s = await execa('vagrant', ['status', '--machine-readable'], { cwd: lab.outDir, env: vagrantEnv(lab.outDir) });
-    const machines = [...new Set(s.stdout.split('\n').filter((l) => /^\d+,[^,]+,state,/.test(l)).map((l) => l.split(',')[1]))];
+    const s = await execa('vagrant', ['status', '--machine-readable'], {
+      cwd: lab.outDir,
+      env: vagrantEnv(lab.outDir),
+    });
+    const machines = [
+      ...new Set(
+        s.stdout
+          .split('\n')
+          .filter((l) => /^\d+,[^,]+,state,/.test(l))
+          .map((l) => l.split(',')[1]),
+      ),
+    ];
     expect(machines).toEqual(lab.nodes.map((n) => n.name));
   });
 
@@ -87,7 +108,13 @@ describe('Vagrantfile', () => {
       expect(store[`vm.define.${n.name}.vm.provider.libvirt.cpus`]).toBe(n.cpus);
       const [[args, kw]] = store[`vm.define.${n.name}.vm.network`];
       expect(args).toEqual(['private_network']);
-      expect(kw).toMatchObject({ ip: n.ip, mac: n.mac, auto_config: false, libvirt__network_name: 'kubernetes', libvirt__dhcp_enabled: false });
+      expect(kw).toMatchObject({
+        ip: n.ip,
+        mac: n.mac,
+        auto_config: false,
+        libvirt__network_name: 'kubernetes',
+        libvirt__dhcp_enabled: false,
+      });
     }
   });
 
@@ -95,7 +122,10 @@ describe('Vagrantfile', () => {
     requireTool('gem');
     const gems = await execa('gem', ['contents', 'vagrant-libvirt'], { reject: false });
     const template = gems.stdout.split('\n').find((f) => f.endsWith('/templates/domain.xml.erb'));
-    if (!template) throw new Error(`vagrant-libvirt's domain template not found (gem contents vagrant-libvirt):\n${gems.all ?? gems.stderr}`);
+    if (!template)
+      throw new Error(
+        `vagrant-libvirt's domain template not found (gem contents vagrant-libvirt):\n${gems.all ?? gems.stderr}`,
+      );
     // The <features> part of vagrant-libvirt's domain template, rendered by ERB with what the Vagrantfile sets, read
     // back by a strict XML parser.
     const features = (file: string) => `
@@ -111,15 +141,28 @@ describe('Vagrantfile', () => {
     `;
     const tcg = render('host: { tcg_cache: 96M }\n', 'qemu');
     const r = await execa('ruby', ['-e', features(path.join(tcg.lab.outDir, 'Vagrantfile'))]);
-    expect(JSON.parse(r.stdout)).toEqual([['acpi', null], ['apic', null], ['tcg', ['MiB', '96']], ['pae', null]]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      ['acpi', null],
+      ['apic', null],
+      ['tcg', ['MiB', '96']],
+      ['pae', null],
+    ]);
     const kvm = render('{}', 'kvm');
     const k = await execa('ruby', ['-e', features(path.join(kvm.lab.outDir, 'Vagrantfile'))]);
-    expect(JSON.parse(k.stdout)).toEqual([['acpi', null], ['apic', null], ['pae', null]]);
+    expect(JSON.parse(k.stdout)).toEqual([
+      ['acpi', null],
+      ['apic', null],
+      ['pae', null],
+    ]);
   });
 
   test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {
     const { lab, files } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);
-    const r = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print ROOT_PASSWORD', path.join(lab.outDir, 'Vagrantfile')]);
+    const r = await execa('ruby', [
+      '-e',
+      'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print ROOT_PASSWORD',
+      path.join(lab.outDir, 'Vagrantfile'),
+    ]);
     expect(r.stdout).toBe(HOSTILE);
     // The password is in no generated file, only in the secrets folder: the file 0600, the folder 0700.
     for (const text of Object.values(files)) expect(text).not.toContain('$(reboot)');
@@ -138,7 +181,11 @@ describe('Vagrantfile', () => {
     fs.mkdirSync(keyDir);
     const text = `access: { ssh_key: ${JSON.stringify(`${keyDir}/lab key`)} }`;
     const { lab } = render(text);
-    const r = await execa('ruby', ['-e', 'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print LAB_PUBLIC_KEY', path.join(lab.outDir, 'Vagrantfile')]);
+    const r = await execa('ruby', [
+      '-e',
+      'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print LAB_PUBLIC_KEY',
+      path.join(lab.outDir, 'Vagrantfile'),
+    ]);
     expect(r.stdout).toBe(`${keyDir}/lab key.pub`);
     requireTool('ssh');
     const g = await execa('ssh', ['-G', '-F', path.join(lab.outDir, 'ssh_config'), 'etcd1']);
@@ -150,12 +197,19 @@ describe('Vagrantfile', () => {
   test('the provisioning files Vagrant uploads pass shellcheck -x: node.sh follows the lib.sh shipped beside it', async () => {
     requireTool('shellcheck');
     const { lab, files } = render('{}');
-    expect(Object.keys(files).filter((f) => f.startsWith('provision/') && f.endsWith('.sh'))).toEqual(['provision/lib.sh', 'provision/node.sh']);
+    expect(Object.keys(files).filter((f) => f.startsWith('provision/') && f.endsWith('.sh'))).toEqual([
+      'provision/lib.sh',
+      'provision/node.sh',
+    ]);
     const provision = path.join(lab.outDir, 'provision');
     // From another directory: the source-path=SCRIPTDIR directive, not the working directory, finds lib.sh.
-    await execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh'), path.join(provision, 'lib.sh')], { cwd: '/' });
+    await execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh'), path.join(provision, 'lib.sh')], {
+      cwd: '/',
+    });
     fs.rmSync(path.join(provision, 'lib.sh'));
-    await expect(execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh')], { cwd: '/' })).rejects.toThrow(/SC1091/);
+    await expect(
+      execa('shellcheck', ['-x', '-s', 'bash', path.join(provision, 'node.sh')], { cwd: '/' }),
+    ).rejects.toThrow(/SC1091/);
   });
 
   test("node.sh speaks lib.sh's vocabulary: it sources the shipped lib.sh and stops with a tagged error", async () => {
@@ -179,7 +233,10 @@ describe('Vagrantfile', () => {
         : '[labforge node] ERROR: must run as root (packer runs it through sudo)',
     );
     // Without the library next to it, it stops at once and names the file.
-    const alone = await execa('bash', [path.join(provision, 'node.sh')], { env: { ...env, LABFORGE_FILES: tempDir() }, reject: false });
+    const alone = await execa('bash', [path.join(provision, 'node.sh')], {
+      env: { ...env, LABFORGE_FILES: tempDir() },
+      reject: false,
+    });
     expect(alone.exitCode).not.toBe(0);
     expect(alone.stderr).toContain('lib.sh');
   });
@@ -188,7 +245,12 @@ describe('Vagrantfile', () => {
     const dir = tempDir();
     const file = writeLab(fs.readFileSync(path.join(ROOT, 'lab.yaml'), 'utf8'), dir);
     const out = path.join(dir, 'out');
-    const read = () => Object.fromEntries(listFiles(out).filter((f) => !f.startsWith('logs/') && !f.startsWith('.')).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+    const read = () =>
+      Object.fromEntries(
+        listFiles(out)
+          .filter((f) => !f.startsWith('logs/') && !f.startsWith('.'))
+          .map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]),
+      );
     const a = await cli(['--lab', file, '--out', out, 'render', '--json']);
     expect(a.exitCode).toBe(0);
     const first = read();
@@ -197,7 +259,8 @@ describe('Vagrantfile', () => {
     expect(b.exitCode).toBe(0);
     const second = read();
     // A new lab key in the second run: every other file is the same, byte for byte.
-    const withoutKey = (f: Record<string, string>) => Object.fromEntries(Object.entries(f).filter(([p]) => !p.startsWith('secrets/')));
+    const withoutKey = (f: Record<string, string>) =>
+      Object.fromEntries(Object.entries(f).filter(([p]) => !p.startsWith('secrets/')));
     expect(withoutKey(second)).toEqual(withoutKey(first));
     expect(JSON.parse(a.stdout).hash).toBe(JSON.parse(b.stdout).hash);
     for (const f of ['Vagrantfile', 'network.xml', 'management-network.xml', 'ssh_config', 'packer/sources.pkr.hcl']) {

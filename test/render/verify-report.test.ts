@@ -15,7 +15,13 @@ const [n1, n2, n3] = lab.nodes;
 
 /** The facts a good node answers. */
 function good(node: (typeof lab.nodes)[number]): Record<string, string> {
-  const facts: Record<string, string> = { fqdn: node.fqdn, selinux: 'Disabled', cmdline_selinux0: 'yes', firewalld: 'absent', addresses: `127.0.0.1/8 ${node.ip}/24` };
+  const facts: Record<string, string> = {
+    fqdn: node.fqdn,
+    selinux: 'Disabled',
+    cmdline_selinux0: 'yes',
+    firewalld: 'absent',
+    addresses: `127.0.0.1/8 ${node.ip}/24`,
+  };
   for (const n of [...lab.nodes, ...lab.vips]) {
     facts[`hosts_${n.name}`] = n.ip;
     facts[`dns_${n.name}`] = n.ip;
@@ -24,7 +30,11 @@ function good(node: (typeof lab.nodes)[number]): Record<string, string> {
   return facts;
 }
 
-function verdict(node: (typeof lab.nodes)[number], facts: Record<string, string> | undefined, sshProblem?: string): NodeVerdict {
+function verdict(
+  node: (typeof lab.nodes)[number],
+  facts: Record<string, string> | undefined,
+  sshProblem?: string,
+): NodeVerdict {
   const checks = nodeChecks(lab, node, facts, sshProblem);
   const problems = checks.flatMap((c) => (c.problem ? [c.problem] : []));
   return { node: node.name, ok: problems.length === 0, facts: facts ?? {}, problems, checks };
@@ -42,7 +52,12 @@ const checksPerNode = 1 + 5 + 2 * 4 + 3; // ssh, 5 node checks, hosts + DNS for 
 test('JUnit XML parses back: a suite per node, a test case per check, failures with the problem, no-ssh checks skipped', async () => {
   const xml = renderJunit(lab, verdicts, timing);
   const report = (await parse(xml)) as any;
-  expect(report).toMatchObject({ name: 'labforge verify web', tests: 3 * checksPerNode, failures: 3, skipped: checksPerNode - 1 });
+  expect(report).toMatchObject({
+    name: 'labforge verify web',
+    tests: 3 * checksPerNode,
+    failures: 3,
+    skipped: checksPerNode - 1,
+  });
   expect(report.testsuite.map((s: any) => [s.name, s.tests, s.failures, s.skipped, s.hostname])).toEqual([
     ['web/n1', checksPerNode, 0, 0, 'n1.example.com'],
     ['web/n2', checksPerNode, 2, 0, 'n2.example.com'],
@@ -59,7 +74,10 @@ test('JUnit XML parses back: a suite per node, a test case per check, failures w
   ]);
   expect(n2cases.find((c: any) => c.name === 'DNS resolves lb.example.com').failure).toBeUndefined();
   const n3cases = report.testsuite[2].testcase;
-  expect(n3cases[0]).toMatchObject({ name: 'root ssh with the lab key', failure: [{ message: 'no root ssh with the lab key on 10.240.0.13: Connection timed out' }] });
+  expect(n3cases[0]).toMatchObject({
+    name: 'root ssh with the lab key',
+    failure: [{ message: 'no root ssh with the lab key on 10.240.0.13: Connection timed out' }],
+  });
   expect(n3cases.slice(1).every((c: any) => c.skipped)).toBe(true);
 });
 
@@ -69,8 +87,12 @@ test('the Markdown summary: the verdict, a row per node with its address, role a
   expect(md).toContain('| node | address | role | verdict | checks | problems |');
   expect(md).toContain(`| n1 | 10.240.0.11 | db | ✅ ok | ${checksPerNode}/${checksPerNode} |  |`);
   // The hostile hostname cannot open HTML or break the table.
-  expect(md).toContain(`| n2 | 10.240.0.12 |  | ❌ failed | ${checksPerNode - 2}/${checksPerNode} | hostname is evil&lt;&amp;"?&gt;.example.com, expected n2.example.com<br>firewalld is installed |`);
-  expect(md).toContain('| n3 | 10.240.0.13 |  | ❌ failed | 0/17 | no root ssh with the lab key on 10.240.0.13: Connection timed out |');
+  expect(md).toContain(
+    `| n2 | 10.240.0.12 |  | ❌ failed | ${checksPerNode - 2}/${checksPerNode} | hostname is evil&lt;&amp;"?&gt;.example.com, expected n2.example.com<br>firewalld is installed |`,
+  );
+  expect(md).toContain(
+    '| n3 | 10.240.0.13 |  | ❌ failed | 0/17 | no root ssh with the lab key on 10.240.0.13: Connection timed out |',
+  );
   expect(md).toContain('```mermaid\nflowchart LR');
   expect(renderSummary(lab, [verdicts[0]], timing)).toContain('**All 1 nodes ok**');
 });
@@ -79,12 +101,15 @@ test('the topology: both networks, every node with address and role coloured by 
   const t = renderTopology(lab, verdicts);
   const lines = t.split('\n');
   expect(lines).toContain('  lab_net[("network kubernetes<br/>10.240.0.0/24 (nat)<br/>gateway 10.240.0.1")]');
-  expect(lines).toContain('  mgmt_net[("management kubernetes-mgmt<br/>192.168.121.0/24 (nat, DHCP)<br/>gateway 192.168.121.1")]');
+  expect(lines).toContain(
+    '  mgmt_net[("management kubernetes-mgmt<br/>192.168.121.0/24 (nat, DHCP)<br/>gateway 192.168.121.1")]',
+  );
   expect(lines).toContain('  node0["n1<br/>10.240.0.11<br/>role db<br/>ok"]:::ok');
   expect(lines).toContain('  node1["n2<br/>10.240.0.12<br/>2 problems"]:::failed');
   expect(lines).toContain('  node2["n3<br/>10.240.0.13<br/>1 problem"]:::failed');
   expect(lines).toContain('  vip0(["VIP lb<br/>10.240.0.40"]):::vip');
-  for (const i of [0, 1, 2]) expect(lines).toEqual(expect.arrayContaining([`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`]));
+  for (const i of [0, 1, 2])
+    expect(lines).toEqual(expect.arrayContaining([`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`]));
   expect(lines.filter((l) => l.startsWith('  classDef '))).toHaveLength(4);
   // A node verify did not reach at all is grey.
   expect(renderTopology(lab, [verdicts[0]])).toContain('  node1["n2<br/>10.240.0.12<br/>not verified"]:::unknown');

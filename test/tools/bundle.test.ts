@@ -9,7 +9,10 @@ import { ROOT, tempDir } from '../support.js';
 /** Asks bin/bundle.js (of `root`) in a plain Node process whether V8 took the code cache. */
 async function cacheUsed(root: string): Promise<string> {
   const loader = path.join(root, 'bin', 'bundle.js');
-  const r = await execa('node', ['-e', `console.log(require(${JSON.stringify(loader)}).loadBundle().cacheUsed)`], { reject: false, all: true });
+  const r = await execa('node', ['-e', `console.log(require(${JSON.stringify(loader)}).loadBundle().cacheUsed)`], {
+    reject: false,
+    all: true,
+  });
   return r.all.trim();
 }
 
@@ -21,7 +24,8 @@ function copy(): string {
   return root;
 }
 
-const help = (root: string) => execa('node', [path.join(root, 'bin', 'labforge.js'), '--help'], { reject: false, all: true });
+const help = (root: string) =>
+  execa('node', [path.join(root, 'bin', 'labforge.js'), '--help'], { reject: false, all: true });
 
 /** The cache of `root` is left out, and its CLI still answers --help with `text`. */
 async function expectCompiledFromSource(root: string, text: string): Promise<void> {
@@ -34,14 +38,26 @@ async function expectCompiledFromSource(root: string, text: string): Promise<voi
 test("the build's code cache is taken by this Node", async () => {
   expect(await cacheUsed(ROOT)).toBe('true');
   const key = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'labforge.cjs.v8.json'), 'utf8'));
-  expect(key).toEqual({ node: process.version, arch: process.arch, sha256: crypto.createHash('sha256').update(fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'labforge.cjs'))).digest('hex') });
+  expect(key).toEqual({
+    node: process.version,
+    arch: process.arch,
+    sha256: crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'labforge.cjs')))
+      .digest('hex'),
+  });
   // The warm-up loads the repository's lab.yaml with an output folder beside it, and must not create it.
   expect(fs.existsSync(path.join(ROOT, '.labforge-warm-up'))).toBe(false);
 });
 
 test('a copy still takes the cache, whatever its timestamps (npm gives an installed package its own)', async () => {
   const root = copy();
-  for (const f of fs.readdirSync(path.join(root, 'dist', 'bundle'))) fs.utimesSync(path.join(root, 'dist', 'bundle', f), new Date('1985-10-26T08:15:00Z'), new Date('1985-10-26T08:15:00Z'));
+  for (const f of fs.readdirSync(path.join(root, 'dist', 'bundle')))
+    fs.utimesSync(
+      path.join(root, 'dist', 'bundle', f),
+      new Date('1985-10-26T08:15:00Z'),
+      new Date('1985-10-26T08:15:00Z'),
+    );
   expect(await cacheUsed(root)).toBe('true');
 });
 

@@ -5,10 +5,14 @@ import { run, ToolError, ToolMissingError } from '../../src/tools/run.js';
 import { tempDir } from '../support.js';
 
 test('a failing tool names the command line, the exit code and the tail of its output', async () => {
-  const err = await run('bash', ['-c', 'for i in $(seq 1 30); do echo "line $i"; done; echo boom >&2; exit 3'], { tailLines: 5 }).catch((e) => e);
+  const err = await run('bash', ['-c', 'for i in $(seq 1 30); do echo "line $i"; done; echo boom >&2; exit 3'], {
+    tailLines: 5,
+  }).catch((e) => e);
   expect(err).toBeInstanceOf(ToolError);
   expect(err.exitCode).toBe(3);
-  expect(err.message.split('\n')[0]).toBe(`bash failed: \`bash -c 'for i in $(seq 1 30); do echo "line $i"; done; echo boom >&2; exit 3'\` exited with code 3`);
+  expect(err.message.split('\n')[0]).toBe(
+    `bash failed: \`bash -c 'for i in $(seq 1 30); do echo "line $i"; done; echo boom >&2; exit 3'\` exited with code 3`,
+  );
   expect(err.message).toContain('line 30');
   expect(err.message).toContain('boom');
   expect(err.message).not.toContain('line 25');

@@ -3,7 +3,12 @@ import { parseMachineReadable, parseStatus } from '../../src/tools/vagrant.js';
 
 test('fields unescape %!(VAGRANT_COMMA) and \\n', () => {
   const [line] = parseMachineReadable('1795609947,vagrant-libvirt,plugin-version,0.11.2%!(VAGRANT_COMMA) system\n');
-  expect(line).toEqual({ timestamp: 1795609947, target: 'vagrant-libvirt', type: 'plugin-version', data: ['0.11.2, system'] });
+  expect(line).toEqual({
+    timestamp: 1795609947,
+    target: 'vagrant-libvirt',
+    type: 'plugin-version',
+    data: ['0.11.2, system'],
+  });
   const [ui] = parseMachineReadable('1,,ui,info,line one\\nline two%!(VAGRANT_COMMA) still two');
   expect(ui.data).toEqual(['info', 'line one\nline two, still two']);
 });
@@ -24,4 +29,3 @@ test('status: every machine with its state and provider', () => {
     { name: 'etcd2', state: 'not_created', provider: 'libvirt' },
   ]);
 });
-

@@ -3,14 +3,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { vagrantState } from '../../src/lifecycle/status.js';
-import { parseDomainList, parseDomblklist, parseDomiflist, parseSerials, parseVolList, parseVolumeBacking, volumeDiskPool } from '../../src/tools/virsh.js';
+import {
+  parseDomainList,
+  parseDomblklist,
+  parseDomiflist,
+  parseSerials,
+  parseVolList,
+  parseVolumeBacking,
+  volumeDiskPool,
+} from '../../src/tools/virsh.js';
 import { requireTool, ROOT } from '../support.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'tools', 'fixtures', name), 'utf8');
 
 test('vol-list: every volume with its path, names with spaces and non-ASCII letters intact', () => {
   expect(parseVolList(fixture('vol-list.txt'))).toEqual([
-    { name: 'a-very-long-volume-name-that-is-wider-than-the-path-column.img', path: '/tmp/cap/pool/a-very-long-volume-name-that-is-wider-than-the-path-column.img' },
+    {
+      name: 'a-very-long-volume-name-that-is-wider-than-the-path-column.img',
+      path: '/tmp/cap/pool/a-very-long-volume-name-that-is-wider-than-the-path-column.img',
+    },
     { name: 'base_vagrant_box_image_0_box.img', path: '/tmp/cap/pool/base_vagrant_box_image_0_box.img' },
     { name: 'dïsk ünïcode.img', path: '/tmp/cap/pool/dïsk ünïcode.img' },
     { name: 'my disk.img', path: '/tmp/cap/pool/my disk.img' },
@@ -21,14 +32,21 @@ test('vol-list: every volume with its path, names with spaces and non-ASCII lett
 
 test('vol-list: an empty pool has no volumes; a path that is not absolute is split at the Path column', () => {
   expect(parseVolList(' Name   Path\n------------------\n\n')).toEqual([]);
-  expect(parseVolList(' Name        Path\n-------------------------\n lab disk    rbd/lab disk\n')).toEqual([{ name: 'lab disk', path: 'rbd/lab disk' }]);
+  expect(parseVolList(' Name        Path\n-------------------------\n lab disk    rbd/lab disk\n')).toEqual([
+    { name: 'lab disk', path: 'rbd/lab disk' },
+  ]);
 });
 
 test('domblklist --details: type, device, target and source; an empty CD-ROM has no source', () => {
   expect(parseDomblklist(fixture('domblklist-details.txt'))).toEqual([
     { type: 'file', device: 'disk', target: 'vda', source: '/tmp/cap/pool/web-db.img' },
     { type: 'volume', device: 'disk', target: 'vdb', source: 'my disk.img' },
-    { type: 'file', device: 'cdrom', target: 'sda', source: '/tmp/cap/pool/a-very-long-volume-name-that-is-wider-than-the-path-column.img' },
+    {
+      type: 'file',
+      device: 'cdrom',
+      target: 'sda',
+      source: '/tmp/cap/pool/a-very-long-volume-name-that-is-wider-than-the-path-column.img',
+    },
     { type: 'file', device: 'cdrom', target: 'sdb', source: undefined },
   ]);
 });
@@ -51,7 +69,9 @@ test('domiflist: the network an interface is on, also when its name has spaces; 
 
 test('vol-dumpxml: the backing file of a qcow2 overlay; none for a plain volume', () => {
   expect(parseVolumeBacking(fixture('vol-dumpxml-backed.xml'))).toBe('/tmp/cap/pool/base_vagrant_box_image_0_box.img');
-  expect(parseVolumeBacking("<volume type='file'><name>a</name><target><path>/p/a</path></target></volume>")).toBeUndefined();
+  expect(
+    parseVolumeBacking("<volume type='file'><name>a</name><target><path>/p/a</path></target></volume>"),
+  ).toBeUndefined();
 });
 
 test('list --all: every domain with its state, in one call; "shut off" keeps its space (real virsh, test driver)', async () => {
