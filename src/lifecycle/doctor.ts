@@ -36,7 +36,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     daemon: attempt(() => virsh.version()),
     vagrant: attempt(() => vagrant.version()),
     plugins: attempt(() => vagrant.plugins()),
-    packer: attempt(() => packer.version()),
+    packer: attempt(() => packer.locate()),
     imageSize: lab.image.local ? attempt(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
     routes: attempt(() => ip.routes()),
     bridges: [lab.network, lab.management].map((net) =>
@@ -103,13 +103,13 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       'packer',
       'fail',
       firstLine(pv),
-      'run `labforge setup` (Debian: the packer package; elsewhere it says where Packer comes from)',
+      "run `labforge setup` (Debian 12: the packer package; elsewhere HashiCorp's repository)",
     );
   else
     add(
       'packer',
       'ok',
-      `Packer ${pv.text}${packer.supportsInit(pv) ? ' (plugins via packer init)' : ' (built-in qemu builder; the plugins file is not used)'}`,
+      `Packer ${pv.version.text} at ${pv.file}, ${pv.how}${packer.supportsInit(pv.version) ? '; plugins via packer init' : '; built-in qemu builder, the plugins file is not used'}`,
     );
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);
