@@ -578,7 +578,7 @@ export function buildProgram(): Command {
   program
     .command('setup')
     .description(
-      'install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent',
+      "install and start what doctor checks, per release (Debian 12-13, Ubuntu 22.04/24.04/26.04, Fedora 42-44): libvirt, QEMU, dnsmasq, Vagrant, vagrant-libvirt, Packer (HashiCorp's repository where the distribution has none), xorriso, OpenSSH; idempotent",
     )
     .option('--dry-run', 'print the commands, run none')
     .option('--with-test-tools', "also the packages labforge's own tests use (test box, shellcheck, ruby, ...)")
@@ -613,6 +613,8 @@ export function buildProgram(): Command {
         );
         if (cmd.json) json({ ...r.plan, commands: r.commands });
         else {
+          console.log(`labforge setup: ${r.plan.release} (${r.plan.family} family)`);
+          for (const n of r.plan.notes) console.log(`labforge setup: note: ${n}`);
           for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
           for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
           if (!cmd.dryRun)
