@@ -630,47 +630,28 @@ export function buildProgram(): Command {
   program
     .command('ci')
     .description(
-      'write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (self-hosted runner with libvirt)',
+      "write a CI file that runs this lab: a GitHub Actions workflow (GitHub-hosted runner with KVM) or a GitLab CI job (GitLab's hosted runners by default); the job installs labforge as this repository has it",
     )
     .argument('<system>', 'github or gitlab')
     .option(
       '--output <file>',
-      'write to this file instead of standard output (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml)',
+      'write to this file inside the repository (e.g. .github/workflows/labforge.yml, .gitlab-ci.yml) instead of standard output',
     )
     .option(
-      '--labforge <command>',
-      'how the job runs labforge (default: npx --yes labforge@<this version>), e.g. "npx labforge" when your repo has it as a dependency',
+      '--install <spec>',
+      'how the job gets labforge when package.json does not have it: a git spec (github:OWNER/labforge#v0.1.0, git+https://...), an https tarball URL, or a tarball file from npm pack (./labforge-0.1.0.tgz)',
     )
-    .action(async (system: string, cmd: { output?: string; labforge?: string }) => {
-      if (system !== 'github' && system !== 'gitlab')
-        throw new L.UsageError(`ci: "${system}" is not a CI system labforge writes for (github or gitlab)`);
-      if (cmd.labforge !== undefined && !/^[\w@%+=:,./ -]+$/.test(cmd.labforge.trim()))
-        throw new L.UsageError(
-          `ci --labforge: ${JSON.stringify(cmd.labforge)} is not a plain command (letters, digits, spaces and @%+=:,./- only)`,
-        );
+    .option(
+      '--tags <list>',
+      "gitlab: the runner tags, comma-separated (default: saas-linux-small-amd64, GitLab's hosted Linux runner)",
+    )
+    .option('--image <image>', "gitlab: the job's container image (default: node:20-bookworm)")
+    .action(async (system: string, cmd: { output?: string; install?: string; tags?: string; image?: string }) => {
       const opts = program.opts<Global>();
-      const { lab } = L.loadLabFile(opts.lab, { outDir: opts.out });
-      const rel = (p: string) => path.relative(process.cwd(), p).split(path.sep).join('/');
-      const labFile = lab.source === '<defaults>' ? opts.lab : rel(lab.source);
-      if (labFile.startsWith('../') || path.isAbsolute(labFile) || rel(lab.outDir).startsWith('../'))
-        throw new L.UsageError(
-          `ci: the lab file ${JSON.stringify(opts.lab)} and its output folder must be inside the current folder (run it from the repository's root)`,
-        );
-      const version = (JSON.parse(L.repoFile('package.json')) as { version: string }).version;
-      const o = {
-        labFile,
-        labName: lab.name,
-        outDir: rel(lab.outDir),
-        labforge: cmd.labforge?.trim() || `npx --yes labforge@${version}`,
-        version,
-      };
-      const text = system === 'github' ? L.renderGithubWorkflow(o) : L.renderGitlabCi(o);
-      if (!cmd.output) process.stdout.write(text);
-      else {
-        fs.mkdirSync(path.dirname(path.resolve(cmd.output)), { recursive: true });
-        fs.writeFileSync(cmd.output, text);
-        console.log(`labforge: wrote ${cmd.output} for lab ${lab.name} (${labFile})`);
-      }
+      const r = L.ciFile(system, { lab: opts.lab, out: opts.out, ...cmd });
+      for (const w of r.warnings) console.error(`labforge: ${w}`);
+      if (!r.file) process.stdout.write(r.text);
+      else console.log(`labforge: wrote ${cmd.output} for lab ${r.labName} (${r.labFile})`);
     });
 
   return program;

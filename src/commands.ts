@@ -1,5 +1,6 @@
 // Everything the CLI's commands run, in one module that src/cli.ts loads only when a command runs.
 export { bake } from './lifecycle/bake.js';
+export { ciFile } from './lifecycle/ci.js';
 export { destroy, halt } from './lifecycle/destroy.js';
 export { attachConsole, findNode, followConsoleLog, readConsoleLog } from './lifecycle/console.js';
 export { doctor, formatChecks } from './lifecycle/doctor.js';
@@ -31,7 +32,6 @@ export {
 } from './lifecycle/workstation.js';
 export { claimOutDir, renderToDisk } from './lifecycle/write.js';
 export { loadLabFile } from './lab/load.js';
-export { renderGithubWorkflow, renderGitlabCi } from './render/ci.js';
 export { renderDot, renderMermaid } from './render/graph.js';
 export { renderLab } from './render/index.js';
 export { repoFile } from './render/sources.js';
