@@ -4,6 +4,7 @@
 // and a mistyped command answer without loading the tools.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type * as Commands from './commands.js';
 import type { FanOptions, NodeOutcome } from './lifecycle/fanout.js';
@@ -107,9 +108,28 @@ function wholeNumber(flag: string, v: string | undefined, max = 999_999_999): nu
   return Number(v);
 }
 
+/** labforge's version, from the package.json of the package this file is part of (found upward from here: dist/ as tsc
+ *  writes it, or dist/bundle/ in the bundle). */
+function labforgeVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'labforge' && pkg.version) return pkg.version;
+    } catch {
+      /* not here */
+    }
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('labforge')
     .description('Turn one lab file into a running, reproducible multi-VM lab on libvirt (Packer + Vagrant).')
+    .version(labforgeVersion(), '-V, --version', "print labforge's version")
     .option('-l, --lab <file>', 'lab file', 'lab.yaml')
     .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
     .option('--debug', 'show stack traces')
