@@ -16,7 +16,8 @@ import { boxInstalled, insecureKey } from '../dist/tools/vagrant.js';
 import { loadLabText } from '../dist/lab/load.js';
 import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
-import { claimOutDir, writeRender } from '../dist/lifecycle/write.js';
+import { claimOutDir } from '../dist/lifecycle/state/outdir.js';
+import { writeRender } from '../dist/lifecycle/state/renders.js';
 import { openLab } from '../dist/lifecycle/open.js';
 
 /** A figure with its unit: ms below 10 s, seconds above. */

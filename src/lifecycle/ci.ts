@@ -6,18 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
 import { loadLabFile } from '../lab/load.js';
+import { UsageError } from '../errors.js';
 import {
   checkCiValue,
-  CiValueError,
   GITLAB_DEFAULT_TAGS,
   renderGithubWorkflow,
   renderGitlabCi,
   type CiOptions,
 } from '../render/ci.js';
-import { repoFile } from '../render/sources.js';
-import { labMemoryMiB } from './doctor.js';
-import { UsageError } from './open.js';
-import { atomicWrite } from './write.js';
+import { repoFile } from '../render/repo-files.js';
+import { labMemoryMiB } from './host/doctor.js';
+import { atomicWrite } from './state/outdir.js';
 
 export interface CiCommand {
   /** The global --lab and --out. */
@@ -216,5 +215,3 @@ export function ciFile(system: string, cmd: CiCommand, cwd = process.cwd()): CiR
   if (output) atomicWrite(checkOutput(cwd, cmd.output!, true), text, 0o644);
   return { text, file: output, labName: lab.name, labFile, warnings };
 }
-
-export { CiValueError };

@@ -1,18 +1,16 @@
 // Opening a lab for a command: load + validate the lab file, then gather what the renderers need from the host.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { ToolMissingError, UsageError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/model.js';
 import type { RenderContext } from '../render/context.js';
 import { memoryMiB, resolveDriver } from '../tools/host.js';
-import { ToolMissingError } from '../tools/run.js';
 import { insecureKey } from '../tools/vagrant.js';
 import { publicKeyOf } from '../tools/ssh.js';
-import { catalogued, lockPath, misfit, readLock } from './lablock.js';
-import { atomicWrite, outDirProblem, owned } from './write.js';
+import { catalogued, lockPath, misfit, readLock } from './image/lockfile.js';
+import { localImageSha256 } from './image/local-image.js';
+import { outDirProblem } from './state/outdir.js';
 
 export interface OpenLab {
   lab: Lab;
@@ -24,34 +22,6 @@ export interface OpenLab {
 export interface GlobalOptions {
   lab: string;
   out?: string;
-}
-
-/** sha256 of a local base image, streamed (the event loop stays free, so SIGINT stops it at once), cached by path,
- *  size and mtime so repeated commands stay fast. */
-async function localImageSha256(lab: Lab, image: string): Promise<string> {
-  const st = fs.statSync(image); // validation has checked it is a readable regular file
-  const cacheFile = path.join(lab.outDir, '.cache', 'local-image.json');
-  const key = `${image}:${st.size}:${st.mtimeMs}`;
-  try {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-    if (cached.key === key) return cached.sha256;
-  } catch {
-    /* compute */
-  }
-  const h = crypto.createHash('sha256');
-  await pipeline(fs.createReadStream(image, { highWaterMark: 1 << 20 }), h);
-  const sha256 = h.digest('hex');
-  if (fs.existsSync(lab.outDir) && owned(lab.outDir)) {
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    atomicWrite(cacheFile, JSON.stringify({ key, sha256 }), 0o644);
-  }
-  return sha256;
-}
-
-/** A mistake in how labforge was called. */
-export class UsageError extends Error {
-  /** labforge's exit code when this error ends a command. */
-  readonly exitStatus = 2;
 }
 
 /** The user's `access.ssh_key`: a private key ssh-keygen reads, matching the

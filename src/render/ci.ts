@@ -7,7 +7,8 @@
 // anywhere in a workflow), and, for GitLab, a `$` is written `$$` in variables (GitLab expands variables there) and
 // refused in the places GitLab expands without an escape (image, tags). Pure: templates in, text out.
 import YAML, { isMap, isSeq, Scalar, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
-import { repoFile } from './sources.js';
+import { CiValueError } from '../errors.js';
+import { repoFile } from './repo-files.js';
 
 /** How the job installs labforge (ci/install.yml): labforge's own repository, a package.json dependency (with or
  *  without a lockfile), or a git/tarball spec given to `labforge ci --install`. */
@@ -32,11 +33,6 @@ export interface CiOptions {
 export const GITLAB_DEFAULT_TAGS = ['saas-linux-small-amd64'];
 /** Node.js 20 on Debian 12, the release labforge setup is proven on here. */
 export const GITLAB_DEFAULT_IMAGE = 'node:20-bookworm';
-
-/** A value a CI file cannot carry (exit code 2: a mistake in the call or the lab). */
-export class CiValueError extends Error {
-  readonly exitStatus = 2;
-}
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

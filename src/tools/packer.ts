@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readProgramKind } from './go-binary.js';
-import { run, ToolMissingError, type RunOptions } from './run.js';
+import { ToolMissingError } from '../errors.js';
+import { run, type RunOptions } from './run.js';
 
 export interface Version {
   major: number;

