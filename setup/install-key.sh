@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # labforge setup: fetches an OpenPGP key over https and installs only the key with the expected fingerprint, as a
 # binary keyring (apt's Signed-By) or armored (rpm's gpgkey), atomically. Nothing is written when the download does
 # not hold that key.
 # Usage: install-key.sh URL FINGERPRINT FILE binary|armor
-set -eu
+set -euo pipefail
 url=$1
 fingerprint=$2
 file=$3

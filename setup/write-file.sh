@@ -1,8 +1,8 @@
-#!/bin/sh
+#!/bin/bash
 # labforge setup: writes standard input to FILE atomically, with MODE: a temporary file of an unpredictable name
 # beside it, then a rename over FILE (which replaces a link at FILE itself, never the link's target).
 # Usage: write-file.sh FILE MODE < CONTENT
-set -eu
+set -euo pipefail
 file=$1
 mode=$2
 dir=$(dirname -- "$file")

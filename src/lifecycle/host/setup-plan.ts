@@ -98,7 +98,7 @@ export function checkUserName(source: string, name: string): string {
   return name;
 }
 
-/** One of labforge's setup scripts (setup/*.sh) without its header comment, to run with `sh -c` and print inline. */
+/** One of labforge's setup scripts (setup/*.sh) without its header comment, to run with `bash -c` and print inline. */
 function script(name: string): string {
   const lines = repoFile('setup', name).split('\n');
   return lines.slice(lines.findIndex((l) => !l.startsWith('#'))).join('\n');
@@ -106,14 +106,14 @@ function script(name: string): string {
 
 /** Writes `content` to `file` atomically (setup/write-file.sh). */
 function writeFile(why: string, file: string, content: string, mode = '0644'): SetupAction {
-  return { why, command: ['sh', '-c', script('write-file.sh'), 'labforge-setup', file, mode], input: content };
+  return { why, command: ['bash', '-c', script('write-file.sh'), 'labforge-setup', file, mode], input: content };
 }
 
 /** Installs HashiCorp's signing key, checked by its fingerprint (setup/install-key.sh). */
 function installKey(url: string, file: string, format: 'binary' | 'armor'): SetupAction {
   return {
     why: `install HashiCorp's signing key (only the key with fingerprint ${HASHICORP.fingerprint}) as ${file}`,
-    command: ['sh', '-c', script('install-key.sh'), 'labforge-setup', url, HASHICORP.fingerprint, file, format],
+    command: ['bash', '-c', script('install-key.sh'), 'labforge-setup', url, HASHICORP.fingerprint, file, format],
   };
 }
 

@@ -36,11 +36,11 @@ const cmd = (a: SetupAction) => a.command.join(' ');
 /** The plan as the lines a reader checks: scripts by name, writes by the file they write. */
 function summary(f: HostFacts, opts = {}): string[] {
   return planSetup(f, opts).actions.map((a) => {
-    if (a.command[0] === 'sh' && a.command[2].includes('install-key'))
+    if (a.command[0] === 'bash' && a.command[2].includes('install-key'))
       return `install-key ${a.command[4]} ${a.command[6]}`;
-    if (a.command[0] === 'sh' && a.command[2].includes('mktemp') && a.input !== undefined)
+    if (a.command[0] === 'bash' && a.command[2].includes('mktemp') && a.input !== undefined)
       return `write ${a.command[4]}`;
-    if (a.command[0] === 'sh') return `install-key ${a.command.slice(4).join(' ')}`;
+    if (a.command[0] === 'bash') return `install-key ${a.command.slice(4).join(' ')}`;
     return cmd(a);
   });
 }
@@ -107,7 +107,7 @@ describe.each(RELEASE_NAMES)('%s', (name) => {
     const first = planSetup(bare(name), { withTestTools: true });
     const installed = first.actions.filter((a) => a.command[1] === 'install').flatMap((a) => a.command.slice(2));
     const files: HostFacts['files'] = {};
-    for (const a of first.actions) if (a.command[0] === 'sh') files[a.command[4]] = a.input ?? ''; // key files: present
+    for (const a of first.actions) if (a.command[0] === 'bash') files[a.command[4]] = a.input ?? ''; // key files: present
     const after = bare(name, {
       installed,
       files,
@@ -281,7 +281,7 @@ async function aptRoot(suite: string) {
 test('the setup scripts pass shellcheck; write-file replaces the file atomically, and a link at the file itself, never its target', async () => {
   requireTool('shellcheck');
   const scripts = ['write-file.sh', 'install-key.sh'].map((s) => path.join(ROOT, 'setup', s));
-  const sc = await execa('shellcheck', ['-s', 'sh', ...scripts], { reject: false });
+  const sc = await execa('shellcheck', [...scripts], { reject: false });
   expect(sc.stdout).toBe('');
   const dir = tempDir();
   const target = path.join(dir, 'precious');
@@ -297,7 +297,7 @@ test('the setup scripts pass shellcheck; write-file replaces the file atomically
       running: ['libvirtd'],
     }),
   ).actions[0];
-  const written = await execa('sh', [...a.command.slice(1, 4), file, '0644'], { input: 'new text\n' });
+  const written = await execa(a.command[0], [...a.command.slice(1, 4), file, '0644'], { input: 'new text\n' });
   expect(written.exitCode).toBe(0);
   expect(fs.lstatSync(file).isFile()).toBe(true);
   expect(fs.readFileSync(file, 'utf8')).toBe('new text\n');
@@ -330,7 +330,7 @@ test('install-key installs only the key with the expected fingerprint, and nothi
   const script = path.join(ROOT, 'setup', 'install-key.sh');
   const env = { PATH: `${bin}:${process.env.PATH}` };
   const dest = path.join(dir, 'keyrings', 'k.gpg');
-  const ok = await execa('sh', [script, 'https://example.invalid/gpg', fprs[0], dest, 'binary'], {
+  const ok = await execa('bash', [script, 'https://example.invalid/gpg', fprs[0], dest, 'binary'], {
     env,
     reject: false,
   });
@@ -338,10 +338,10 @@ test('install-key installs only the key with the expected fingerprint, and nothi
   const shown = (await gpg(['--with-colons', '--show-keys', dest])).stdout;
   expect([...shown.matchAll(/^fpr:+([0-9A-F]{40}):/gm)].map((m) => m[1])).toEqual([fprs[0]]);
   const armored = path.join(dir, 'k.asc');
-  await execa('sh', [script, 'https://example.invalid/gpg', fprs[1], armored, 'armor'], { env });
+  await execa('bash', [script, 'https://example.invalid/gpg', fprs[1], armored, 'armor'], { env });
   expect(fs.readFileSync(armored, 'utf8')).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
   const wrong = path.join(dir, 'wrong.gpg');
-  const bad = await execa('sh', [script, 'https://example.invalid/gpg', HASHICORP.fingerprint, wrong, 'binary'], {
+  const bad = await execa('bash', [script, 'https://example.invalid/gpg', HASHICORP.fingerprint, wrong, 'binary'], {
     env,
     reject: false,
   });
