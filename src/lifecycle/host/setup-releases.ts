@@ -128,7 +128,8 @@ export const PLUGIN_BUILD_PACKAGES: readonly string[] = [
   'ruby-dev',
 ];
 
-/** The test tools of labforge's own tests (the Debian test box, the namespace's libvirtd, the generated-file checks). */
+/** The test tools of labforge's own tests (the Debian test box, the namespace's libvirtd, the generated-file checks,
+ *  gpg for the key install's test). */
 export const TEST_PACKAGES: Record<Family, readonly string[]> = {
   debian: [
     'ruby',
@@ -145,6 +146,7 @@ export const TEST_PACKAGES: Record<Family, readonly string[]> = {
     'python3',
     'ca-certificates',
     'cloud-init',
+    'gpg',
   ],
   fedora: [
     'ruby',
@@ -161,6 +163,7 @@ export const TEST_PACKAGES: Record<Family, readonly string[]> = {
     'python3',
     'ca-certificates',
     'cloud-init',
+    'gnupg2',
   ],
 };
 
