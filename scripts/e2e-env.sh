@@ -5,22 +5,25 @@
 #
 # The isolated libvirt environment labforge's tests run in. Any number of them can exist at once on one machine
 # (one per test file, per worktree, per CI leg): each is a network namespace NS and a mount namespace of its own,
-# and nothing of one is visible in another or on the host.
+# and its libvirt (daemons and their sockets, definitions, run state, networks, guests) is invisible to the others
+# and to the host's. They share the machine's PID namespace: `ps` lists every environment's processes (pick yours
+# by network namespace: `pgrep --ns PID --nslist net`).
 #
 # up    Creates network namespace NS (loopback up, IPv4 forwarding on inside NS only, no uplink) and a mount
 #       namespace (kept by a holder process, `sleep`, in NS) in which libvirt's directories are the environment's
 #       own: /run/libvirt (and /var/run/libvirt) a fresh tmpfs, so the daemons' sockets, pid files and run state
 #       are private; /etc/libvirt a copy of the host's configuration files (*.conf, nwfilter; no domain, network,
 #       pool or secret definitions, no hooks); /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt empty
-#       directories shaped like the host's. Those live in STATEDIR/libvirt. /sys is a sysfs mounted from inside NS
-#       (what `ip netns exec` arranges: libvirt reads /sys/class/net). Then it starts virtlogd and libvirtd in both
-#       namespaces and waits until `virsh -c qemu:///system` answers (30 s). Bridges, dnsmasq and the guests' tap
-#       devices live in NS. If /dev/kvm exists but cannot run guests, the environment sees an inaccessible file
-#       there instead (see start_libvirtd). Refuses (exit 1) if NS already exists or STATEDIR holds an
-#       environment that was not taken down. Everything it starts is recorded in STATEDIR (pid files, the
-#       namespaces' ids, the libvirt objects that existed once libvirtd started, libvirtd.log) before it starts.
-#       The machine's own /run/libvirt, /etc/libvirt, /var/lib/libvirt, ... are never touched, and a libvirtd of
-#       the host (or of another environment) may run meanwhile.
+#       directories shaped like the host's (but for a copy of its QEMU capabilities cache). They live in
+#       STATEDIR/libvirt and STATEDIR/libvirt-log. /sys is a sysfs mounted from inside NS (as `ip netns exec`
+#       arranges: libvirt reads /sys/class/net). If /dev/kvm exists but cannot run guests, the environment sees
+#       an inaccessible file there instead (see make_dirs). Then it starts virtlogd and libvirtd in the environment
+#       and waits until `virsh -c qemu:///system` answers (30 s). Bridges, dnsmasq and the guests' tap devices
+#       live in NS. Refuses (exit 1) if NS already exists or STATEDIR holds an environment that was not taken
+#       down. What it creates is recorded in STATEDIR before it is created (pid files, the mount namespace's id,
+#       the libvirt objects that existed once libvirtd started, libvirtd.log). The machine's own /run/libvirt,
+#       /etc/libvirt, /var/lib/libvirt, ... are never touched, and a libvirtd of the host or of another
+#       environment may run meanwhile.
 # exec  Runs CMD in the environment (its network and mount namespaces, in the current directory), replacing this
 #       script's process: `scripts/e2e-env.sh exec NS STATEDIR virsh -c qemu:///system list`. Everything a test
 #       does "in the environment" (virsh, vagrant, packer, labforge, qemu-img, ssh to guests) goes through here.
@@ -198,6 +201,12 @@ make_dirs() {
   [[ -e /etc/libvirt/secrets ]] || install -d -m 700 "$PRIV/etc/secrets"
   skeleton /var/lib/libvirt "$PRIV/lib"
   skeleton /var/cache/libvirt "$PRIV/cache"
+  # The host's QEMU capabilities cache, if it has one: libvirt checks each entry against the QEMU binary, the
+  # kernel, its own version and /dev/kvm before it uses it, and probes QEMU again (about 4 s) where one is stale.
+  if [[ -d /var/cache/libvirt/qemu/capabilities ]]; then
+    skeleton /var/cache/libvirt/qemu "$PRIV/cache/qemu"
+    cp -rp /var/cache/libvirt/qemu/capabilities "$PRIV/cache/qemu/"
+  fi
   skeleton /var/log/libvirt "$LOGDIR"
   if [[ -e /dev/kvm ]] && ! kvm_usable; then
     # /dev/kvm exists but KVM cannot run guests (no vmx/svm): libvirt's QEMU probe then records KVM as enabled,
