@@ -223,8 +223,8 @@ make_dirs() {
 }
 
 # start_holder: the mount namespace, set up by a shell in NS that then becomes `sleep infinity` (the holder).
-# Propagation slave: nothing mounted in it reaches the host, and what the host unmounts goes from it too (an
-# `ip netns delete` of another namespace is not held back by a copy of its /run/netns entry here).
+# Propagation slave, as `ip netns exec` makes it: nothing mounted in it reaches the host; what the host mounts or
+# unmounts later on a shared mount (/run/netns) reaches it.
 start_holder() {
   local i pid
   rm -f "$HOLDER_PID" "$MNTNS"
