@@ -34,6 +34,9 @@ export class UsageError extends Error {
   readonly exitStatus = EXIT.usage;
 }
 
+/** A value a CI file cannot carry (labforge ci). */
+export class CiValueError extends UsageError {}
+
 /** Another labforge command works on the lab's output folder. */
 export class LabBusyError extends UsageError {}
 

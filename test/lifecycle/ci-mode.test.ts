@@ -33,7 +33,7 @@ test.each([
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):/);
     expect(r.stderr).toMatch(/FAIL {2}vagrant: vagrant is not installed/);
-    expect(r.stderr).toMatch(/FAIL {2}packer: packer is not installed/);
+    expect(r.stderr).toMatch(/FAIL {2}packer: HashiCorp's Packer is not installed/);
     expect(r.stderr).toContain('fix: run `labforge setup`');
     if (args.includes('up')) expect(r.stderr).toMatch(/FAIL {2}libvirt: cannot reach libvirtd/);
   },
@@ -45,7 +45,7 @@ test('without CI mode up runs doctor too (exit code 3), and doctor itself exits 
   expect(up.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):\n/);
   const doctor = await withoutTools(['doctor']);
   expect(doctor.exitCode).toBe(3);
-  expect(doctor.stdout).toMatch(/FAIL {2}packer: packer is not installed/);
+  expect(doctor.stdout).toMatch(/FAIL {2}packer: HashiCorp's Packer is not installed/);
   expect(new HostNotReadyError('x').exitStatus).toBe(3);
 });
 

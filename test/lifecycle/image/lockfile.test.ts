@@ -324,7 +324,12 @@ describe('bake and the lock', () => {
       { mode: 0o755 },
     );
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        LABFORGE_PACKER: path.join(bin, 'packer'),
+        VAGRANT_HOME: path.join(dir, 'vh'),
+        CI: 'true',
+      },
     });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`is sha256:${now}, but ${path.join(dir, 'lab.lock')} pins sha256:${then}`);
@@ -342,7 +347,12 @@ describe('bake and the lock', () => {
       { mode: 0o755 },
     );
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        LABFORGE_PACKER: path.join(bin, 'packer'),
+        VAGRANT_HOME: path.join(dir, 'vh'),
+        CI: 'true',
+      },
     });
     expect(r.exitCode).toBe(1);
     const l = JSON.parse(fs.readFileSync(path.join(dir, 'lab.lock'), 'utf8'));
