@@ -3,15 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { BOUNDS } from '../bounds.js';
 import { LabFileMissingError, LabValidationError } from '../errors.js';
 import { resolveLab, type Lab } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
 import type { PathCheck } from './cross-checks.js';
 import { formatIssue, type LabIssue } from './issues.js';
 import { validateLab } from './validate.js';
-
-/** Lab files are small; a larger file is a mistake (or an attack on the YAML parser's memory). */
-export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 
 /** The error for a lab file with problems: its errors, one line each. */
 function invalid(file: string, issues: LabIssue[]): LabValidationError {
@@ -132,7 +130,7 @@ export function hostPathCheck(labDir: string): PathCheck {
   };
 }
 
-/** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */
+/** Reads a lab file: a regular file of at most BOUNDS.labFileBytes.max, whose path is fit to be named in generated files. */
 export function readLabFile(file: string): string {
   const fail = (why: string) =>
     new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
@@ -148,8 +146,8 @@ export function readLabFile(file: string): string {
     const st = fs.fstatSync(fd);
     if (!st.isFile())
       throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
-    if (st.size > MAX_LAB_FILE_BYTES)
-      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${MAX_LAB_FILE_BYTES} bytes`);
+    if (st.size > BOUNDS.labFileBytes.max)
+      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${BOUNDS.labFileBytes.max} bytes`);
     const buf = Buffer.alloc(st.size);
     let n = 0;
     while (n < st.size) {

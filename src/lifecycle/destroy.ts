@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
+import { LAYOUT } from '../layout.js';
 import { disconnect } from './nodes/connections.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
@@ -56,7 +57,9 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       {
         title: 'Destroy the nodes (vagrant destroy)',
         skip: () =>
-          fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here',
+          fs.existsSync(path.join(lab.outDir, LAYOUT.vagrantfile))
+            ? false
+            : 'no Vagrantfile: nothing was rendered here',
         task: async (_c, progress) => {
           await disconnect(lab);
           await vagrant.destroy(lab.outDir, { log, onLine: progress });
@@ -88,7 +91,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           }
           kept.push(...plan.kept);
           removeRecord(lab.outDir);
-          fs.rmSync(path.join(lab.outDir, 'known_hosts'), { force: true });
+          fs.rmSync(path.join(lab.outDir, LAYOUT.knownHosts), { force: true });
           return removed.length ? removed.join(', ') : 'nothing left';
         },
       },

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
+import { commandLog } from '../layout.js';
 
 export interface Step<C> {
   title: string;
@@ -15,9 +16,9 @@ export interface Step<C> {
 
 /** A log file for this run under <out>/logs/. */
 export function logFile(outDir: string, command: string): string {
-  const dir = path.join(outDir, 'logs');
-  fs.mkdirSync(dir, { recursive: true });
-  return path.join(dir, `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const file = path.join(outDir, commandLog(command, new Date()));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
 }
 
 /** Non-interactive mode: CI set to anything but false/0 (--ci sets CI=true). */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { destroy } from '../../src/lifecycle/destroy.js';
-import { STATE_FILE } from '../../src/lifecycle/state/record.js';
+import { LAYOUT } from '../../src/layout.js';
 import { Virsh } from '../../src/tools/virsh.js';
 import { useNetns } from '../netns.js';
 import { tempDir } from '../support.js';
@@ -91,7 +91,7 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   const created = path.join(out, '.vagrant', 'machines', 'db', 'libvirt', 'created_networks');
   fs.writeFileSync(created, `${await new Virsh('qemu:///system').networkUuid('lfd-web-mgmt')}\n${netUuid}\n`);
   fs.writeFileSync(
-    path.join(out, STATE_FILE),
+    path.join(out, LAYOUT.state),
     JSON.stringify({
       version: 1,
       lab: 'web',
@@ -117,6 +117,6 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
       .filter((n) => n.startsWith('lfd-'))
       .sort(),
   ).toEqual(['lfd-web-mgmt', 'lfd-webdb']);
-  expect(fs.existsSync(path.join(out, STATE_FILE))).toBe(false);
+  expect(fs.existsSync(path.join(out, LAYOUT.state))).toBe(false);
   expect(fs.existsSync(created)).toBe(false);
 });

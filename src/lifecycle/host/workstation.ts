@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
-import { hostsBegin, hostsEnd, renderHosts } from '../../render/hosts.js';
+import { LAYOUT } from '../../layout.js';
+import { blockMarkers, renderHosts } from '../../render/hosts.js';
 import { sourceName } from '../../render/index.js';
 import { UsageError } from '../../errors.js';
 
@@ -91,19 +92,18 @@ export function applyBlock(
 
 /** The lab's block for /etc/hosts. */
 export function hostsBlock(lab: Lab): Block {
-  return { begin: hostsBegin(lab), end: hostsEnd(lab), text: renderHosts(lab, sourceName(lab)), at: 'end' };
+  return { ...blockMarkers(lab), text: renderHosts(lab, sourceName(lab)), at: 'end' };
 }
 
 /** The lab's block for ~/.ssh/config: an Include of <out>/ssh_config. */
 export function sshConfigBlock(lab: Lab): Block {
-  const file = path.join(lab.outDir, 'ssh_config');
+  const file = path.join(lab.outDir, LAYOUT.sshConfig);
   // Include takes a glob (no %-tokens): glob characters or a quote in the path cannot be written safely.
   if (/[*?[\]"\\]/.test(file))
     throw new UsageError(
       `--out: ${JSON.stringify(lab.outDir)} holds a character ssh's Include would read as a pattern; install the ssh_config by hand`,
     );
-  const begin = `# BEGIN labforge lab ${lab.name}`;
-  const end = `# END labforge lab ${lab.name}`;
+  const { begin, end } = blockMarkers(lab);
   return { begin, end, text: `${begin}\nInclude "${file}"\n${end}\n`, at: 'start' };
 }
 

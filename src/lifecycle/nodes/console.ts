@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { consoleHistory, consoleLog } from '../../layout.js';
 import { Virsh } from '../../tools/virsh.js';
 import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
@@ -15,7 +16,7 @@ import { liveDomains, resolveNodes, type LiveDomain } from './domains.js';
 export const CONSOLE_DEVICE = 'serial1';
 
 export function consoleLogPath(lab: Lab, node: LabNode): string {
-  return path.join(lab.outDir, 'logs', `${node.name}-console.log`);
+  return path.join(lab.outDir, consoleLog(node.name));
 }
 
 const ESC = String.fromCharCode(27);
@@ -39,7 +40,7 @@ export function lastLines(text: string, lines?: number): string {
 /** Where a node's console log is kept when a restore would lose it: QEMU starts the log file anew when libvirt
  *  reverts a domain to a snapshot. */
 export function consoleHistoryPath(lab: Lab, node: LabNode): string {
-  return path.join(lab.outDir, 'logs', `${node.name}-console.history.log`);
+  return path.join(lab.outDir, consoleHistory(node.name));
 }
 
 /** The line put between what a node's console wrote before a restore and after it. */

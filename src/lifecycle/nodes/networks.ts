@@ -1,6 +1,7 @@
 // The lab's libvirt networks: defined from the rendered XML before `vagrant up`, removed by destroy.
 import path from 'node:path';
 import type { Lab, LabNetwork } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
 import { contains } from '../../lab/ipv4.js';
 import { Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
@@ -8,8 +9,8 @@ import { UsageError } from '../../errors.js';
 
 export function labNetworks(lab: Lab): { net: LabNetwork; file: string; field: string }[] {
   return [
-    { net: lab.management, file: path.join(lab.outDir, 'management-network.xml'), field: 'network.management' },
-    { net: lab.network, file: path.join(lab.outDir, 'network.xml'), field: 'network' },
+    { net: lab.management, file: path.join(lab.outDir, LAYOUT.managementNetwork), field: 'network.management' },
+    { net: lab.network, file: path.join(lab.outDir, LAYOUT.labNetwork), field: 'network' },
   ];
 }
 

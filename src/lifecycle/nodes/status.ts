@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
+import { vagrantMachineFile } from '../../layout.js';
 import { DEFAULT_URI } from '../../lab/schema.js';
 import { Virsh } from '../../tools/virsh.js';
 
@@ -51,7 +52,7 @@ export function earlyQuery(raw: unknown): DomainQuery | undefined {
 export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[]> {
   const states = await (early?.uri === lab.host.uri ? early : query(lab.host.uri)).states;
   return lab.nodes.map((node) => {
-    const created = fs.existsSync(path.join(lab.outDir, '.vagrant', 'machines', node.name, 'libvirt', 'id'));
+    const created = fs.existsSync(path.join(lab.outDir, vagrantMachineFile(node.name, 'id')));
     const libvirt = states.get(node.domain);
     return {
       name: node.name,

@@ -3,6 +3,7 @@
 // disabled, firewalld is gone, and every other node and VIP resolves (by /etc/hosts and by DNS) and answers ping.
 import fs from 'node:fs';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { shell } from '../../render/escape.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
@@ -127,19 +128,12 @@ export function judge(lab: Lab, node: LabNode, facts: Record<string, string>): s
   return nodeChecks(lab, node, facts).flatMap((c) => (c.problem ? [c.problem] : []));
 }
 
-/** How long a node's probe may take: its slowest check (a ping's 3 s, a DNS lookup's retries) plus the ssh round
- *  trips, which grow with the number of guests on the host (under TCG one round trip takes seconds). */
-export function probeTimeLimits(lab: Lab): { connectS: number; probeS: number } {
-  const n = lab.nodes.length;
-  return { connectS: 10 + 2 * n, probeS: 30 + 5 * n };
-}
-
 export async function verify(
   lab: Lab,
   opts: { limits?: { connectS: number; probeS: number } } = {},
 ): Promise<NodeVerdict[]> {
   const script = probeScript(lab);
-  const limits = opts.limits ?? probeTimeLimits(lab);
+  const limits = opts.limits ?? probeTimeLimits(lab.nodes.length);
   // Every node at once; within a node, the checks at once (probeScript).
   return Promise.all(
     lab.nodes.map(async (node): Promise<NodeVerdict> => {

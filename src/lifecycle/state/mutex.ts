@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabBusyError } from '../../errors.js';
+import { LAYOUT } from '../../layout.js';
+import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
 
 interface Holder {
   pid: number;
@@ -61,15 +63,12 @@ function linkInPlace(file: string, text: string): boolean {
   }
 }
 
-/** A .lock.break older than this was left by a killed command (breaking takes milliseconds). */
-const BREAK_STALE_MS = 10000;
-
 /** Removes the lock if it is still the stale one `seen` (same inode), under .lock.break. */
 function breakStale(file: string, seen: fs.Stats): void {
   const breaker = `${file}.break`;
   if (!linkInPlace(breaker, String(process.pid))) {
     const st = fs.statSync(breaker, { throwIfNoEntry: false });
-    if (st && Date.now() - st.mtimeMs > BREAK_STALE_MS) fs.rmSync(breaker, { force: true });
+    if (st && Date.now() - st.mtimeMs > MUTEX_BREAK_STALE_S * 1000) fs.rmSync(breaker, { force: true });
     return; // someone else is breaking it; try again
   }
   try {
@@ -85,7 +84,7 @@ function breakStale(file: string, seen: fs.Stats): void {
 
 /** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
 export function acquireMutex(outDir: string, command: string): () => void {
-  const file = path.join(outDir, '.lock');
+  const file = path.join(outDir, LAYOUT.mutex);
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (linkInPlace(file, JSON.stringify(me))) {

@@ -5,15 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
-import { SECRETS_DIR } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
 import { renderLab, type Rendered } from '../../render/index.js';
-import { ROOT_PASSWORD_FILE } from '../../render/vagrantfile.js';
 import type { RenderContext } from '../../render/context.js';
 import { ensureKey } from '../../tools/ssh.js';
-import { atomicWrite, claimOutDir, isFile, MANIFEST, readManifest, type Manifest } from './outdir.js';
+import { atomicWrite, claimOutDir, isFile, readManifest, type Manifest } from './outdir.js';
 
-const RENDERS = '.renders';
-const CURRENT = '.current';
+const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
 
 const top = (rel: string) => rel.split('/')[0];
 
@@ -134,14 +132,14 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
     )
       fs.rmSync(link);
   }
-  fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
+  fs.mkdirSync(path.join(outDir, LAYOUT.logs), { recursive: true });
   step('done');
 }
 
 /** The root password lives in its own 0600 file under the 0700 secrets folder, never in the Vagrantfile. */
 export function writeSecrets(lab: Lab): void {
-  const dir = path.join(lab.outDir, SECRETS_DIR);
-  const file = path.join(lab.outDir, ROOT_PASSWORD_FILE);
+  const dir = path.join(lab.outDir, LAYOUT.secrets);
+  const file = path.join(lab.outDir, LAYOUT.rootPassword);
   if (lab.access.rootPassword === undefined) {
     fs.rmSync(file, { force: true });
     return;

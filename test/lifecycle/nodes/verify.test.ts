@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadLabText } from '../../../src/lab/load.js';
-import { judge, parseProbe, probeScript, probeTimeLimits, verify } from '../../../src/lifecycle/nodes/verify.js';
+import { judge, parseProbe, probeScript, verify } from '../../../src/lifecycle/nodes/verify.js';
+import { probeTimeLimits } from '../../../src/time-limits.js';
 import { tempDir } from '../../support.js';
 
 const { lab } = loadLabText(
@@ -288,7 +289,7 @@ describe('verify against stand-in ssh answers', () => {
 
   test('the time limits grow with the lab', () => {
     const nine = loadLabText('{}', '/tmp/verify/lab.yaml').lab;
-    expect(probeTimeLimits(nine).probeS).toBeGreaterThan(probeTimeLimits(lab).probeS);
-    expect(probeTimeLimits(nine)).toEqual({ connectS: 28, probeS: 75 });
+    expect(probeTimeLimits(nine.nodes.length).probeS).toBeGreaterThan(probeTimeLimits(lab.nodes.length).probeS);
+    expect(probeTimeLimits(nine.nodes.length)).toEqual({ connectS: 28, probeS: 75 });
   });
 });
