@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { probeScript, verify } from '../dist/lifecycle/nodes/verify.js';
+import { probeArguments, verify } from '../dist/lifecycle/nodes/verify.js';
 import { loadLabText } from '../dist/lab/load.js';
 
 const [work, image, mode, resultFile] = process.argv.slice(2);
@@ -311,15 +311,30 @@ if (!seed) target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
 const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, cmd];
 const rtt = await median(5, () => timed('ssh', sshArgs(nodes[0].name, 'true')));
 const { lab } = loadLabText(fs.readFileSync(main.file, 'utf8'), main.file, { outDir: main.out });
-// Each of the probe's checks alone, on the node, timed there.
-const lines = probeScript(lab)
-  .split('\n')
-  .filter((l) => /^(echo|getent) /.test(l))
-  .map((l) => l.replace(/ &$/, ''));
-const timer = lines
-  .map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`)
-  .join('\n');
-const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout
+// Each of the probe's checks alone, on the node, timed there: the probe's functions (vagrant/scripts/verify-probe.sh,
+// without its last line, which runs them all), each called once.
+const args = probeArguments(lab);
+const names = args.slice(0, args.indexOf('--')).join(' ');
+const [pinged] = args.slice(args.indexOf('--') + 1);
+const checks = [
+  'probe_fqdn',
+  'probe_selinux',
+  'probe_firewalld',
+  'probe_addresses',
+  `probe_names files hosts ${names}`,
+  `probe_names dns dns ${names}`,
+  `probe_ping ${pinged.replace('=', ' ')}`,
+];
+const probe = fs.readFileSync(path.join(ROOT, 'vagrant', 'scripts', 'verify-probe.sh'), 'utf8');
+const functions = probe.replace(/^probe "\$@"\n?$/m, '');
+// A lookup that finds no name fails (getent's exit code): the timer goes on.
+const timer = [
+  functions,
+  'set +e',
+  ...checks.map((c, i) => `s=$(date +%s%N); ${c} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`),
+].join('\n');
+const quoted = `bash -c '${timer.replace(/'/g, `'\\''`)}'`;
+const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, quoted))).stdout
   .split('\n')
   .map((l) => Number(l.split('=')[1]))
   .filter((x) => !Number.isNaN(x));

@@ -50,8 +50,8 @@ function prefixer(nodes: string[]): FanOptions['onLine'] {
 
 /** The nodes' outcomes as JSON, or the summary line; exit code 1 when a node failed. */
 export async function printOutcomes(what: string, outcomes: NodeOutcome[], asJson?: boolean): Promise<void> {
-  const { summary } = await import('../lifecycle/nodes/fanout.js');
+  const { outcomesSummary } = await import('../lifecycle/nodes/fanout.js');
   if (asJson) printJson(outcomes);
-  else console.error(summary(what, outcomes));
+  else console.error(outcomesSummary(what, outcomes));
   if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
 }

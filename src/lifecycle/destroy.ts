@@ -21,9 +21,9 @@ import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
 
 /**
- * Removes exactly what the lab owns (see ownership.ts): `vagrant destroy -f`, then whatever of the recorded domains,
- * their disk volumes, the networks labforge defined and the box's base volume (once no other volume is backed by it)
- * is still there, then the record. Returns what it removed and what it kept, with the reason.
+ * Removes exactly what the lab owns (state/ownership.ts): `vagrant destroy -f`, then whatever of the recorded
+ * domains, their disk volumes, the networks labforge defined and the box's base volume (once no other volume is
+ * backed by it) is still there, then the record. Returns what it removed and what it kept, with the reason.
  */
 export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ removed: string[]; kept: string[] }> {
   const log = logFile(lab.outDir, 'destroy');

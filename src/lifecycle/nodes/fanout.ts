@@ -131,7 +131,7 @@ export async function copyOn(
 }
 
 /** The closing line: how many nodes succeeded, and each failure with its exit code or reason. */
-export function summary(what: string, outcomes: NodeOutcome[]): string {
+export function outcomesSummary(what: string, outcomes: NodeOutcome[]): string {
   const failed = outcomes.filter((o) => !o.ok);
   const detail = failed.map((o) => `${o.node}: ${o.error ?? `exit ${o.exitCode}`}`).join('; ');
   return `labforge: ${what} on ${outcomes.length} node${outcomes.length === 1 ? '' : 's'}: ${outcomes.length - failed.length} ok, ${failed.length} failed${failed.length ? ` (${detail})` : ''}`;

@@ -13,7 +13,7 @@ import { atomicWrite, claimOutDir, isFile, readManifest, type Manifest } from '.
 
 const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
 
-const top = (rel: string) => rel.split('/')[0];
+const topEntry = (rel: string) => rel.split('/')[0];
 
 /** The render .current points at (a name under .renders/), if any. */
 function currentRender(outDir: string): string | undefined {
@@ -53,7 +53,7 @@ function moveLegacyRender(outDir: string): void {
   if (st.isSymbolicLink()) return;
   const manifest = readManifest(outDir);
   const away = fs.mkdtempSync(path.join(outDir, RENDERS, 'legacy-'));
-  for (const name of new Set([...(manifest?.files ?? []).map(top), MANIFEST])) {
+  for (const name of new Set([...(manifest?.files ?? []).map(topEntry), MANIFEST])) {
     const p = path.join(outDir, name);
     if (fs.existsSync(p) && !fs.lstatSync(p).isSymbolicLink()) fs.renameSync(p, path.join(away, name));
   }
@@ -93,8 +93,8 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   };
   fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
-  // The links at the top point into .current, so they are right before and after the swap.
-  const tops = [...new Set([MANIFEST, ...manifest.files.map(top)])].sort();
+  // The links at the topEntry point into .current, so they are right before and after the swap.
+  const tops = [...new Set([MANIFEST, ...manifest.files.map(topEntry)])].sort();
   for (const name of tops) {
     step('link');
     const link = path.join(outDir, name);
@@ -123,7 +123,7 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   if (oldRender && oldRender !== path.basename(dir))
     fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
   // Links of entries an earlier render had and this one has not (http/ after switching method...).
-  for (const name of new Set((previous?.files ?? []).map(top))) {
+  for (const name of new Set((previous?.files ?? []).map(topEntry))) {
     if (tops.includes(name)) continue;
     const link = path.join(outDir, name);
     if (
