@@ -165,7 +165,11 @@ compare('labforge --help (target < 300 ms)', '`labforge --help`', help, 'bare `n
 targets.push(['labforge --help under 300 ms', help < 300, `${help.toFixed(0)} ms`]);
 
 // 5. A 250-node lab: load + validate + render in process (target < 200 ms), and the whole `labforge render`.
-const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${Array.from({ length: 250 }, (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`).join('\n')}\n`;
+const bigNodes = Array.from(
+  { length: 250 },
+  (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`,
+);
+const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${bigNodes.join('\n')}\n`;
 const bigFile = path.join(home, 'big', 'lab.yaml');
 fs.mkdirSync(path.dirname(bigFile), { recursive: true });
 fs.writeFileSync(bigFile, big);

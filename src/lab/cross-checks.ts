@@ -14,7 +14,7 @@ const isCidr = (v: unknown): v is string => typeof v === 'string' && CIDR.test(v
 
 const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(v);
 
-const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 /** A lab-file field that names a path on this host. */
 export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
@@ -22,7 +22,7 @@ export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
 /** Checks one path field's value; returns what is wrong with it, or undefined. */
 export type PathCheck = (field: PathField, value: string) => string | undefined;
 
-export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabIssue[] {
+export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathCheck): LabIssue[] {
   const issues: LabIssue[] = [];
   const err = (path: FieldPath, message: string) => issues.push({ path, message, severity: 'error' });
   const net = obj(lab.network);
@@ -70,7 +70,7 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
   const nameOwner = new Map<string, string>();
   const nodes = Array.isArray(lab.nodes) ? lab.nodes.map(obj) : [];
   // VIPs first: they reserve their names and addresses, so a clash is reported at the node that takes one.
-  const entries: [string, Record<string, any>[]][] = [
+  const entries: [string, Record<string, unknown>[]][] = [
     ['vips', Array.isArray(lab.vips) ? lab.vips.map(obj) : []],
     ['nodes', nodes],
   ];
@@ -105,7 +105,7 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
   for (const [where, sizing] of [
     [['defaults'], obj(lab.defaults)],
     ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
-  ] as [FieldPath, Record<string, any>][]) {
+  ] as [FieldPath, Record<string, unknown>][]) {
     sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
   }
   nodes.forEach((node, i) => {

@@ -2,9 +2,9 @@
 // with its field path, line and column.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { BOUNDS } from '../bounds.js';
-import { LabFileMissingError, LabValidationError } from '../errors.js';
+import { errnoCode, LabFileMissingError, LabValidationError } from '../errors.js';
 import { resolveLab, type Lab } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
 import type { PathCheck } from './cross-checks.js';
@@ -26,9 +26,11 @@ function locate(doc: Document, lines: LineCounter, p: (string | number)[]): { li
     if (isNode(node) && node.range) {
       // For an unknown key, point at the key itself rather than its value.
       if (n === p.length && typeof p[n - 1] === 'string') {
-        const parent = doc.getIn(p.slice(0, n - 1), true) as any;
-        const pair = parent?.items?.find((it: any) => it?.key?.value === p[n - 1]);
-        if (pair?.key?.range) return lines.linePos(pair.key.range[0]);
+        const parent = doc.getIn(p.slice(0, n - 1), true);
+        const key = isMap(parent)
+          ? parent.items.map((it) => it.key).find((k) => isScalar(k) && k.value === p[n - 1])
+          : undefined;
+        if (isScalar(key) && key.range) return lines.linePos(key.range[0]);
       }
       return lines.linePos(node.range[0]);
     }
@@ -110,11 +112,15 @@ export function hostPathCheck(labDir: string): PathCheck {
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
-    } catch (e: any) {
-      return `${JSON.stringify(value)} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.code})`}${file !== value ? ` (${file})` : ''}`;
+    } catch (e) {
+      const why = errnoCode(e) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(e)})`;
+      return `${JSON.stringify(value)} ${why}${file !== value ? ` (${file})` : ''}`;
     }
     if (!st.isFile())
-      return `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`;
+      return (
+        `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; ` +
+        `it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`
+      );
     try {
       fs.accessSync(file, fs.constants.R_OK);
     } catch {
@@ -139,8 +145,8 @@ export function readLabFile(file: string): string {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e: any) {
-    throw fail(`cannot read lab file ${JSON.stringify(file)} (${e.code ?? e.message})`);
+  } catch (e) {
+    throw fail(`cannot read lab file ${JSON.stringify(file)} (${errnoCode(e) ?? (e as Error).message})`);
   }
   try {
     const st = fs.fstatSync(fd);

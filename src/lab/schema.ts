@@ -17,6 +17,7 @@ export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\
 export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
 /** Characters no free-text value or path may hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
  *  separators (YAML 1.1 and many editors break lines at them). */
+// eslint-disable-next-line no-control-regex -- the control characters are what this class is for
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
@@ -250,7 +251,9 @@ export const labSchema = z
         tcg_cache: memorySize
           .default('128M')
           .describe(
-            "Under TCG (driver qemu) only: the size of each guest's translated-code cache (QEMU's tb-size, libvirt's <tcg><tb-cache>), 16M to 4G. QEMU's own default is 1G per guest, which a 512M node fills while it boots. Ignored under KVM.",
+            "Under TCG (driver qemu) only: the size of each guest's translated-code cache (QEMU's tb-size, " +
+              `libvirt's <tcg><tb-cache>), ${BOUNDS.tcgCacheMiB.min}M to ${BOUNDS.tcgCacheMiB.max / 1024}G. ` +
+              "QEMU's own default is 1G per guest, which a 512M node fills while it boots. Ignored under KVM.",
           ),
       })
       .strict()

@@ -44,7 +44,8 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           const found = await discoverOwned(virsh, lab.outDir, record.domains);
           const merged = addToRecord(lab, found);
           forgetVagrantNetworks(lab.outDir);
-          return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${recordMissing ? ' (no record file: from the ids Vagrant recorded)' : ''}`;
+          const how = recordMissing ? ' (no record file: from the ids Vagrant recorded)' : '';
+          return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${how}`;
         },
       },
       {

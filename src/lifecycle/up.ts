@@ -44,7 +44,8 @@ export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | 
     )
     .join('\n');
   return new BootTimeoutError(
-    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot (config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
+    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot ` +
+      `(config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
   );
 }
 

@@ -90,7 +90,15 @@ export function githubLabSteps(o: CiOptions, indent = '      '): string {
     step([
       'name: Wall time of every step to the job summary',
       'if: always()',
-      `run: ${runBlock(['{', "  printf '\\n### Wall time per step\\n\\n| step | wall time | exit code |\\n| --- | --- | --- |\\n'", '  cat "$RUNNER_TEMP/labforge-times.md"', '} >> "$GITHUB_STEP_SUMMARY"'], i)}`,
+      `run: ${runBlock(
+        [
+          '{',
+          "  printf '\\n### Wall time per step\\n\\n| step | wall time | exit code |\\n| --- | --- | --- |\\n'",
+          '  cat "$RUNNER_TEMP/labforge-times.md"',
+          '} >> "$GITHUB_STEP_SUMMARY"',
+        ],
+        i,
+      )}`,
     ]),
     step([
       'name: Upload logs and the verify report',

@@ -80,7 +80,9 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   // Lab web: Vagrant recorded its node's domain id; labforge defined lfd-web and reused lfd-web-mgmt.
   const out = path.join(work, 'out');
   const { lab } = loadLabText(
-    'name: web\nnetwork: { name: lfd-web, cidr: 10.243.0.0/24, management: { name: lfd-web-mgmt, cidr: 192.168.243.0/24 } }\nvips: []\nnodes: [{ name: db, ip: 10.243.0.11 }]\n',
+    'name: web\n' +
+      'network: { name: lfd-web, cidr: 10.243.0.0/24, management: { name: lfd-web-mgmt, cidr: 192.168.243.0/24 } }\n' +
+      'vips: []\nnodes: [{ name: db, ip: 10.243.0.11 }]\n',
     path.join(work, 'lab.yaml'),
     { outDir: out },
   );

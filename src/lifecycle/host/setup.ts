@@ -169,7 +169,8 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
   const family = familyOf(facts.os);
   if (!family)
     throw new SetupUnsupportedError(
-      `setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a Debian, Ubuntu or Fedora host; install libvirt, QEMU, Vagrant with vagrant-libvirt, Packer and xorriso by hand (\`labforge doctor\` checks them)`,
+      `setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a Debian, Ubuntu or Fedora host; ` +
+        'install libvirt, QEMU, Vagrant with vagrant-libvirt, Packer and xorriso by hand (`labforge doctor` checks them)',
     );
   const actions: SetupAction[] = [];
   const manual: string[] = [];
@@ -194,7 +195,9 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
     if (facts.onPath.includes('packer')) present.push('packer: on PATH');
     else
       manual.push(
-        `packer: setup installs it from the distribution only on Debian; on ${facts.os.prettyName || facts.os.id} install Packer from HashiCorp's repository (or with hashicorp/setup-packer in GitHub Actions), then run \`labforge setup\` again`,
+        `packer: setup installs it from the distribution only on Debian; on ${facts.os.prettyName || facts.os.id} ` +
+          "install Packer from HashiCorp's repository (or with hashicorp/setup-packer in GitHub Actions), " +
+          'then run `labforge setup` again',
       );
   }
 

@@ -9,7 +9,7 @@ import type { Lab } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
 import { blockMarkers, renderHosts } from '../../render/hosts.js';
 import { sourceName } from '../../render/index.js';
-import { UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../errors.js';
 
 export interface Block {
   begin: string;
@@ -57,9 +57,9 @@ export function applyBlock(
   try {
     before = fs.readFileSync(real, 'utf8');
     st = fs.statSync(real);
-  } catch (e: any) {
-    if (e.code !== 'ENOENT' || !opts.create)
-      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${e.code})`);
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT' || !opts.create)
+      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${errnoCode(e)})`);
   }
   const after = withBlock(before, block, file);
   if (after === before) return { file, changed: false };

@@ -40,7 +40,9 @@ function checksumMismatch(e: unknown, lab: Lab): Error | undefined {
   );
   if (!m) return undefined;
   return new BakeCheckError(
-    `the base image does not match ${lockPath(lab)}: it pins sha256 ${m[2]}, the downloaded image has sha256 ${m[3]} (${m[1]}); nothing was installed. If Fedora replaced the image, \`labforge lock --update\` takes the new one.`,
+    `the base image does not match ${lockPath(lab)}: it pins sha256 ${m[2]}, ` +
+      `the downloaded image has sha256 ${m[3]} (${m[1]}); nothing was installed. ` +
+      'If Fedora replaced the image, `labforge lock --update` takes the new one.',
   );
 }
 

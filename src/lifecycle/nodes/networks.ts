@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Lab, LabNetwork } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
 import { contains } from '../../lab/ipv4.js';
-import { Virsh } from '../../tools/virsh.js';
+import { type Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
 import { UsageError } from '../../errors.js';
 
@@ -23,7 +23,9 @@ export async function ensureNetwork(virsh: Virsh, net: LabNetwork, file: string,
     const netmask = xmlAttr(xml, 'ip', 'netmask') ?? xmlAttr(xml, 'ip', 'prefix');
     if (address !== net.gateway || (netmask !== net.subnet.netmask && netmask !== String(net.subnet.prefix)))
       throw new UsageError(
-        `${field}.name: a libvirt network "${net.name}" already exists with address ${address}/${netmask}, but the lab wants ${net.gateway}/${net.subnet.netmask}; remove it (virsh net-destroy ${net.name}; virsh net-undefine ${net.name}) or choose another name`,
+        `${field}.name: a libvirt network "${net.name}" already exists with address ${address}/${netmask}, ` +
+          `but the lab wants ${net.gateway}/${net.subnet.netmask}; ` +
+          `remove it (virsh net-destroy ${net.name}; virsh net-undefine ${net.name}) or choose another name`,
       );
     if (!(await virsh.networkActive(net.name))) {
       await virsh.startNetwork(net.name);

@@ -6,7 +6,7 @@
 // short-lived lock (.lock.break), and the lock is checked again under it, so two commands never both take over.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LabBusyError } from '../../errors.js';
+import { errnoCode, LabBusyError } from '../../errors.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
 
@@ -32,8 +32,8 @@ export function processStart(pid: number): string | undefined {
 function alive(h: Holder): boolean {
   try {
     process.kill(h.pid, 0);
-  } catch (e: any) {
-    if (e.code !== 'EPERM') return false;
+  } catch (e) {
+    if (errnoCode(e) !== 'EPERM') return false;
   }
   const start = processStart(h.pid);
   return h.start === undefined || start === undefined || start === h.start;
@@ -55,8 +55,8 @@ function linkInPlace(file: string, text: string): boolean {
   try {
     fs.linkSync(tmp, file);
     return true;
-  } catch (e: any) {
-    if (e.code === 'EEXIST') return false;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return false;
     throw e;
   } finally {
     fs.rmSync(tmp, { force: true });

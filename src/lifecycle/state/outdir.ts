@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../errors.js';
 import { hostPathProblem } from '../../lab/paths.js';
 import { LAYOUT } from '../../layout.js';
 
@@ -30,9 +30,9 @@ export function outDirProblem(out: string, home = os.homedir()): string | undefi
   let st: fs.Stats;
   try {
     st = fs.lstatSync(abs);
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return undefined;
-    return `${JSON.stringify(out)} cannot be read (${e.code})`;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    return `${JSON.stringify(out)} cannot be read (${errnoCode(e)})`;
   }
   if (st.isSymbolicLink()) {
     try {
@@ -45,7 +45,11 @@ export function outDirProblem(out: string, home = os.homedir()): string | undefi
   if (owned(abs)) return undefined;
   const entries = fs.readdirSync(abs);
   if (entries.length === 0) return undefined;
-  return `${JSON.stringify(out)} is not empty and holds no labforge output (no ${LAYOUT.owner}); labforge writes only into a folder it created or an empty one (${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`;
+  return (
+    `${JSON.stringify(out)} is not empty and holds no labforge output (no ${LAYOUT.owner}); ` +
+    'labforge writes only into a folder it created or an empty one ' +
+    `(${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`
+  );
 }
 
 /** Whether labforge owns the folder: its claim is there, or the manifest an earlier labforge wrote at the top. */

@@ -30,7 +30,8 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
     r = JSON.parse(text) as OwnershipRecord;
   } catch (err) {
     throw new Error(
-      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`,
+      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); ` +
+        'it lists what destroy removes, so labforge will not guess: fix or delete it',
     );
   }
   return {

@@ -82,10 +82,11 @@ test('only the missing packages are installed; with systemd libvirtd is enabled 
 });
 
 test('--with-test-tools adds everything .ci/run installed before setup existed; --no-start starts nothing', () => {
-  const before =
-    'packer vagrant vagrant-libvirt ruby shellcheck libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils xorriso genisoimage debootstrap dnsmasq-base fdisk extlinux syslinux-common e2fsprogs iproute2 iptables openssh-client python3 ca-certificates cloud-init'.split(
-      ' ',
-    );
+  const before = (
+    'packer vagrant vagrant-libvirt ruby shellcheck libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu ' +
+    'qemu-system-x86 qemu-utils xorriso genisoimage debootstrap dnsmasq-base fdisk extlinux syslinux-common ' +
+    'e2fsprogs iproute2 iptables openssh-client python3 ca-certificates cloud-init'
+  ).split(' ');
   const plan = planSetup(bare(), { withTestTools: true, start: false });
   const installed = plan.actions.find((a) => a.command[1] === 'install')!.command;
   expect(installed).toEqual(expect.arrayContaining(before));

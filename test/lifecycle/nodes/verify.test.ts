@@ -9,7 +9,8 @@ import { probeTimeLimits } from '../../../src/time-limits.js';
 import { requireTool, ROOT, tempDir } from '../../support.js';
 
 const { lab } = loadLabText(
-  'name: t\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
+  'name: t\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\n' +
+    'nodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
   '/tmp/verify/lab.yaml',
 );
 const [n1] = lab.nodes;
@@ -187,7 +188,10 @@ describe('the probe script', () => {
     // This getent knows n1 (with its short name as an alias) and api only.
     fs.writeFileSync(
       path.join(bin, 'getent'),
-      '#!/bin/bash\nshift 3\nfor k in "$@"; do case $k in n1.example.com) echo "10.240.0.11  n1.example.com n1" ;; api.example.com) echo "10.240.0.20  apiserver api.example.com" ;; esac; done\n',
+      '#!/bin/bash\nshift 3\nfor k in "$@"; do case $k in\n' +
+        '  n1.example.com) echo "10.240.0.11  n1.example.com n1" ;;\n' +
+        '  api.example.com) echo "10.240.0.20  apiserver api.example.com" ;;\n' +
+        'esac; done\n',
       { mode: 0o755 },
     );
     const facts = parseProbe((await run(bin)).stdout);
