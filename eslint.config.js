@@ -33,20 +33,17 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.js', 'bin/**/*.js', '*.config.js', 'test/**/*.mjs'],
+    // Node's ES modules: its globals.
     languageOptions: {
       globals: {
         process: 'readonly',
         console: 'readonly',
         URL: 'readonly',
-        require: 'readonly',
-        module: 'writable',
-        __dirname: 'readonly',
         Buffer: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
       },
     },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
   // Prettier wraps code at 120 columns but leaves long strings and comments alone: nothing over 160.
