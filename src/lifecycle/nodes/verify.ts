@@ -124,6 +124,14 @@ export async function verify(
         const problems = [...extra, ...checks.flatMap((c) => (c.problem ? [c.problem] : []))];
         return { node: node.name, ok: problems.length === 0, facts, problems, checks };
       };
+      // No answer to judge: the ssh check fails with `problem`, the others could not be made.
+      const unanswered = (problem: string): NodeVerdict => ({
+        node: node.name,
+        ok: false,
+        facts: {},
+        problems: [problem],
+        checks: nodeChecks(lab, node, undefined, problem),
+      });
       let r: RunResult;
       try {
         // A login of its own on every node, never a shared connection: one made earlier outlives a stopped sshd or a
@@ -138,25 +146,14 @@ export async function verify(
           return verdict(parseProbe(e.stdout), [
             `the probe timed out after ${limits.probeS} s; the checks it had not answered are failed`,
           ]);
-        const problem = `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`;
-        return {
-          node: node.name,
-          ok: false,
-          facts: {},
-          problems: [problem],
-          checks: nodeChecks(lab, node, undefined, problem),
-        };
+        return unanswered(
+          `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`,
+        );
       }
       const facts = parseProbe(r.stdout);
       if (r.exitCode === 255 || facts.fqdn === undefined) {
-        const problem = `no root ssh with the lab key on ${node.ip}: ${r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`}`;
-        return {
-          node: node.name,
-          ok: false,
-          facts: {},
-          problems: [problem],
-          checks: nodeChecks(lab, node, undefined, problem),
-        };
+        const said = r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`;
+        return unanswered(`no root ssh with the lab key on ${node.ip}: ${said}`);
       }
       return verdict(facts, facts.probe === 'done' ? [] : ['the probe stopped before it finished']);
     }),
