@@ -17,7 +17,7 @@ export interface Check {
   fix?: string;
 }
 
-async function attempt<T>(fn: () => Promise<T>): Promise<T | Error> {
+async function answerOrError<T>(fn: () => Promise<T>): Promise<T | Error> {
   try {
     return await fn();
   } catch (e) {
@@ -34,14 +34,14 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const virsh = new Virsh(lab.host.uri);
   // Every tool is asked at once (Vagrant and Packer each take a second to start); the checks are then made in order.
   const asked = {
-    daemon: attempt(() => virsh.version()),
-    vagrant: attempt(() => vagrant.version()),
-    plugins: attempt(() => vagrant.plugins()),
-    packer: attempt(() => packer.locate()),
-    imageSize: lab.image.local ? attempt(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
-    routes: attempt(() => ip.routes()),
+    daemon: answerOrError(() => virsh.version()),
+    vagrant: answerOrError(() => vagrant.version()),
+    plugins: answerOrError(() => vagrant.plugins()),
+    packer: answerOrError(() => packer.locate()),
+    imageSize: lab.image.local ? answerOrError(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
+    routes: answerOrError(() => ip.routes()),
     bridges: [lab.network, lab.management].map((net) =>
-      attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name')),
+      answerOrError(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name')),
     ),
   };
 
