@@ -91,7 +91,8 @@ export function useNetns(prefix: string): () => Netns {
     fs.mkdirSync(bin);
     fs.writeFileSync(
       path.join(bin, 'virsh'),
-      `#!/bin/sh\n# virsh in the test's libvirt environment ${env.name} (test/netns.ts)\nexec bash ${[SCRIPT, 'exec', env.name, env.state, toolPath('virsh')!].map(shellWord).join(' ')} "$@"\n`,
+      `#!/bin/sh\n# virsh in the test's libvirt environment ${env.name} (test/netns.ts)\n` +
+        `exec bash ${[SCRIPT, 'exec', env.name, env.state, toolPath('virsh')!].map(shellWord).join(' ')} "$@"\n`,
       { mode: 0o755 },
     );
     const before = process.env.PATH;

@@ -115,7 +115,8 @@ export function resolveInstall(cwd: string, spec?: string): CiOptions['install']
   if (dep === undefined) throw new UsageError(`ci: labforge is not a dependency in ${cwd}/package.json; ${hint}`);
   const registry = (where: string) =>
     new UsageError(
-      `ci: ${where} takes labforge from the npm registry, where labforge is not published (anyone could claim the name); depend on labforge by a git or tarball spec, or ${hint}`,
+      `ci: ${where} takes labforge from the npm registry, where labforge is not published ` +
+        `(anyone could claim the name); depend on labforge by a git or tarball spec, or ${hint}`,
     );
   for (const lockName of ['npm-shrinkwrap.json', 'package-lock.json']) {
     const lock = readJson(path.join(cwd, lockName));
@@ -166,7 +167,10 @@ export function gitlabFit(lab: Pick<Lab, 'name' | 'nodes' | 'host'>, tags: strin
   const usable = GITLAB_RUNNER_MEMORY_GIB[tag] * 1024 - 1024;
   if (need <= usable) return undefined;
   const larger = Object.entries(GITLAB_RUNNER_MEMORY_GIB).find(([, gib]) => gib * 1024 - 1024 >= need)?.[0];
-  return `lab ${lab.name} needs about ${need} MiB under TCG, more than the ${tag} runner's ${GITLAB_RUNNER_MEMORY_GIB[tag]} GB can give: labforge doctor will stop the job (exit code 3). Use a smaller lab${larger ? ` or --tags ${larger}` : ''}`;
+  return (
+    `lab ${lab.name} needs about ${need} MiB under TCG, more than the ${tag} runner's ${GITLAB_RUNNER_MEMORY_GIB[tag]} GB can give: ` +
+    `labforge doctor will stop the job (exit code 3). Use a smaller lab${larger ? ` or --tags ${larger}` : ''}`
+  );
 }
 
 export interface CiResult {

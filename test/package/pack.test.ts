@@ -21,7 +21,7 @@ test('npm pack gives a tarball that installs globally into a clean prefix and ru
   const files = info.files.map((f) => f.path);
   for (const wanted of [
     'bin/labforge.js',
-    'dist/bundle/labforge.cjs',
+    'dist/bundle/labforge.mjs',
     'lab.yaml',
     'ci/github-workflow.yml',
     'ci/gitlab-ci.yml',

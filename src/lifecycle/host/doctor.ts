@@ -110,7 +110,10 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     add(
       'packer',
       'ok',
-      `Packer ${pv.version.text} at ${pv.file}, ${pv.how}${packer.supportsInit(pv.version) ? '; plugins via packer init' : '; built-in qemu builder, the plugins file is not used'}`,
+      `Packer ${pv.version.text} at ${pv.file}, ${pv.how}` +
+        (packer.supportsInit(pv.version)
+          ? '; plugins via packer init'
+          : '; built-in qemu builder, the plugins file is not used'),
     );
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);

@@ -160,7 +160,8 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
   const match = releaseOf(facts.os);
   if (!match)
     throw new SetupUnsupportedError(
-      `setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a release setup knows (Debian 12-13, Ubuntu 22.04/24.04/26.04, Fedora 42-44); install libvirt, QEMU, dnsmasq, Vagrant with vagrant-libvirt, HashiCorp's Packer and xorriso by hand (\`labforge doctor\` checks them)`,
+      `setup: ${facts.os.prettyName || facts.os.id || 'this system'} is not a release setup knows (Debian 12-13, Ubuntu 22.04/24.04/26.04, Fedora 42-44); ` +
+        `install libvirt, QEMU, dnsmasq, Vagrant with vagrant-libvirt, HashiCorp's Packer and xorriso by hand (\`labforge doctor\` checks them)`,
     );
   const { release: rel } = match;
   const family = rel.family;
@@ -182,7 +183,8 @@ export function planSetup(facts: HostFacts, opts: SetupOptions = {}): SetupPlan 
     );
     if (family === 'fedora')
       manual.push(
-        `vagrant-libvirt: with HashiCorp's Vagrant on Fedora the plugin needs libraries rebuilt (vagrant-libvirt's installation guide); replace it with Fedora's (\`dnf remove vagrant && dnf install vagrant vagrant-libvirt\`), then run \`labforge setup\` again`,
+        `vagrant-libvirt: with HashiCorp's Vagrant on Fedora the plugin needs libraries rebuilt (vagrant-libvirt's installation guide); ` +
+          `replace it with Fedora's (\`dnf remove vagrant && dnf install vagrant vagrant-libvirt\`), then run \`labforge setup\` again`,
       );
   }
   const packerWanted = !facts.packer.hashicorp;

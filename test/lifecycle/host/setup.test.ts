@@ -324,7 +324,9 @@ test('install-key installs only the key with the expected fingerprint, and nothi
   fs.mkdirSync(bin);
   fs.writeFileSync(
     path.join(bin, 'curl'),
-    `#!/bin/sh\nout=\nwhile [ $# -gt 1 ]; do case $1 in --output) out=$2; shift;; --proto) [ "$2" = '=https' ] || exit 9; shift;; esac; shift; done\ncp '${served}' "$out"\n`,
+    '#!/bin/sh\nout=\nwhile [ $# -gt 1 ]; do case $1 in\n' +
+      `  --output) out=$2; shift;; --proto) [ "$2" = '=https' ] || exit 9; shift;;\n` +
+      `esac; shift; done\ncp '${served}' "$out"\n`,
     { mode: 0o755 },
   );
   const script = path.join(ROOT, 'setup', 'install-key.sh');
