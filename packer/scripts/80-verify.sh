@@ -47,11 +47,14 @@ else
 fi
 
 keys=$(home_of vagrant)/.ssh/authorized_keys
-if [[ -n ${LABFORGE_VAGRANT_PUBKEY:-} ]] && grep -qxF -- "$LABFORGE_VAGRANT_PUBKEY" "$keys" 2>/dev/null; then
-  ok "$keys has the Vagrant key"
-else
-  fail "$keys lacks the Vagrant key (or LABFORGE_VAGRANT_PUBKEY is empty)"
+mapfile -t vagrant_keys <<<"${LABFORGE_VAGRANT_PUBKEYS:-}"
+if [[ -z ${vagrant_keys[0]:-} ]]; then
+  fail "LABFORGE_VAGRANT_PUBKEYS is empty: no Vagrant key to check"
 fi
+for key in "${vagrant_keys[@]}"; do
+  [[ -n $key ]] || continue
+  if grep -qxF -- "$key" "$keys" 2>/dev/null; then ok "$keys has Vagrant's ${key%% *} key"; else fail "$keys lacks Vagrant's ${key%% *} key"; fi
+done
 if nopasswd_sudo vagrant; then ok "vagrant: NOPASSWD sudo"; else fail "vagrant has no NOPASSWD sudo"; fi
 if "$(sshd_bin)" -t; then ok "sshd -t accepts the configuration"; else fail "sshd -t rejects the configuration"; fi
 

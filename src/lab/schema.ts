@@ -36,11 +36,9 @@ export const LIMITS = {
 export const DEFAULT_URI = 'qemu:///system';
 
 const label = (what: string) =>
-  z
-    .string()
-    .regex(LABEL, {
-      message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'`,
-    });
+  z.string().regex(LABEL, {
+    message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'`,
+  });
 const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
 const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
 /** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in

@@ -7,9 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/model.js';
 import type { RenderContext } from '../render/context.js';
-import { memoryMiB, resolveDriver } from '../tools/host.js';
-import { ToolMissingError } from '../tools/run.js';
-import { insecureKey } from '../tools/vagrant.js';
+import { memoryMiB, resolveDriver, userCacheDir } from '../tools/host.js';
+import { ToolError, ToolMissingError } from '../tools/run.js';
+import * as vagrant from '../tools/vagrant.js';
 import { publicKeyOf } from '../tools/ssh.js';
 import { catalogued, lockPath, misfit, readLock } from './lablock.js';
 import { atomicWrite, outDirProblem, owned } from './write.js';
@@ -18,6 +18,7 @@ export interface OpenLab {
   lab: Lab;
   ctx: RenderContext;
   warnings: string[];
+  /** The private half of the Vagrant insecure key Packer logs in with (see tools/vagrant.ts preferredKey). */
   insecurePrivateKey: string;
 }
 
@@ -81,6 +82,69 @@ async function checkKey(lab: Lab): Promise<void> {
     );
 }
 
+// Vagrant's insecure keys, found where the installed Vagrant says its files are (tools/vagrant.ts describe), never
+// in a list of guessed folders. Asking Vagrant takes a second, so the answer is kept in labforge's cache folder
+// (vagrant.json) under a key that changes whenever the `vagrant` on PATH does (executableIdentity): every later
+// command reads a small file and Vagrant's keys/ folder, and starts no Ruby.
+const CACHE_FILE = 'vagrant.json';
+
+interface Cached {
+  identity: string;
+  sourceRoot: string;
+}
+
+function readCache(file: string): Cached | undefined {
+  try {
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || st.size > 64 * 1024) return undefined;
+    const v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return typeof v?.identity === 'string' && typeof v?.sourceRoot === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The insecure keys of the Vagrant on PATH (see tools/vagrant.ts insecureKeys), and where labforge learnt its
+ *  folder: `cache` when the cached answer was still good, `vagrant` when Vagrant was asked. */
+export async function vagrantKeys(): Promise<vagrant.InsecureKeys & { from: 'cache' | 'vagrant' }> {
+  const identity = vagrant.executableIdentity();
+  if (!identity)
+    throw new ToolMissingError(
+      "vagrant is not installed (labforge needs Vagrant's insecure keys from it); install vagrant and vagrant-libvirt (`labforge setup`)",
+    );
+  const file = path.join(userCacheDir(), CACHE_FILE);
+  const cached = readCache(file);
+  if (cached?.identity === identity) {
+    try {
+      return { ...vagrant.insecureKeys(cached.sourceRoot), from: 'cache' };
+    } catch {
+      /* the folder moved or changed: ask Vagrant again */
+    }
+  }
+  const { sourceRoot } = await vagrant.describe();
+  if (!sourceRoot)
+    throw new ToolError(
+      'vagrant',
+      ['vagrant', 'plugin', 'list', '--machine-readable'],
+      0,
+      '',
+      "named no folder of its own in its debug log (no 'Loading core plugin:' line), so labforge cannot find Vagrant's insecure keys",
+    );
+  let keys: vagrant.InsecureKeys;
+  try {
+    keys = vagrant.insecureKeys(sourceRoot);
+  } catch (e) {
+    throw new ToolMissingError(`Vagrant's insecure keys (in the Vagrant at ${sourceRoot}): ${(e as Error).message}`);
+  }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    atomicWrite(file, `${JSON.stringify({ identity, sourceRoot } satisfies Cached)}\n`, 0o644);
+  } catch {
+    /* a cache that cannot be written only costs the next command a second */
+  }
+  return { ...keys, from: 'vagrant' };
+}
+
 /** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need. */
 export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
   if (opts.out !== undefined) {
@@ -93,15 +157,11 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);
   }
   await checkKey(lab);
-  const key = insecureKey();
-  if (!key)
-    throw new ToolMissingError(
-      "vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt",
-    );
+  const keys = await vagrantKeys();
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
     hostCpus: os.cpus().length,
-    vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim(),
+    vagrantPublicKeys: keys.publicKeys,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
   // The image lab.lock pins, when it fits the lab file (without one, the renderer takes labforge's catalogue).
@@ -109,7 +169,7 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     const lock = readLock(lab);
     if (lock && !misfit(lab, lock)) ctx.baseImage = { url: lock.image.url, checksum: lock.image.checksum };
   }
-  return { lab, ctx, warnings, insecurePrivateKey: key.privateKey };
+  return { lab, ctx, warnings, insecurePrivateKey: vagrant.preferredKey(keys).file };
 }
 
 /** Fails (exit 2) when nothing names the lab's base image: no image.url or image.local, no lab.lock that fits, and a

@@ -9,7 +9,7 @@ import { catalogueImage } from '../lab/fedora.js';
 import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
-import { renderCloudInit, vagrantKey } from './cloud-init.js';
+import { renderCloudInit, vagrantKeys } from './cloud-init.js';
 import { renderKickstart } from './kickstart.js';
 import { renderTemplate, repoFile } from './sources.js';
 
@@ -90,7 +90,7 @@ interface Variables {
   cpuModel: string;
   sshTimeout: string;
   update: boolean;
-  vagrantPublicKey: string;
+  vagrantPublicKeys: string[];
   serialLog: string;
 }
 
@@ -132,7 +132,7 @@ function variables(lab: Lab, ctx: RenderContext): Variables {
     // (no KVM) everything runs 10-50 times slower.
     sshTimeout: lab.image.method === 'iso' ? (kvm ? '60m' : '4h') : kvm ? '15m' : '30m',
     update: lab.image.update,
-    vagrantPublicKey: scriptEnvValue('the Vagrant public key', vagrantKey(ctx)),
+    vagrantPublicKeys: vagrantKeys(ctx).map((k) => scriptEnvValue('a Vagrant public key', k)),
     serialLog: PACKER_BAKE.serialLog,
   };
 }

@@ -1,6 +1,6 @@
 // Packer: version detection, init (Packer >= 1.7) and build of a rendered recipe folder.
-import os from 'node:os';
 import path from 'node:path';
+import { userCacheDir } from './host.js';
 import { run, type RunOptions } from './run.js';
 
 export interface Version {
@@ -22,8 +22,7 @@ export function supportsInit(v: Version): boolean {
 
 /** Downloads (the Fedora image or ISO) are kept across renders, which replace the packer/ folder. */
 function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? os.homedir(), '.cache');
-  return path.join(base, 'labforge', 'packer');
+  return path.join(userCacheDir(), 'packer');
 }
 
 const ENV = {
