@@ -64,6 +64,9 @@ mount -t sysfs sysfs "$M/sys"
 if mountpoint -q /sys/fs/cgroup; then mount --rbind /sys/fs/cgroup "$M/sys/fs/cgroup"; fi
 mount --rbind /dev "$M/dev"
 mount -t tmpfs -o mode=0755 tmpfs "$M/run"
+# What a booted Debian 13 has in /run (systemd-tmpfiles makes it): /run/lock (/var/lock links there), where libvirt
+# locks a console's pty.
+install -d -m 1777 "$M/run/lock"
 # The repository at its own path (the test finds the CLI, the scripts and .cache from there); a .cache that is a
 # link (a worktree sharing another checkout's cache) is mounted at its target's path too.
 mkdir -p "$M$REPO"

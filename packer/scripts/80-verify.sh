@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs after the reboot and fails the build unless the box is what the lab expects: SELinux off in the
-# running kernel and in its configuration, no firewalld, the Vagrant key and sshd settings in place.
+# running kernel and in its configuration, no firewalld, no swap unless the lab keeps it (image.swap), the Vagrant
+# keys and sshd settings in place.
 # Every check runs; all failures are listed.
 set -euo pipefail
 
@@ -57,6 +58,13 @@ for key in "${vagrant_keys[@]}"; do
 done
 if nopasswd_sudo vagrant; then ok "vagrant: NOPASSWD sudo"; else fail "vagrant has no NOPASSWD sudo"; fi
 if "$(sshd_bin)" -t; then ok "sshd -t accepts the configuration"; else fail "sshd -t rejects the configuration"; fi
+
+swaps=$(active_swaps)
+if [[ ${LABFORGE_SWAP:-} == false ]]; then
+  if [[ $swaps == none ]]; then ok "no swap active after the reboot (image.swap: false)"; else fail "swap active after the reboot: $swaps (image.swap is false)"; fi
+else
+  log "swap: $swaps active (image.swap: true, as the image has it)"
+fi
 
 state=$(systemctl is-enabled "$console_getty" 2>/dev/null || true)
 if [[ $state == enabled ]]; then ok "${console_getty} enabled (labforge console)"; else fail "${console_getty} is '${state:-unknown}', not enabled"; fi

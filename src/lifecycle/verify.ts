@@ -39,6 +39,8 @@ export function probeScript(lab: Lab): string {
     '  case "$(dpkg-query -W -f=\'${Status}\' firewalld 2>/dev/null)" in *"ok installed") echo firewalld=installed ;; *) echo firewalld=absent ;; esac',
     'fi',
     "echo \"addresses=$(ip -4 -o addr show | awk '{print $4}' | tr '\\n' ' ')\"",
+    // Active swap devices and files (zram, a partition, a file): /proc/swaps after its header line.
+    "echo \"swaps=$(awk 'NR > 1 { print $1 }' /proc/swaps | tr '\\n' ' ')\"",
     // The lookups and pings at once, each in the background: the probe takes as long as the slowest, not the sum.
     // Each writes its whole line with one write, which a pipe never interleaves with another's. Two lookups for all
     // names rather than two per name: on a TCG guest every process started costs milliseconds.
@@ -104,6 +106,20 @@ export function nodeChecks(
         f.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`,
       ],
     ],
+    // image.swap false: the lab asks for no swap (kubelet refuses to start with swap on).
+    ...(lab.image.swap
+      ? []
+      : [
+          [
+            'no swap',
+            (f: Record<string, string>): [boolean, string] => [
+              f.swaps !== undefined && f.swaps.trim() === '',
+              f.swaps === undefined
+                ? 'swap: the probe said nothing about /proc/swaps'
+                : `swap is on: ${f.swaps.trim()} (image.swap is false: kubelet refuses to start with swap)`,
+            ],
+          ] as [string, (f: Record<string, string>) => [boolean, string]],
+        ]),
     ...names.flatMap((n): [string, (f: Record<string, string>) => [boolean, string]][] => [
       [
         `/etc/hosts resolves ${n.fqdn}`,

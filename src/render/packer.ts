@@ -34,6 +34,7 @@ export const GUEST_SCRIPTS = {
     '10-update.sh',
     '20-firewalld.sh',
     '30-selinux.sh',
+    '35-swap.sh',
     '40-guest-agent.sh',
     '45-serial-console.sh',
     '50-vagrant-user.sh',
@@ -90,6 +91,7 @@ interface Variables {
   cpuModel: string;
   sshTimeout: string;
   update: boolean;
+  swap: boolean;
   vagrantPublicKeys: string[];
   serialLog: string;
 }
@@ -132,6 +134,7 @@ function variables(lab: Lab, ctx: RenderContext): Variables {
     // (no KVM) everything runs 10-50 times slower.
     sshTimeout: lab.image.method === 'iso' ? (kvm ? '60m' : '4h') : kvm ? '15m' : '30m',
     update: lab.image.update,
+    swap: lab.image.swap,
     vagrantPublicKeys: vagrantKeys(ctx).map((k) => scriptEnvValue('a Vagrant public key', k)),
     serialLog: PACKER_BAKE.serialLog,
   };

@@ -247,6 +247,7 @@ describe('the build', () => {
     expect(locals.execute_command).toBe('sudo -n env {{ .Vars }} bash {{ .Path }}');
     expect(locals.script_env).toEqual([
       'LABFORGE_UPDATE=${var.update}',
+      'LABFORGE_SWAP=${var.swap}',
       'LABFORGE_VAGRANT_PUBKEYS=${join("\\n", var.vagrant_public_keys)}',
     ]);
     for (const p of shells)
