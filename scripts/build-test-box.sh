@@ -34,7 +34,7 @@
 # Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
 # syslinux-common (mbr.bin), qemu-utils and qemu-system-x86. The Debian mirror
 # is read from the host's apt sources (first URI serving bookworm/main;
-# scripts/debian-mirror.sh).
+# scripts/debian-mirror-lib.sh).
 #
 # Environment:
 #   LABFORGE_SKIP_BOOT_CHECK=1   skip the boot check (qemu TCG, no network)
@@ -89,8 +89,8 @@ flock 9
 [[ -f $IMG ]] && publish
 
 # ---------------------------------------------------------------- inputs
-# shellcheck source-path=SCRIPTDIR source=debian-mirror.sh
-source "$(dirname "$SCRIPT")/debian-mirror.sh"
+# shellcheck source-path=SCRIPTDIR source=debian-mirror-lib.sh
+source "$(dirname "$SCRIPT")/debian-mirror-lib.sh"
 MIRROR=$(debian_mirror bookworm) || die "no apt source serving bookworm main found in /etc/apt"
 case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
 

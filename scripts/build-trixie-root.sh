@@ -15,7 +15,7 @@
 #
 # The LAST line on stdout is the absolute path of the root; all progress goes to stderr.
 # Needs root, debootstrap (Debian 12's knows trixie) and the host's apt sources: the Debian archive is the first
-# URI that serves the host's own release with component main (scripts/debian-mirror.sh).
+# URI that serves the host's own release with component main (scripts/debian-mirror-lib.sh).
 set -euo pipefail
 
 # A private mount namespace: mounts made for the build never leak into (or stay alive in) other namespaces.
@@ -91,8 +91,8 @@ publish() {
 for cmd in debootstrap chroot unshare flock findmnt sha256sum; do
   command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
-# shellcheck source-path=SCRIPTDIR source=debian-mirror.sh
-source "$(dirname "$SCRIPT")/debian-mirror.sh"
+# shellcheck source-path=SCRIPTDIR source=debian-mirror-lib.sh
+source "$(dirname "$SCRIPT")/debian-mirror-lib.sh"
 HOST_SUITE=$(debian_host_suite) || die "cannot read the host's release (VERSION_CODENAME in /etc/os-release)"
 MIRROR=$(debian_mirror "$HOST_SUITE") || die "no apt source serving $HOST_SUITE main found in /etc/apt"
 case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
@@ -159,7 +159,8 @@ log "packages done ($((SECONDS - T0)) s)"
 in_root vagrant --version >&2 || die "vagrant does not run in the root"
 in_root node --version >&2 || die "node does not run in the root"
 in_root libvirtd --version >&2 || die "libvirtd does not run in the root"
-in_root qemu-system-x86_64 --version | head -n 1 >&2 || die "qemu-system-x86_64 does not run in the root"
+qemu=$(in_root qemu-system-x86_64 --version) || die "qemu-system-x86_64 does not run in the root"
+printf '%s\n' "${qemu%%$'\n'*}" >&2
 # shellcheck disable=SC2016 # dpkg-query's own format
 in_root dpkg-query -W -f '${Package} ${Version}\n' "${VERSIONS_OF[@]}" >"$WORK/versions" ||
   die "dpkg-query cannot list the tools' versions"

@@ -98,6 +98,18 @@ export async function vagrantKeyPair(): Promise<{ privateKey: string; publicKeys
   return { privateKey: preferredKey(keys).file, publicKeys: keys.publicKeys, publicKeyText: keys.publicKeys[0] };
 }
 
+/** A stand-in `vagrant` in `bin` that says, as the real one's debug log does, where the installed Vagrant keeps its
+ *  files: labforge then finds the real insecure keys through it, with only `bin` on PATH. The caller gives the run
+ *  an XDG_CACHE_HOME of its own, so the user's cached answer stays as it was. */
+export async function standInVagrant(bin: string): Promise<void> {
+  const root = path.dirname((await vagrantKeys()).dir);
+  fs.writeFileSync(
+    path.join(bin, 'vagrant'),
+    `#!/bin/sh\necho "DEBUG global: Loading core plugin: ${root}/plugins/hosts/linux/plugin.rb" >&2\n`,
+    { mode: 0o755 },
+  );
+}
+
 /** A stand-in `packer` (a bash script body) in a bin directory to put first on PATH, plus a one-node lab file beside
  *  it, for tests of how labforge drives Packer without running a real build. */
 export function standInPacker(body: string): { dir: string; lab: string; env: Record<string, string> } {

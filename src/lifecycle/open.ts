@@ -91,6 +91,19 @@ const CACHE_FILE = 'vagrant.json';
 interface Cached {
   identity: string;
   sourceRoot: string;
+  /** The matching of the private keys, and the key files' fingerprint it holds for (see insecureKeys). */
+  keys?: Pick<vagrant.InsecureKeys, 'fingerprint' | 'privateKeys'>;
+}
+
+/** A cache that cannot be written only costs the next command a second. */
+function writeCache(file: string, c: Cached): void {
+  const keys = c.keys && { fingerprint: c.keys.fingerprint, privateKeys: c.keys.privateKeys };
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    atomicWrite(file, `${JSON.stringify({ identity: c.identity, sourceRoot: c.sourceRoot, keys })}\n`, 0o644);
+  } catch {
+    /* the next command asks Vagrant again */
+  }
 }
 
 function readCache(file: string): Cached | undefined {
@@ -116,7 +129,13 @@ export async function vagrantKeys(): Promise<vagrant.InsecureKeys & { from: 'cac
   const cached = readCache(file);
   if (cached?.identity === identity) {
     try {
-      return { ...vagrant.insecureKeys(cached.sourceRoot), from: 'cache' };
+      const keys = vagrant.insecureKeys(cached.sourceRoot, cached.keys);
+      if (
+        keys.fingerprint !== cached.keys?.fingerprint ||
+        JSON.stringify(keys.privateKeys) !== JSON.stringify(cached.keys?.privateKeys)
+      )
+        writeCache(file, { identity, sourceRoot: cached.sourceRoot, keys });
+      return { ...keys, from: 'cache' };
     } catch {
       /* the folder moved or changed: ask Vagrant again */
     }
@@ -136,12 +155,7 @@ export async function vagrantKeys(): Promise<vagrant.InsecureKeys & { from: 'cac
   } catch (e) {
     throw new ToolMissingError(`Vagrant's insecure keys (in the Vagrant at ${sourceRoot}): ${(e as Error).message}`);
   }
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    atomicWrite(file, `${JSON.stringify({ identity, sourceRoot } satisfies Cached)}\n`, 0o644);
-  } catch {
-    /* a cache that cannot be written only costs the next command a second */
-  }
+  writeCache(file, { identity, sourceRoot, keys });
   return { ...keys, from: 'vagrant' };
 }
 
@@ -157,11 +171,20 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);
   }
   await checkKey(lab);
-  const keys = await vagrantKeys();
+  // Only a render needs Vagrant's keys (the box accepts them, Packer logs in with one): a command that renders nothing
+  // (doctor, ssh, status, ...) works without Vagrant, and a render says why it cannot.
+  let keys: vagrant.InsecureKeys | undefined;
+  let keysProblem: string | undefined;
+  try {
+    keys = await vagrantKeys();
+  } catch (e) {
+    keysProblem = (e as Error).message;
+  }
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
     hostCpus: os.cpus().length,
-    vagrantPublicKeys: keys.publicKeys,
+    vagrantPublicKeys: keys?.publicKeys ?? [],
+    vagrantKeysProblem: keysProblem,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
   // The image lab.lock pins, when it fits the lab file (without one, the renderer takes labforge's catalogue).
@@ -169,7 +192,7 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     const lock = readLock(lab);
     if (lock && !misfit(lab, lock)) ctx.baseImage = { url: lock.image.url, checksum: lock.image.checksum };
   }
-  return { lab, ctx, warnings, insecurePrivateKey: vagrant.preferredKey(keys).file };
+  return { lab, ctx, warnings, insecurePrivateKey: keys ? vagrant.preferredKey(keys).file : '' };
 }
 
 /** Fails (exit 2) when nothing names the lab's base image: no image.url or image.local, no lab.lock that fits, and a

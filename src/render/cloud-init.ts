@@ -10,7 +10,7 @@ export const BUILD_HOSTNAME = 'labforge-base';
 
 /** Vagrant's insecure public keys, each one line, or an error naming the one that is wrong. */
 export function vagrantKeys(ctx: RenderContext): string[] {
-  if (ctx.vagrantPublicKeys.length === 0) throw new Error('no Vagrant insecure public key');
+  if (ctx.vagrantPublicKeys.length === 0) throw new Error(ctx.vagrantKeysProblem ?? 'no Vagrant insecure public key');
   return ctx.vagrantPublicKeys.map((key) => {
     if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( [^\p{Cc}]*)?$/u.test(key)) {
       throw new Error(`a Vagrant insecure public key must be one OpenSSH public key line, got ${JSON.stringify(key)}`);

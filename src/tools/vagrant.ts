@@ -159,6 +159,8 @@ export interface InsecureKeys {
   publicKeys: string[];
   /** The private halves found beside them (keys/vagrant.key.<type>, keys/vagrant), each matched to its public line. */
   privateKeys: { file: string; type: string }[];
+  /** The key files as they were read (name, size, mtime, inode): while they are unchanged, so is the matching. */
+  fingerprint: string;
 }
 
 /** Public key algorithms by preference for a client that logs in (Packer): ed25519 works with every client and
@@ -257,8 +259,13 @@ export function publicBlobOf(text: string): { type: string; blob: string } | und
 
 /** Vagrant's insecure keys, read from its own keys/ folder (Vagrant.source_root/keys, see describe): every public
  *  key in vagrant.pub, whatever their number, and each private key beside them (Vagrant >= 2.3.8:
- *  vagrant.key.<type>; before: vagrant) matched to its public line. Throws a sentence naming the file at fault. */
-export function insecureKeys(sourceRoot: string): InsecureKeys {
+ *  vagrant.key.<type>; before: vagrant) matched to its public line. `known`: a matching made earlier, taken as it
+ *  is while the files' fingerprint is the same (parsing the private keys is the costly part). Throws a sentence
+ *  naming the file at fault. */
+export function insecureKeys(
+  sourceRoot: string,
+  known?: Pick<InsecureKeys, 'fingerprint' | 'privateKeys'>,
+): InsecureKeys {
   const dir = path.join(sourceRoot, 'keys');
   const pubFile = path.join(dir, 'vagrant.pub');
   const publicKeys = readSmallFile(pubFile, "Vagrant's insecure public keys")
@@ -279,6 +286,25 @@ export function insecureKeys(sourceRoot: string): InsecureKeys {
   } catch (e) {
     throw new Error(`cannot list ${dir}: ${(e as NodeJS.ErrnoException).code}`);
   }
+  const fingerprint = JSON.stringify(
+    ['vagrant.pub', ...names].map((n) => {
+      const st = fs.lstatSync(path.join(dir, n), { throwIfNoEntry: false });
+      return [n, st?.size, st?.mtimeMs, st?.ino];
+    }),
+  );
+  // Taken only as it can be: files of this folder that were looked at, each with a key type.
+  const fits = (k: { file: unknown; type: unknown }) =>
+    typeof k?.file === 'string' &&
+    typeof k?.type === 'string' &&
+    path.dirname(k.file) === dir &&
+    names.includes(path.basename(k.file));
+  if (
+    known?.fingerprint === fingerprint &&
+    Array.isArray(known.privateKeys) &&
+    known.privateKeys.length > 0 &&
+    known.privateKeys.every(fits)
+  )
+    return { dir, publicKeys, privateKeys: known.privateKeys, fingerprint };
   const privateKeys: InsecureKeys['privateKeys'] = [];
   const seen = new Set<string>();
   for (const name of names) {
@@ -297,7 +323,7 @@ export function insecureKeys(sourceRoot: string): InsecureKeys {
     throw new Error(
       `${dir} has no private key that matches a key in vagrant.pub (looked at: ${names.join(', ') || 'none'})`,
     );
-  return { dir, publicKeys, privateKeys };
+  return { dir, publicKeys, privateKeys, fingerprint };
 }
 
 function safeList(dir: string): string[] {

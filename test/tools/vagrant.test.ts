@@ -195,6 +195,16 @@ describe('the Vagrant folder is asked once and cached under a key that follows t
       expect([again.from, again.dir, times() - before]).toEqual(['vagrant', path.join(root, 'keys'), 1]);
     }
     expect((await vagrantKeys()).from).toBe('cache');
+    // The cached matching of the private keys is taken only for files of that folder: one naming another file is
+    // matched anew (and the cache rewritten), never used.
+    const good = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    fs.writeFileSync(
+      cacheFile,
+      JSON.stringify({ ...good, keys: { ...good.keys, privateKeys: [{ file: '/etc/passwd', type: 'ssh-ed25519' }] } }),
+    );
+    const matched = await vagrantKeys();
+    expect([matched.from, matched.privateKeys]).toEqual(['cache', good.keys.privateKeys]);
+    expect(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).keys.privateKeys).toEqual(good.keys.privateKeys);
   });
 
   test('no vagrant on PATH: one sentence saying to install it', async () => {
