@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { probeScript, verify } from '../dist/lifecycle/verify.js';
+import { probeScript, verify } from '../dist/lifecycle/nodes/verify.js';
 import { loadLabText } from '../dist/lab/load.js';
 
 const [work, image, mode, resultFile] = process.argv.slice(2);

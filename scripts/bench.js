@@ -13,11 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { boxInstalled, preferredKey } from '../dist/tools/vagrant.js';
-import { vagrantKeys } from '../dist/lifecycle/open.js';
+import { vagrantKeys } from '../dist/lifecycle/host/vagrant-keys.js';
 import { loadLabText } from '../dist/lab/load.js';
 import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
-import { claimOutDir, writeRender } from '../dist/lifecycle/write.js';
+import { claimOutDir } from '../dist/lifecycle/state/outdir.js';
+import { writeRender } from '../dist/lifecycle/state/renders.js';
 import { openLab } from '../dist/lifecycle/open.js';
 
 /** A figure with its unit: ms below 10 s, seconds above. */

@@ -111,7 +111,16 @@ live() { # live (non-zombie) processes of these names
   for p in $(pgrep -x "$1") ${2:+$(pgrep -x "$2")}; do alive "$p" && echo "$p"; done
   return 0
 }
-other_daemons() { live libvirtd virtproxyd; } # live libvirt daemons owning the default socket
+# other_daemons: live libvirt daemons that see the same $SOCK_DIR as we do (a daemon in a root or mount namespace of
+# its own, with its own /run/libvirt, such as the Debian 13 leg's, owns another socket and does not count).
+other_daemons() {
+  local p ours
+  ours=$(stat -Lc %d:%i "$SOCK_DIR" 2>/dev/null) || ours=none
+  for p in $(live libvirtd virtproxyd); do
+    [[ $(stat -Lc %d:%i "/proc/$p/root$SOCK_DIR" 2>/dev/null) == "$ours" ]] && echo "$p"
+  done
+  return 0
+}
 
 # socket_free: succeed if no other libvirt daemon owns $SOCK (removing stale sockets).
 socket_free() {

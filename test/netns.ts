@@ -9,6 +9,8 @@ import { onCleanup, requireTool, ROOT, tempDir } from './support.js';
  *  ends, it can be signalled with kill(). */
 export interface NsResult {
   exitCode?: number;
+  /** The signal that ended it, when one did. */
+  signal?: string;
   stdout: string;
   stderr: string;
   all: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { which } from '../src/tools/run.js';
-import { vagrantKeys } from '../src/lifecycle/open.js';
+import { vagrantKeys } from '../src/lifecycle/host/vagrant-keys.js';
 import { preferredKey } from '../src/tools/vagrant.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

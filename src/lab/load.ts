@@ -3,35 +3,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { LabFileMissingError, LabValidationError } from '../errors.js';
 import { resolveLab, type Lab } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
-import { formatPath, validateLab, type LabIssue, type PathCheck } from './validate.js';
+import type { PathCheck } from './cross-checks.js';
+import { formatIssue, type LabIssue } from './issues.js';
+import { validateLab } from './validate.js';
 
 /** Lab files are small; a larger file is a mistake (or an attack on the YAML parser's memory). */
 export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 
-export class LabValidationError extends Error {
-  /** labforge's exit code when this error ends a command: a mistake in the lab file. */
-  readonly exitStatus = 2;
-
-  constructor(
-    readonly file: string,
-    readonly issues: LabIssue[],
-  ) {
-    super(
-      issues
-        .filter((i) => i.severity === 'error')
-        .map((i) => formatIssue(file, i))
-        .join('\n'),
-    );
-    this.name = 'LabValidationError';
-  }
-}
-
-export function formatIssue(file: string, issue: LabIssue): string {
-  const where = issue.line ? `${file}:${issue.line}:${issue.col}` : file;
-  const prefix = issue.severity === 'warning' ? 'warning: ' : '';
-  return `${where}: ${prefix}${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`;
+/** The error for a lab file with problems: its errors, one line each. */
+function invalid(file: string, issues: LabIssue[]): LabValidationError {
+  return new LabValidationError(
+    file,
+    issues.filter((i) => i.severity === 'error').map((i) => formatIssue(file, i)),
+  );
 }
 
 /** Line and column of the YAML node at a field path (or of its nearest existing parent). */
@@ -84,14 +71,14 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
         col: pos.col,
       };
     });
-    throw new LabValidationError(display, issues);
+    throw invalid(display, issues);
   }
   let raw: unknown;
   try {
     // yaml refuses a document whose aliases would expand past its limit (the "billion laughs").
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    throw new LabValidationError(display, [
+    throw invalid(display, [
       { path: [], severity: 'error', message: `malformed YAML: ${(e as Error).message.split('\n')[0]}` },
     ]);
   }
@@ -99,7 +86,7 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   const { lab, issues } = validateLab(raw, { checkPath: opts.checkPath });
   for (const issue of issues) Object.assign(issue, locate(doc, lines, issue.path) ?? {});
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-  if (!lab) throw new LabValidationError(display, issues);
+  if (!lab) throw invalid(display, issues);
   const resolved = resolveLab(lab, { labFile: file, outDir: opts.outDir });
   // What the whole lab needs against what the host has: a warning, as the host may overcommit.
   const total = resolved.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
@@ -143,10 +130,6 @@ export function hostPathCheck(labDir: string): PathCheck {
     }
     return undefined;
   };
-}
-
-export class LabFileMissingError extends Error {
-  readonly exitStatus = 2;
 }
 
 /** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */

@@ -1,6 +1,6 @@
 // The lab file's schema: the one source of truth for field names, types, formats and defaults.
 // load.ts parses YAML, validate.ts runs this schema plus the cross-field checks, model.ts resolves the result,
-// write-schema.ts turns it into the JSON Schema editors use.
+// json-schema.ts turns it into the JSON Schema editors use (npm run schema writes it).
 import * as z from 'zod';
 import { FEDORA, OLDEST_RELEASE } from './fedora.js';
 

@@ -1,43 +1,9 @@
-// Validation of a parsed lab file: the schema's per-field checks plus the cross-field rules (addresses inside the
-// network, no duplicates, ...). Every problem is reported at once, each naming its field path and the bad value.
+// Validation of a parsed lab file: the schema's per-field checks plus the rules across fields (cross-checks.ts).
+// Every problem is reported at once, each naming its field path and the bad value.
 import * as z from 'zod';
-import { CIDR, IPV4, LABEL, LIMITS, labSchema, type LabParsed } from './schema.js';
-import { contains, hasHostBits, nth, overlaps, parseCidr } from './ipv4.js';
-import { sizeInMiB } from './size.js';
-
-export type FieldPath = (string | number)[];
-
-export interface LabIssue {
-  path: FieldPath;
-  message: string;
-  severity: 'error' | 'warning';
-  /** 1-based position in the lab file, when known. */
-  line?: number;
-  col?: number;
-}
-
-export const MIN_MEMORY_MIB = 256;
-/** Bounds of host.tcg_cache: QEMU's TCG needs a few MiB of code buffer; a guest never uses more than a few GiB. */
-export const MIN_TCG_CACHE_MIB = 16;
-export const MAX_TCG_CACHE_MIB = 4096;
-
-/** `nodes[3].ip` */
-export function formatPath(p: FieldPath): string {
-  return (
-    p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(lab file)'
-  );
-}
-
-/** Fields whose values are secrets: no message shows them. */
-export const SECRET_FIELDS = new Set(['access.root_password']);
-
-/** How a value is shown inside a message: strings quoted, everything else as JSON, long values cut; a secret
- *  field's value is never shown. */
-export function show(value: unknown, p?: FieldPath): string {
-  if (p && SECRET_FIELDS.has(formatPath(p)) && value !== undefined) return '(a secret, not shown)';
-  const text = value === undefined ? 'nothing' : JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+import { crossFieldIssues, type PathCheck } from './cross-checks.js';
+import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
+import { labSchema, type LabParsed } from './schema.js';
 
 function valueAt(root: unknown, p: FieldPath): unknown {
   let cur: unknown = root;
@@ -123,6 +89,7 @@ const unwrap = (schema: any): any => {
   while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
   return s;
 };
+
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `raw` with the schema's defaults filled in wherever an object field is missing, walking the schema's own
@@ -135,188 +102,6 @@ function withDefaults(schema: any, defaults: unknown, raw: unknown): unknown {
   const out: Record<string, unknown> = { ...raw };
   for (const [k, field] of Object.entries(s.def.shape)) out[k] = withDefaults(field, defaults[k], raw[k]);
   return out;
-}
-
-const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
-const isCidr = (v: unknown): v is string => typeof v === 'string' && CIDR.test(v);
-const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(v);
-const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
-
-/** A lab-file field that names a path on this host. */
-export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
-/** Checks one path field's value; returns what is wrong with it, or undefined. */
-export type PathCheck = (field: PathField, value: string) => string | undefined;
-
-function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabIssue[] {
-  const issues: LabIssue[] = [];
-  const err = (path: FieldPath, message: string) => issues.push({ path, message, severity: 'error' });
-  const net = obj(lab.network);
-
-  // The lab subnet and its special addresses.
-  let subnet: ReturnType<typeof parseCidr> | undefined;
-  if (isCidr(net.cidr)) {
-    if (hasHostBits(net.cidr))
-      err(
-        ['network', 'cidr'],
-        `${net.cidr} has host bits set; did you mean ${parseCidr(net.cidr).network}/${parseCidr(net.cidr).prefix}?`,
-      );
-    if (parseCidr(net.cidr).prefix > 29)
-      err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /29 or larger`);
-    else subnet = parseCidr(net.cidr);
-  }
-  let gateway: string | undefined;
-  if (subnet) {
-    gateway = isIp(net.gateway) ? net.gateway : net.gateway === undefined ? nth(subnet, 1) : undefined;
-    if (isIp(net.gateway)) {
-      if (!contains(subnet, net.gateway))
-        err(['network', 'gateway'], `${net.gateway} is outside network ${subnet.cidr}`);
-      else if (net.gateway === subnet.network || net.gateway === subnet.broadcast)
-        err(
-          ['network', 'gateway'],
-          `${net.gateway} is the ${net.gateway === subnet.network ? 'network' : 'broadcast'} address of ${subnet.cidr}`,
-        );
-    }
-  }
-  const mgmt = obj(net.management);
-  if (subnet && isCidr(mgmt.cidr)) {
-    if (hasHostBits(mgmt.cidr))
-      err(
-        ['network', 'management', 'cidr'],
-        `${mgmt.cidr} has host bits set; did you mean ${parseCidr(mgmt.cidr).network}/${parseCidr(mgmt.cidr).prefix}?`,
-      );
-    else if (overlaps(subnet, parseCidr(mgmt.cidr)))
-      err(['network', 'management', 'cidr'], `${mgmt.cidr} overlaps the lab network ${subnet.cidr}`);
-  }
-  if (isName(mgmt.name) && mgmt.name === net.name)
-    err(['network', 'management', 'name'], `"${mgmt.name}" is also the lab network's name`);
-
-  // Addresses and names of nodes and VIPs: inside the network, not special, unique.
-  const ipOwner = new Map<string, string>();
-  const nameOwner = new Map<string, string>();
-  const nodes = Array.isArray(lab.nodes) ? lab.nodes.map(obj) : [];
-  // VIPs first: they reserve their names and addresses, so a clash is reported at the node that takes one.
-  const entries: [string, Record<string, any>[]][] = [
-    ['vips', Array.isArray(lab.vips) ? lab.vips.map(obj) : []],
-    ['nodes', nodes],
-  ];
-  for (const [list, items] of entries) {
-    items.forEach((item, i) => {
-      const here = `${list}[${i}]${isName(item.name) ? ` (${item.name})` : ''}`;
-      if (isIp(item.ip) && subnet) {
-        if (!contains(subnet, item.ip)) err([list, i, 'ip'], `${item.ip} is outside network ${subnet.cidr}`);
-        else if (item.ip === subnet.network)
-          err([list, i, 'ip'], `${item.ip} is the network address of ${subnet.cidr}`);
-        else if (item.ip === subnet.broadcast)
-          err([list, i, 'ip'], `${item.ip} is the broadcast address of ${subnet.cidr}`);
-        else if (item.ip === gateway)
-          err([list, i, 'ip'], `${item.ip} is the gateway (the host's address on the lab network)`);
-      }
-      if (isIp(item.ip)) {
-        const owner = ipOwner.get(item.ip);
-        if (owner) err([list, i, 'ip'], `${item.ip} is already used by ${owner}`);
-        else ipOwner.set(item.ip, here);
-      }
-      if (isName(item.name)) {
-        const owner = nameOwner.get(item.name);
-        if (owner) err([list, i, 'name'], `"${item.name}" is already the name of ${owner}`);
-        else nameOwner.set(item.name, here);
-      }
-    });
-  }
-
-  // Roles, sizes.
-  const roles = obj(lab.roles);
-  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk'][] = [];
-  for (const [where, sizing] of [
-    [['defaults'], obj(lab.defaults)],
-    ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
-  ] as [FieldPath, Record<string, any>][]) {
-    sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
-  }
-  nodes.forEach((node, i) => {
-    if (isName(node.role) && !Object.hasOwn(roles, node.role)) {
-      const known = Object.keys(roles);
-      err(
-        ['nodes', i, 'role'],
-        `"${node.role}" is not a role in \`roles\`${known.length ? ` (known: ${known.join(', ')})` : ''}`,
-      );
-    }
-    sizeChecks.push([['nodes', i, 'memory'], node.memory, 'memory'], [['nodes', i, 'disk'], node.disk, 'disk']);
-  });
-  const image = obj(lab.image);
-  sizeChecks.push([['image', 'memory'], image.memory, 'memory'], [['image', 'disk'], image.disk, 'disk']);
-  const boxDisk = typeof image.disk === 'number' || typeof image.disk === 'string' ? sizeInMiB(image.disk) : undefined;
-  for (const [p, value, kind] of sizeChecks) {
-    if (typeof value !== 'number' && typeof value !== 'string') continue;
-    const mib = sizeInMiB(value);
-    if (mib === undefined) continue; // the schema already said it is not a size
-    if (typeof value === 'number' && mib > (kind === 'memory' ? LIMITS.memoryMiB : LIMITS.diskGiB * 1024)) continue; // and that it is too big
-    if (kind === 'memory') {
-      if (mib < MIN_MEMORY_MIB) err(p, `${show(value)} is below the minimum of ${MIN_MEMORY_MIB}M`);
-      else if (mib > LIMITS.memoryMiB) err(p, `${show(value)} is above the maximum of ${LIMITS.memoryMiB / 1024}G`);
-      else if (!Number.isInteger(mib)) err(p, `${show(value)} is not a whole number of MiB`);
-    } else {
-      if (mib > LIMITS.diskGiB * 1024) err(p, `${show(value)} is above the maximum of ${LIMITS.diskGiB}G`);
-      else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
-      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
-        err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
-    }
-  }
-
-  // Image and host settings that only make sense together.
-  if (image.local !== undefined && image.method === 'iso')
-    err(
-      ['image', 'local'],
-      'a local base image needs image.method "cloud" (the iso method installs from the netinst ISO)',
-    );
-  if (
-    typeof image.checksum === 'string' &&
-    !/^(none|(md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+)$/.test(image.checksum)
-  )
-    err(
-      ['image', 'checksum'],
-      `${show(image.checksum)} is not a checksum; use "sha256:<hex>" or "file:<url of a CHECKSUM file>"`,
-    );
-  for (const key of ['url', 'mirror', 'archive', 'index'])
-    if (typeof image[key] === 'string' && !/^(https?|file|ftp):\/\/\S+$/.test(image[key]))
-      err(['image', key], `${show(image[key])} is not an http(s):// or file:// URL`);
-  if (image.checksum !== undefined && image.url === undefined)
-    err(['image', 'checksum'], 'is the checksum of image.url, which is not set');
-  if (image.url !== undefined && image.checksum === undefined)
-    err(['image', 'url'], 'needs image.checksum beside it ("sha256:<hex>", "file:<CHECKSUM url>", or "none")');
-  if (image.compose !== undefined && (image.url !== undefined || image.local !== undefined))
-    err(
-      ['image', 'compose'],
-      `pins the compose of the resolved image, but image.${image.url !== undefined ? 'url' : 'local'} names the image`,
-    );
-  const host = obj(lab.host);
-  if (typeof host.tcg_cache === 'number' || typeof host.tcg_cache === 'string') {
-    const mib = sizeInMiB(host.tcg_cache);
-    if (mib !== undefined && (mib < MIN_TCG_CACHE_MIB || mib > MAX_TCG_CACHE_MIB || !Number.isInteger(mib)))
-      err(
-        ['host', 'tcg_cache'],
-        `${show(host.tcg_cache)} is not a whole number of MiB from ${MIN_TCG_CACHE_MIB}M to ${MAX_TCG_CACHE_MIB / 1024}G`,
-      );
-  }
-  if (host.nested === true && host.driver === 'qemu')
-    err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
-  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri))
-    err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
-
-  // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
-  if (checkPath) {
-    const paths: [FieldPath, unknown][] = [
-      [['image', 'local'], image.local],
-      [['access', 'ssh_key'], obj(lab.access).ssh_key],
-      [['host', 'pool_path'], host.pool_path],
-    ];
-    for (const [p, value] of paths) {
-      if (typeof value !== 'string' || value === '') continue;
-      const problem = checkPath(formatPath(p) as PathField, value);
-      if (problem) err(p, problem);
-    }
-  }
-  return issues;
 }
 
 export interface Validated {

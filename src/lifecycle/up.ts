@@ -5,20 +5,20 @@ import path from 'node:path';
 import type { Lab, LabNode } from '../lab/model.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
-import { ToolError } from '../tools/run.js';
+import { BootTimeoutError, HostNotReadyError, ToolError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
-import { bake } from './bake.js';
-import { doctor, formatChecks } from './doctor.js';
-import { ensureNetwork, labNetworks } from './networks.js';
-import { answers } from './nodes.js';
-import { BASELINE, baselineMissing, baselineStep } from './snapshot.js';
-import { addToRecord, discoverOwned, readRecord, STATE_FILE, vagrantDomainIds } from './state.js';
+import { bake } from './image/bake.js';
+import { doctor, formatChecks } from './host/doctor.js';
+import { ensureNetwork, labNetworks } from './nodes/networks.js';
+import { reportedFqdn } from './nodes/connections.js';
+import { baselineStep } from './snapshots/baseline.js';
+import { BASELINE, baselineMissing } from './snapshots/plan.js';
+import { addToRecord, discoverOwned, readRecord, STATE_FILE, vagrantDomainIds } from './state/record.js';
 import type { OpenLab } from './open.js';
-import { status } from './status.js';
-import { logFile, runSteps } from './tasks.js';
+import { status } from './nodes/status.js';
+import { logFile, runSteps } from './steps.js';
 
-/** Doctor found a failing check: the host cannot run the lab (exit code 3, apart from a broken lab's 1). */
 /** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
  *  not boot. */
 export function consoleTail(lab: Lab, node: string, lines = 15): string {
@@ -47,21 +47,13 @@ export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | 
   );
 }
 
-export class BootTimeoutError extends Error {
-  readonly exitStatus = 1;
-}
-
-export class HostNotReadyError extends Error {
-  readonly exitStatus = 3;
-}
-
 /** Every node's answer on its static address (`hostname -f` as root with the lab key), all nodes at once. */
 async function allAnswer(
   lab: Lab,
   nodes: LabNode[] = lab.nodes,
   share = true,
 ): Promise<{ node: LabNode; said: string | Error }[]> {
-  return Promise.all(nodes.map(async (node) => ({ node, said: await answers(lab, node, share) })));
+  return Promise.all(nodes.map(async (node) => ({ node, said: await reportedFqdn(lab, node, share) })));
 }
 
 const answered = (a: { node: LabNode; said: string | Error }) => !(a.said instanceof Error) && a.said === a.node.fqdn;

@@ -3,7 +3,7 @@
 // not constant there (Vagrant's key, the build hostname).
 import { parseDocument, type Document, type YAMLMap } from 'yaml';
 import { header, type RenderContext } from './context.js';
-import { repoFile } from './sources.js';
+import { repoFile } from './repo-files.js';
 
 /** The build VM's hostname while baking; Vagrant names each node later. */
 export const BUILD_HOSTNAME = 'labforge-base';

@@ -5,7 +5,7 @@ import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { kickstart } from './escape.js';
 import { BUILD_HOSTNAME, vagrantKeys } from './cloud-init.js';
-import { renderTemplate } from './sources.js';
+import { renderTemplate } from './repo-files.js';
 
 export function renderKickstart(lab: Lab, ctx: RenderContext, source: string): string {
   return renderTemplate(['packer', 'templates', 'ks.cfg.ejs'], {

@@ -11,7 +11,7 @@ import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
 import { renderCloudInit, vagrantKeys } from './cloud-init.js';
 import { renderKickstart } from './kickstart.js';
-import { renderTemplate, repoFile } from './sources.js';
+import { renderTemplate, repoFile } from './repo-files.js';
 
 /** How to run the rendered recipe. All paths are relative to `dir` (relative to the lab's output directory). */
 export const PACKER_BAKE = {

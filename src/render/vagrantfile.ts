@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { ruby } from './escape.js';
-import { renderTemplate, repoFile } from './sources.js';
+import { renderTemplate, repoFile } from './repo-files.js';
 import { SECRETS_DIR } from '../lab/model.js';
 
 /** Where the root password lives, relative to the output folder (written by the lifecycle, 0600). */

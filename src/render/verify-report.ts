@@ -2,8 +2,24 @@
 // results) and Markdown for a job summary (the verify table and the lab's topology as a Mermaid diagram, each node
 // coloured by its verdict). Pure: lab + verdicts in, text out.
 import type { Lab } from '../lab/model.js';
-import type { NodeVerdict } from '../lifecycle/verify.js';
 import { xml } from './escape.js';
+
+/** verify's verdict on a node: what the reports show. */
+export interface NodeVerdict {
+  node: string;
+  ok: boolean;
+  facts: Record<string, string>;
+  problems: string[];
+  /** Every check with its result, in a fixed order (the verify report's test cases). */
+  checks: CheckResult[];
+}
+
+/** One check of a node: a test case of the verify report. `ok` is undefined when it could not be checked (no ssh). */
+export interface CheckResult {
+  name: string;
+  ok: boolean | undefined;
+  problem?: string;
+}
 
 /** XML 1.0 cannot carry control characters other than tab, LF and CR, even as references: they become '?'. */
 function xmlText(value: string | number): string {

@@ -1,17 +1,7 @@
 // HTTP(S) GETs of small index files (releases.json, CHECKSUM files, folder listings). Downloads of images are
 // Packer's job; this only reads text, with a time limit. SIGINT/SIGTERM end labforge at once while no tool runs
 // (run.ts), so a fetch never holds it up.
-
-export class HttpError extends Error {
-  constructor(
-    readonly url: string,
-    readonly status: number | undefined,
-    reason: string,
-  ) {
-    super(`GET ${url}: ${reason}`);
-    this.name = 'HttpError';
-  }
-}
+import { HttpError } from '../errors.js';
 
 /** The body of `url` as text; an HttpError for a network failure, a time-out or a status other than 200. */
 export async function getText(url: string, opts: { timeoutMs?: number; maxBytes?: number } = {}): Promise<string> {

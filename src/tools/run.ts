@@ -5,42 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
+import { commandLine, ToolError, ToolMissingError } from '../errors.js';
 import { tracked } from './signals.js';
-
-export class ToolError extends Error {
-  /** labforge's exit code when this error ends a command: a tool failed. */
-  readonly exitStatus = 1;
-
-  constructor(
-    readonly tool: string,
-    readonly command: string[],
-    readonly exitCode: number | undefined,
-    readonly tail: string,
-    reason?: string,
-    /** What the program wrote to stdout before it failed (e.g. a time-out's partial answer). */
-    readonly stdout = '',
-  ) {
-    const how = reason ?? (exitCode === undefined ? 'could not be run' : `exited with code ${exitCode}`);
-    super(`${tool} failed: \`${command.map(quoteArg).join(' ')}\` ${how}${tail ? `\n${indent(tail)}` : ''}`);
-    this.name = 'ToolError';
-  }
-}
-
-/** A program labforge needs is not installed. */
-export class ToolMissingError extends Error {
-  readonly exitStatus = 1;
-}
-
-function quoteArg(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
-}
 
 const ESC = String.fromCharCode(27);
 /** Drops the progress noise some tools write (vagrant-libvirt's upload bar writes thousands of "\e[K" lines). */
@@ -85,7 +51,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const tail: string[] = [];
   const keep = opts.tailLines ?? 15;
   const logStream = opts.log ? fs.createWriteStream(opts.log, { flags: 'a' }) : undefined;
-  logStream?.write(`\n$ ${command.map(quoteArg).join(' ')}\n`);
+  logStream?.write(`\n$ ${commandLine(command)}\n`);
   const child = execa(tool, args, {
     cwd: opts.cwd,
     env: opts.env,
@@ -130,9 +96,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   err.end();
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));
   if ((result as { code?: string }).code === 'ENOENT') {
-    throw new ToolMissingError(
-      `${tool} is not installed or not on PATH (needed for \`${command.map(quoteArg).join(' ')}\`)`,
-    );
+    throw new ToolMissingError(`${tool} is not installed or not on PATH (needed for \`${commandLine(command)}\`)`);
   }
   const exitCode = result.exitCode ?? -1;
   if (result.timedOut)
@@ -157,7 +121,7 @@ export function runAttached(tool: string, args: string[]): number {
   const r = spawnSync(tool, args, { stdio: 'inherit' });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
     throw new ToolMissingError(
-      `${tool} is not installed or not on PATH (needed for \`${[tool, ...args].map(quoteArg).join(' ')}\`)`,
+      `${tool} is not installed or not on PATH (needed for \`${commandLine([tool, ...args])}\`)`,
     );
   if (r.error) throw new ToolError(tool, [tool, ...args], undefined, '', `could not be run: ${r.error.message}`);
   if (r.signal) return 128 + (os.constants.signals[r.signal] ?? 0);

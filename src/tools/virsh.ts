@@ -1,5 +1,14 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
 import { run, runAttached, type RunOptions } from './run.js';
+import {
+  parseDomainList,
+  parseDomblklist,
+  parseDomiflist,
+  parseVolList,
+  parseVolumeBacking,
+  volumeDiskPool,
+  type BlockDevice,
+} from './virsh-output.js';
 
 export class Virsh {
   constructor(
@@ -198,113 +207,4 @@ export class Virsh {
   async volumeBacking(pool: string, name: string): Promise<string | undefined> {
     return parseVolumeBacking(await this.virsh(['vol-dumpxml', '--pool', pool, name]));
   }
-}
-
-/** A value from libvirt XML: the first attribute `attr` of element `el`. */
-export function xmlAttr(xml: string, el: string, attr: string): string | undefined {
-  const m = new RegExp(`<${el}\\b[^>]*\\b${attr}=["']([^"']*)["']`).exec(xml);
-  return m?.[1];
-}
-
-/** One row of `virsh domblklist --details`. */
-export interface BlockDevice {
-  /** file, block, volume, network, ... */
-  type: string;
-  /** disk, cdrom, floppy, lun */
-  device: string;
-  target: string;
-  /** A path (file, block), a volume name (volume), or undefined when the drive is empty. */
-  source?: string;
-  /** The pool of a "volume" disk. */
-  pool?: string;
-}
-
-/** Parses `virsh -q domblklist --details`: type, device and target have no spaces; the source is the rest of the line
- *  (a path may have spaces) and "-" for an empty drive. */
-export function parseDomblklist(text: string): BlockDevice[] {
-  const out: BlockDevice[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(.*?)\s*$/.exec(line);
-    if (!m || (m[1] === 'Type' && m[2] === 'Device') || /^-+$/.test(m[1])) continue;
-    out.push({ type: m[1], device: m[2], target: m[3], source: m[4] === '-' || m[4] === '' ? undefined : m[4] });
-  }
-  return out;
-}
-
-/** The pool of the "volume" disk at `target` in a domain's XML. */
-export function volumeDiskPool(domainXml: string, target: string): string | undefined {
-  for (const disk of domainXml.match(/<disk\b[\s\S]*?<\/disk>/g) ?? []) {
-    if (xmlAttr(disk, 'target', 'dev') === target) return unescapeXml(xmlAttr(disk, 'source', 'pool'));
-  }
-  return undefined;
-}
-
-/** One row of `virsh domiflist`. */
-export interface Interface {
-  type: string;
-  /** The network name (type network) or the bridge/device. */
-  source: string;
-  model: string;
-  mac: string;
-}
-
-/** Parses `virsh -q domiflist`: interface, type, source, model, MAC; the source (a network name) may have spaces. */
-export function parseDomiflist(text: string): Interface[] {
-  const out: Interface[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\S+)\s+(\S+)\s+(.+?)\s+(\S+)\s+([0-9a-fA-F:]{17})\s*$/.exec(line);
-    if (!m) continue;
-    out.push({ type: m[2], source: m[3], model: m[4], mac: m[5].toLowerCase() });
-  }
-  return out;
-}
-
-/** Parses `virsh vol-list` with its header. A volume name cannot contain "/", so in a pool whose volumes have
- *  absolute paths the path starts at the first " /" of the row, whatever the names hold (spaces, multibyte
- *  characters, which virsh pads by bytes). Other rows are split where the header's Path column starts. */
-export function parseVolList(text: string): { name: string; path: string }[] {
-  const lines = text.split('\n');
-  const header = lines.findIndex((l) => /^\s*Name\s+Path\s*$/.test(l));
-  const column = header >= 0 ? lines[header].indexOf('Path') : -1;
-  const out: { name: string; path: string }[] = [];
-  for (const line of lines.slice(header + 1)) {
-    if (!line.trim() || /^-+$/.test(line.trim())) continue;
-    const slash = line.search(/\s\//);
-    const at = slash >= 0 ? slash + 1 : column;
-    if (at <= 0) continue;
-    out.push({ name: line.slice(0, at).trim(), path: line.slice(at).trim() });
-  }
-  return out;
-}
-
-/** The backing file in a volume's XML (`vol-dumpxml`), if it has one. */
-export function parseVolumeBacking(volumeXml: string): string | undefined {
-  return unescapeXml(/<backingStore>\s*<path>([^<]+)<\/path>/.exec(volumeXml)?.[1]);
-}
-
-function unescapeXml(text: string | undefined): string | undefined {
-  return text
-    ?.replace(/&apos;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** The serial devices of a domain's XML, in order: their type (file, pty, ...) and, for a file, its path. */
-export function parseSerials(domainXml: string): { type: string; path?: string }[] {
-  return (domainXml.match(/<serial\b[\s\S]*?<\/serial>/g) ?? []).map((el) => ({
-    type: xmlAttr(el, 'serial', 'type') ?? '',
-    path: unescapeXml(xmlAttr(el, 'source', 'path')),
-  }));
-}
-
-/** `virsh -q list --all`: "<id or -> <name> <state>" per line; the state may hold a space ("shut off"). */
-export function parseDomainList(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\d+|-)\s+(\S+)\s+(.+?)\s*$/.exec(line);
-    if (m) out.set(m[2], m[3]);
-  }
-  return out;
 }

@@ -15,7 +15,7 @@ import { serveFedoraMirror, sha256File, type FedoraMirror } from '../fedora-mirr
 import { netnsUp, type Netns } from '../netns.js';
 import { parse as parseJunit } from 'junit2json';
 import { parseStatus } from '../../src/tools/vagrant.js';
-import { LEGS, SUPPORT, type Leg } from '../../src/lifecycle/support.js';
+import { LEGS, SUPPORT, type Leg } from '../../src/lifecycle/host/support.js';
 import { CLI, ROOT, tempDir, toolPath, vagrantKeyPair } from '../support.js';
 
 const NEEDS = [

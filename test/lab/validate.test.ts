@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cli, listFiles, tempDir, writeLab } from '../support.js';
-import { loadLabText, LabValidationError } from '../../src/lab/load.js';
+import { loadLabText } from '../../src/lab/load.js';
+import { LabValidationError } from '../../src/errors.js';
 
 const node = (name: string, ip: string, extra = '') => `  - { name: ${name}, ip: ${ip}${extra} }\n`;
 const lab = (body: string) => `name: t\nvips: []\n${body}`;

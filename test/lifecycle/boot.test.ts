@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { bootTimedOut } from '../../src/lifecycle/up.js';
 import { bootTimeoutS } from '../../src/render/vagrantfile.js';
-import { ToolError } from '../../src/tools/run.js';
+import { ToolError } from '../../src/errors.js';
 import { tempDir } from '../support.js';
 
 const nine = loadLabText('{}', '/tmp/boot/lab.yaml').lab;

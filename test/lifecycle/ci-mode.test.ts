@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { runSteps, stepLine, stepsSummary } from '../../src/lifecycle/tasks.js';
-import { HostNotReadyError } from '../../src/lifecycle/up.js';
+import { runSteps, stepLine, stepsSummary } from '../../src/lifecycle/steps.js';
+import { HostNotReadyError } from '../../src/errors.js';
 import { CLI, tempDir, writeLab } from '../support.js';
 
 /** labforge run by node's own path with a PATH of one empty folder: no virsh, vagrant, packer, qemu-img, ssh. */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { destroy } from '../../src/lifecycle/destroy.js';
-import { STATE_FILE } from '../../src/lifecycle/state.js';
+import { STATE_FILE } from '../../src/lifecycle/state/record.js';
 import { Virsh } from '../../src/tools/virsh.js';
 import { useNetns } from '../netns.js';
 import { tempDir } from '../support.js';

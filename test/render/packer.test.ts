@@ -10,7 +10,7 @@ import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { header, type RenderContext } from '../../src/render/context.js';
 import { GUEST_LIB, GUEST_SCRIPTS, guestScriptOrder, PACKER_BAKE, renderPacker } from '../../src/render/packer.js';
-import { repoPath } from '../../src/render/sources.js';
+import { repoPath } from '../../src/render/repo-files.js';
 import { requireTool, tempDir, vagrantKeyPair } from '../support.js';
 
 // ---------------------------------------------------------------- fixtures

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadLabText } from '../../src/lab/load.js';
-import { probeScript } from '../../src/lifecycle/verify.js';
+import { probeScript } from '../../src/lifecycle/nodes/verify.js';
 import { listFiles, ROOT, tempDir } from '../support.js';
 
 interface EarlyReader {

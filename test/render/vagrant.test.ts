@@ -7,7 +7,7 @@ import { loadLabText } from '../../src/lab/load.js';
 import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
-import { writeRender, writeSecrets } from '../../src/lifecycle/write.js';
+import { writeRender, writeSecrets } from '../../src/lifecycle/state/renders.js';
 import { cli, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;

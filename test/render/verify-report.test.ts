@@ -3,8 +3,8 @@
 // verify table and the Mermaid topology, each node coloured by its verdict.
 import { parse } from 'junit2json';
 import { loadLabText } from '../../src/lab/load.js';
-import { nodeChecks, type NodeVerdict } from '../../src/lifecycle/verify.js';
-import { renderJunit, renderSummary, renderTopology } from '../../src/render/verify-report.js';
+import { nodeChecks } from '../../src/lifecycle/nodes/verify.js';
+import { type NodeVerdict, renderJunit, renderSummary, renderTopology } from '../../src/render/verify-report.js';
 import { cli } from '../support.js';
 
 const { lab } = loadLabText(

@@ -1,7 +1,8 @@
 // Failures of external tools become one readable error: the tool, its command line, its exit code, its last lines.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, ToolError, ToolMissingError } from '../../src/tools/run.js';
+import { run } from '../../src/tools/run.js';
+import { ToolError, ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support.js';
 
 test('a failing tool names the command line, the exit code and the tail of its output', async () => {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { vagrantKeys } from '../../src/lifecycle/open.js';
+import { vagrantKeys } from '../../src/lifecycle/host/vagrant-keys.js';
 import {
   boxInstalled,
   parseMachineReadable,

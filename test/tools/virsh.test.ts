@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { vagrantState } from '../../src/lifecycle/status.js';
+import { vagrantState } from '../../src/lifecycle/nodes/status.js';
 import {
   parseDomainList,
   parseDomblklist,
@@ -11,7 +11,7 @@ import {
   parseVolList,
   parseVolumeBacking,
   volumeDiskPool,
-} from '../../src/tools/virsh.js';
+} from '../../src/tools/virsh-output.js';
 import { requireTool, ROOT } from '../support.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(ROOT, 'test', 'tools', 'fixtures', name), 'utf8');

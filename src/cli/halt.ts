@@ -1,0 +1,31 @@
+// labforge halt [TARGETS]: the nodes shut down, all at once; forced off at a time limit, which is reported.
+import type { Command } from 'commander';
+import { holdingLab, openLabOf } from './open.js';
+import { wholeNumber } from './options.js';
+
+export function haltCommand(program: Command): void {
+  program
+    .command('halt')
+    .description(
+      'shut the nodes down, all at once (the ACPI power button; asked again over ssh after 30 s; ' +
+        'forced off at a time limit, which is reported); `up` starts them again',
+    )
+    .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
+    .option(
+      '--time-limit <seconds>',
+      'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 ' +
+        '(default: 120 + 10 per node)',
+    )
+    .action(async (targets: string, cmd: { timeLimit?: string }) => {
+      const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, 3600);
+      const { selectNodes } = await import('../lifecycle/nodes/select.js');
+      const { halt } = await import('../lifecycle/halt.js');
+      const o = await openLabOf(program);
+      const nodes = selectNodes(o.lab, targets);
+      const { forced } = await holdingLab(o, 'halt', () => halt(o.lab, { nodes, timeLimitS }));
+      if (forced.length)
+        console.log(
+          `labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`,
+        );
+    });
+}

@@ -1,0 +1,10 @@
+// Option values commander hands over as text, read and checked: a mistake names the option and what it accepts.
+import { UsageError } from '../errors.js';
+
+/** A whole number from 1 to `max` given to an option (undefined when the option was not given). */
+export function wholeNumber(flag: string, v: string | undefined, max = 999_999_999): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(v) || Number(v) > max)
+    throw new UsageError(`${flag}: must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}

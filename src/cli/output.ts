@@ -1,0 +1,37 @@
+// How commands print: JSON for programs (--json), text for people; the read-only commands that only report.
+import type { Command } from 'commander';
+import type { OpenLab } from '../lifecycle/open.js';
+import { openLabOf } from './open.js';
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+/** Opens the command's lab, with a hook for the lab file as parsed (LoadOptions.onParsed). */
+export type Opener = (onParsed?: (raw: unknown) => void) => Promise<OpenLab>;
+
+/** A read-only command that reports: text for people, --json for programs, exit code `failedStatus` (1 unless
+ *  given; doctor's is 3, the host cannot run a lab) when `failed` says so. `get` opens the lab itself. */
+export function reportCommand<T>(
+  program: Command,
+  name: string,
+  description: string,
+  report: {
+    get: (open: Opener) => Promise<T>;
+    format: (value: T) => string | Promise<string>;
+    failed?: (value: T) => boolean;
+    failedStatus?: number;
+  },
+): void {
+  const open: Opener = (onParsed) => openLabOf(program, onParsed);
+  program
+    .command(name)
+    .description(description)
+    .option('--json', 'print the result as JSON')
+    .action(async (cmd: { json?: boolean }) => {
+      const value = await report.get(open);
+      if (cmd.json) printJson(value);
+      else console.log(await report.format(value));
+      if (report.failed?.(value)) process.exitCode = report.failedStatus ?? 1;
+    });
+}

@@ -1,0 +1,68 @@
+// The labforge program: its global options and every command, each in a file of its own beside this one (parse,
+// call one lifecycle function, print, exit code).
+import { Command } from 'commander';
+import { bakeCommand } from './bake.js';
+import { ciCommand } from './ci.js';
+import { consoleCommand } from './console.js';
+import { copyCommand } from './copy.js';
+import { destroyCommand } from './destroy.js';
+import { doctorCommand } from './doctor.js';
+import { graphCommand } from './graph.js';
+import { haltCommand } from './halt.js';
+import { hostsCommand } from './hosts.js';
+import { lockCommand } from './lock.js';
+import type { ProgramOptions } from './open.js';
+import { renderCommand } from './render.js';
+import { resetCommand } from './reset.js';
+import { runCommand } from './run.js';
+import { setupCommand } from './setup.js';
+import { snapshotCommand } from './snapshot.js';
+import { sshConfigCommand } from './ssh-config.js';
+import { sshCommand } from './ssh.js';
+import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
+import { verifyCommand } from './verify.js';
+
+/** The commands in the order `--help` lists them. */
+const COMMANDS = [
+  renderCommand,
+  lockCommand,
+  bakeCommand,
+  upCommand,
+  verifyCommand,
+  statusCommand,
+  sshCommand,
+  runCommand,
+  copyCommand,
+  graphCommand,
+  hostsCommand,
+  sshConfigCommand,
+  snapshotCommand,
+  resetCommand,
+  consoleCommand,
+  haltCommand,
+  destroyCommand,
+  doctorCommand,
+  setupCommand,
+  ciCommand,
+];
+
+export function buildProgram(): Command {
+  const program = new Command('labforge')
+    .description('Turn one lab file into a running, reproducible multi-VM lab on libvirt (Packer + Vagrant).')
+    .option('-l, --lab <file>', 'lab file', 'lab.yaml')
+    .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
+    .option('--debug', 'show stack traces')
+    .option(
+      '--ci',
+      'non-interactive mode, as with CI=true: one timestamped line per step, a summary, ' +
+        'exit code 3 when the host cannot run a lab',
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<ProgramOptions>().ci) process.env.CI = 'true';
+    });
+  for (const add of COMMANDS) add(program);
+  return program;
+}

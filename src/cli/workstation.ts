@@ -1,0 +1,54 @@
+// What hosts and ssh-config share: the lab's block for one of the workstation's files, printed, put in (--install)
+// or taken out (--remove).
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { Block } from '../lifecycle/host/workstation.js';
+import type { OpenLab } from '../lifecycle/open.js';
+import { openLabOf } from './open.js';
+import { printJson } from './output.js';
+
+export interface WorkstationFile {
+  /** The command's name. */
+  name: string;
+  /** What the block is for, in the description. */
+  what: string;
+  /** The file it changes unless --file names another, as the help shows it. */
+  file: string;
+  /** That file: resolved when the command runs. */
+  defaultFile: () => Promise<string>;
+  /** Whether a missing file counts as empty (~/.ssh/config) or is an error (/etc/hosts). */
+  create: boolean;
+  block: (o: OpenLab) => Promise<Block>;
+}
+
+export function workstationCommand(program: Command, w: WorkstationFile): void {
+  program
+    .command(w.name)
+    .description(`print the lab's block for ${w.what}, or put it in (--install) or take it out (--remove)`)
+    .option('--install', `install the block in ${w.file} (idempotent; a backup first, other lines untouched)`)
+    .option('--remove', `remove the block from ${w.file}`)
+    .option('--file <file>', `the file to change instead of ${w.file}`)
+    .option('--json', 'print the result as JSON')
+    .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
+      if (cmd.install && cmd.remove) throw new UsageError(`${w.name}: --install and --remove exclude each other`);
+      const { applyBlock } = await import('../lifecycle/host/workstation.js');
+      const o = await openLabOf(program);
+      const b = await w.block(o);
+      if (!cmd.install && !cmd.remove) {
+        process.stdout.write(b.text);
+        return;
+      }
+      const target = cmd.file ?? (await w.defaultFile());
+      const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create });
+      const lab = `lab ${o.lab.name}`;
+      if (cmd.json) printJson(r);
+      else if (!r.changed)
+        console.log(
+          `labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of ${lab}; nothing changed`,
+        );
+      else {
+        const done = cmd.remove ? `removed the block of ${lab} from` : `installed the block of ${lab} in`;
+        console.log(`labforge: ${done} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
+      }
+    });
+}

@@ -1,0 +1,53 @@
+// Talking to the nodes on their static addresses as root with the lab key.
+import path from 'node:path';
+import type { Lab, LabNode } from '../../lab/model.js';
+import * as ssh from '../../tools/ssh.js';
+import { owned } from '../state/outdir.js';
+
+/** Where the shared ssh connections to the nodes keep their sockets: `<out>/.mux/<node>`. */
+export const MUX_DIR = '.mux';
+
+/** The longest socket path that works: sun_path holds 108 bytes, and ssh first binds a name 17 bytes longer. */
+const MAX_SOCKET_PATH = 107 - 17;
+
+export function target(lab: Lab, node: LabNode): ssh.SshTarget {
+  const socket = path.join(lab.outDir, MUX_DIR, node.name);
+  return {
+    host: node.ip,
+    user: 'root',
+    key: lab.access.sshKey,
+    knownHosts: path.join(lab.outDir, 'known_hosts'),
+    // An output folder too deep for a socket path, or with a character ssh would read as a token (%, ~) or a word
+    // break in an -o value: every ssh connects by itself.
+    controlPath: Buffer.byteLength(socket) <= MAX_SOCKET_PATH && /^[\w./+-]+$/.test(socket) ? socket : undefined,
+  };
+}
+
+/** A node's target with its shared connection started (see ssh.ensureMaster), when one can run. */
+export async function connected(lab: Lab, node: LabNode, connectTimeoutS = 10): Promise<ssh.SshTarget> {
+  const t = target(lab, node);
+  // The sockets live in the output folder: only in one labforge owns (a command that claims none writes nothing).
+  if (!owned(lab.outDir)) return { ...t, controlPath: undefined };
+  await ssh.ensureMaster(t, connectTimeoutS);
+  return t;
+}
+
+/** Ends the shared connections to the nodes: before they power off, are destroyed or go back to a snapshot. */
+export async function disconnect(lab: Lab, nodes: LabNode[] = lab.nodes): Promise<void> {
+  await Promise.all(nodes.map((n) => ssh.closeMaster(target(lab, n))));
+}
+
+/** The node's FQDN as it reports it over ssh on its static address, or the error. `share`: on the node's shared
+ *  connection, started if need be (a node that just booted is asked once, directly). */
+export async function reportedFqdn(lab: Lab, node: LabNode, share = true): Promise<string | Error> {
+  try {
+    return (
+      await ssh.exec(share ? await connected(lab, node) : target(lab, node), 'hostname -f', {
+        connectTimeoutS: 10,
+        timeoutMs: 30000,
+      })
+    ).trim();
+  } catch (e) {
+    return e as Error;
+  }
+}

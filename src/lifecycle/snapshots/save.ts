@@ -1,0 +1,113 @@
+// labforge snapshot save: the whole lab at one moment. Every node's libvirt domain gets an internal snapshot (qcow2)
+// with its memory, taken while all nodes are suspended together, so the lab's snapshot is one instant.
+import { SnapshotError } from '../../errors.js';
+import type { Lab } from '../../lab/model.js';
+import { Virsh } from '../../tools/virsh.js';
+import { vagrantState } from '../nodes/status.js';
+import type { SnapshotPart } from '../state/ownership.js';
+import { logFile } from '../steps.js';
+import { checkSnapshotName, planSave } from './plan.js';
+import { changeSnapshot, resolveLabDomains } from './record.js';
+import { resumePaused, settleAll, shieldedFromSignals, stopIfInterrupted } from './steady.js';
+
+export interface SaveResult {
+  name: string;
+  nodes: string[];
+  /** How long the nodes stood still (suspended), and the whole save. */
+  suspendedSeconds: number;
+  seconds: number;
+}
+
+/**
+ * Takes snapshot `name` of the lab (or adds the nodes in `only` to it): records it as `saving`, suspends every
+ * running node at once, creates each node's internal snapshot with memory (`--atomic`), resumes the nodes it
+ * suspended (also when interrupted or failing), then records it `complete`.
+ */
+export async function saveSnapshot(
+  lab: Lab,
+  name: string,
+  opts: { only?: string[]; log?: string; progress?: (line: string) => void } = {},
+): Promise<SaveResult> {
+  checkSnapshotName('snapshot save', name);
+  const started = Date.now();
+  const log = opts.log ?? logFile(lab.outDir, 'snapshot');
+  const virsh = new Virsh(lab.host.uri, { log });
+  const { record, nodes: resolved } = await resolveLabDomains(lab, virsh);
+  const nodes = planSave(record, resolved, name, opts.only);
+  // A snapshot of that name labforge did not record (made by hand) is not labforge's to replace.
+  const recordedParts = (record.snapshots ?? []).find((s) => s.name === name)?.parts ?? [];
+  for (const n of nodes) {
+    const d = n.domain!;
+    if (!(await virsh.snapshots(d.uuid)).includes(name)) continue;
+    if (!recordedParts.some((p) => p.uuid === d.uuid))
+      throw new SnapshotError(
+        `domain ${d.name} already has a snapshot ${name} that labforge did not record: labforge leaves it alone; choose another name`,
+      );
+    // labforge's own part, left by a save interrupted before it was recorded as taken: taken again below.
+    await virsh.snapshotDelete(d.uuid, name);
+  }
+  const parts: SnapshotPart[] = nodes.map((n) => ({
+    node: n.node,
+    uuid: n.domain!.uuid,
+    state: vagrantState(true, n.domain!.state),
+    taken: false,
+  }));
+  const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  changeSnapshot(lab, name, (s) => ({
+    name,
+    createdAt: s?.createdAt ?? createdAt,
+    status: 'saving',
+    parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
+  }));
+  let suspendedSeconds = 0;
+  // While nodes stand still, each libvirt request runs to its end, also on SIGINT: a request whose client was killed
+  // would land later, unseen (a node paused again after labforge resumed it). The save then ends with exit 130.
+  const steady = new Virsh(lab.host.uri, { log, steady: true });
+  await shieldedFromSignals(async () => {
+    // Every node labforge asks to suspend, before it asks: a failing `virsh suspend` may still have paused it.
+    const suspended: string[] = [];
+    const stillAt = Date.now();
+    try {
+      // Every running node stops at once: from here to the resume, the lab stands still.
+      await settleAll(
+        nodes
+          .filter((n) => n.domain!.state === 'running')
+          .map(async (n) => {
+            suspended.push(n.domain!.uuid);
+            await steady.suspend(n.domain!.uuid);
+          }),
+      );
+      stopIfInterrupted('before the snapshot was taken; the nodes were resumed');
+      opts.progress?.(`${nodes.length} nodes stand still; taking snapshot ${name}`);
+      const description = `labforge: lab ${lab.name}, snapshot ${name}`;
+      const taken: string[] = [];
+      try {
+        await settleAll(
+          nodes.map(async (n) => {
+            await steady.snapshotCreate(n.domain!.uuid, name, description);
+            taken.push(n.node);
+          }),
+        );
+      } finally {
+        changeSnapshot(
+          lab,
+          name,
+          (s) =>
+            s && {
+              ...s,
+              parts: s.parts.map((p) =>
+                taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p,
+              ),
+            },
+        );
+      }
+    } finally {
+      await resumePaused(steady, suspended);
+      suspendedSeconds = (Date.now() - stillAt) / 1000;
+    }
+  });
+  // Every part is taken (a failure or an interruption before that has thrown): the snapshot is complete, also when
+  // a signal came in meanwhile (labforge then exits 130 with the new state in place).
+  changeSnapshot(lab, name, (s) => s && { ...s, status: 'complete' });
+  return { name, nodes: nodes.map((n) => n.node), suspendedSeconds, seconds: (Date.now() - started) / 1000 };
+}

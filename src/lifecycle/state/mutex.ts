@@ -1,0 +1,107 @@
+// One command at a time per lab output folder: the mutex <out>/.lock.
+//
+// The lock file is made complete and then hard-linked into place (link(2) fails when the name exists), so nobody
+// ever reads a half-written lock. A lock is stale when its process is gone, or when its pid now belongs to a
+// process that started at another time (the pid was reused). Breaking a stale lock happens under a second,
+// short-lived lock (.lock.break), and the lock is checked again under it, so two commands never both take over.
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabBusyError } from '../../errors.js';
+
+interface Holder {
+  pid: number;
+  /** The process's start time (clock ticks since boot, /proc/<pid>/stat field 22), when known. */
+  start?: string;
+  command: string;
+  started: string;
+}
+
+/** When a process started, from /proc; undefined where there is no /proc. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(h: Holder): boolean {
+  try {
+    process.kill(h.pid, 0);
+  } catch (e: any) {
+    if (e.code !== 'EPERM') return false;
+  }
+  const start = processStart(h.pid);
+  return h.start === undefined || start === undefined || start === h.start;
+}
+
+function readHolder(file: string): Holder | undefined {
+  try {
+    const h = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return Number.isInteger(h?.pid) && h.pid > 0 ? (h as Holder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Puts `text` at `file` only if nothing is there, complete or not at all. */
+function linkInPlace(file: string, text: string): boolean {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(tmp, text, { flag: 'wx' });
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e: any) {
+    if (e.code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** A .lock.break older than this was left by a killed command (breaking takes milliseconds). */
+const BREAK_STALE_MS = 10000;
+
+/** Removes the lock if it is still the stale one `seen` (same inode), under .lock.break. */
+function breakStale(file: string, seen: fs.Stats): void {
+  const breaker = `${file}.break`;
+  if (!linkInPlace(breaker, String(process.pid))) {
+    const st = fs.statSync(breaker, { throwIfNoEntry: false });
+    if (st && Date.now() - st.mtimeMs > BREAK_STALE_MS) fs.rmSync(breaker, { force: true });
+    return; // someone else is breaking it; try again
+  }
+  try {
+    const now = fs.statSync(file, { throwIfNoEntry: false });
+    if (now && now.ino === seen.ino && now.dev === seen.dev) {
+      const h = readHolder(file);
+      if (!h || !alive(h)) fs.rmSync(file, { force: true });
+    }
+  } finally {
+    fs.rmSync(breaker, { force: true });
+  }
+}
+
+/** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
+export function acquireMutex(outDir: string, command: string): () => void {
+  const file = path.join(outDir, '.lock');
+  const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (linkInPlace(file, JSON.stringify(me))) {
+      return () => {
+        // Only our own lock is removed.
+        if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+      };
+    }
+    const seen = fs.statSync(file, { throwIfNoEntry: false });
+    if (!seen) continue;
+    const holder = readHolder(file);
+    if (holder && alive(holder))
+      throw new LabBusyError(
+        `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
+      );
+    breakStale(file, seen);
+  }
+  throw new LabBusyError(`cannot take ${file}: other commands keep taking it; try again`);
+}

@@ -1,0 +1,105 @@
+// The output folder: labforge writes only into a folder it owns (its claim), and every file it writes there is
+// written whole (atomicWrite). renders.ts swaps a render in; the layout of <out>/:
+//   .labforge-owner.json        the claim: written when labforge takes an empty or new folder; nothing else is
+//                               written into a folder without it
+//   .renders/<id>/              one complete render (every generated file and its manifest)
+//   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
+//   Vagrantfile, packer, provision, hosts, ssh_config, network.xml, management-network.xml,
+//   .labforge-render.json       links into .current/, made once: their paths never change
+//   logs/ .vagrant/ secrets/ known_hosts ...   state of the running lab, never touched by a render
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../../errors.js';
+import { hostPathProblem } from '../../lab/paths.js';
+
+export const OWNER_FILE = '.labforge-owner.json';
+export const MANIFEST = '.labforge-render.json';
+
+export interface Manifest {
+  lab: string;
+  source: string;
+  hash: string;
+  box: string;
+  files: string[];
+}
+
+/** Why `out` cannot be the output folder (exit 2, naming --out), or undefined when it is fine to use. */
+export function outDirProblem(out: string, home = os.homedir()): string | undefined {
+  if (out.trim() === '')
+    return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
+  const text = hostPathProblem(out);
+  if (text) return `${JSON.stringify(out)} ${text}`;
+  const abs = path.resolve(out);
+  if (abs === path.parse(abs).root)
+    return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
+  if (abs === path.resolve(home))
+    return `${JSON.stringify(out)} is your home folder; give a folder of its own for the lab`;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(abs);
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return undefined;
+    return `${JSON.stringify(out)} cannot be read (${e.code})`;
+  }
+  if (st.isSymbolicLink()) {
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      return `${JSON.stringify(out)} is a symbolic link to nothing (${fs.readlinkSync(abs)})`;
+    }
+  }
+  if (!st.isDirectory()) return `${JSON.stringify(out)} is a file, not a folder`;
+  if (owned(abs)) return undefined;
+  const entries = fs.readdirSync(abs);
+  if (entries.length === 0) return undefined;
+  return `${JSON.stringify(out)} is not empty and holds no labforge output (no ${OWNER_FILE}); labforge writes only into a folder it created or an empty one (${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`;
+}
+
+/** Whether labforge owns the folder: its claim is there, or the manifest an earlier labforge wrote at the top. */
+export function owned(outDir: string): boolean {
+  return isFile(path.join(outDir, OWNER_FILE)) || isFile(path.join(outDir, MANIFEST), false);
+}
+
+export function isFile(p: string, followLinks = true): boolean {
+  try {
+    return (followLinks ? fs.statSync(p) : fs.lstatSync(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the folder for labforge (creating it) unless it is owned already; refuses one that is not ours. */
+export function claimOutDir(outDir: string, lab: string): void {
+  const problem = outDirProblem(outDir);
+  if (problem) throw new UsageError(`--out: ${problem}`);
+  fs.mkdirSync(outDir, { recursive: true });
+  if (owned(outDir)) return;
+  atomicWrite(
+    path.join(outDir, OWNER_FILE),
+    `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`,
+    0o644,
+  );
+}
+
+/** Writes a file by rename, so a reader (or a kill) sees the old content or the new, never a part. */
+export function atomicWrite(file: string, text: string, mode: number): void {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.writeFileSync(tmp, text, { mode, flag: 'wx' });
+    fs.chmodSync(tmp, mode); // the umask must not widen or narrow it
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function readManifest(outDir: string): Manifest | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(outDir, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,180 @@
+// The lab's ownership record, `<out>/.labforge-state.json`: what labforge and Vagrant created in libvirt for this lab
+// (see ownership.ts). `up` adds to it; destroy removes what it lists, then the file. Written atomically.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Lab } from '../../lab/model.js';
+import type { Virsh } from '../../tools/virsh.js';
+import {
+  emptyRecord,
+  mergeRecords,
+  type LibvirtNow,
+  type OwnedDomain,
+  type OwnedVolume,
+  type OwnershipRecord,
+} from './ownership.js';
+
+export const STATE_FILE = '.labforge-state.json';
+
+export function statePath(outDir: string): string {
+  return path.join(outDir, STATE_FILE);
+}
+
+export function readRecord(outDir: string): OwnershipRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(statePath(outDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let r: OwnershipRecord;
+  try {
+    r = JSON.parse(text) as OwnershipRecord;
+  } catch (err) {
+    throw new Error(
+      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`,
+    );
+  }
+  return {
+    ...r,
+    domains: r.domains ?? [],
+    volumes: r.volumes ?? [],
+    networks: r.networks ?? [],
+    snapshots: r.snapshots ?? [],
+  };
+}
+
+export function writeRecord(outDir: string, record: OwnershipRecord): void {
+  fs.mkdirSync(outDir, { recursive: true });
+  const tmp = `${statePath(outDir)}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  fs.renameSync(tmp, statePath(outDir));
+}
+
+export function removeRecord(outDir: string): void {
+  fs.rmSync(statePath(outDir), { force: true });
+}
+
+/** Adds to the lab's record (creating it). */
+export function addToRecord(lab: Lab, more: Partial<OwnershipRecord>): OwnershipRecord {
+  const record = mergeRecords(readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri), more);
+  writeRecord(lab.outDir, record);
+  return record;
+}
+
+/** The libvirt domain ids Vagrant recorded: `<out>/.vagrant/machines/<node>/libvirt/id`. */
+export function vagrantDomainIds(outDir: string): { node: string; uuid: string }[] {
+  const machines = path.join(outDir, '.vagrant', 'machines');
+  const out: { node: string; uuid: string }[] = [];
+  let nodes: string[] = [];
+  try {
+    nodes = fs.readdirSync(machines).sort();
+  } catch {
+    return out;
+  }
+  for (const node of nodes) {
+    try {
+      const uuid = fs.readFileSync(path.join(machines, node, 'libvirt', 'id'), 'utf8').trim();
+      if (uuid) out.push({ node, uuid });
+    } catch {
+      /* not created */
+    }
+  }
+  return out;
+}
+
+/**
+ * Makes `vagrant destroy` leave every network to labforge. vagrant-libvirt (0.11) lists in
+ * `.vagrant/machines/<node>/libvirt/created_networks` not only the networks it created but every existing one a node
+ * joined (unless the Vagrantfile says `libvirt__always_destroy: false` / `management_network_keep`), and destroys them
+ * with the last domain: also a network that existed before `up`. Returns the files removed.
+ */
+export function forgetVagrantNetworks(outDir: string): string[] {
+  const removed: string[] = [];
+  for (const { node } of vagrantMachines(outDir)) {
+    const file = path.join(outDir, '.vagrant', 'machines', node, 'libvirt', 'created_networks');
+    if (!fs.existsSync(file)) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
+function vagrantMachines(outDir: string): { node: string }[] {
+  try {
+    return fs.readdirSync(path.join(outDir, '.vagrant', 'machines')).map((node) => ({ node }));
+  } catch {
+    return [];
+  }
+}
+
+/** Volumes of the active pools: path -> pool and name. */
+async function volumeIndex(virsh: Virsh): Promise<Map<string, { pool: string; name: string }>> {
+  const index = new Map<string, { pool: string; name: string }>();
+  for (const pool of await virsh.activePools()) {
+    for (const [name, volPath] of await virsh.volumes(pool)) index.set(volPath, { pool, name });
+  }
+  return index;
+}
+
+/**
+ * What the lab owns in libvirt now, by the domain ids Vagrant recorded (and those already in `known`): those domains
+ * that still exist, and the disk volumes (`domblklist`, device "disk" only: never an ISO in a CD-ROM drive) with
+ * their backing files.
+ */
+export async function discoverOwned(
+  virsh: Virsh,
+  outDir: string,
+  known: OwnedDomain[] = [],
+): Promise<{ domains: OwnedDomain[]; volumes: OwnedVolume[] }> {
+  const ids = new Map<string, OwnedDomain>();
+  for (const d of [...known, ...vagrantDomainIds(outDir)]) ids.set(d.uuid, { ...ids.get(d.uuid), ...d });
+  const live = new Set(await virsh.domainUuids());
+  const domains: OwnedDomain[] = [];
+  const volumes: OwnedVolume[] = [];
+  let index: Map<string, { pool: string; name: string }> | undefined;
+  for (const d of ids.values()) {
+    if (!live.has(d.uuid)) continue;
+    domains.push({ ...d, name: await virsh.domainName(d.uuid) });
+    for (const disk of await virsh.domainDisks(d.uuid)) {
+      if (disk.device !== 'disk' || !disk.source) continue;
+      index ??= await volumeIndex(virsh);
+      let vol: { pool: string; name: string; path: string } | undefined;
+      if (disk.type === 'volume') {
+        const hit = [...index].find(([, v]) => v.pool === disk.pool && v.name === disk.source);
+        if (hit) vol = { ...hit[1], path: hit[0] };
+      } else {
+        const hit = index.get(disk.source);
+        if (hit) vol = { ...hit, path: disk.source };
+      }
+      // A disk that is no volume of an active pool (a file outside every pool) is left alone.
+      if (!vol) continue;
+      volumes.push({ ...vol, backing: await virsh.volumeBacking(vol.pool, vol.name) });
+    }
+  }
+  return { domains, volumes };
+}
+
+/** Everything destroy's decision needs to know about libvirt now. Backing files are read only when `wantBacking`. */
+export async function libvirtNow(virsh: Virsh, wantBacking: boolean): Promise<LibvirtNow> {
+  const domains: LibvirtNow['domains'] = [];
+  for (const uuid of await virsh.domainUuids()) domains.push({ uuid, name: await virsh.domainName(uuid) });
+  const volumes: LibvirtNow['volumes'] = [];
+  for (const pool of await virsh.activePools()) {
+    for (const [name, volPath] of await virsh.volumes(pool)) {
+      volumes.push({
+        pool,
+        name,
+        path: volPath,
+        backing: wantBacking ? await virsh.volumeBacking(pool, name) : undefined,
+      });
+    }
+  }
+  const users = new Map<string, string[]>();
+  for (const d of domains) {
+    for (const net of await virsh.domainNetworks(d.uuid)) users.set(net, [...(users.get(net) ?? []), d.name]);
+  }
+  const networks: LibvirtNow['networks'] = [];
+  for (const name of await virsh.networks())
+    networks.push({ name, uuid: await virsh.networkUuid(name), users: users.get(name) ?? [] });
+  return { domains, volumes, networks };
+}
