@@ -34,7 +34,7 @@
 # Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
 # syslinux-common (mbr.bin), qemu-utils and qemu-system-x86. The Debian mirror
 # is read from the host's apt sources (first URI serving bookworm/main;
-# scripts/debian-mirror-lib.sh).
+# scripts/debootstrap-lib.sh).
 #
 # Environment:
 #   LABFORGE_SKIP_BOOT_CHECK=1   skip the boot check (qemu TCG, no network)
@@ -89,8 +89,8 @@ flock 9
 [[ -f $IMG ]] && publish
 
 # ---------------------------------------------------------------- inputs
-# shellcheck source-path=SCRIPTDIR source=debian-mirror-lib.sh
-source "$(dirname "$SCRIPT")/debian-mirror-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=debootstrap-lib.sh
+source "$(dirname "$SCRIPT")/debootstrap-lib.sh"
 MIRROR=$(debian_mirror bookworm) || die "no apt source serving bookworm main found in /etc/apt"
 case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
 
@@ -113,30 +113,22 @@ mkdir -p "$ROOT"
 
 # shellcheck disable=SC2317 # invoked via trap
 cleanup() {
-  local rc=$? pid
+  local rc=$?
   set +e
   if [[ -n $QEMU_PID ]]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
   # Processes left running inside the chroot would keep the mounts busy.
-  for pid in /proc/[0-9]*; do
-    [[ $(readlink "$pid/root" 2>/dev/null) == "$ROOT" ]] && kill -9 "${pid#/proc/}" 2>/dev/null
-  done
+  chroot_kill "$ROOT"
   if [[ $(findmnt -rno TARGET) == *"$ROOT"* ]]; then
     umount -R "$ROOT" 2>/dev/null || { sleep 1; umount -R "$ROOT" 2>/dev/null; } || umount -R -l "$ROOT"
   fi
   [[ -n $LOOP ]] && losetup -d "$LOOP"
-  if [[ $(findmnt -rno TARGET) == *"$WORK"* ]]; then
-    log "WARNING: something is still mounted under $WORK; not removing it"
-  else
-    rm -rf --one-file-system "$WORK"
-  fi
+  remove_work "$WORK"
   [[ $rc -ne 0 ]] && log "FAILED (exit $rc); no image was published"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-in_root() { LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"; }
 
 T0=$SECONDS
 
@@ -159,14 +151,8 @@ debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOT" "$MIRROR" >"
   { tail -n 30 "$WORK/debootstrap.log" >&2; [[ -f $ROOT/debootstrap/debootstrap.log ]] && tail -n 30 "$ROOT/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
 log "debootstrap done ($((SECONDS - T0)) s)"
 
-mount -t proc proc "$ROOT/proc"
-mount -t sysfs sysfs "$ROOT/sys"
-mount --rbind /dev "$ROOT/dev"
-mount --make-rslave "$ROOT/dev"
-
 # No daemons may start inside the chroot.
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+chroot_enter "$ROOT"
 
 printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOT/etc/apt/sources.list"
 
@@ -301,7 +287,7 @@ find "$ROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec
 rm -rf "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/*
 rm -rf "${ROOT:?}"/tmp/* "$ROOT"/var/tmp/*
 
-umount -R "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"
+chroot_leave "$ROOT"
 # Free space must read as zeros for a small qcow2. ext4 only discards blocks freed in
 # committed transactions, so commit the journal first.
 sync -f "$ROOT"

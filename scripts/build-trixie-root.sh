@@ -15,7 +15,7 @@
 #
 # The LAST line on stdout is the absolute path of the root; all progress goes to stderr.
 # Needs root, debootstrap (Debian 12's knows trixie) and the host's apt sources: the Debian archive is the first
-# URI that serves the host's own release with component main (scripts/debian-mirror-lib.sh).
+# URI that serves the host's own release with component main (scripts/debootstrap-lib.sh).
 set -euo pipefail
 
 # A private mount namespace: mounts made for the build never leak into (or stay alive in) other namespaces.
@@ -91,8 +91,8 @@ publish() {
 for cmd in debootstrap chroot unshare flock findmnt sha256sum; do
   command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
-# shellcheck source-path=SCRIPTDIR source=debian-mirror-lib.sh
-source "$(dirname "$SCRIPT")/debian-mirror-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=debootstrap-lib.sh
+source "$(dirname "$SCRIPT")/debootstrap-lib.sh"
 HOST_SUITE=$(debian_host_suite) || die "cannot read the host's release (VERSION_CODENAME in /etc/os-release)"
 MIRROR=$(debian_mirror "$HOST_SUITE") || die "no apt source serving $HOST_SUITE main found in /etc/apt"
 case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
@@ -110,27 +110,19 @@ mkdir -p "$ROOT"
 
 # shellcheck disable=SC2317 # invoked via trap
 cleanup() {
-  local rc=$? pid
+  local rc=$?
   set +e
-  for pid in /proc/[0-9]*; do
-    [[ $(readlink "$pid/root" 2>/dev/null) == "$ROOT" ]] && kill -9 "${pid#/proc/}" 2>/dev/null
-  done
+  chroot_kill "$ROOT"
   if [[ $(findmnt -rno TARGET) == *"$ROOT"* ]]; then
     umount -R "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" 2>/dev/null || umount -R -l "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
   fi
-  if [[ $(findmnt -rno TARGET) == *"$WORK"* ]]; then
-    log "WARNING: something is still mounted under $WORK; not removing it"
-  else
-    rm -rf --one-file-system "$WORK"
-  fi
+  remove_work "$WORK"
   [[ $rc -ne 0 ]] && log "FAILED (exit $rc); no root was published"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-in_root() { LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"; }
 
 T0=$SECONDS
 log "mirror: $MIRROR"
@@ -139,13 +131,8 @@ debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log
   { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap failed"; }
 log "debootstrap done ($((SECONDS - T0)) s)"
 
-mount -t proc proc "$ROOT/proc"
-mount -t sysfs sysfs "$ROOT/sys"
-mount --rbind /dev "$ROOT/dev"
-mount --make-rslave "$ROOT/dev"
 # No daemon may start while packages are installed.
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+chroot_enter "$ROOT"
 printf 'deb %s %s main\n' "$MIRROR" "$SUITE" >"$ROOT/etc/apt/sources.list"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 
@@ -167,8 +154,7 @@ in_root dpkg-query -W -f '${Package} ${Version}\n' "${VERSIONS_OF[@]}" >"$WORK/v
 
 in_root apt-get -q clean
 rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin
-rm -f "$ROOT/usr/sbin/policy-rc.d"
-umount -R "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"
+chroot_leave "$ROOT"
 
 mv -f "$WORK/versions" "$WORK/$NAME.versions"
 mv -T "$ROOT" "$DEST"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sourced by the scripts that debootstrap a Debian root (build-test-box.sh, build-trixie-root.sh).
+# Sourced by the scripts that debootstrap a Debian root (build-test-box.sh, build-trixie-root.sh): where Debian's
+# archive is, and the chroot they install packages in.
 #
 # debian_mirror SUITE: prints the first URI in the host's apt sources (one-line .list files, then deb822 .sources)
 # that serves SUITE with component main (a "deb" line, not deb-src; enabled). Returns 1 when there is none.
@@ -7,6 +8,11 @@
 # suite (debian_host_suite) and points debootstrap at that URI.
 #
 # debian_host_suite: the host's codename (VERSION_CODENAME in /etc/os-release), or nothing.
+#
+# chroot_enter ROOT: mounts /proc, /sys and /dev into ROOT and keeps daemons from starting there (policy-rc.d);
+# chroot_leave ROOT undoes it. in_root CMD...: runs CMD in $ROOT, non-interactively.
+# chroot_kill ROOT: kills every process whose root directory is ROOT (they would keep its mounts busy).
+# remove_work WORK: removes the build's work folder, unless something is still mounted below it.
 
 debian_host_suite() {
   local line
@@ -75,4 +81,36 @@ debian_mirror() {
     [[ -n $uri ]] && { printf '%s\n' "$uri"; return 0; }
   done
   return 1
+}
+
+chroot_enter() {
+  mount -t proc proc "$1/proc"
+  mount -t sysfs sysfs "$1/sys"
+  mount --rbind /dev "$1/dev"
+  mount --make-rslave "$1/dev"
+  printf '#!/bin/sh\nexit 101\n' >"$1/usr/sbin/policy-rc.d"
+  chmod 0755 "$1/usr/sbin/policy-rc.d"
+}
+
+chroot_leave() {
+  rm -f "$1/usr/sbin/policy-rc.d"
+  umount -R "$1/dev" "$1/sys" "$1/proc"
+}
+
+in_root() { LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"; }
+
+chroot_kill() {
+  local pid
+  for pid in /proc/[0-9]*; do
+    [[ $(readlink "$pid/root" 2>/dev/null) == "$1" ]] && kill -9 "${pid#/proc/}" 2>/dev/null
+  done
+  return 0
+}
+
+remove_work() {
+  if [[ $(findmnt -rno TARGET) == *"$1"* ]]; then
+    printf 'WARNING: something is still mounted under %s; not removing it\n' "$1" >&2
+  else
+    rm -rf --one-file-system "$1"
+  fi
 }
