@@ -22,7 +22,8 @@
 #
 # Output (in OUTDIR):
 #   debian12-test-<hash>.qcow2         the image; <hash> = first 16 hex digits
-#                                      of the sha256 of this script
+#                                      of the sha256 of this script and of
+#                                      debootstrap-lib.sh
 #   debian12-test-<hash>.qcow2.sha256  sha256 of the image (plain hex)
 #   debian12-test.qcow2                symlink to the current image
 #   debian12-test.qcow2.sha256         sha256 of the current image (plain hex)
@@ -56,7 +57,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $# -eq 1 ]] || { sed -n 2p "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
-HASH=$(sha256sum "$SCRIPT" | cut -c1-16)
+HASH=$(cat "$SCRIPT" "$(dirname "$SCRIPT")/debootstrap-lib.sh" | sha256sum | cut -c1-16)
 mkdir -p "$1"
 OUTDIR=$(cd "$1" && pwd -P)
 NAME=debian12-test-$HASH.qcow2

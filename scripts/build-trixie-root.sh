@@ -7,8 +7,8 @@
 # package; the leg puts the host's packer binary into the root when it runs (it is not part of the root).
 #
 # Output (in OUTDIR):
-#   trixie-<hash>/          the root; <hash> = first 16 hex digits of the sha256 of the package list and of this
-#                           script (any change to either builds a new root)
+#   trixie-<hash>/          the root; <hash> = first 16 hex digits of the sha256 of the package list, of this
+#                           script and of debootstrap-lib.sh (any change to them builds a new root)
 #   trixie-<hash>.versions  the versions of the tools in it (dpkg-query), one "package version" a line
 #   trixie -> trixie-<hash> the current root
 # If the root for this hash exists, nothing is built. Older roots are removed once the new one is published.
@@ -49,7 +49,7 @@ PACKAGES=(
 VERSIONS_OF=(vagrant vagrant-libvirt libvirt-daemon qemu-system-x86 nodejs openssh-client dnsmasq-base ruby)
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
-HASH=$( { printf '%s\n' "$SUITE" "${PACKAGES[@]}"; cat "$SCRIPT"; } | sha256sum | cut -c1-16)
+HASH=$( { printf '%s\n' "$SUITE" "${PACKAGES[@]}"; cat "$SCRIPT" "$(dirname "$SCRIPT")/debootstrap-lib.sh"; } | sha256sum | cut -c1-16)
 mkdir -p "$1"
 OUTDIR=$(cd "$1" && pwd -P)
 NAME=trixie-$HASH

@@ -270,8 +270,9 @@ export function insecureKeys(
   const pubFile = path.join(dir, 'vagrant.pub');
   const publicKeys = readSmallFile(pubFile, "Vagrant's insecure public keys")
     .split('\n')
-    .map((l) => l.replace(/\r$/, '').trim())
-    .filter(Boolean);
+    // As written (Vagrant removes them from authorized_keys by whole-line match), less a CR and blank lines.
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
   if (!publicKeys.length) throw new Error(`${pubFile} holds no public key`);
   for (const k of publicKeys)
     if (!PUBLIC_KEY_LINE.test(k))
