@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The lab half of `npm run bench`: labforge against the raw tools on a real lab of Debian test-box nodes (TCG),
-// side by side in one run. Started by scripts/bench.js INSIDE a network namespace of its own with its own libvirtd
-// (scripts/e2e-env.sh): nothing here reaches outside it.
+// side by side in one run. Started by scripts/bench.js INSIDE a libvirt environment of its own (network and mount
+// namespaces with their own libvirtd: scripts/e2e-env.sh): nothing here reaches outside it.
 //
 //   node scripts/bench-lab.js WORK IMAGE two|seed RESULT.json
 //
@@ -152,7 +152,11 @@ function steps(stdout) {
 /** A reading of each guest's QEMU process (`read(pid)`, from /proc), by domain name; a process gone meanwhile is
  *  left out. */
 async function perGuest(read) {
-  const { stdout } = await execa('pgrep', ['-f', 'qemu-system'], { reject: false });
+  // Only this environment's guests (this process runs in its network namespace): another environment on the machine
+  // may run guests of the same names.
+  const { stdout } = await execa('pgrep', ['--ns', String(process.pid), '--nslist', 'net', '-f', 'qemu-system'], {
+    reject: false,
+  });
   const out = {};
   for (const pid of stdout.split('\n').filter(Boolean)) {
     try {

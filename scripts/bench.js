@@ -5,7 +5,7 @@
 //  2. "commands stay fast with a local base image": its sha256 is cached by path, size and mtime.
 //  3. Rendering the default lab in memory, against the `packer validate` run that checks it.
 //  4. `--help`, a 250-node render, validation linear in the number of problems.
-//  5. A real lab (scripts/bench-lab.js), in a network namespace with its own libvirtd: the e2e's two nodes, or with
+//  5. A real lab (scripts/bench-lab.js), in a libvirt environment of its own: the e2e's two nodes, or with
 //     --seed the default lab's nine; --no-lab leaves it out. Needs root and what .ci/run installs.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -27,7 +27,7 @@ function show(v, unit = 'ms') {
   return v >= 10000 ? `${(v / 1000).toFixed(1)} s` : v >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`;
 }
 
-/** Runs scripts/bench-lab.js in a network namespace of its own (scripts/e2e-env.sh), with the test box
+/** Runs scripts/bench-lab.js in a libvirt environment of its own (scripts/e2e-env.sh), with the test box
  *  (scripts/build-test-box.sh, cached); takes the namespace down whatever happens, also on SIGINT. */
 async function labBench(mode) {
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -73,8 +73,19 @@ async function labBench(mode) {
     execFileSync('bash', [env, 'up', ns, state], { stdio: 'inherit' });
     const code = await new Promise((resolve) => {
       child = spawn(
-        'ip',
-        ['netns', 'exec', ns, process.execPath, path.join(root, 'scripts', 'bench-lab.js'), work, image, mode, result],
+        'bash',
+        [
+          env,
+          'exec',
+          ns,
+          state,
+          process.execPath,
+          path.join(root, 'scripts', 'bench-lab.js'),
+          work,
+          image,
+          mode,
+          result,
+        ],
         { stdio: 'inherit' },
       );
       child.on('exit', (c, sig) => resolve(c ?? (sig ? 130 : 1)));

@@ -1,9 +1,10 @@
-// A libvirtd of the test's own, inside a network namespace the test creates (scripts/e2e-env.sh), torn down
-// even when the test fails. Nothing a test defines in libvirt exists outside that namespace.
+// A libvirt environment of the test's own (scripts/e2e-env.sh): a network namespace and a mount namespace with its
+// own libvirtd, virtlogd and libvirt directories, torn down even when the test fails. Nothing a test defines in
+// libvirt exists outside it, and tests in other processes or worktrees can have theirs at the same time.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { onCleanup, requireTool, ROOT, tempDir } from './support.js';
+import { onCleanup, requireTool, ROOT, tempDir, toolPath } from './support.js';
 
 /** What a command run in the namespace gives back (text output; `all` is stdout and stderr interleaved); until it
  *  ends, it can be signalled with kill(). */
@@ -19,22 +20,28 @@ export interface NsResult {
 export interface Netns {
   name: string;
   state: string;
-  /** Runs a command inside the namespace. */
+  /** Runs a command inside the environment (its network and mount namespaces). */
   exec(
     cmd: string,
     args: string[],
     opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number },
   ): Promise<NsResult> & { kill(signal?: NodeJS.Signals): boolean };
+  /** The pids of the processes in the environment whose command line matches `pattern` (pgrep -f): a process of
+   *  another environment on the machine never counts. */
+  pgrep(pattern: string): Promise<number[]>;
   down(): Promise<string>;
 }
+
+const SCRIPT = path.join(ROOT, 'scripts', 'e2e-env.sh');
 
 export async function netnsUp(prefix: string): Promise<Netns> {
   const name = `${prefix}-${process.pid}`;
   const state = tempDir('labforge-netns-');
-  const script = path.join(ROOT, 'scripts', 'e2e-env.sh');
-  const up = await execa('bash', [script, 'up', name, state], { reject: false, all: true });
+  // What the commands run in the environment get as PATH (useNetns puts its own virsh before it for this process).
+  const PATH = process.env.PATH ?? '';
+  const up = await execa('bash', [SCRIPT, 'up', name, state], { reject: false, all: true });
   const down = async () => {
-    const r = await execa('bash', [script, 'down', name, state], { reject: false, all: true });
+    const r = await execa('bash', [SCRIPT, 'down', name, state], { reject: false, all: true });
     fs.rmSync(state, { recursive: true, force: true });
     return r.all ?? '';
   };
@@ -42,29 +49,56 @@ export async function netnsUp(prefix: string): Promise<Netns> {
     await down();
     throw new Error(`could not start libvirtd in network namespace ${name}:\n${up.all}`);
   }
+  const netIno = (pid: number | string) => fs.statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino;
   return {
     name,
     state,
     exec: (cmd, args, opts = {}) =>
-      execa('ip', ['netns', 'exec', name, cmd, ...args], {
+      execa('bash', [SCRIPT, 'exec', name, state, cmd, ...args], {
         reject: opts.reject ?? true,
         cwd: opts.cwd,
-        env: opts.env,
+        env: { PATH, ...opts.env },
         timeout: opts.timeout,
         all: true,
       }),
+    pgrep: async (pattern) => {
+      const ours = fs.statSync(`/run/netns/${name}`).ino;
+      const { stdout } = await execa('pgrep', ['-f', pattern], { reject: false });
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => netIno(pid) === ours);
+    },
     down,
   };
 }
 
-/** Starts a libvirtd of its own before the suite (beforeAll) and takes it down after the file's last test, before
- *  its state directory is removed; returns the namespace's getter. */
+const shellWord = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Starts a libvirt environment of its own before the suite (beforeAll) and takes it down after the file's last
+ *  test, before its state directory is removed; returns the environment's getter. labforge's own code that the
+ *  test calls in-process (new Virsh(...), destroy(lab), saveSnapshot(lab), ...) runs `virsh` from PATH: for this
+ *  test file, PATH starts with a virsh that runs the real one in the environment. */
 export function useNetns(prefix: string): () => Netns {
   let ns: Netns | undefined;
   beforeAll(async () => {
-    ['ip', 'libvirtd', 'virsh'].forEach(requireTool);
+    ['ip', 'nsenter', 'unshare', 'libvirtd', 'virsh'].forEach(requireTool);
     ns = await netnsUp(prefix);
-    onCleanup(() => ns?.down());
+    const env = ns;
+    onCleanup(() => env.down());
+    const bin = path.join(env.state, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'virsh'),
+      `#!/bin/sh\n# virsh in the test's libvirt environment ${env.name} (test/netns.ts)\nexec bash ${[SCRIPT, 'exec', env.name, env.state, toolPath('virsh')!].map(shellWord).join(' ')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const before = process.env.PATH;
+    process.env.PATH = `${bin}:${before ?? ''}`;
+    onCleanup(() => {
+      process.env.PATH = before;
+    });
   }, 120000);
   return () => {
     if (!ns) throw new Error('the network namespace is not up');

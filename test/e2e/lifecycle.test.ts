@@ -1,4 +1,5 @@
-// The real lifecycle, end to end, inside a network namespace of the test's own with its own libvirtd:
+// The real lifecycle, end to end, inside a libvirt environment of the test's own (network and mount namespaces, its
+// own libvirtd; scripts/e2e-env.sh):
 // bake a box with Packer (TCG) from a Fedora-shaped mirror served in the namespace (releases.json, a clearsigned
 // CHECKSUM file, the Debian test box under Fedora's file name): resolved into lab.lock, downloaded and checked by
 // Packer, refused when the served image is not the locked one. The test box behaves like Fedora Cloud Base
@@ -905,7 +906,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         expect(await virsh('dumpxml', `e2e-${node}`)).toMatch(
           /<tcg>\s*<tb-cache unit='KiB'>131072<\/tb-cache>\s*<\/tcg>/,
         );
-        const pid = (await ns!.exec('pgrep', ['-f', `guest=e2e-${node},`])).stdout.trim().split('\n')[0];
+        const [pid] = await ns!.pgrep(`guest=e2e-${node},`);
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         expect(cmdline[cmdline.indexOf('-accel') + 1]).toBe('tcg,tb-size=128');
         sizes.push(
