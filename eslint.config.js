@@ -1,4 +1,4 @@
-// ESLint for the TypeScript sources and the tests (npm run lint; .ci/run runs it): typescript-eslint's recommended
+// ESLint for the TypeScript sources and the tests (npm run lint; npm test runs it): typescript-eslint's recommended
 // rules, no import cycles, no unused code; formatting is Prettier's (npm run format), so eslint-config-prettier
 // turns off the rules it decides.
 import js from '@eslint/js';
@@ -22,16 +22,30 @@ export default tseslint.config(
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
     },
   },
   {
-    files: ['scripts/**/*.js', 'bin/**/*.js', '*.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    files: ['scripts/**/*.js', 'bin/**/*.js', '*.config.js', 'test/**/*.mjs'],
+    // Node's ES modules: its globals.
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
   prettier,
+  // Prettier wraps code at 120 columns but leaves long strings and comments alone: nothing over 160.
+  { rules: { 'max-len': ['error', { code: 160, ignoreUrls: true }] } },
 );

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { probeScript, verify } from '../dist/lifecycle/nodes/verify.js';
+import { probeArguments, verify } from '../dist/lifecycle/nodes/verify.js';
 import { loadLabText } from '../dist/lab/load.js';
 
 const [work, image, mode, resultFile] = process.argv.slice(2);
@@ -248,12 +248,12 @@ const vagrantStep = Object.entries(st).find(([title]) => title.startsWith('Start
 // The baseline snapshot is not overhead but a product (reset returns to it): reported apart.
 const baselineStep = Object.entries(st).find(([title]) => /baseline snapshot/.test(title))?.[1] ?? 0;
 const own = up.ms / 1000 - vagrantStep - baselineStep;
+const upSteps = Object.entries(st)
+  .map(([t, s]) => `${t} ${s} s`)
+  .join('; ');
 fact(
-  `labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; the baseline snapshot ${baselineStep.toFixed(1)} s; labforge's own steps and checks ${own.toFixed(1)} s: ${Object.entries(
-    st,
-  )
-    .map(([t, s]) => `${t} ${s} s`)
-    .join('; ')})`,
+  `labforge up from scratch, ${n} nodes: ${secs(up.ms)} (vagrant up --parallel inside it ${vagrantStep.toFixed(1)} s; ` +
+    `the baseline snapshot ${baselineStep.toFixed(1)} s; labforge's own steps and checks ${own.toFixed(1)} s: ${upSteps})`,
 );
 if (raw) {
   compare(`up from scratch, ${n} nodes`, 'labforge up', up.ms, 'raw vagrant up --parallel', raw.ms);
@@ -287,7 +287,11 @@ const bareNoCa = caFile
     )
   : bareNode;
 fact(
-  `Node's own start (node -e 0): ${bareNode.ms.toFixed(0)} ms${caFile ? ` with NODE_EXTRA_CA_CERTS=${caFile} as in this environment, ${bareNoCa.ms.toFixed(0)} ms without it` : ''}; labforge status ${ls.ms.toFixed(0)} ms`,
+  `Node's own start (node -e 0): ${bareNode.ms.toFixed(0)} ms` +
+    (caFile
+      ? ` with NODE_EXTRA_CA_CERTS=${caFile} as in this environment, ${bareNoCa.ms.toFixed(0)} ms without it`
+      : '') +
+    `; labforge status ${ls.ms.toFixed(0)} ms`,
 );
 const vStates = Object.fromEntries(
   vs.last.stdout
@@ -315,15 +319,30 @@ if (!seed) target('a no-op up under 1 s', lup.ms < 1000, secs(lup.ms));
 const sshArgs = (node, cmd) => ['-F', path.join(main.out, 'ssh_config'), node, cmd];
 const rtt = await median(5, () => timed('ssh', sshArgs(nodes[0].name, 'true')));
 const { lab } = loadLabText(fs.readFileSync(main.file, 'utf8'), main.file, { outDir: main.out });
-// Each of the probe's checks alone, on the node, timed there.
-const lines = probeScript(lab)
-  .split('\n')
-  .filter((l) => /^(echo|getent) /.test(l))
-  .map((l) => l.replace(/ &$/, ''));
-const timer = lines
-  .map((l, i) => `s=$(date +%s%N); ${l} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`)
-  .join('\n');
-const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, timer))).stdout
+// Each of the probe's checks alone, on the node, timed there: the probe's functions (vagrant/scripts/verify-probe.sh,
+// without its last line, which runs them all), each called once.
+const args = probeArguments(lab);
+const names = args.slice(0, args.indexOf('--')).join(' ');
+const [pinged] = args.slice(args.indexOf('--') + 1);
+const checks = [
+  'probe_fqdn',
+  'probe_selinux',
+  'probe_firewalld',
+  'probe_addresses',
+  `probe_names files hosts ${names}`,
+  `probe_names dns dns ${names}`,
+  `probe_ping ${pinged.replace('=', ' ')}`,
+];
+const probe = fs.readFileSync(path.join(ROOT, 'vagrant', 'scripts', 'verify-probe.sh'), 'utf8');
+const functions = probe.replace(/^probe "\$@"\n?$/m, '');
+// A lookup that finds no name fails (getent's exit code): the timer goes on.
+const timer = [
+  functions,
+  'set +e',
+  ...checks.map((c, i) => `s=$(date +%s%N); ${c} >/dev/null; echo "t${i}=$(( ($(date +%s%N) - s) / 1000000 ))"`),
+].join('\n');
+const quoted = `bash -c '${timer.replace(/'/g, `'\\''`)}'`;
+const checkTimes = (await timed('ssh', sshArgs(nodes[0].name, quoted))).stdout
   .split('\n')
   .map((l) => Number(l.split('=')[1]))
   .filter((x) => !Number.isNaN(x));
@@ -332,9 +351,11 @@ const ver = await median(3, () => lf(main, ['verify']));
 // What one verify costs the guests (each logs in anew and runs the probe), against what the host's cores give.
 const verCpu = await cpuDuring(() => lf(main, ['verify']));
 fact(
-  `verify, ${n} nodes: the guests spent ${sum(verCpu.perGuest).toFixed(1)} CPU-seconds (${(sum(verCpu.perGuest) / n).toFixed(1)} s each; on ${cores} cores at least ${(sum(verCpu.perGuest) / cores).toFixed(1)} s), it took ${secs(verCpu.r.ms)}`,
+  `verify, ${n} nodes: the guests spent ${sum(verCpu.perGuest).toFixed(1)} CPU-seconds ` +
+    `(${(sum(verCpu.perGuest) / n).toFixed(1)} s each; on ${cores} cores at least ` +
+    `${(sum(verCpu.perGuest) / cores).toFixed(1)} s), it took ${secs(verCpu.r.ms)}`,
 );
-// verify itself, in this process (the command adds Node's start and module loading, about 0.3 s, as any command).
+// verify itself, in this process (the command adds Node's start and module loading, as any command does).
 const inProcess = await median(3, async () => {
   const t = process.hrtime.bigint();
   const verdicts = await verify(lab);
@@ -392,7 +413,9 @@ compare(`halt`, `all ${n} nodes at once`, haltAll.ms, `one node (${nodes[0].name
 // A guest's shutdown is work of its own (systemd stops its units): n of them share the host's cores.
 const floor = sum(haltCpu) / Math.min(cores, n);
 fact(
-  `halt of all ${n} nodes: the guests spent ${sum(haltCpu).toFixed(1)} CPU-seconds shutting down (${(sum(haltCpu) / n).toFixed(1)} s each); on ${cores} cores no halt of all ${n} can take less than ${floor.toFixed(1)} s; labforge's took ${secs(haltAll.ms)} (${(haltAll.ms / 1000 / floor).toFixed(2)}x that)`,
+  `halt of all ${n} nodes: the guests spent ${sum(haltCpu).toFixed(1)} CPU-seconds shutting down ` +
+    `(${(sum(haltCpu) / n).toFixed(1)} s each); on ${cores} cores no halt of all ${n} can take less than ` +
+    `${floor.toFixed(1)} s; labforge's took ${secs(haltAll.ms)} (${(haltAll.ms / 1000 / floor).toFixed(2)}x that)`,
 );
 target(
   `halt of all ${n} nodes within 1.5x of one node's`,
@@ -482,9 +505,11 @@ for (let pair = 0; pair < 3; pair++) {
 }
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tbDefault = { boot: mid(boots[0]), rssMiB: rssOf[0] };
+const bootSeconds = (list) => list.map((b) => (b / 1000).toFixed(1)).join(', ');
 const tbLab = { boot: mid(boots[lab.host.tcgCacheMiB]), rssMiB: rssOf[lab.host.tcgCacheMiB] };
 fact(
-  `boots to the login prompt (s): QEMU's default cache ${boots[0].map((b) => (b / 1000).toFixed(1)).join(', ')}; tcg_cache ${lab.host.tcgCacheMiB}M ${boots[lab.host.tcgCacheMiB].map((b) => (b / 1000).toFixed(1)).join(', ')}`,
+  `boots to the login prompt (s): QEMU's default cache ${bootSeconds(boots[0])}; ` +
+    `tcg_cache ${lab.host.tcgCacheMiB}M ${bootSeconds(boots[lab.host.tcgCacheMiB])}`,
 );
 compare(
   "a 512M guest's host memory after boot",

@@ -4,7 +4,8 @@
 //     directory instead of running `vagrant box list`.
 //  2. "commands stay fast with a local base image": its sha256 is cached by path, size and mtime.
 //  3. Rendering the default lab in memory, against the `packer validate` run that checks it.
-//  4. `--help`, a 250-node render, validation linear in the number of problems.
+//  4. `--help`; start-up from the bundle against tsc's modules (and with Node's compile cache, on Node >= 22.1);
+//     a 250-node render; validation linear in the number of problems.
 //  5. A real lab (scripts/bench-lab.js), in a libvirt environment of its own: the e2e's two nodes, or with
 //     --seed the default lab's nine; --no-lab leaves it out. Needs root and what .ci/run installs.
 import crypto from 'node:crypto';
@@ -116,6 +117,8 @@ async function median(fn, runs) {
 const rows = [];
 /** [what, met, figure]: a target missed makes the run exit non-zero. */
 const targets = [];
+/** Lines printed as they are, after the table. */
+const facts = [];
 function compare(claim, slowName, slow, fastName, fast) {
   rows.push({ claim, slowName, slow, fastName, fast, ratio: slow / fast });
 }
@@ -177,8 +180,56 @@ const bare = await median(() => execFileSync('node', ['-e', '0']), 5);
 compare('labforge --help (target < 300 ms)', '`labforge --help`', help, 'bare `node -e 0`', bare);
 targets.push(['labforge --help under 300 ms', help < 300, `${help.toFixed(0)} ms`]);
 
+// 4b. Start-up: `labforge bake --hash` of the default lab (it loads the lab file and renders everything, and runs no
+// tool) from the bundle bin/labforge.js runs, against the same code as tsc wrote it (a few hundred ES modules). On
+// Node >= 22.1 also with Node's compile cache (bin/labforge.js turns it on) against without it.
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const hashArgs = ['--lab', path.join(root, 'lab.yaml'), '--out', path.join(home, 'startup'), 'bake', '--hash'];
+const offline = { ...env, LABFORGE_OFFLINE: '1' };
+const unbundled =
+  `import(${JSON.stringify(path.join(root, 'dist', 'cli.js'))})` +
+  '.then(async (c) => { process.exitCode = await c.main(process.argv); })';
+/** Medians of `a` and `b` run in turns (so that both see the same load on a shared host), after one run of each. */
+function alternating(a, b, runs) {
+  a();
+  b();
+  const ta = [];
+  const tb = [];
+  for (let i = 0; i < runs; i++)
+    for (const [fn, times] of [
+      [a, ta],
+      [b, tb],
+    ]) {
+      const t = process.hrtime.bigint();
+      fn();
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  const mid = (times) => times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
+  return [mid(ta), mid(tb)];
+}
+const bakeHash = (extra = {}) => execFileSync('node', [cli, ...hashArgs], { env: { ...offline, ...extra } });
+const [fromModules, fromBundle] = alternating(
+  () => execFileSync('node', ['--input-type=module', '-e', unbundled, 'labforge', ...hashArgs], { env: offline }),
+  () => bakeHash(),
+  9,
+);
+compare('`labforge bake --hash` start-up', "tsc's ES modules", fromModules, 'the bundle', fromBundle);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major > 22 || (major === 22 && minor >= 1)) {
+  const [without, withCache] = alternating(
+    () => bakeHash({ NODE_DISABLE_COMPILE_CACHE: '1' }),
+    () => bakeHash(),
+    9,
+  );
+  compare('`labforge bake --hash`, Node compile cache', 'without it', without, 'with it', withCache);
+} else facts.push(`Node's compile cache: not in Node ${process.version} (module.enableCompileCache came in 22.1)`);
+
 // 5. A 250-node lab: load + validate + render in process (target < 200 ms), and the whole `labforge render`.
-const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${Array.from({ length: 250 }, (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`).join('\n')}\n`;
+const bigNodes = Array.from(
+  { length: 250 },
+  (_, i) => `  - { name: n${i}, ip: 10.240.${Math.floor(i / 200)}.${(i % 200) + 2} }`,
+);
+const big = `name: big\nvips: []\nnetwork: { cidr: 10.240.0.0/16 }\nnodes:\n${bigNodes.join('\n')}\n`;
 const bigFile = path.join(home, 'big', 'lab.yaml');
 fs.mkdirSync(path.dirname(bigFile), { recursive: true });
 fs.writeFileSync(bigFile, big);
@@ -222,7 +273,6 @@ targets.push(['validation linear (8x the problems < 16x the time)', many / few <
 fs.rmSync(home, { recursive: true, force: true });
 
 // 5. The lab.
-const facts = [];
 if (!process.argv.includes('--no-lab')) {
   const lab = await labBench(process.argv.includes('--seed') ? 'seed' : 'two');
   rows.push(...lab.rows);

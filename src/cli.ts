@@ -1,33 +1,11 @@
 // The labforge command: the program (cli/program.ts, one file per command under cli/), run, and how it ended as
 // the exit code (errors.ts): 2 for a mistake in the lab file or the call, 1 for a failing tool or a broken lab, 3
 // for a host that cannot run a lab, 130/143 when a signal stopped it.
-import path from 'node:path';
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import type { ProgramOptions } from './cli/open.js';
 import { EXIT, exitStatusOf } from './errors.js';
 import { forwardSignals, interruptedBy } from './tools/signals.js';
-
-/** The build's warm-up (scripts/bundle.js): loads the commands and runs what most commands start with (the program,
- *  a lab file's load and validation, status's table), so that the V8 code cache recorded after it holds their
- *  compiled code. Runs no tool and writes nothing. */
-export async function warmUp(labFile: string): Promise<void> {
-  buildProgram();
-  const { loadLabFile } = await import('./lab/load.js');
-  const { formatStatus, vagrantState } = await import('./lifecycle/nodes/status.js');
-  const { lab } = loadLabFile(labFile, {
-    outDir: path.join(path.dirname(path.resolve(labFile)), '.labforge-warm-up'),
-  });
-  formatStatus(
-    lab.nodes.map((n) => ({
-      name: n.name,
-      fqdn: n.fqdn,
-      ip: n.ip,
-      state: vagrantState(false, undefined),
-      domain: 'absent',
-    })),
-  );
-}
 
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,11 @@ export function exitStatusOf(e: unknown): ExitStatus | undefined {
   return status === EXIT.failure || status === EXIT.usage || status === EXIT.host ? status : undefined;
 }
 
+/** The code of a failed system call (ENOENT, EEXIST, ...), or undefined for another error. */
+export function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
 /** A command line as a message shows it: each argument as a shell word. */
 export function commandLine(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -33,6 +38,9 @@ export function commandLine(argv: string[]): string {
 export class UsageError extends Error {
   readonly exitStatus = EXIT.usage;
 }
+
+/** A value a CI file cannot carry (labforge ci). */
+export class CiValueError extends UsageError {}
 
 /** Another labforge command works on the lab's output folder. */
 export class LabBusyError extends UsageError {}

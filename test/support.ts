@@ -124,6 +124,8 @@ export function standInPacker(body: string): { dir: string; lab: string; env: Re
     lab,
     env: {
       PATH: `${bin}:${process.env.PATH}`,
+      // labforge runs only a Packer it identified as HashiCorp's, or the one LABFORGE_PACKER names.
+      LABFORGE_PACKER: path.join(bin, 'packer'),
       VAGRANT_HOME: path.join(dir, 'vh'),
       CI: 'true',
       STANDIN_DIR: dir,

@@ -2,6 +2,8 @@
 // line prefixed with its node, a colour per node on a terminal; a closing summary; exit code 1 when a node fails).
 import type { Command } from 'commander';
 import type { FanOptions, NodeOutcome } from '../lifecycle/nodes/fanout.js';
+import { OPTION_BOUNDS } from '../bounds.js';
+import { FAN_OUT_S } from '../time-limits.js';
 import { wholeNumber } from './options.js';
 import { printJson } from './output.js';
 
@@ -15,17 +17,20 @@ export interface FanFlags {
 /** The options of a command that works on many nodes at once. */
 export function withFanOptions(c: Command): Command {
   return c
-    .option('--parallel <n>', 'at most this many nodes at once (default: all, up to 32)')
+    .option('--parallel <n>', `at most this many nodes at once (default: all, up to ${OPTION_BOUNDS.defaultParallel})`)
     .option('--serial', "one node after another, in the lab's order")
-    .option('--timeout <seconds>', 'time limit on each node (default 600)')
+    .option('--timeout <seconds>', `time limit on each node (default ${FAN_OUT_S})`)
     .option('--json', "print each node's exit code and output as JSON");
 }
 
 /** The fan-out of `nodes` nodes as the flags ask, with each output line printed under its node (not with --json). */
 export function fanOptions(flags: FanFlags, nodes: string[]): FanOptions {
   return {
-    parallel: flags.serial ? 1 : (wholeNumber('--parallel', flags.parallel, 999_999) ?? Math.min(nodes.length, 32)),
-    timeoutS: wholeNumber('--timeout', flags.timeout, 999_999) ?? 600,
+    parallel: flags.serial
+      ? 1
+      : (wholeNumber('--parallel', flags.parallel, OPTION_BOUNDS.parallel.max) ??
+        Math.min(nodes.length, OPTION_BOUNDS.defaultParallel)),
+    timeoutS: wholeNumber('--timeout', flags.timeout, OPTION_BOUNDS.timeoutS.max) ?? FAN_OUT_S,
     onLine: flags.json ? undefined : prefixer(nodes),
   };
 }
@@ -45,8 +50,8 @@ function prefixer(nodes: string[]): FanOptions['onLine'] {
 
 /** The nodes' outcomes as JSON, or the summary line; exit code 1 when a node failed. */
 export async function printOutcomes(what: string, outcomes: NodeOutcome[], asJson?: boolean): Promise<void> {
-  const { summary } = await import('../lifecycle/nodes/fanout.js');
+  const { outcomesSummary } = await import('../lifecycle/nodes/fanout.js');
   if (asJson) printJson(outcomes);
-  else console.error(summary(what, outcomes));
+  else console.error(outcomesSummary(what, outcomes));
   if (outcomes.some((x) => !x.ok)) process.exitCode = 1;
 }

@@ -1,5 +1,7 @@
 // labforge halt [TARGETS]: the nodes shut down, all at once; forced off at a time limit, which is reported.
 import type { Command } from 'commander';
+import { OPTION_BOUNDS } from '../bounds.js';
+import { HALT_ASK_AGAIN_S, HALT_S } from '../time-limits.js';
 import { holdingLab, openLabOf } from './open.js';
 import { wholeNumber } from './options.js';
 
@@ -7,17 +9,17 @@ export function haltCommand(program: Command): void {
   program
     .command('halt')
     .description(
-      'shut the nodes down, all at once (the ACPI power button; asked again over ssh after 30 s; ' +
+      `shut the nodes down, all at once (the ACPI power button; asked again over ssh after ${HALT_ASK_AGAIN_S} s; ` +
         'forced off at a time limit, which is reported); `up` starts them again',
     )
     .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
     .option(
       '--time-limit <seconds>',
-      'how long the nodes get to shut down by themselves before they are forced off, 1 to 3600 ' +
-        '(default: 120 + 10 per node)',
+      'how long the nodes get to shut down by themselves before they are forced off, ' +
+        `1 to ${OPTION_BOUNDS.haltTimeLimitS.max} (default: ${HALT_S.base} + ${HALT_S.perNode} per node)`,
     )
     .action(async (targets: string, cmd: { timeLimit?: string }) => {
-      const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, 3600);
+      const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, OPTION_BOUNDS.haltTimeLimitS.max);
       const { selectNodes } = await import('../lifecycle/nodes/select.js');
       const { halt } = await import('../lifecycle/halt.js');
       const o = await openLabOf(program);

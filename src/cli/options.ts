@@ -1,8 +1,13 @@
 // Option values commander hands over as text, read and checked: a mistake names the option and what it accepts.
+import { OPTION_BOUNDS } from '../bounds.js';
 import { UsageError } from '../errors.js';
 
 /** A whole number from 1 to `max` given to an option (undefined when the option was not given). */
-export function wholeNumber(flag: string, v: string | undefined, max = 999_999_999): number | undefined {
+export function wholeNumber(
+  flag: string,
+  v: string | undefined,
+  max: number = OPTION_BOUNDS.wholeNumber.max,
+): number | undefined {
   if (v === undefined) return undefined;
   if (!/^[1-9]\d{0,8}$/.test(v) || Number(v) > max)
     throw new UsageError(`${flag}: must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);

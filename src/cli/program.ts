@@ -1,5 +1,8 @@
 // The labforge program: its global options and every command, each in a file of its own beside this one (parse,
 // call one lifecycle function, print, exit code).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { bakeCommand } from './bake.js';
 import { ciCommand } from './ci.js';
@@ -47,9 +50,28 @@ const COMMANDS = [
   ciCommand,
 ];
 
+/** labforge's version, from the package.json of the package this file is part of (found upward from here: dist/cli/
+ *  as tsc writes it, or dist/bundle/ in the bundle). */
+function labforgeVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'labforge' && pkg.version) return pkg.version;
+    } catch {
+      /* not here */
+    }
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('labforge')
     .description('Turn one lab file into a running, reproducible multi-VM lab on libvirt (Packer + Vagrant).')
+    .version(labforgeVersion(), '-V, --version', "print labforge's version")
     .option('-l, --lab <file>', 'lab file', 'lab.yaml')
     .option('-o, --out <dir>', 'output directory (default: .labforge/<lab name>/ beside the lab file)')
     .option('--debug', 'show stack traces')

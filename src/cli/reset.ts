@@ -1,8 +1,7 @@
 // labforge reset [NAME]: a snapshot restored (the baseline up took, by default) and verified.
 import type { Command } from 'commander';
-import { holdingLab, openLabOf } from './open.js';
 import { printJson } from './output.js';
-import { printRestore } from './snapshot.js';
+import { onSnapshot, printRestore } from './snapshot.js';
 import { printVerify } from './verify.js';
 
 export function resetCommand(program: Command): void {
@@ -12,11 +11,8 @@ export function resetCommand(program: Command): void {
     .argument('[name]', 'the snapshot', 'baseline')
     .option('--json', 'print the restore and the verify verdicts as JSON')
     .action(async (name: string, cmd: { json?: boolean }) => {
-      const { checkSnapshotName } = await import('../lifecycle/snapshots/plan.js');
       const { restoreSnapshot } = await import('../lifecycle/snapshots/restore.js');
-      checkSnapshotName('reset', name);
-      const o = await openLabOf(program);
-      const r = await holdingLab(o, 'reset', () => restoreSnapshot(o.lab, name));
+      const { o, r } = await onSnapshot(program, 'reset', 'reset', name, (lab) => restoreSnapshot(lab, name));
       if (cmd.json) {
         const { verify } = await import('../lifecycle/nodes/verify.js');
         const verdicts = await verify(o.lab);

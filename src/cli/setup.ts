@@ -1,4 +1,5 @@
-// labforge setup: what doctor checks, installed and started (apt on Debian and Ubuntu, dnf on Fedora); idempotent.
+// labforge setup: what doctor checks, installed and started, by the release's plan (apt on Debian and Ubuntu, dnf on
+// Fedora, HashiCorp's repository where the distribution has no Vagrant or Packer); idempotent.
 import type { Command } from 'commander';
 import { EXIT } from '../errors.js';
 import { printJson } from './output.js';
@@ -16,10 +17,11 @@ export function setupCommand(program: Command): void {
   program
     .command('setup')
     .description(
-      'install and start what doctor checks (Debian, Ubuntu: apt; Fedora: dnf): libvirt, QEMU, Vagrant, ' +
-        'vagrant-libvirt, Packer, xorriso, OpenSSH; idempotent',
+      'install and start what doctor checks, per release (Debian 12-13, Ubuntu 22.04/24.04/26.04, Fedora 42-44): ' +
+        "libvirt, QEMU, dnsmasq, Vagrant, vagrant-libvirt, Packer (HashiCorp's repository where the distribution " +
+        'has none), xorriso, OpenSSH; idempotent; --dry-run prints the plan as a shell script',
     )
-    .option('--dry-run', 'print the commands, run none')
+    .option('--dry-run', 'print the plan (a shell script: why, then the command, every value quoted), run none')
     .option('--with-test-tools', "also the packages labforge's own tests use (test box, shellcheck, ruby, ...)")
     .option('--no-start', 'do not start libvirtd/virtlogd')
     .option(
@@ -45,6 +47,8 @@ export function setupCommand(program: Command): void {
       );
       if (cmd.json) printJson({ ...r.plan, commands: r.commands });
       else {
+        console.log(`labforge setup: ${r.plan.release} (${r.plan.family} family)`);
+        for (const n of r.plan.notes) console.log(`labforge setup: note: ${n}`);
         for (const p of r.plan.present) console.log(`labforge setup: already there: ${p}`);
         for (const m of r.plan.manual) console.error(`labforge setup: left to you: ${m}`);
         const left = r.plan.manual.length ? '; see what is left to you above' : '';

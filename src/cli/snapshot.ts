@@ -1,5 +1,7 @@
 // labforge snapshot save|restore|list|delete: snapshots of the whole lab, every node at one moment.
 import type { Command } from 'commander';
+import type { Lab } from '../lab/model.js';
+import type { OpenLab } from '../lifecycle/open.js';
 import type { RestoreResult } from '../lifecycle/snapshots/restore.js';
 import { holdingLab, openLabOf } from './open.js';
 import { printJson } from './output.js';
@@ -19,6 +21,21 @@ export function printRestore(r: RestoreResult): void {
   if (unset.length) process.exitCode = 1;
 }
 
+/** A command on one snapshot of the lab: the name checked (before anything is opened), then `fn` run on the lab
+ *  with its mutex held (under the name `mutex` shows to another command). */
+export async function onSnapshot<T>(
+  program: Command,
+  command: string,
+  mutex: string,
+  name: string,
+  fn: (lab: Lab) => Promise<T>,
+): Promise<{ o: OpenLab; r: T }> {
+  const { checkSnapshotName } = await import('../lifecycle/snapshots/plan.js');
+  checkSnapshotName(command, name);
+  const o = await openLabOf(program);
+  return { o, r: await holdingLab(o, mutex, () => fn(o.lab)) };
+}
+
 export function snapshotCommand(program: Command): void {
   const snapshot = program
     .command('snapshot')
@@ -32,11 +49,8 @@ export function snapshotCommand(program: Command): void {
     .argument('<name>', "the snapshot's name: letters, digits, '.', '_', '-'")
     .option('--json', 'print the result as JSON')
     .action(async (name: string, cmd: { json?: boolean }) => {
-      const { checkSnapshotName } = await import('../lifecycle/snapshots/plan.js');
       const { saveSnapshot } = await import('../lifecycle/snapshots/save.js');
-      checkSnapshotName('snapshot save', name);
-      const o = await openLabOf(program);
-      const r = await holdingLab(o, 'snapshot', () => saveSnapshot(o.lab, name));
+      const { r } = await onSnapshot(program, 'snapshot save', 'snapshot', name, (lab) => saveSnapshot(lab, name));
       if (cmd.json) printJson(r);
       else
         console.log(
@@ -50,11 +64,9 @@ export function snapshotCommand(program: Command): void {
     .argument('<name>', 'a snapshot of the lab (see snapshot list)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, cmd: { json?: boolean }) => {
-      const { checkSnapshotName } = await import('../lifecycle/snapshots/plan.js');
       const { restoreSnapshot } = await import('../lifecycle/snapshots/restore.js');
-      checkSnapshotName('snapshot restore', name);
-      const o = await openLabOf(program);
-      const r = await holdingLab(o, 'snapshot', () => restoreSnapshot(o.lab, name));
+      const restore = (lab: Lab) => restoreSnapshot(lab, name);
+      const { r } = await onSnapshot(program, 'snapshot restore', 'snapshot', name, restore);
       if (!cmd.json) return printRestore(r);
       printJson(r);
       if (r.clocks.some((c) => c.problem)) process.exitCode = 1;
@@ -77,11 +89,8 @@ export function snapshotCommand(program: Command): void {
     .argument('<name>', 'a snapshot of the lab (see snapshot list)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, cmd: { json?: boolean }) => {
-      const { checkSnapshotName } = await import('../lifecycle/snapshots/plan.js');
       const { deleteSnapshot } = await import('../lifecycle/snapshots/delete.js');
-      checkSnapshotName('snapshot delete', name);
-      const o = await openLabOf(program);
-      const r = await holdingLab(o, 'snapshot', () => deleteSnapshot(o.lab, name));
+      const { r } = await onSnapshot(program, 'snapshot delete', 'snapshot', name, (lab) => deleteSnapshot(lab, name));
       if (cmd.json) printJson(r);
       else {
         const from = r.removed.length ? ` (from ${r.removed.join(', ')})` : ' (no node had a part of it left)';

@@ -2,17 +2,11 @@
 // within bounds and not below the box disk, image and host settings that only make sense together, and the host
 // paths (checked by the caller). Every check looks at each value's type itself, so it runs even where the schema
 // rejected other fields.
-import { CIDR, IPV4, LABEL, LIMITS } from './schema.js';
-import { contains, hasHostBits, nth, overlaps, parseCidr } from './ipv4.js';
+import { BOUNDS } from '../bounds.js';
+import { CIDR, IPV4, LABEL } from './schema.js';
+import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
-
-export const MIN_MEMORY_MIB = 256;
-
-/** Bounds of host.tcg_cache: QEMU's TCG needs a few MiB of code buffer; a guest never uses more than a few GiB. */
-export const MIN_TCG_CACHE_MIB = 16;
-
-export const MAX_TCG_CACHE_MIB = 4096;
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
 
@@ -20,7 +14,7 @@ const isCidr = (v: unknown): v is string => typeof v === 'string' && CIDR.test(v
 
 const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(v);
 
-const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' ? (v as Record<string, any>) : {});
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 /** A lab-file field that names a path on this host. */
 export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
@@ -28,7 +22,7 @@ export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
 /** Checks one path field's value; returns what is wrong with it, or undefined. */
 export type PathCheck = (field: PathField, value: string) => string | undefined;
 
-export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck): LabIssue[] {
+export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathCheck): LabIssue[] {
   const issues: LabIssue[] = [];
   const err = (path: FieldPath, message: string) => issues.push({ path, message, severity: 'error' });
   const net = obj(lab.network);
@@ -41,13 +35,13 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
         ['network', 'cidr'],
         `${net.cidr} has host bits set; did you mean ${parseCidr(net.cidr).network}/${parseCidr(net.cidr).prefix}?`,
       );
-    if (parseCidr(net.cidr).prefix > 29)
-      err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /29 or larger`);
+    if (parseCidr(net.cidr).prefix > BOUNDS.subnetPrefix.max)
+      err(['network', 'cidr'], `${net.cidr} is too small for a lab; use a /${BOUNDS.subnetPrefix.max} or larger`);
     else subnet = parseCidr(net.cidr);
   }
   let gateway: string | undefined;
   if (subnet) {
-    gateway = isIp(net.gateway) ? net.gateway : net.gateway === undefined ? nth(subnet, 1) : undefined;
+    gateway = isIp(net.gateway) ? net.gateway : net.gateway === undefined ? gatewayOf(subnet) : undefined;
     if (isIp(net.gateway)) {
       if (!contains(subnet, net.gateway))
         err(['network', 'gateway'], `${net.gateway} is outside network ${subnet.cidr}`);
@@ -76,7 +70,7 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
   const nameOwner = new Map<string, string>();
   const nodes = Array.isArray(lab.nodes) ? lab.nodes.map(obj) : [];
   // VIPs first: they reserve their names and addresses, so a clash is reported at the node that takes one.
-  const entries: [string, Record<string, any>[]][] = [
+  const entries: [string, Record<string, unknown>[]][] = [
     ['vips', Array.isArray(lab.vips) ? lab.vips.map(obj) : []],
     ['nodes', nodes],
   ];
@@ -111,7 +105,7 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
   for (const [where, sizing] of [
     [['defaults'], obj(lab.defaults)],
     ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
-  ] as [FieldPath, Record<string, any>][]) {
+  ] as [FieldPath, Record<string, unknown>][]) {
     sizeChecks.push([[...where, 'memory'], sizing.memory, 'memory'], [[...where, 'disk'], sizing.disk, 'disk']);
   }
   nodes.forEach((node, i) => {
@@ -131,13 +125,15 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
     if (typeof value !== 'number' && typeof value !== 'string') continue;
     const mib = sizeInMiB(value);
     if (mib === undefined) continue; // the schema already said it is not a size
-    if (typeof value === 'number' && mib > (kind === 'memory' ? LIMITS.memoryMiB : LIMITS.diskGiB * 1024)) continue; // and that it is too big
+    if (typeof value === 'number' && mib > (kind === 'memory' ? BOUNDS.memoryMiB.max : BOUNDS.diskGiB.max * 1024))
+      continue; // and that it is too big
     if (kind === 'memory') {
-      if (mib < MIN_MEMORY_MIB) err(p, `${show(value)} is below the minimum of ${MIN_MEMORY_MIB}M`);
-      else if (mib > LIMITS.memoryMiB) err(p, `${show(value)} is above the maximum of ${LIMITS.memoryMiB / 1024}G`);
+      const memory = BOUNDS.memoryMiB;
+      if (mib < memory.min) err(p, `${show(value)} is below the minimum of ${memory.min}M`);
+      else if (mib > memory.max) err(p, `${show(value)} is above the maximum of ${memory.max / 1024}G`);
       else if (!Number.isInteger(mib)) err(p, `${show(value)} is not a whole number of MiB`);
     } else {
-      if (mib > LIMITS.diskGiB * 1024) err(p, `${show(value)} is above the maximum of ${LIMITS.diskGiB}G`);
+      if (mib > BOUNDS.diskGiB.max * 1024) err(p, `${show(value)} is above the maximum of ${BOUNDS.diskGiB.max}G`);
       else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
       else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
         err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
@@ -173,11 +169,9 @@ export function crossFieldIssues(lab: Record<string, any>, checkPath?: PathCheck
   const host = obj(lab.host);
   if (typeof host.tcg_cache === 'number' || typeof host.tcg_cache === 'string') {
     const mib = sizeInMiB(host.tcg_cache);
-    if (mib !== undefined && (mib < MIN_TCG_CACHE_MIB || mib > MAX_TCG_CACHE_MIB || !Number.isInteger(mib)))
-      err(
-        ['host', 'tcg_cache'],
-        `${show(host.tcg_cache)} is not a whole number of MiB from ${MIN_TCG_CACHE_MIB}M to ${MAX_TCG_CACHE_MIB / 1024}G`,
-      );
+    const { min, max } = BOUNDS.tcgCacheMiB;
+    if (mib !== undefined && (mib < min || mib > max || !Number.isInteger(mib)))
+      err(['host', 'tcg_cache'], `${show(host.tcg_cache)} is not a whole number of MiB from ${min}M to ${max / 1024}G`);
   }
   if (host.nested === true && host.driver === 'qemu')
     err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');

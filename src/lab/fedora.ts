@@ -1,13 +1,5 @@
 // Fedora's published base images: where they live, how their files are named per release, and how to read the two
 // indexes Fedora publishes (releases.json and a release's CHECKSUM file). Pure: the lifecycle fetches, this reads.
-//
-// File names by release (x86_64), as Fedora publishes them:
-//   cloud, 41 and later: Fedora-Cloud-Base-Generic-<release>-<compose>.x86_64.qcow2
-//   cloud, 40:           Fedora-Cloud-Base-Generic.x86_64-40-<compose>.qcow2
-//   cloud, 34 to 39:     Fedora-Cloud-Base-<release>-<compose>.x86_64.qcow2
-//   iso (netinst):       Fedora-Everything-netinst-x86_64-<release>-<compose>.iso
-// Their CHECKSUM files: Fedora-Cloud-<release>-<compose>-x86_64-CHECKSUM, Fedora-Everything-<release>-<compose>-x86_64-CHECKSUM.
-
 export type Method = 'cloud' | 'iso';
 
 export const FEDORA = {
@@ -22,26 +14,61 @@ export const FEDORA = {
 /** The oldest release whose file names labforge knows. */
 export const OLDEST_RELEASE = 34;
 
-/** The folder of a release's images (cloud) or ISOs (iso) under a releases tree. */
-export function releaseDir(base: string, release: number, method: Method): string {
-  return `${base.replace(/\/+$/, '')}/releases/${release}/${method === 'cloud' ? 'Cloud/x86_64/images' : 'Everything/x86_64/iso'}`;
+/** The file names of a release's images (x86_64), as Fedora publishes them: the newest entry whose `from` the
+ *  release reaches names its files. `{release}` and `{compose}` are filled in. */
+const IMAGE_NAMES: { method: Method; from: number; name: string }[] = [
+  { method: 'cloud', from: 41, name: 'Fedora-Cloud-Base-Generic-{release}-{compose}.x86_64.qcow2' },
+  { method: 'cloud', from: 40, name: 'Fedora-Cloud-Base-Generic.x86_64-{release}-{compose}.qcow2' },
+  { method: 'cloud', from: OLDEST_RELEASE, name: 'Fedora-Cloud-Base-{release}-{compose}.x86_64.qcow2' },
+  { method: 'iso', from: OLDEST_RELEASE, name: 'Fedora-Everything-netinst-x86_64-{release}-{compose}.iso' },
+];
+
+/** The CHECKSUM file of a compose, beside its images. */
+const CHECKSUM_NAMES: Record<Method, string> = {
+  cloud: 'Fedora-Cloud-{release}-{compose}-x86_64-CHECKSUM',
+  iso: 'Fedora-Everything-{release}-{compose}-x86_64-CHECKSUM',
+};
+
+function imageTemplate(release: number, method: Method): string {
+  return IMAGE_NAMES.find((e) => e.method === method && release >= e.from)!.name;
+}
+
+/** A file name of the table, written out. */
+function fill(template: string, release: number, compose: string): string {
+  return template.replace('{release}', String(release)).replace('{compose}', compose);
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const COMPOSE = '(\\d+\\.\\d+)';
+
+/** A file name of the table as a regular expression source: group 1 is the compose (any, or `compose`). */
+function namePattern(template: string, release: number, compose?: string): string {
+  const [before, after] = fill(template, release, '\0').split('\0');
+  return `${escapeRe(before)}(${compose ? escapeRe(compose) : '\\d+\\.\\d+'})${escapeRe(after)}`;
+}
 
 /** A regular expression for the release's image (cloud) or netinst ISO (iso) file name; group 1 is the compose. */
 export function imageNamePattern(release: number, method: Method, compose?: string): RegExp {
-  const c = compose ? `(${escapeRe(compose)})` : COMPOSE;
-  if (method === 'iso') return new RegExp(`^Fedora-Everything-netinst-x86_64-${release}-${c}\\.iso$`);
-  if (release >= 41) return new RegExp(`^Fedora-Cloud-Base-Generic-${release}-${c}\\.x86_64\\.qcow2$`);
-  if (release === 40) return new RegExp(`^Fedora-Cloud-Base-Generic\\.x86_64-40-${c}\\.qcow2$`);
-  return new RegExp(`^Fedora-Cloud-Base-${release}-${c}\\.x86_64\\.qcow2$`);
+  return new RegExp(`^${namePattern(imageTemplate(release, method), release, compose)}$`);
+}
+
+/** A release's image file name for a compose. */
+export function imageName(release: number, method: Method, compose: string): string {
+  return fill(imageTemplate(release, method), release, compose);
 }
 
 /** The CHECKSUM file names of a release in a folder listing; group 1 is the compose. */
 export function checksumNamePattern(release: number, method: Method): RegExp {
-  return new RegExp(`Fedora-${method === 'cloud' ? 'Cloud' : 'Everything'}-${release}-${COMPOSE}-x86_64-CHECKSUM`, 'g');
+  return new RegExp(namePattern(CHECKSUM_NAMES[method], release), 'g');
+}
+
+/** The CHECKSUM file of a release's compose. */
+export function checksumName(release: number, method: Method, compose: string): string {
+  return fill(CHECKSUM_NAMES[method], release, compose);
+}
+
+/** The folder of a release's images (cloud) or ISOs (iso) under a releases tree. */
+export function releaseDir(base: string, release: number, method: Method): string {
+  return `${base.replace(/\/+$/, '')}/releases/${release}/${method === 'cloud' ? 'Cloud/x86_64/images' : 'Everything/x86_64/iso'}`;
 }
 
 /** Compose labels in version order: 1.10 after 1.9. */
@@ -123,15 +150,7 @@ export function checksumFilesIn(listing: string, release: number, method: Method
   return [...composes]
     .filter((c) => compose === undefined || c === compose)
     .sort((a, b) => compareCompose(b, a))
-    .map((c) => `Fedora-${method === 'cloud' ? 'Cloud' : 'Everything'}-${release}-${c}-x86_64-CHECKSUM`);
-}
-
-/** A release's image file name for a compose (the patterns above, written out). */
-export function imageName(release: number, method: Method, compose: string): string {
-  if (method === 'iso') return `Fedora-Everything-netinst-x86_64-${release}-${compose}.iso`;
-  if (release >= 41) return `Fedora-Cloud-Base-Generic-${release}-${compose}.x86_64.qcow2`;
-  if (release === 40) return `Fedora-Cloud-Base-Generic.x86_64-40-${compose}.qcow2`;
-  return `Fedora-Cloud-Base-${release}-${compose}.x86_64.qcow2`;
+    .map((c) => checksumName(release, method, c));
 }
 
 /** What this labforge release shipped knowing, checked against Fedora's published files (lima's and bento's pinned
@@ -140,6 +159,9 @@ export const CATALOGUE: Record<number, { compose: string; cloudSha256: string }>
   44: { compose: '1.7', cloudSha256: '28680fe5b371a5a82ebf43a31926e086a168e59949d03969c5093e7071f90b7f' },
   43: { compose: '1.6', cloudSha256: '846574c8a97cd2d8dc1f231062d73107cc85cbbbda56335e264a46e3a6c8ab2f' },
 };
+
+/** The release a lab file that names none gets: the newest in the catalogue. */
+export const DEFAULT_RELEASE = Math.max(...Object.keys(CATALOGUE).map(Number));
 
 /** The image of a catalogued release on a mirror: the cloud image by its sha256, the ISO by its CHECKSUM file. */
 export function catalogueImage(
@@ -153,8 +175,6 @@ export function catalogueImage(
   const dir = releaseDir(mirror, release, method);
   const url = `${dir}/${imageName(release, method, known.compose)}`;
   const checksum =
-    method === 'cloud'
-      ? `sha256:${known.cloudSha256}`
-      : `file:${dir}/Fedora-Everything-${release}-${known.compose}-x86_64-CHECKSUM`;
+    method === 'cloud' ? `sha256:${known.cloudSha256}` : `file:${dir}/${checksumName(release, method, known.compose)}`;
   return { url, checksum, compose: known.compose, from: 'catalogue' };
 }

@@ -55,6 +55,11 @@ export function nth(subnet: Subnet, n: number): string {
   return toDotted(subnet.base + n);
 }
 
+/** A network's gateway, the host's address on it: the one the lab file gives, else the subnet's first address. */
+export function gatewayOf(subnet: Subnet, given?: string): string {
+  return given ?? nth(subnet, 1);
+}
+
 /** A locally administered MAC in QEMU's 52:54:00 range, derived from the address so it is stable per node. */
 export function macFor(ip: string): string {
   const n = toInt(ip);

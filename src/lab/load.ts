@@ -2,16 +2,14 @@
 // with its field path, line and column.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { LabFileMissingError, LabValidationError } from '../errors.js';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { BOUNDS } from '../bounds.js';
+import { errnoCode, LabFileMissingError, LabValidationError } from '../errors.js';
 import { resolveLab, type Lab } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
 import type { PathCheck } from './cross-checks.js';
 import { formatIssue, type LabIssue } from './issues.js';
 import { validateLab } from './validate.js';
-
-/** Lab files are small; a larger file is a mistake (or an attack on the YAML parser's memory). */
-export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 
 /** The error for a lab file with problems: its errors, one line each. */
 function invalid(file: string, issues: LabIssue[]): LabValidationError {
@@ -28,9 +26,11 @@ function locate(doc: Document, lines: LineCounter, p: (string | number)[]): { li
     if (isNode(node) && node.range) {
       // For an unknown key, point at the key itself rather than its value.
       if (n === p.length && typeof p[n - 1] === 'string') {
-        const parent = doc.getIn(p.slice(0, n - 1), true) as any;
-        const pair = parent?.items?.find((it: any) => it?.key?.value === p[n - 1]);
-        if (pair?.key?.range) return lines.linePos(pair.key.range[0]);
+        const parent = doc.getIn(p.slice(0, n - 1), true);
+        const key = isMap(parent)
+          ? parent.items.map((it) => it.key).find((k) => isScalar(k) && k.value === p[n - 1])
+          : undefined;
+        if (isScalar(key) && key.range) return lines.linePos(key.range[0]);
       }
       return lines.linePos(node.range[0]);
     }
@@ -112,11 +112,15 @@ export function hostPathCheck(labDir: string): PathCheck {
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
-    } catch (e: any) {
-      return `${JSON.stringify(value)} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.code})`}${file !== value ? ` (${file})` : ''}`;
+    } catch (e) {
+      const why = errnoCode(e) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(e)})`;
+      return `${JSON.stringify(value)} ${why}${file !== value ? ` (${file})` : ''}`;
     }
     if (!st.isFile())
-      return `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`;
+      return (
+        `${JSON.stringify(value)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; ` +
+        `it must name ${field === 'image.local' ? 'a qcow2 image file' : 'a private key file'}`
+      );
     try {
       fs.accessSync(file, fs.constants.R_OK);
     } catch {
@@ -132,7 +136,7 @@ export function hostPathCheck(labDir: string): PathCheck {
   };
 }
 
-/** Reads a lab file: a regular file of at most MAX_LAB_FILE_BYTES, whose path is fit to be named in generated files. */
+/** Reads a lab file: a regular file of at most BOUNDS.labFileBytes.max, whose path is fit to be named in generated files. */
 export function readLabFile(file: string): string {
   const fail = (why: string) =>
     new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
@@ -141,15 +145,15 @@ export function readLabFile(file: string): string {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e: any) {
-    throw fail(`cannot read lab file ${JSON.stringify(file)} (${e.code ?? e.message})`);
+  } catch (e) {
+    throw fail(`cannot read lab file ${JSON.stringify(file)} (${errnoCode(e) ?? (e as Error).message})`);
   }
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile())
       throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
-    if (st.size > MAX_LAB_FILE_BYTES)
-      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${MAX_LAB_FILE_BYTES} bytes`);
+    if (st.size > BOUNDS.labFileBytes.max)
+      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${BOUNDS.labFileBytes.max} bytes`);
     const buf = Buffer.alloc(st.size);
     let n = 0;
     while (n < st.size) {

@@ -1,8 +1,9 @@
 // The typed lab model every renderer and lifecycle step works from: defaults resolved, sizes in MiB/GiB,
 // addresses computed. Built only from a lab that validate.ts accepted.
 import path from 'node:path';
+import { LAYOUT } from '../layout.js';
 import type { LabParsed } from './schema.js';
-import { macFor, nth, parseCidr, type Subnet } from './ipv4.js';
+import { gatewayOf, macFor, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
 import { labPath } from './paths.js';
 import { FEDORA } from './fedora.js';
@@ -82,10 +83,6 @@ export interface Lab {
   };
 }
 
-/** The folder under the output directory that holds the lab's secrets (the lab key, the root password): 0700, its
- *  files 0600. */
-export const SECRETS_DIR = 'secrets';
-
 /** Where a lab's generated files and state live unless --out says otherwise. */
 export function defaultOutDir(labFile: string | undefined, name: string): string {
   const base = labFile ? path.dirname(path.resolve(labFile)) : process.cwd();
@@ -127,13 +124,13 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       name: parsed.network.name,
       subnet,
       forward: parsed.network.forward,
-      gateway: parsed.network.gateway ?? nth(subnet, 1),
+      gateway: gatewayOf(subnet, parsed.network.gateway),
     },
     management: {
       name: parsed.network.management.name ?? `${parsed.network.name}-mgmt`,
       subnet: mgmtSubnet,
       forward: parsed.network.management.forward,
-      gateway: nth(mgmtSubnet, 1),
+      gateway: gatewayOf(mgmtSubnet),
     },
     vips: parsed.vips.map((v) => ({ name: v.name, fqdn: `${v.name}.${parsed.domain}`, ip: v.ip })),
     nodes,
@@ -163,9 +160,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       tcgCacheMiB: parseSize(parsed.host.tcg_cache, 'MiB'),
     },
     access: {
-      sshKey: parsed.access.ssh_key
-        ? labPath(labDir, parsed.access.ssh_key)
-        : path.join(outDir, SECRETS_DIR, 'id_ed25519'),
+      sshKey: parsed.access.ssh_key ? labPath(labDir, parsed.access.ssh_key) : path.join(outDir, LAYOUT.labKey),
       ownKey: !parsed.access.ssh_key,
       rootPassword: parsed.access.root_password,
     },

@@ -9,8 +9,10 @@ import { CONTROL } from './schema.js';
 export function hostPathProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   const control = CONTROL.exec(value);
-  if (control)
-    return `holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (a line break or similar), which no generated file can carry`;
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return `holds the control character U+${code} (a line break or similar), which no generated file can carry`;
+  }
   // vagrant-libvirt puts pool and console-log paths into libvirt XML through ERB without escaping.
   const xmlSpecial = /[<>&'"]/.exec(value);
   if (xmlSpecial)

@@ -2,7 +2,9 @@
 // load.ts parses YAML, validate.ts runs this schema plus the cross-field checks, model.ts resolves the result,
 // json-schema.ts turns it into the JSON Schema editors use (npm run schema writes it).
 import * as z from 'zod';
-import { FEDORA, OLDEST_RELEASE } from './fedora.js';
+import { BOUNDS } from '../bounds.js';
+import { BOOT_S } from '../time-limits.js';
+import { DEFAULT_RELEASE, FEDORA, OLDEST_RELEASE } from './fedora.js';
 
 /** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */
 export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -15,22 +17,8 @@ export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\
 export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
 /** Characters no free-text value or path may hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
  *  separators (YAML 1.1 and many editors break lines at them). */
+// eslint-disable-next-line no-control-regex -- the control characters are what this class is for
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** Upper bounds: nothing a lab on one host can use, far past anything real. */
-export const LIMITS = {
-  cpus: 128,
-  /** Per node or build VM, MiB (1 TiB). */
-  memoryMiB: 1024 * 1024,
-  /** Per disk, GiB (16 TiB). */
-  diskGiB: 16 * 1024,
-  nodes: 1000,
-  vips: 1000,
-  roles: 100,
-  bootTimeout: 86400,
-  /** Characters of one free-text value or path. */
-  text: 4096,
-} as const;
 
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
 export const DEFAULT_URI = 'qemu:///system';
@@ -51,18 +39,18 @@ const size = (maxMiB: number) =>
       .max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }),
     z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' }),
   ]);
-const memorySize = size(LIMITS.memoryMiB);
-const diskSize = size(LIMITS.diskGiB * 1024);
+const memorySize = size(BOUNDS.memoryMiB.max);
+const diskSize = size(BOUNDS.diskGiB.max * 1024);
 const cpus = z
   .number()
   .int()
-  .min(1, { message: 'must be at least 1' })
-  .max(LIMITS.cpus, { message: `must be at most ${LIMITS.cpus}` });
+  .min(BOUNDS.cpus.min, { message: `must be at least ${BOUNDS.cpus.min}` })
+  .max(BOUNDS.cpus.max, { message: `must be at most ${BOUNDS.cpus.max}` });
 /** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
 const line = z
   .string()
   .min(1)
-  .max(LIMITS.text, { message: `must be at most ${LIMITS.text} characters` })
+  .max(BOUNDS.text.max, { message: `must be at most ${BOUNDS.text.max} characters` })
   .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), {
     message: 'must be a single line without control characters',
   });
@@ -137,7 +125,7 @@ export const labSchema = z
       .prefault({}),
     vips: z
       .array(vipSchema)
-      .max(LIMITS.vips, { message: `must list at most ${LIMITS.vips} addresses` })
+      .max(BOUNDS.vips.max, { message: `must list at most ${BOUNDS.vips.max} addresses` })
       .default([
         { name: 'controller', ip: '10.240.0.20' },
         { name: 'lb', ip: '10.240.0.40' },
@@ -165,8 +153,8 @@ export const labSchema = z
       .describe('Per-role sizing.'),
     nodes: z
       .array(nodeSchema)
-      .min(1, { message: 'must list at least one node' })
-      .max(LIMITS.nodes, { message: `must list at most ${LIMITS.nodes} nodes` })
+      .min(BOUNDS.nodes.min, { message: 'must list at least one node' })
+      .max(BOUNDS.nodes.max, { message: `must list at most ${BOUNDS.nodes.max} nodes` })
       .default([
         { name: 'etcd1', role: 'etcd', ip: '10.240.0.11' },
         { name: 'etcd2', role: 'etcd', ip: '10.240.0.12' },
@@ -187,8 +175,8 @@ export const labSchema = z
           .min(OLDEST_RELEASE, {
             message: `must be a Fedora release of ${OLDEST_RELEASE} or later (older releases name their images differently)`,
           })
-          .max(999, { message: 'must be a Fedora release number like 44' })
-          .default(44)
+          .max(BOUNDS.release.max, { message: `must be a Fedora release number like ${DEFAULT_RELEASE}` })
+          .default(DEFAULT_RELEASE)
           .describe('Fedora release. `labforge lock` resolves its image to an exact URL and sha256 in lab.lock.'),
         compose: z
           .string()
@@ -224,7 +212,9 @@ export const labSchema = z
           .boolean()
           .default(false)
           .describe(
-            "false: no swap on the nodes. The bake turns the image's swap off (Fedora Cloud's zram swap from zram-generator, swap lines in /etc/fstab) and checks after its reboot that none is active; verify checks every node (kubelet refuses to start with swap on). true: swap as the image has it.",
+            "false: no swap on the nodes. The bake turns the image's swap off (Fedora Cloud's zram swap from " +
+              'zram-generator, swap lines in /etc/fstab) and checks after its reboot that none is active; verify checks ' +
+              'every node (kubelet refuses to start with swap on). true: swap as the image has it.',
           ),
         disk: diskSize
           .default('20G')
@@ -259,16 +249,19 @@ export const labSchema = z
         boot_timeout: z
           .number()
           .int()
-          .min(30)
-          .max(LIMITS.bootTimeout)
+          .min(BOUNDS.bootTimeoutS.min)
+          .max(BOUNDS.bootTimeoutS.max)
           .optional()
           .describe(
-            'Seconds vagrant waits for a node to boot. Default: 300 under KVM, 600 under TCG, times the nodes per host CPU (nine TCG guests on two cores boot slowly).',
+            `Seconds vagrant waits for a node to boot. Default: ${BOOT_S.kvm} under KVM, ${BOOT_S.tcg} under TCG, ` +
+              'times the nodes per host CPU (nine TCG guests on two cores boot slowly).',
           ),
         tcg_cache: memorySize
           .default('128M')
           .describe(
-            "Under TCG (driver qemu) only: the size of each guest's translated-code cache (QEMU's tb-size, libvirt's <tcg><tb-cache>), 16M to 4G. QEMU's own default is 1G per guest, which a 512M node fills while it boots. Ignored under KVM.",
+            "Under TCG (driver qemu) only: the size of each guest's translated-code cache (QEMU's tb-size, " +
+              `libvirt's <tcg><tb-cache>), ${BOUNDS.tcgCacheMiB.min}M to ${BOUNDS.tcgCacheMiB.max / 1024}G. ` +
+              "QEMU's own default is 1G per guest, which a 512M node fills while it boots. Ignored under KVM.",
           ),
       })
       .strict()

@@ -1,6 +1,5 @@
 // Validation of a parsed lab file: the schema's per-field checks plus the rules across fields (cross-checks.ts).
 // Every problem is reported at once, each naming its field path and the bad value.
-import * as z from 'zod';
 import { crossFieldIssues, type PathCheck } from './cross-checks.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { labSchema, type LabParsed } from './schema.js';
@@ -23,21 +22,39 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** What validation reads of a zod schema: its definition's kind and the schemas inside it (zod's `def`). */
+interface SchemaNode {
+  def?: {
+    type: string;
+    innerType?: SchemaNode;
+    element?: SchemaNode;
+    valueType?: SchemaNode;
+    shape?: Record<string, SchemaNode>;
+  };
+}
+
+const LAB_SCHEMA = labSchema as unknown as SchemaNode;
+
+/** A schema without its default, prefault and optional wrappers. */
+function unwrap(schema: SchemaNode | undefined): SchemaNode | undefined {
+  let s = schema;
+  while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
+  return s;
+}
+
 /** The known keys of the schema object at a path, for "did you mean" on unknown fields. */
 function knownKeys(p: FieldPath): string[] {
-  let schema: z.ZodType = labSchema;
+  let schema: SchemaNode | undefined = LAB_SCHEMA;
   for (const k of p) {
-    let s: any = schema;
-    while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
+    let s = unwrap(schema);
     if (s?.def?.type === 'array') s = s.def.element;
     else if (s?.def?.type === 'record') s = s.def.valueType;
-    else if (s?.def?.type === 'object' && typeof k === 'string') s = s.def.shape[k];
+    else if (s?.def?.type === 'object' && typeof k === 'string') s = s.def.shape?.[k];
     if (typeof k === 'number' && s?.def?.type !== 'object') continue;
     schema = s;
   }
-  let s: any = schema;
-  while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
-  return s?.def?.type === 'object' ? Object.keys(s.def.shape) : [];
+  const s = unwrap(schema);
+  return s?.def?.type === 'object' ? Object.keys(s.def.shape ?? {}) : [];
 }
 
 function schemaIssues(raw: unknown): LabIssue[] {
@@ -84,23 +101,17 @@ function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-const unwrap = (schema: any): any => {
-  let s = schema;
-  while (s?.def && ['default', 'prefault', 'optional'].includes(s.def.type)) s = s.def.innerType;
-  return s;
-};
-
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `raw` with the schema's defaults filled in wherever an object field is missing, walking the schema's own
  *  objects (a record such as `roles`, or a list, is taken whole). No value is trusted: the cross-field checks
  *  below look at each value's type themselves, so they run even when the schema rejected other fields. */
-function withDefaults(schema: any, defaults: unknown, raw: unknown): unknown {
+function withDefaults(schema: SchemaNode | undefined, defaults: unknown, raw: unknown): unknown {
   if (raw === undefined) return defaults;
   const s = unwrap(schema);
   if (s?.def?.type !== 'object' || !isPlain(raw) || !isPlain(defaults)) return raw;
   const out: Record<string, unknown> = { ...raw };
-  for (const [k, field] of Object.entries(s.def.shape)) out[k] = withDefaults(field, defaults[k], raw[k]);
+  for (const [k, field] of Object.entries(s.def.shape ?? {})) out[k] = withDefaults(field, defaults[k], raw[k]);
   return out;
 }
 
@@ -132,7 +143,7 @@ export function validateLab(raw: unknown, opts: { checkPath?: PathCheck } = {}):
   }
   const issues = [
     ...schemaIssues(raw),
-    ...crossFieldIssues(withDefaults(labSchema, labSchema.parse({}), raw) as Record<string, any>, opts.checkPath),
+    ...crossFieldIssues(withDefaults(LAB_SCHEMA, labSchema.parse({}), raw) as Record<string, unknown>, opts.checkPath),
   ];
   // The same problem found by two checks is said once (a Set: linear in the number of problems).
   const seen = new Set<string>();

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
+import { LAYOUT } from '../layout.js';
 import { disconnect } from './nodes/connections.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
@@ -20,9 +21,9 @@ import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
 
 /**
- * Removes exactly what the lab owns (see ownership.ts): `vagrant destroy -f`, then whatever of the recorded domains,
- * their disk volumes, the networks labforge defined and the box's base volume (once no other volume is backed by it)
- * is still there, then the record. Returns what it removed and what it kept, with the reason.
+ * Removes exactly what the lab owns (state/ownership.ts): `vagrant destroy -f`, then whatever of the recorded
+ * domains, their disk volumes, the networks labforge defined and the box's base volume (once no other volume is
+ * backed by it) is still there, then the record. Returns what it removed and what it kept, with the reason.
  */
 export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ removed: string[]; kept: string[] }> {
   const log = logFile(lab.outDir, 'destroy');
@@ -43,7 +44,8 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           const found = await discoverOwned(virsh, lab.outDir, record.domains);
           const merged = addToRecord(lab, found);
           forgetVagrantNetworks(lab.outDir);
-          return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${recordMissing ? ' (no record file: from the ids Vagrant recorded)' : ''}`;
+          const how = recordMissing ? ' (no record file: from the ids Vagrant recorded)' : '';
+          return `${merged.domains.length} domains, ${merged.volumes.length} disk volumes, ${merged.networks.length} networks${how}`;
         },
       },
       {
@@ -56,7 +58,9 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       {
         title: 'Destroy the nodes (vagrant destroy)',
         skip: () =>
-          fs.existsSync(path.join(lab.outDir, 'Vagrantfile')) ? false : 'no Vagrantfile: nothing was rendered here',
+          fs.existsSync(path.join(lab.outDir, LAYOUT.vagrantfile))
+            ? false
+            : 'no Vagrantfile: nothing was rendered here',
         task: async (_c, progress) => {
           await disconnect(lab);
           await vagrant.destroy(lab.outDir, { log, onLine: progress });
@@ -88,7 +92,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           }
           kept.push(...plan.kept);
           removeRecord(lab.outDir);
-          fs.rmSync(path.join(lab.outDir, 'known_hosts'), { force: true });
+          fs.rmSync(path.join(lab.outDir, LAYOUT.knownHosts), { force: true });
           return removed.length ? removed.join(', ') : 'nothing left';
         },
       },

@@ -1,24 +1,16 @@
 // labforge halt: every running node powered off at once, by the ACPI power button; forced off at a time limit.
 import type { Lab, LabNode } from '../lab/model.js';
+import { HALT_ASK_AGAIN_S, haltTimeLimitS, SSH_COMMAND_S, SSH_CONNECT_S } from '../time-limits.js';
 import * as ssh from '../tools/ssh.js';
 import { Virsh } from '../tools/virsh.js';
 import { disconnect, target } from './nodes/connections.js';
 import { logFile, runSteps } from './steps.js';
 
-/** How long the nodes get to shut down by themselves before they are forced off: a guest under TCG on a busy
- *  host takes a minute or more. */
-export function haltTimeLimitS(lab: Lab): number {
-  return 120 + 10 * lab.nodes.length;
-}
-
-/** When halt asks again, over ssh, a node that the ACPI power button did not bring down. */
-const ASK_AGAIN_S = 30;
-
 /** labforge halt: every running node is asked to power off at once, by the ACPI power button (systemd-logind then
  *  powers off as `systemctl poweroff` does, the graceful shutdown `vagrant halt` asks for over ssh, one node after
- *  another); labforge waits for libvirt to see all of them shut off. A node still up after ASK_AGAIN_S is asked again
- *  as root over ssh; one still running at the time limit is forced off, and that is reported. No login: a new ssh
- *  login costs a TCG guest about a second of CPU, and nine guests on two cores wait for each other's. */
+ *  another); labforge waits for libvirt to see all of them shut off. A node still up after HALT_ASK_AGAIN_S is
+ *  asked again as root over ssh; one still running at the time limit is forced off, and that is reported. No login:
+ *  a new ssh login costs a TCG guest about a second of CPU, and nine guests on two cores wait for each other's. */
 export async function halt(
   lab: Lab,
   opts: { timeLimitS?: number; nodes?: LabNode[] } = {},
@@ -26,12 +18,16 @@ export async function halt(
   const chosen = opts.nodes ?? lab.nodes;
   const log = logFile(lab.outDir, 'halt');
   const virsh = new Virsh(lab.host.uri, { log });
-  const limit = opts.timeLimitS ?? haltTimeLimitS(lab);
+  const limit = opts.timeLimitS ?? haltTimeLimitS(lab.nodes.length);
   const forced: string[] = [];
   // The connection drops as the node goes down: ssh's exit code says nothing here, and the wait tells.
   const askOverSsh = (t: ssh.SshTarget) =>
     ssh
-      .execAll(t, 'systemctl poweroff || poweroff', { connectTimeoutS: 10, timeoutMs: 30000, log })
+      .execAll(t, 'systemctl poweroff || poweroff', {
+        connectTimeoutS: SSH_CONNECT_S,
+        timeoutMs: SSH_COMMAND_S * 1000,
+        log,
+      })
       .catch(() => undefined);
   await runSteps<{ running: LabNode[] }>(
     [
@@ -52,7 +48,7 @@ export async function halt(
         skip: (c) => (c.running.length === 0 ? 'none is running' : false),
         task: async (c, progress) => {
           const started = Date.now();
-          const askAfterS = Math.min(ASK_AGAIN_S, limit / 2);
+          const askAfterS = Math.min(HALT_ASK_AGAIN_S, limit / 2);
           const askedOverSsh: string[] = [];
           for (;;) {
             const states = await virsh.domainStates();

@@ -8,7 +8,8 @@ import type { RenderContext } from '../render/context.js';
 import { memoryMiB, resolveDriver } from '../tools/host.js';
 import * as vagrant from '../tools/vagrant.js';
 import { publicKeyOf } from '../tools/ssh.js';
-import { catalogued, lockPath, misfit, readLock } from './image/lockfile.js';
+import { imageOf, planLock } from '../lab/base-image.js';
+import { noBaseImage, readLock } from './image/lockfile.js';
 import { localImageSha256 } from './image/local-image.js';
 import { outDirProblem } from './state/outdir.js';
 import { vagrantKeys } from './host/vagrant-keys.js';
@@ -82,10 +83,10 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     vagrantKeysProblem: keysProblem,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
-  // The image lab.lock pins, when it fits the lab file (without one, the renderer takes labforge's catalogue).
-  if (lab.image.local === undefined && lab.image.url === undefined) {
-    const lock = readLock(lab);
-    if (lock && !misfit(lab, lock)) ctx.baseImage = { url: lock.image.url, checksum: lock.image.checksum };
+  // The image the lab file names; else the one lab.lock pins, when it fits; else the catalogue's (no network here).
+  if (lab.image.local === undefined) {
+    const image = imageOf(planLock(lab, lab.image.url === undefined ? readLock(lab) : undefined));
+    if (image) ctx.baseImage = { url: image.url, checksum: image.checksum };
   }
   return { lab, ctx, warnings, insecurePrivateKey: keys ? vagrant.preferredKey(keys).file : '' };
 }
@@ -93,9 +94,5 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
 /** Fails (exit 2) when nothing names the lab's base image: no image.url or image.local, no lab.lock that fits, and a
  *  release this labforge does not know. `labforge lock` (or bake) asks Fedora and writes the lock. */
 export function requireBaseImage(o: OpenLab): void {
-  const { lab, ctx } = o;
-  if (lab.image.local !== undefined || lab.image.url !== undefined || ctx.baseImage || catalogued(lab)) return;
-  throw new UsageError(
-    `image.release: labforge does not know Fedora ${lab.image.release}'s ${lab.image.method} image${lab.image.compose ? ` (compose ${lab.image.compose})` : ''} and ${lockPath(lab)} does not pin it; run \`labforge lock\` to resolve it from Fedora's servers`,
-  );
+  if (o.lab.image.local === undefined && !o.ctx.baseImage) throw noBaseImage(o.lab);
 }

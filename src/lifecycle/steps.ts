@@ -4,7 +4,8 @@
 // step's tool output also goes to the run's log file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Listr, type ListrTask } from 'listr2';
+import { Listr } from 'listr2';
+import { commandLog } from '../layout.js';
 
 export interface Step<C> {
   title: string;
@@ -15,9 +16,9 @@ export interface Step<C> {
 
 /** A log file for this run under <out>/logs/. */
 export function logFile(outDir: string, command: string): string {
-  const dir = path.join(outDir, 'logs');
-  fs.mkdirSync(dir, { recursive: true });
-  return path.join(dir, `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const file = path.join(outDir, commandLog(command, new Date()));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
 }
 
 /** Non-interactive mode: CI set to anything but false/0 (--ci sets CI=true). */
@@ -47,7 +48,9 @@ export function stepsSummary(records: StepRecord[]): string {
   const n = (o: StepRecord['outcome']) => records.filter((r) => r.outcome === o).length;
   const total = records.reduce((s, r) => s + r.seconds, 0);
   const failed = records.find((r) => r.outcome === 'failed');
-  return `labforge: ${records.length} step${records.length === 1 ? '' : 's'}: ${n('done')} done, ${n('skipped')} skipped, ${n('failed')} failed in ${total.toFixed(1)} s${failed ? ` (failed: ${failed.title})` : ''}`;
+  const steps = `${records.length} step${records.length === 1 ? '' : 's'}`;
+  const outcomes = `${n('done')} done, ${n('skipped')} skipped, ${n('failed')} failed`;
+  return `labforge: ${steps}: ${outcomes} in ${total.toFixed(1)} s${failed ? ` (failed: ${failed.title})` : ''}`;
 }
 
 /** The steps as a Markdown table for a CI job summary. */
@@ -118,29 +121,32 @@ async function runPlain<C extends object>(steps: Step<C>[], ctx: C): Promise<voi
 
 export async function runSteps<C extends object>(steps: Step<C>[], ctx: C): Promise<void> {
   if (isCi()) return runPlain(steps, ctx);
-  const tty = Boolean(process.stdout.isTTY);
-  const tasks: ListrTask<C>[] = steps.map((s) => ({
+  const task = (s: Step<C>) => ({
     title: s.title,
     skip: s.skip ? async (c: C) => (await s.skip!(c)) || false : undefined,
-    task: async (c, task) => {
+    task: async (c: C, t: { title: string | undefined; output: string | undefined }) => {
       const started = Date.now();
       const note = await s.task(c, (line) => {
-        task.output = line;
+        t.output = line;
       });
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      task.title = `${s.title}${note ? `: ${note}` : ''} (${secs} s)`;
+      t.title = `${s.title}${note ? `: ${note}` : ''} (${secs} s)`;
     },
-  }));
-  const list = new Listr<C>(tasks, {
-    ctx,
-    exitOnError: true,
-    // labforge passes SIGINT/SIGTERM to the running tool and exits after it (tools/run.ts), not listr2.
-    registerSignalListeners: false,
-    renderer: tty ? 'default' : 'verbose',
-    fallbackRenderer: 'verbose',
-    rendererOptions: tty
-      ? { collapseSubtasks: false, outputBar: 2, persistentOutput: false }
-      : ({ logTitleChange: false } as any),
-  } as any);
+  });
+  // labforge passes SIGINT/SIGTERM to the running tool and exits after it (tools/run.ts), not listr2.
+  const common = { ctx, exitOnError: true, registerSignalListeners: false, fallbackRenderer: 'verbose' } as const;
+  // A live list on a terminal (each step's latest line of tool output under its title), a line per step and per
+  // line of tool output without one.
+  const list = process.stdout.isTTY
+    ? new Listr<C, 'default', 'verbose'>(steps.map(task), {
+        ...common,
+        renderer: 'default',
+        rendererOptions: { collapseSubtasks: false },
+      })
+    : new Listr<C, 'verbose', 'verbose'>(steps.map(task), {
+        ...common,
+        renderer: 'verbose',
+        rendererOptions: { logTitleChange: false },
+      });
   await list.run();
 }

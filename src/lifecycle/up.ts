@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode } from '../lab/model.js';
+import { consoleLog, LAYOUT } from '../layout.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
 import { BootTimeoutError, HostNotReadyError, ToolError } from '../errors.js';
@@ -14,7 +15,7 @@ import { ensureNetwork, labNetworks } from './nodes/networks.js';
 import { reportedFqdn } from './nodes/connections.js';
 import { baselineStep } from './snapshots/baseline.js';
 import { BASELINE, baselineMissing } from './snapshots/plan.js';
-import { addToRecord, discoverOwned, readRecord, STATE_FILE, vagrantDomainIds } from './state/record.js';
+import { addToRecord, discoverOwned, readRecord, vagrantDomainIds } from './state/record.js';
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { logFile, runSteps } from './steps.js';
@@ -23,7 +24,7 @@ import { logFile, runSteps } from './steps.js';
  *  not boot. */
 export function consoleTail(lab: Lab, node: string, lines = 15): string {
   try {
-    const text = fs.readFileSync(path.join(lab.outDir, 'logs', `${node}-console.log`), 'utf8').replace(/\r/g, '');
+    const text = fs.readFileSync(path.join(lab.outDir, consoleLog(node)), 'utf8').replace(/\r/g, '');
     return text.trimEnd().split('\n').slice(-lines).join('\n') || '(the console log is empty)';
   } catch {
     return '(no console log)';
@@ -39,11 +40,12 @@ export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | 
   const detail = nodes
     .map(
       (n) =>
-        `${n.name}: its console (logs/${n.name}-console.log) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`,
+        `${n.name}: its console (${consoleLog(n.name)}) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`,
     )
     .join('\n');
   return new BootTimeoutError(
-    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot (config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
+    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot ` +
+      `(config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
   );
 }
 
@@ -72,7 +74,7 @@ export async function needsWork(lab: Lab): Promise<string | undefined> {
   const recorded = new Set((record?.domains ?? []).map((d) => d.uuid));
   const ids = vagrantDomainIds(lab.outDir);
   const unrecorded = ids.filter((d) => !recorded.has(d.uuid));
-  if (unrecorded.length) return `${unrecorded.map((d) => d.node).join(', ')} not in ${STATE_FILE}`;
+  if (unrecorded.length) return `${unrecorded.map((d) => d.node).join(', ')} not in ${LAYOUT.state}`;
   const unsnapshotted = baselineMissing(record, ids);
   if (unsnapshotted.length) return `${unsnapshotted.join(', ')} without the ${BASELINE} snapshot`;
   const active = await new Virsh(lab.host.uri).activeNetworks();
@@ -85,7 +87,7 @@ export async function needsWork(lab: Lab): Promise<string | undefined> {
 
 export async function up(open: OpenLab): Promise<void> {
   const { lab } = open;
-  if (fs.existsSync(path.join(lab.outDir, STATE_FILE)) && (await needsWork(lab)) === undefined) {
+  if (fs.existsSync(path.join(lab.outDir, LAYOUT.state)) && (await needsWork(lab)) === undefined) {
     // The render is still brought up to date: a pure render, and the box looked up in Vagrant's files.
     await bake(open, {});
     console.log(
@@ -134,7 +136,7 @@ export async function up(open: OpenLab): Promise<void> {
         title: 'Record what the lab owns (domains, their disks)',
         task: async () => {
           const record = addToRecord(lab, await discoverOwned(virsh, lab.outDir));
-          return `${record.domains.length} domains, ${record.volumes.length} disk volumes, ${record.networks.length} networks in ${STATE_FILE}`;
+          return `${record.domains.length} domains, ${record.volumes.length} disk volumes, ${record.networks.length} networks in ${LAYOUT.state}`;
         },
       },
       {
@@ -173,6 +175,6 @@ export async function up(open: OpenLab): Promise<void> {
 
 function printAccess(lab: Lab): void {
   console.log(
-    `labforge: lab ${lab.name} is up. Log in with: labforge ssh ${lab.nodes[0].name}   (or ssh -F ${lab.outDir}/ssh_config ${lab.nodes[0].name})`,
+    `labforge: lab ${lab.name} is up. Log in with: labforge ssh ${lab.nodes[0].name}   (or ssh -F ${lab.outDir}/${LAYOUT.sshConfig} ${lab.nodes[0].name})`,
   );
 }

@@ -1,7 +1,18 @@
-// CI files for a user's own repository: a GitHub Actions workflow that runs the lab on a GitHub-hosted runner with
-// KVM, and a GitLab CI job for a self-hosted runner with libvirt. Same steps as labforge's own Fedora job: host
-// setup, bake (the box cached under `labforge bake --hash`), up, verify with reports, destroy always. Pure.
-import { commentText } from './escape.js';
+// CI files for a user's repository: a GitHub Actions workflow (ci/github-workflow.yml) and a GitLab CI job
+// (ci/gitlab-ci.yml), each a complete file kept as a template under ci/ and checked like the others (actionlint,
+// shellcheck, GitLab's job structure). Rendering parses the template as a YAML document and sets the lab's values
+// through the document API: every value is a double-quoted scalar the yaml library writes, so no value can become a
+// key, a step or a second line of a script. The scripts themselves are constant; they read the values from `env` /
+// `variables`. What a YAML scalar cannot stop is refused here: control characters, `${{` (GitHub evaluates it
+// anywhere in a workflow), and, for GitLab, a `$` is written `$$` in variables (GitLab expands variables there) and
+// refused in the places GitLab expands without an escape (image, tags). Pure: templates in, text out.
+import YAML, { isMap, isSeq, Scalar, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
+import { CiValueError } from '../errors.js';
+import { repoFile } from './repo-files.js';
+
+/** How the job installs labforge (ci/install.yml): labforge's own repository, a package.json dependency (with or
+ *  without a lockfile), or a git/tarball spec given to `labforge ci --install`. */
+export type InstallKind = 'repository' | 'lockfile' | 'package-json' | 'spec';
 
 export interface CiOptions {
   /** The lab file, relative to the repository root (where the job runs). */
@@ -9,192 +20,141 @@ export interface CiOptions {
   labName: string;
   /** The lab's output folder relative to the repository root (logs/ is inside it). */
   outDir: string;
-  /** How the job runs labforge, e.g. `npx --yes labforge@0.1.0` or `node bin/labforge.js`. */
-  labforge: string;
   /** labforge's version, for the header. */
   version: string;
+  install: { kind: InstallKind; spec?: string };
+  /** GitLab: the runner tags (default GITLAB_DEFAULT_TAGS) and the job's image (default GITLAB_DEFAULT_IMAGE). */
+  tags?: string[];
+  image?: string;
 }
 
-/** A YAML double-quoted scalar (JSON's string syntax is YAML's). */
-function yq(value: string): string {
-  return JSON.stringify(value);
+/** GitLab's hosted Linux runner, small (2 vCPU, 8 GB; the tag untagged jobs run on): GitLab's "Hosted runners on
+ *  Linux" documentation. */
+export const GITLAB_DEFAULT_TAGS = ['saas-linux-small-amd64'];
+/** Node.js 20 on Debian 12, the release labforge setup is proven on here. */
+export const GITLAB_DEFAULT_IMAGE = 'node:20-bookworm';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Every value that reaches a CI file: no control characters (a line break ends a YAML line, a script line, a
+ *  comment), no `${{` (GitHub evaluates expressions anywhere in a workflow, env values included). */
+export function checkCiValue(field: string, value: string): string {
+  const bad = CONTROL.exec(value);
+  if (bad)
+    throw new CiValueError(
+      `ci: ${field} ${JSON.stringify(value)} holds a control character (\\u${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}); a CI file cannot carry it`,
+    );
+  if (value.includes('${{'))
+    throw new CiValueError(
+      `ci: ${field} ${JSON.stringify(value)} holds "\${{", which GitHub would evaluate as an expression`,
+    );
+  return value;
 }
 
-/** The shell lines of a step that times one labforge command into the job summary's table and keeps its exit code
- *  (1: the lab is broken, 3: the host cannot run a lab). */
-function timed(label: string, command: string): string[] {
-  return [
-    't0=$SECONDS; rc=0',
-    `${command} || rc=$?`,
-    `echo "| ${label} | $((SECONDS - t0)) s | $rc |" >> "$RUNNER_TEMP/labforge-times.md"`,
-    'exit "$rc"',
-  ];
+/** A path that also becomes an artifact path, a glob pattern: no glob characters, no leading '!' (an exclusion). */
+function checkArtifactPath(field: string, value: string): string {
+  checkCiValue(field, value);
+  if (/[*?[\]{}]/.test(value) || value.startsWith('!'))
+    throw new CiValueError(
+      `ci: ${field} ${JSON.stringify(value)} would be read as a pattern in the artifact paths (it holds *, ?, [, ], {, } or starts with !); rename the folder`,
+    );
+  return value;
 }
 
-function runBlock(lines: string[], indent: string): string {
-  return ['|', ...lines.map((l) => `${indent}    ${l}`)].join('\n');
+/** GitLab expands variables in image and tags with no escape: a `$` there is refused. */
+function checkGitlabWord(field: string, value: string, pattern: RegExp, accepted: string): string {
+  checkCiValue(field, value);
+  if (!pattern.test(value)) throw new CiValueError(`ci: ${field} ${JSON.stringify(value)} is not ${accepted}`);
+  return value;
 }
 
-/** The steps of the lab job on a GitHub-hosted Ubuntu runner, after checkout, Node.js and labforge are there. The
- *  lab runs as root (sudo keeps PATH and the environment), so the runner user needs no new login for the libvirt
- *  group; VAGRANT_HOME is in the workspace so actions/cache can save and restore the box. */
-export function githubLabSteps(o: CiOptions, indent = '      '): string {
-  const lf = `sudo -E env "PATH=$PATH" ${o.labforge} --lab "$LAB_FILE"`;
-  const sudoLf = `sudo -E env "PATH=$PATH" ${o.labforge}`;
-  const i = indent;
-  const step = (lines: string[]) => lines.map((l, n) => (n === 0 ? `${i}- ${l}` : `${i}  ${l}`)).join('\n');
-  return [
-    step(['name: Packer (>= 1.7; labforge bake runs packer init)', 'uses: hashicorp/setup-packer@v3']),
-    step([
-      'name: Free disk space (14 GB SSD; the box, its libvirt copy and nine node disks need room)',
-      `run: ${runBlock(['sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL', 'df -h / "$GITHUB_WORKSPACE"'], i)}`,
-    ]),
-    step([
-      'name: Host setup (libvirt, QEMU, Vagrant + vagrant-libvirt, xorriso; /dev/kvm opened with the udev rule)',
-      `run: ${runBlock(timed('setup', `${sudoLf} setup --user "$USER"`), i)}`,
-    ]),
-    // On its own line, so a failing `bake --hash` fails the step (bash -e) instead of giving an empty key.
-    step([
-      'name: Bake hash (the box cache key)',
-      'id: bake',
-      `run: ${runBlock([`hash=$(${lf} bake --hash)`, 'echo "hash=$hash" >> "$GITHUB_OUTPUT"'], i)}`,
-    ]),
-    step([
-      'name: Restore the box',
-      'id: box',
-      'uses: actions/cache/restore@v4',
-      'with:',
-      '  path: .vagrant.d/boxes',
-      `  key: labforge-box-\${{ steps.bake.outputs.hash }}`,
-    ]),
-    step(['name: Bake (nothing to do when the box was restored)', `run: ${runBlock(timed('bake', `${lf} bake`), i)}`]),
-    step([
-      'name: Save the box',
-      "if: steps.box.outputs.cache-hit != 'true'",
-      'uses: actions/cache/save@v4',
-      'with:',
-      '  path: .vagrant.d/boxes',
-      `  key: labforge-box-\${{ steps.bake.outputs.hash }}`,
-    ]),
-    step(['name: Up', `run: ${runBlock(timed('up', `${lf} up`), i)}`]),
-    step([
-      'name: Verify',
-      `run: ${runBlock(timed('verify', `${lf} verify --report verify-report.xml --summary "$GITHUB_STEP_SUMMARY"`), i)}`,
-    ]),
-    step(['name: Destroy', 'if: always()', `run: ${runBlock(timed('destroy', `${lf} destroy`), i)}`]),
-    step([
-      'name: Make the logs readable for the upload',
-      'if: always()',
-      `run: sudo chmod -R a+rX ${shellPath(o.outDir)} verify-report.xml || true`,
-    ]),
-    step([
-      'name: Wall time of every step to the job summary',
-      'if: always()',
-      `run: ${runBlock(['{', "  printf '\\n### Wall time per step\\n\\n| step | wall time | exit code |\\n| --- | --- | --- |\\n'", '  cat "$RUNNER_TEMP/labforge-times.md"', '} >> "$GITHUB_STEP_SUMMARY"'], i)}`,
-    ]),
-    step([
-      'name: Upload logs and the verify report',
-      'if: always()',
-      'uses: actions/upload-artifact@v4',
-      'with:',
-      `  name: labforge-${o.labName}`,
-      '  if-no-files-found: warn',
-      '  path: |',
-      `    ${yamlBlockText(`${o.outDir}/logs/`)}`,
-      '    verify-report.xml',
-    ]),
-  ].join('\n');
+/** GitLab's escape for a literal `$` in a variable's value. */
+export function gitlabVariable(value: string): string {
+  return value.replace(/\$/g, '$$$$');
 }
 
-function shellPath(p: string): string {
-  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+function quoted(doc: Document, value: string): Scalar {
+  const s = doc.createNode(value) as Scalar;
+  s.type = Scalar.QUOTE_DOUBLE;
+  return s;
 }
 
-/** A line of a YAML block scalar cannot carry a line break; every path here is a relative path of the repo. */
-function yamlBlockText(p: string): string {
-  return p.replace(/[\r\n]/g, '');
+function install(kind: InstallKind): { bin: string; run: string } {
+  const all = YAML.parse(repoFile('ci', 'install.yml')) as Record<InstallKind, { bin: string; run: string }>;
+  return all[kind];
 }
 
-/** `.github/workflows/labforge.yml` for a user's repository. */
+function header(doc: Document, o: CiOptions, system: string): void {
+  const top = map(doc.contents, 'the file');
+  const line = ` Generated by labforge ${o.version} (\`labforge ci ${system}\`) for the lab file ${o.labFile}.`;
+  top.commentBefore = top.commentBefore ? `${line}\n${top.commentBefore}` : line;
+}
+
+function map(node: unknown, what: string): YAMLMap {
+  if (!isMap(node)) throw new Error(`ci template: ${what} is not a mapping`);
+  return node;
+}
+
+/** `.github/workflows/labforge.yml` for a user's repository (ci/github-workflow.yml with the lab's values). */
 export function renderGithubWorkflow(o: CiOptions): string {
-  return [
-    `# ${commentText(`Generated by labforge ${o.version} (\`labforge ci github\`) for the lab file ${o.labFile}.`)}`,
-    '# Runs the lab on a GitHub-hosted runner with KVM (4 CPUs, 16 GB RAM, 14 GB SSD): the box is cached under the',
-    '# hash of every bake input (`labforge bake --hash`), so an unchanged recipe bakes nothing; then up, verify (JUnit',
-    '# report uploaded, a Markdown report with the topology in the job summary) and destroy, whatever happened.',
-    `name: ${yq(`labforge lab ${o.labName}`)}`,
-    '',
-    'on:',
-    '  push:',
-    '  pull_request:',
-    '  workflow_dispatch:',
-    '',
-    'permissions:',
-    '  contents: read',
-    '',
-    'concurrency:',
-    `  group: labforge-${o.labName}-\${{ github.ref }}`,
-    '  cancel-in-progress: true',
-    '',
-    'jobs:',
-    '  lab:',
-    `    name: ${yq(`lab ${o.labName}: bake, up, verify`)}`,
-    '    runs-on: ubuntu-latest',
-    '    timeout-minutes: 90',
-    '    env:',
-    "      CI: 'true'",
-    `      LAB_FILE: ${yq(o.labFile)}`,
-    '      VAGRANT_HOME: ${{ github.workspace }}/.vagrant.d',
-    '    steps:',
-    '      - uses: actions/checkout@v4',
-    '      - uses: actions/setup-node@v4',
-    '        with:',
-    "          node-version: '20'",
-    githubLabSteps(o),
-    '',
-  ].join('\n');
+  checkCiValue('the lab name', o.labName);
+  checkCiValue('the lab file', o.labFile);
+  checkArtifactPath('the output folder', o.outDir);
+  const doc = YAML.parseDocument(repoFile('ci', 'github-workflow.yml'));
+  header(doc, o, 'github');
+  doc.set('name', quoted(doc, `labforge lab ${o.labName}`));
+  const job = map(doc.getIn(['jobs', 'lab']), 'jobs.lab');
+  job.set('name', quoted(doc, `lab ${o.labName}: bake, up, verify`));
+  const env = map(job.get('env'), 'jobs.lab.env');
+  const how = install(o.install.kind);
+  env.set('LAB_FILE', quoted(doc, o.labFile));
+  env.set('LAB_OUT', quoted(doc, o.outDir));
+  env.set('LAB_NAME', quoted(doc, o.labName));
+  env.set('LABFORGE_BIN', quoted(doc, how.bin));
+  if (o.install.kind === 'spec') env.set('LABFORGE_SPEC', quoted(doc, checkCiValue('--install', o.install.spec!)));
+  const steps = job.get('steps') as YAMLSeq;
+  const step = steps.items.find((s) => isMap(s) && s.get('name') === 'Install labforge');
+  map(step, 'the Install labforge step').set('run', how.run);
+  return doc.toString({ lineWidth: 0 });
 }
 
-/** `.gitlab-ci.yml` with one job for a self-hosted runner (shell executor) tagged `libvirt`, where `labforge setup`
- *  was run once as root. The box stays in the runner's VAGRANT_HOME between pipelines, so the bake hash is the cache
- *  key by itself: bake skips when the box with the current hash is installed. */
+/** `.gitlab-ci.yml` with one job (ci/gitlab-ci.yml with the lab's values). */
 export function renderGitlabCi(o: CiOptions): string {
-  const lf = `${o.labforge} --lab "$LAB_FILE"`;
-  return [
-    `# ${commentText(`Generated by labforge ${o.version} (\`labforge ci gitlab\`) for the lab file ${o.labFile}.`)}`,
-    '# For a self-hosted runner with libvirt and KVM (shell executor, tag `libvirt`) on which `labforge setup` ran once',
-    "# as root. The box stays in the runner's VAGRANT_HOME between pipelines: `labforge bake` does nothing while the box",
-    '# with the hash of every bake input (`labforge bake --hash`) is installed. Exit code 1: the lab is broken;',
-    "# 3: the runner cannot run a lab (doctor's reasons in the log).",
-    'stages:',
-    '  - lab',
-    '',
-    `labforge-${o.labName}:`,
-    '  stage: lab',
-    '  tags:',
-    '    - libvirt',
-    '  timeout: 90m',
-    '  interruptible: true',
-    '  resource_group: labforge-lab',
-    '  variables:',
-    '    CI: "true"',
-    `    LAB_FILE: ${yq(o.labFile)}`,
-    '  script:',
-    `    - ${lf} doctor`,
-    `    - ${lf} bake`,
-    `    - ${lf} up`,
-    `    - ${lf} verify --report verify-report.xml --summary verify-summary.md`,
-    '  after_script:',
-    `    - ${lf} destroy`,
-    '  artifacts:',
-    '    when: always',
-    '    expire_in: 1 week',
-    '    paths:',
-    `      - ${yq(`${o.outDir}/logs/`)}`,
-    '      - verify-report.xml',
-    '      - verify-summary.md',
-    '    reports:',
-    '      junit: verify-report.xml',
-    '',
-  ].join('\n');
+  checkCiValue('the lab name', o.labName);
+  checkCiValue('the lab file', o.labFile);
+  checkArtifactPath('the output folder', o.outDir);
+  const tags = (o.tags ?? GITLAB_DEFAULT_TAGS).map((t) =>
+    checkGitlabWord('--tags', t, /^[A-Za-z0-9_.:/@+-]+$/, 'a runner tag (letters, digits and ._:/@+-)'),
+  );
+  if (tags.length === 0) throw new CiValueError('ci --tags: give at least one runner tag');
+  const image = checkGitlabWord(
+    '--image',
+    o.image ?? GITLAB_DEFAULT_IMAGE,
+    /^[a-z0-9][a-z0-9._/:@-]*$/,
+    'a container image reference (lower-case letters, digits and ._/:@-)',
+  );
+  const doc = YAML.parseDocument(repoFile('ci', 'gitlab-ci.yml'));
+  header(doc, o, 'gitlab');
+  const top = map(doc.contents, 'the file');
+  const pair = top.items.find((p) => String((p.key as Scalar).value).startsWith('labforge-'))!;
+  const key = quoted(doc, `labforge-${o.labName}`);
+  key.spaceBefore = true;
+  pair.key = key;
+  const job = map(pair.value, 'the job');
+  job.set('image', quoted(doc, image));
+  job.set('tags', doc.createNode(tags.map((t) => quoted(doc, t))));
+  job.set('resource_group', quoted(doc, `labforge-${o.labName}`));
+  map(job.get('cache'), 'cache').set('key', quoted(doc, `labforge-box-${o.labName}`));
+  const vars = map(job.get('variables'), 'variables');
+  const how = install(o.install.kind);
+  vars.set('LAB_FILE', quoted(doc, gitlabVariable(o.labFile)));
+  vars.set('LAB_OUT', quoted(doc, gitlabVariable(o.outDir)));
+  vars.set('LABFORGE_BIN', quoted(doc, how.bin));
+  if (o.install.kind === 'spec')
+    vars.set('LABFORGE_SPEC', quoted(doc, gitlabVariable(checkCiValue('--install', o.install.spec!))));
+  const before = job.get('before_script');
+  if (!isSeq(before)) throw new Error('ci template: before_script is not a list');
+  before.set(0, how.run);
+  return doc.toString({ lineWidth: 0 });
 }

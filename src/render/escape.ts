@@ -1,5 +1,6 @@
 // One escaping function per target language. Every value from the lab file that lands in a generated file goes
 // through the function for that file's language; the schema restricts names and addresses, these cover free text.
+import { CONTROL } from '../lab/schema.js';
 
 /** An HCL2 quoted string: backslash escapes, and `${` / `%{` doubled so no template expression can start. */
 export function hcl(value: string | number | boolean): string {
@@ -10,6 +11,7 @@ export function hcl(value: string | number | boolean): string {
     .replace(/\n/g, '\\n')
     .replace(/\r/g, '\\r')
     .replace(/\t/g, '\\t')
+    // eslint-disable-next-line no-control-regex -- the other control characters, as HCL's \uNNNN escapes
     .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .replace(/\$\{/g, () => '$${')
     .replace(/%\{/g, '%%{');
@@ -46,9 +48,9 @@ export function kickstart(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Line breaks and other controls, for any language: C0, DEL, C1 (with NEL), and U+2028/U+2029, which YAML 1.1
- *  (cloud-init's PyYAML) and JavaScript read as line breaks. */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Line breaks and other controls, for any language: the lab file's CONTROL class (C0, DEL, C1 with NEL, and
+ *  U+2028/U+2029, which YAML 1.1, cloud-init's PyYAML, and JavaScript read as line breaks). */
+const CONTROLS = new RegExp(CONTROL.source, 'g');
 
 /** Text inside a line comment (`#` in HCL, Ruby, shell, YAML, kickstart, ssh_config, hosts): a line break would end
  *  the comment and start code, so every control character becomes '?'. */

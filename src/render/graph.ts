@@ -3,7 +3,7 @@
 // network. Mermaid (for Markdown) comes from the same function as the verify summary; DOT is for Graphviz (svg).
 import type { Lab } from '../lab/model.js';
 import { dot } from './escape.js';
-import { renderTopology } from './verify-report.js';
+import { networkLines, nodeLines, renderTopology } from './verify-report.js';
 
 export function renderMermaid(lab: Lab): string {
   return `${renderTopology(lab)}\n`;
@@ -16,13 +16,11 @@ export function renderDot(lab: Lab): string {
     `graph ${dot(`lab ${lab.name}`)} {`,
     '  rankdir=LR;',
     '  node [fontname="Helvetica", fontsize=10];',
-    `  lab_net [shape=cylinder, label=${dot([`network ${net.name}`, `${net.subnet.cidr} (${net.forward})`, `gateway ${net.gateway}`, `domain ${lab.domain}`])}];`,
-    `  mgmt_net [shape=cylinder, style=dashed, label=${dot([`management ${mgmt.name}`, `${mgmt.subnet.cidr} (${mgmt.forward}, DHCP)`, `gateway ${mgmt.gateway}`])}];`,
+    `  lab_net [shape=cylinder, label=${dot(networkLines(lab, net, `network ${net.name}`, `domain ${lab.domain}`))}];`,
+    `  mgmt_net [shape=cylinder, style=dashed, label=${dot(networkLines(lab, mgmt, `management ${mgmt.name}`))}];`,
   ];
   lab.nodes.forEach((n, i) => {
-    lines.push(
-      `  node${i} [shape=box, label=${dot([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}];`,
-    );
+    lines.push(`  node${i} [shape=box, label=${dot(nodeLines(n))}];`);
     lines.push(`  lab_net -- node${i};`, `  mgmt_net -- node${i} [style=dashed];`);
   });
   lab.vips.forEach((v, i) => {

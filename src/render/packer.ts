@@ -5,8 +5,10 @@
 //
 // The bake contract (what the bake lifecycle relies on) is PACKER_BAKE below.
 import { pathToFileURL } from 'node:url';
-import { catalogueImage } from '../lab/fedora.js';
+import { imageOf, planLock } from '../lab/base-image.js';
 import type { Lab } from '../lab/model.js';
+import { LAYOUT } from '../layout.js';
+import { bakeSshTimeout } from '../time-limits.js';
 import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
 import { renderCloudInit, vagrantKeys } from './cloud-init.js';
@@ -16,7 +18,7 @@ import { renderTemplate, repoFile } from './repo-files.js';
 /** How to run the rendered recipe. All paths are relative to `dir` (relative to the lab's output directory). */
 export const PACKER_BAKE = {
   /** The working directory of every packer command. */
-  dir: 'packer',
+  dir: LAYOUT.packer,
   /** Packer >= 1.7 only: `packer init <initFile>` first (Packer 1.6.6 has the plugins built in and no init). */
   initFile: 'plugins/plugins.pkr.hcl',
   /** The box the build writes. */
@@ -98,11 +100,9 @@ interface Variables {
 
 function variables(lab: Lab, ctx: RenderContext): Variables {
   const kvm = ctx.driver === 'kvm';
-  // The image the lab file names, else the one lab.lock pins (the context carries it), else the catalogue's.
-  const given =
-    lab.image.url !== undefined
-      ? { url: lab.image.url, checksum: lab.image.checksum ?? 'none' }
-      : (ctx.baseImage ?? catalogueImage(lab.image.release, lab.image.method, lab.image.mirror, lab.image.compose));
+  // The image the lab file names, else the one lab.lock pins (the context carries it), else the catalogue's:
+  // the plan of lab/base-image.ts, made when the lab was opened (here without a lock for a context that has none).
+  const given = lab.image.local === undefined ? (ctx.baseImage ?? imageOf(planLock(lab, undefined))) : undefined;
   if (!given && lab.image.local === undefined)
     throw new Error(
       `no base image for Fedora ${lab.image.release} (${lab.image.method}): not in lab.lock nor in labforge's catalogue`,
@@ -130,9 +130,7 @@ function variables(lab: Lab, ctx: RenderContext): Variables {
     accelerator: kvm ? 'kvm' : 'tcg',
     // qemu64 is what TCG emulates well; under KVM the host's CPU (newer kernels need more than qemu64).
     cpuModel: kvm ? 'host' : 'qemu64',
-    // An install from the netinst ISO downloads and installs every package before ssh comes up; under TCG
-    // (no KVM) everything runs 10-50 times slower.
-    sshTimeout: lab.image.method === 'iso' ? (kvm ? '60m' : '4h') : kvm ? '15m' : '30m',
+    sshTimeout: bakeSshTimeout(lab.image.method, ctx.driver),
     update: lab.image.update,
     swap: lab.image.swap,
     vagrantPublicKeys: vagrantKeys(ctx).map((k) => scriptEnvValue('a Vagrant public key', k)),

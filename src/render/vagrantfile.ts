@@ -1,13 +1,11 @@
 // The Vagrantfile: one vagrant-libvirt machine per node, the provisioner that makes each node a lab member.
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
+import { consoleLog, LAYOUT } from '../layout.js';
+import { defaultBootTimeoutS } from '../time-limits.js';
 import { header, type RenderContext } from './context.js';
 import { ruby } from './escape.js';
 import { renderTemplate, repoFile } from './repo-files.js';
-import { SECRETS_DIR } from '../lab/model.js';
-
-/** Where the root password lives, relative to the output folder (written by the lifecycle, 0600). */
-export const ROOT_PASSWORD_FILE = `${SECRETS_DIR}/root-password`;
 
 /** The lab's public key as a Ruby expression. The Vagrantfile must not depend on where the output folder is (the same
  *  lab file gives the same file in any folder, as any user): a key inside the output folder (the lab's own) or beside
@@ -24,12 +22,10 @@ export function publicKeyExpression(lab: Lab): string {
   return ruby(key);
 }
 
-/** How long Vagrant waits for each node to boot: the lab file's host.boot_timeout, or 300 s under KVM and 600 s
- *  under TCG, times the nodes each host CPU has to boot at once (they boot together, --parallel). */
+/** How long Vagrant waits for each node to boot: the lab file's host.boot_timeout, or what this host needs
+ *  (defaultBootTimeoutS). */
 export function bootTimeoutS(lab: Lab, ctx: RenderContext): number {
-  if (lab.host.bootTimeout !== undefined) return lab.host.bootTimeout;
-  const perCpu = Math.ceil(lab.nodes.length / Math.max(1, ctx.hostCpus ?? 1));
-  return (ctx.driver === 'kvm' ? 300 : 600) * Math.max(1, perCpu);
+  return lab.host.bootTimeout ?? defaultBootTimeoutS(lab.nodes.length, ctx.driver, ctx.hostCpus);
 }
 
 export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, source: string): string {
@@ -39,7 +35,9 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
     driver: ctx.driver,
     ruby,
     header: header('#', source),
-    rootPasswordFile: ROOT_PASSWORD_FILE,
+    rootPasswordFile: LAYOUT.rootPassword,
+    provision: LAYOUT.provision,
+    consoleLog,
     publicKey: publicKeyExpression(lab),
     bootTimeout: bootTimeoutS(lab, ctx),
   });
@@ -49,7 +47,7 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
  *  helpers it shares with the bake's scripts (packer/scripts/lib.sh). */
 export function renderProvisionFiles(): Record<string, string> {
   return {
-    'provision/node.sh': repoFile('vagrant', 'scripts', 'node.sh'),
-    'provision/lib.sh': repoFile('packer', 'scripts', 'lib.sh'),
+    [`${LAYOUT.provision}/node.sh`]: repoFile('vagrant', 'scripts', 'node.sh'),
+    [`${LAYOUT.provision}/lib.sh`]: repoFile('packer', 'scripts', 'lib.sh'),
   };
 }

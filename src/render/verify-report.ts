@@ -1,7 +1,7 @@
 // verify's verdicts as reports for CI: JUnit XML (one test case per node and check, so a CI shows them as test
 // results) and Markdown for a job summary (the verify table and the lab's topology as a Mermaid diagram, each node
 // coloured by its verdict). Pure: lab + verdicts in, text out.
-import type { Lab } from '../lab/model.js';
+import type { Lab, LabNetwork, LabNode } from '../lab/model.js';
 import { xml } from './escape.js';
 
 /** verify's verdict on a node: what the reports show. */
@@ -23,6 +23,7 @@ export interface CheckResult {
 
 /** XML 1.0 cannot carry control characters other than tab, LF and CR, even as references: they become '?'. */
 function xmlText(value: string | number): string {
+  // eslint-disable-next-line no-control-regex -- the control characters XML cannot carry (all but tab, LF, CR)
   return xml(String(value).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?'));
 }
 
@@ -41,12 +42,16 @@ export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTim
   const tests = verdicts.reduce((s, n) => s + n.checks.length, 0);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlText(`labforge verify ${lab.name}`)}" tests="${tests}" failures="${count(verdicts, 'fail')}" errors="0" skipped="${count(verdicts, 'skip')}" time="${timing.seconds.toFixed(3)}">`,
+    `<testsuites name="${xmlText(`labforge verify ${lab.name}`)}" tests="${tests}" ` +
+      `failures="${count(verdicts, 'fail')}" errors="0" skipped="${count(verdicts, 'skip')}" ` +
+      `time="${timing.seconds.toFixed(3)}">`,
   ];
   for (const v of verdicts) {
     const node = lab.nodes.find((n) => n.name === v.node);
     lines.push(
-      `  <testsuite name="${xmlText(`${lab.name}/${v.node}`)}" tests="${v.checks.length}" failures="${count([v], 'fail')}" errors="0" skipped="${count([v], 'skip')}" timestamp="${xmlText(timing.timestamp)}" hostname="${xmlText(node?.fqdn ?? v.node)}">`,
+      `  <testsuite name="${xmlText(`${lab.name}/${v.node}`)}" tests="${v.checks.length}" ` +
+        `failures="${count([v], 'fail')}" errors="0" skipped="${count([v], 'skip')}" ` +
+        `timestamp="${xmlText(timing.timestamp)}" hostname="${xmlText(node?.fqdn ?? v.node)}">`,
     );
     for (const c of v.checks) {
       const open = `    <testcase name="${xmlText(c.name)}" classname="${xmlText(`${lab.name}.${v.node}`)}"`;
@@ -69,19 +74,41 @@ export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTim
 /** Text in a Markdown table cell: no line breaks or other controls, `|` escaped, HTML's special characters as
  *  entities. */
 function cell(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|');
+  return (
+    text
+      .replace(/[\r\n]+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- the control characters a table cell must not hold
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/\|/g, '\\|')
+  );
 }
 
 /** A Mermaid label in double quotes: `"` and the characters Mermaid reads as markup become its #codes. */
 function label(parts: string[]): string {
   const esc = (t: string) => t.replace(/[\r\n]+/g, ' ').replace(/[#"<>&]/g, (c) => `#${c.charCodeAt(0)};`);
   return `"${parts.map(esc).join('<br/>')}"`;
+}
+
+/** A network's lines in a picture of the lab: `title`, subnet and forwarding (and DHCP on the management network),
+ *  gateway, `more`. */
+export function networkLines(lab: Lab, net: LabNetwork, title: string, ...more: string[]): string[] {
+  const dhcp = net === lab.management ? ', DHCP' : '';
+  return [title, `${net.subnet.cidr} (${net.forward}${dhcp})`, `gateway ${net.gateway}`, ...more];
+}
+
+/** A node's lines in `labforge graph`: FQDN, address, role, size. */
+export function nodeLines(n: LabNode): string[] {
+  return [n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`];
+}
+
+/** What verify said of a node, in the picture of the summary. */
+function verdictLine(v: NodeVerdict | undefined): string {
+  if (v === undefined) return 'not verified';
+  if (v.ok) return 'ok';
+  return `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`;
 }
 
 /** The lab's topology as a Mermaid flowchart: both networks, every node (name, address, role) coloured by its
@@ -91,24 +118,18 @@ export function renderTopology(lab: Lab, verdicts?: NodeVerdict[]): string {
   const verdict = (name: string) => verdicts?.find((v) => v.node === name);
   const lines = verdicts ? ['```mermaid', 'flowchart LR'] : ['flowchart LR'];
   lines.push(
-    `  lab_net[(${label([`network ${lab.network.name}`, `${lab.network.subnet.cidr} (${lab.network.forward})`, `gateway ${lab.network.gateway}`])})]`,
-  );
-  lines.push(
-    `  mgmt_net[(${label([`management ${lab.management.name}`, `${lab.management.subnet.cidr} (${lab.management.forward}, DHCP)`, `gateway ${lab.management.gateway}`])})]`,
+    `  lab_net[(${label(networkLines(lab, lab.network, `network ${lab.network.name}`))})]`,
+    `  mgmt_net[(${label(networkLines(lab, lab.management, `management ${lab.management.name}`))})]`,
   );
   lab.nodes.forEach((n, i) => {
     if (!verdicts) {
-      lines.push(
-        `  node${i}[${label([n.fqdn, n.ip, ...(n.role ? [`role ${n.role}`] : []), `${n.cpus} CPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB`])}]`,
-      );
+      lines.push(`  node${i}[${label(nodeLines(n))}]`);
       lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
       return;
     }
     const v = verdict(n.name);
     const cls = v === undefined ? 'unknown' : v.ok ? 'ok' : 'failed';
-    lines.push(
-      `  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), v === undefined ? 'not verified' : v.ok ? 'ok' : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}`])}]:::${cls}`,
-    );
+    lines.push(`  node${i}[${label([n.name, n.ip, ...(n.role ? [`role ${n.role}`] : []), verdictLine(v)])}]:::${cls}`);
     lines.push(`  lab_net --- node${i}`, `  mgmt_net -.- node${i}`);
   });
   lab.vips.forEach((vip, i) => {
@@ -135,7 +156,9 @@ export function renderSummary(lab: Lab, verdicts: NodeVerdict[], timing: ReportT
   const rows = verdicts.map((v) => {
     const n = lab.nodes.find((x) => x.name === v.node);
     const ok = v.checks.filter((c) => c.ok === true).length;
-    return `| ${cell(v.node)} | ${cell(n?.ip ?? '')} | ${cell(n?.role ?? '')} | ${v.ok ? '✅ ok' : '❌ failed'} | ${ok}/${v.checks.length} | ${v.problems.length ? v.problems.map(cell).join('<br>') : ''} |`;
+    const problems = v.problems.length ? v.problems.map(cell).join('<br>') : '';
+    const row = [cell(v.node), cell(n?.ip ?? ''), cell(n?.role ?? ''), v.ok ? '✅ ok' : '❌ failed'];
+    return `| ${row.join(' | ')} | ${ok}/${v.checks.length} | ${problems} |`;
   });
   return [
     `## labforge verify: lab ${cell(lab.name)}`,

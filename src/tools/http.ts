@@ -2,13 +2,15 @@
 // Packer's job; this only reads text, with a time limit. SIGINT/SIGTERM end labforge at once while no tool runs
 // (run.ts), so a fetch never holds it up.
 import { HttpError } from '../errors.js';
+import { HTTP_S } from '../time-limits.js';
 
 /** The body of `url` as text; an HttpError for a network failure, a time-out or a status other than 200. */
 export async function getText(url: string, opts: { timeoutMs?: number; maxBytes?: number } = {}): Promise<string> {
   const controller = new AbortController();
+  const timeoutMs = opts.timeoutMs ?? HTTP_S * 1000;
   const timer = setTimeout(
-    () => controller.abort(new Error(`no answer within ${Math.round((opts.timeoutMs ?? 30000) / 1000)} s`)),
-    opts.timeoutMs ?? 30000,
+    () => controller.abort(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)),
+    timeoutMs,
   );
   try {
     const res = await fetch(url, {

@@ -17,6 +17,8 @@ export function cleanLine(line: string): string | undefined {
 }
 
 export interface RunOptions {
+  /** The file to execute when it is not `tool` found on PATH (an absolute path); messages still name `tool`. */
+  program?: string;
   cwd?: string;
   env?: Record<string, string | undefined>;
   /** Log file the output is appended to. */
@@ -52,7 +54,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const keep = opts.tailLines ?? 15;
   const logStream = opts.log ? fs.createWriteStream(opts.log, { flags: 'a' }) : undefined;
   logStream?.write(`\n$ ${commandLine(command)}\n`);
-  const child = execa(tool, args, {
+  const child = execa(opts.program ?? tool, args, {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: true,

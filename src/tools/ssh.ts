@@ -1,7 +1,9 @@
 // ssh and ssh-keygen: the lab key pair and commands on nodes as root.
 import fs from 'node:fs';
 import path from 'node:path';
+import { SSH_CONNECT_S, SSH_PERSIST_S, SSH_SOCKET_S } from '../time-limits.js';
 import { run, runAttached, type RunOptions, type RunResult } from './run.js';
+import { nodeSshOptions, type NodeLogin } from './ssh-options.js';
 
 /** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
  *  0600). An existing file is left exactly as it is. */
@@ -18,33 +20,24 @@ export async function publicKeyOf(file: string): Promise<string> {
   return stdout.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-export interface SshTarget {
+export interface SshTarget extends NodeLogin {
   host: string;
-  user: string;
-  key: string;
-  knownHosts: string;
   /** The socket of a shared connection to the node (see ensureMaster), when there may be one. */
   controlPath?: string;
 }
 
-/** How long a shared connection stays after its last session. */
-export const MASTER_PERSIST_S = 300;
-
+/** ssh's arguments for the node: the options every login to a node has (ssh-options.ts), the time limit, and the
+ *  node's shared connection. The key and the user go as `-i KEY USER@HOST`, the last two arguments (copy reads them
+ *  there): -i takes a path as it is, where an -o value is split at spaces. */
 function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
+  const options = nodeSshOptions(t).filter(([option]) => option !== 'User' && option !== 'IdentityFile');
   return [
     ...(batch ? ['-o', 'BatchMode=yes'] : []),
     // A session on the node's shared connection when its master runs; otherwise ssh connects by itself.
     ...(t.controlPath ? ['-o', 'ControlMaster=no', '-o', `ControlPath=${t.controlPath}`] : []),
     '-o',
-    'IdentitiesOnly=yes',
-    '-o',
     `ConnectTimeout=${timeoutS}`,
-    '-o',
-    'StrictHostKeyChecking=accept-new',
-    '-o',
-    `UserKnownHostsFile=${t.knownHosts}`,
-    '-o',
-    'LogLevel=ERROR',
+    ...options.flatMap(([option, value]) => ['-o', `${option}=${value}`]),
     '-i',
     t.key,
     `${t.user}@${t.host}`,
@@ -55,18 +48,18 @@ function sshArgs(t: SshTarget, timeoutS: number, batch = true): string[] {
 async function masterRuns(t: SshTarget): Promise<boolean> {
   const r = await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'check', `${t.user}@${t.host}`], {
     anyExitCode: true,
-    timeoutMs: 5000,
+    timeoutMs: SSH_SOCKET_S * 1000,
   });
   return r.exitCode === 0;
 }
 
 /**
  * Makes sure a shared connection to the node runs (OpenSSH connection multiplexing): started once with
- * `ssh -M -N -f`, it stays MASTER_PERSIST_S after its last session, and every later ssh or scp of labforge's is a
+ * `ssh -M -N -f`, it stays SSH_PERSIST_S after its last session, and every later ssh or scp of labforge's is a
  * new session on it, without a new key exchange (a second or more with a TCG guest). It gives up on a dead node
  * within about 6 s (ServerAlive). Returns whether one runs; without one, commands connect by themselves.
  */
-export async function ensureMaster(t: SshTarget, connectTimeoutS = 10): Promise<boolean> {
+export async function ensureMaster(t: SshTarget, connectTimeoutS = SSH_CONNECT_S): Promise<boolean> {
   if (!t.controlPath) return false;
   if (await masterRuns(t)) return true;
   fs.mkdirSync(path.dirname(t.controlPath), { recursive: true, mode: 0o700 });
@@ -81,7 +74,7 @@ export async function ensureMaster(t: SshTarget, connectTimeoutS = 10): Promise<
       '-o',
       `ControlPath=${t.controlPath}`,
       '-o',
-      `ControlPersist=${MASTER_PERSIST_S}`,
+      `ControlPersist=${SSH_PERSIST_S}`,
       '-o',
       'ServerAliveInterval=3',
       '-o',
@@ -98,7 +91,7 @@ export async function closeMaster(t: SshTarget): Promise<void> {
   if (!t.controlPath) return;
   await run('ssh', ['-o', `ControlPath=${t.controlPath}`, '-O', 'exit', `${t.user}@${t.host}`], {
     anyExitCode: true,
-    timeoutMs: 5000,
+    timeoutMs: SSH_SOCKET_S * 1000,
   }).catch(() => undefined);
 }
 
@@ -108,7 +101,7 @@ export async function exec(
   command: string,
   o: RunOptions & { connectTimeoutS?: number } = {},
 ): Promise<string> {
-  const { stdout } = await run('ssh', [...sshArgs(t, o.connectTimeoutS ?? 10), command], o);
+  const { stdout } = await run('ssh', [...sshArgs(t, o.connectTimeoutS ?? SSH_CONNECT_S), command], o);
   return stdout;
 }
 
@@ -119,7 +112,7 @@ export async function execAll(
   command: string,
   o: RunOptions & { connectTimeoutS?: number } = {},
 ): Promise<RunResult> {
-  return run('ssh', [...sshArgs(t, o.connectTimeoutS ?? 10), command], { ...o, anyExitCode: true });
+  return run('ssh', [...sshArgs(t, o.connectTimeoutS ?? SSH_CONNECT_S), command], { ...o, anyExitCode: true });
 }
 
 /** Copies with scp, recursively, as root with the lab key: `push` from a local path to a path on the node, or
@@ -131,7 +124,7 @@ export async function copy(
   push: boolean,
   o: RunOptions & { connectTimeoutS?: number } = {},
 ): Promise<RunResult> {
-  const opts = sshArgs(t, o.connectTimeoutS ?? 10);
+  const opts = sshArgs(t, o.connectTimeoutS ?? SSH_CONNECT_S);
   const remote = opts.pop()!; // user@host
   const spec = (p: string) => `${remote}:${p}`;
   return run('scp', ['-r', '-p', ...opts, push ? from : spec(from), push ? spec(to) : to], { ...o, anyExitCode: true });
@@ -140,5 +133,5 @@ export async function copy(
 /** An interactive session on a node (labforge ssh NODE [COMMAND...]) on the user's terminal; returns ssh's exit
  *  code (the remote command's, or 255 when ssh itself failed). Not in batch mode: ssh may ask the user. */
 export function login(t: SshTarget, command: string[] = []): number {
-  return runAttached('ssh', [...sshArgs(t, 10, false), ...command]);
+  return runAttached('ssh', [...sshArgs(t, SSH_CONNECT_S, false), ...command]);
 }

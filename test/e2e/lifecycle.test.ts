@@ -14,7 +14,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { serveFedoraMirror, sha256File, type FedoraMirror } from '../fedora-mirror.js';
 import { netnsUp, type Netns } from '../netns.js';
-import { parse as parseJunit } from 'junit2json';
+import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { parseStatus } from '../../src/tools/vagrant.js';
 import { LEGS, SUPPORT, type Leg } from '../../src/lifecycle/host/support.js';
 import { CLI, ROOT, tempDir, toolPath, vagrantKeyPair } from '../support.js';
@@ -54,6 +54,11 @@ const ROOT_PASSWORD = `it's "pw" $(touch /tmp/pwned) \`id\` #{exit 1} \\ end`;
 const timings: [string, number][] = [];
 /** Measured sizes, printed with the timings. */
 const sizes: string[] = [];
+
+/** A process's resident memory (VmRSS), MiB. */
+function residentMiB(pid: string): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
 /** The port of the served mirror in the namespace's loopback (the namespace is the test's own: nothing else listens). */
 const MIRROR_PORT = 8044;
 /** Which leg of the CI this run is (scripts/e2e-trixie.sh sets debian13): the tools it runs must be the ones
@@ -217,7 +222,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   }, STEP);
 
   test(
-    'bake resolves the image from the served mirror into lab.lock; a served image that is not the locked one fails the bake naming both sums, installing nothing',
+    'bake resolves the image from the served mirror into lab.lock; ' +
+      'a served image that is not the locked one fails the bake naming both sums, installing nothing',
     async () => {
       mirror!.serveInstead(stale);
       const r = await labforge(['bake']);
@@ -245,7 +251,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   );
 
   test(
-    "bake through lab.lock: Packer downloads the image from the mirror and checks it; the guest scripts' own lines show SELinux on -> off, firewalld removed, the box cleaned and trimmed",
+    'bake through lab.lock: Packer downloads the image from the mirror and checks it; ' +
+      "the guest scripts' own lines show SELinux on -> off, firewalld removed, the box cleaned and trimmed",
     async () => {
       mirror!.serveInstead(undefined);
       const r = await labforge(['bake']);
@@ -417,7 +424,9 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   );
 
   test(
-    "the nodes take Fedora's branches: a NetworkManager profile bound to the lab NIC's MAC and DHCP on a NIC not named eth0, no ifupdown, cloud-init off, the seed's vagrant user without Vagrant's insecure keys, no swap, node2's larger disk grown",
+    "the nodes take Fedora's branches: a NetworkManager profile bound to the lab NIC's MAC and DHCP on a NIC not " +
+      "named eth0, no ifupdown, cloud-init off, the seed's vagrant user without Vagrant's insecure keys, no swap, " +
+      "node2's larger disk grown",
     async () => {
       const probe = (ip: string) =>
         [
@@ -496,7 +505,10 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         // perl's crypt() (libc's, yescrypt on Debian 12) with root's hash as the salt gives the hash back only for
         // the right password. The password travels base64-encoded so this check adds no quoting of its own.
         const b64 = Buffer.from(ROOT_PASSWORD).toString('base64');
-        const check = `h=$(getent shadow root | cut -d: -f2); pw=$(echo ${b64} | base64 -d); perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "match" : "mismatch"' "$pw" "$h"; test -e /tmp/pwned && echo pwned || true`;
+        const check =
+          `h=$(getent shadow root | cut -d: -f2); pw=$(echo ${b64} | base64 -d); ` +
+          `perl -e 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "match" : "mismatch"' "$pw" "$h"; ` +
+          'test -e /tmp/pwned && echo pwned || true';
         const r = await labforge(['ssh', node, '--', check]);
         expect(r.exitCode).toBe(0);
         expect(r.stdout.trim()).toBe('match');
@@ -566,11 +578,11 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     async () => {
       const report = path.join(work, 'verify.xml');
       expect((await labforge(['verify', '--report', report])).exitCode).toBe(0);
-      const parsed = (await parseJunit(fs.readFileSync(report, 'utf8'))) as any;
-      const cases = parsed.testsuite.flatMap((s: any) => s.testcase);
-      expect(parsed.testsuite.map((s: any) => s.name)).toEqual(['e2e/node1', 'e2e/node2']);
+      const parsed = (await parseJunit(fs.readFileSync(report, 'utf8'))) as TestSuites;
+      const cases = parsed.testsuite!.flatMap((s) => s.testcase!);
+      expect(parsed.testsuite!.map((s) => s.name)).toEqual(['e2e/node1', 'e2e/node2']);
       expect(cases.length).toBeGreaterThan(20);
-      expect(cases.filter((c: any) => c.failure || c.skipped)).toEqual([]);
+      expect(cases.filter((c) => c.failure || c.skipped)).toEqual([]);
     },
     STEP,
   );
@@ -855,6 +867,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       // The guest's shell may wrap its output in escape sequences (bracketed paste): compare the lines without them.
       const said = r.stdout.split('\n').map((l) =>
         l
+          // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are taken out
           .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
           .replace(/\r/g, '')
           .trim(),
@@ -909,9 +922,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         const [pid] = await ns!.pgrep(`guest=e2e-${node},`);
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         expect(cmdline[cmdline.indexOf('-accel') + 1]).toBe('tcg,tb-size=128');
-        sizes.push(
-          `${node}: QEMU resident ${(Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024).toFixed(0)} MiB (512M guest, tcg_cache 128M)`,
-        );
+        sizes.push(`${node}: QEMU resident ${residentMiB(String(pid)).toFixed(0)} MiB (512M guest, tcg_cache 128M)`);
       }
     },
     STEP,

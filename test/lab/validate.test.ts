@@ -238,7 +238,10 @@ describe('the lab model', () => {
 
   test('a node overrides its role, the role overrides the defaults', () => {
     const { lab } = loadLabText(
-      `defaults: { cpus: 2, memory: 768M }\nroles: { big: { memory: 2G, disk: 30G } }\nvips: []\nnodes:\n${node('a', '10.240.0.11', ', role: big')}${node('b', '10.240.0.12', ', role: big, memory: 1536, cpus: 4')}${node('c', '10.240.0.13')}`,
+      'defaults: { cpus: 2, memory: 768M }\nroles: { big: { memory: 2G, disk: 30G } }\nvips: []\nnodes:\n' +
+        node('a', '10.240.0.11', ', role: big') +
+        node('b', '10.240.0.12', ', role: big, memory: 1536, cpus: 4') +
+        node('c', '10.240.0.13'),
       '/tmp/x/lab.yaml',
     );
     expect(lab.nodes.map((n) => [n.name, n.cpus, n.memoryMiB, n.diskGiB])).toEqual([

@@ -41,7 +41,10 @@ test('a boot time-out names the nodes Vagrant named, each with the end of its co
     'vagrant',
     ['vagrant', 'up'],
     1,
-    '==> b: Waiting for machine to boot. This may take a few minutes...\nTimed out while waiting for the machine to boot. This means that\nVagrant was unable to communicate with the guest machine within\nthe configured ("config.vm.boot_timeout" value) time period.',
+    '==> b: Waiting for machine to boot. This may take a few minutes...\n' +
+      'Timed out while waiting for the machine to boot. This means that\n' +
+      'Vagrant was unable to communicate with the guest machine within\n' +
+      'the configured ("config.vm.boot_timeout" value) time period.',
   );
   const err = bootTimedOut(lab, ctx('qemu', 2), e)!;
   expect(err.message.split('\n')[0]).toBe(

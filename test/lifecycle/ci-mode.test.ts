@@ -33,7 +33,7 @@ test.each([
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):/);
     expect(r.stderr).toMatch(/FAIL {2}vagrant: vagrant is not installed/);
-    expect(r.stderr).toMatch(/FAIL {2}packer: packer is not installed/);
+    expect(r.stderr).toMatch(/FAIL {2}packer: HashiCorp's Packer is not installed/);
     expect(r.stderr).toContain('fix: run `labforge setup`');
     if (args.includes('up')) expect(r.stderr).toMatch(/FAIL {2}libvirt: cannot reach libvirtd/);
   },
@@ -48,7 +48,8 @@ test('CI=true bake with a Vagrant whose keys/ folder is missing exits 3, naming 
   // A vagrant that answers as Vagrant does, from a folder without keys/.
   fs.writeFileSync(
     path.join(bin, 'vagrant'),
-    `#!/bin/sh\ncase "$1" in --version) echo "Vagrant 2.3.4" ;; *) echo "DEBUG global: Loading core plugin: ${root}/plugins/hosts/linux/plugin.rb" >&2 ;; esac\n`,
+    '#!/bin/sh\ncase "$1" in --version) echo "Vagrant 2.3.4" ;; ' +
+      `*) echo "DEBUG global: Loading core plugin: ${root}/plugins/hosts/linux/plugin.rb" >&2 ;; esac\n`,
     { mode: 0o755 },
   );
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
@@ -68,7 +69,7 @@ test('without CI mode up runs doctor too (exit code 3), and doctor itself exits 
   expect(up.stderr).toMatch(/^labforge: this host cannot run lab t \(labforge doctor\):\n/);
   const doctor = await withoutTools(['doctor']);
   expect(doctor.exitCode).toBe(3);
-  expect(doctor.stdout).toMatch(/FAIL {2}packer: packer is not installed/);
+  expect(doctor.stdout).toMatch(/FAIL {2}packer: HashiCorp's Packer is not installed/);
   expect(new HostNotReadyError('x').exitStatus).toBe(3);
 });
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { destroy } from '../../src/lifecycle/destroy.js';
-import { STATE_FILE } from '../../src/lifecycle/state/record.js';
+import { LAYOUT } from '../../src/layout.js';
 import { Virsh } from '../../src/tools/virsh.js';
 import { useNetns } from '../netns.js';
 import { tempDir } from '../support.js';
@@ -80,7 +80,9 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   // Lab web: Vagrant recorded its node's domain id; labforge defined lfd-web and reused lfd-web-mgmt.
   const out = path.join(work, 'out');
   const { lab } = loadLabText(
-    'name: web\nnetwork: { name: lfd-web, cidr: 10.243.0.0/24, management: { name: lfd-web-mgmt, cidr: 192.168.243.0/24 } }\nvips: []\nnodes: [{ name: db, ip: 10.243.0.11 }]\n',
+    'name: web\n' +
+      'network: { name: lfd-web, cidr: 10.243.0.0/24, management: { name: lfd-web-mgmt, cidr: 192.168.243.0/24 } }\n' +
+      'vips: []\nnodes: [{ name: db, ip: 10.243.0.11 }]\n',
     path.join(work, 'lab.yaml'),
     { outDir: out },
   );
@@ -91,7 +93,7 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   const created = path.join(out, '.vagrant', 'machines', 'db', 'libvirt', 'created_networks');
   fs.writeFileSync(created, `${await new Virsh('qemu:///system').networkUuid('lfd-web-mgmt')}\n${netUuid}\n`);
   fs.writeFileSync(
-    path.join(out, STATE_FILE),
+    path.join(out, LAYOUT.state),
     JSON.stringify({
       version: 1,
       lab: 'web',
@@ -117,6 +119,6 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
       .filter((n) => n.startsWith('lfd-'))
       .sort(),
   ).toEqual(['lfd-web-mgmt', 'lfd-webdb']);
-  expect(fs.existsSync(path.join(out, STATE_FILE))).toBe(false);
+  expect(fs.existsSync(path.join(out, LAYOUT.state))).toBe(false);
   expect(fs.existsSync(created)).toBe(false);
 });

@@ -12,7 +12,13 @@ test.each([
   async (signal, code) => {
     // A stand-in packer that reports its version, then "builds" until a signal arrives and records which one.
     const { dir, lab, env } = standInPacker(
-      `if [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi\ntrap 'echo TERM > \"$STANDIN_DIR/packer-got\"; exit 143' TERM\ntrap 'echo INT > \"$STANDIN_DIR/packer-got\"; exit 130' INT\necho building\nwhile true; do sleep 1 & wait $!; done`,
+      [
+        'if [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi',
+        `trap 'echo TERM > "$STANDIN_DIR/packer-got"; exit 143' TERM`,
+        `trap 'echo INT > "$STANDIN_DIR/packer-got"; exit 130' INT`,
+        'echo building',
+        'while true; do sleep 1 & wait $!; done',
+      ].join('\n'),
     );
     const marker = path.join(dir, 'packer-got');
     const child = execa('node', [CLI, '--lab', lab, '--out', path.join(dir, 'out'), 'bake', '--force'], {

@@ -52,7 +52,8 @@ test.each(HOSTILE)('xml() round-trips through an XML parser: %j', async (value) 
   const doc = `<a b="${xml(value)}">${xml(value)}</a>`;
   const r = await execa('python3', [
     '-c',
-    'import sys, xml.dom.minidom as m; d = m.parseString(sys.argv[1]).documentElement; sys.stdout.write(d.getAttribute("b") + "\\0" + (d.firstChild.data if d.firstChild else ""))',
+    'import sys, xml.dom.minidom as m; d = m.parseString(sys.argv[1]).documentElement; ' +
+      'sys.stdout.write(d.getAttribute("b") + "\\0" + (d.firstChild.data if d.firstChild else ""))',
     doc,
   ]);
   // XML normalises newlines and tabs inside attribute values to spaces; element text keeps them.

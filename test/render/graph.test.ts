@@ -41,7 +41,9 @@ test('svg: drawn by Graphviz, parsed as XML, a title per node and the labels in 
   expect(r.exitCode).toBe(0);
   const parsed = await execa('python3', [
     '-c',
-    'import sys, xml.etree.ElementTree as E; t = E.parse(sys.argv[1]); ns = {"s": "http://www.w3.org/2000/svg"}; print("\\n".join(x.text or "" for x in t.iterfind(".//s:title", ns))); print("\\n".join(x.text or "" for x in t.iterfind(".//s:text", ns)))',
+    'import sys, xml.etree.ElementTree as E; t = E.parse(sys.argv[1]); ns = {"s": "http://www.w3.org/2000/svg"}; ' +
+      'print("\\n".join(x.text or "" for x in t.iterfind(".//s:title", ns))); ' +
+      'print("\\n".join(x.text or "" for x in t.iterfind(".//s:text", ns)))',
     file,
   ]);
   for (const n of ['node0', 'node8', 'vip0', 'vip1', 'lab_net', 'mgmt_net'])

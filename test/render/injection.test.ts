@@ -121,7 +121,8 @@ test('Vagrantfile: Ruby loads it, finds the lab key from its own folder (the hos
   const dir = write(hostile.files);
   const r = await execa('ruby', [
     '-e',
-    'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; print [LAB_PUBLIC_KEY, NODES.map { |n| n[:name] }.join(",")].join("|")',
+    'module Vagrant; def self.require_version(*); end; def self.configure(_); end; end; load ARGV[0]; ' +
+      'print [LAB_PUBLIC_KEY, NODES.map { |n| n[:name] }.join(",")].join("|")',
     path.join(dir, 'Vagrantfile'),
   ]);
   expect(r.stdout).toBe(`${dir}/secrets/id_ed25519.pub|a,b`);

@@ -109,8 +109,42 @@ function packerValidate(packerDir: string, args: string[] = [`-var`, `ssh_privat
   return run('packer', ['validate', ...args, '.'], { cwd: packerDir });
 }
 
-async function hcl2json(file: string): Promise<any> {
-  return parse(path.basename(file), fs.readFileSync(file, 'utf8'));
+/** A block's body as hcl2json writes it: its attributes (expressions as `${...}` strings). */
+type HclBody = Record<string, unknown>;
+
+/** A provisioner block's body: the attributes the tests read. */
+interface ProvisionerBody extends HclBody {
+  script?: string;
+  scripts?: string[];
+  source: string;
+  destination: string;
+}
+
+/** A provisioner with its type, in the order the build runs them (provisionersInOrder). */
+type Provisioner = ProvisionerBody & { type: string };
+
+/** The qemu source block's body: the attributes the tests read as lists. */
+interface QemuSource extends HclBody {
+  cd_files: string[];
+  boot_command: string[];
+}
+
+/** The parts of a Packer recipe file the tests read, as hcl2json writes them: each block type (and label) maps to a
+ *  list of bodies, in the order of the file. */
+interface PackerFile {
+  variable: Record<string, HclBody[]>;
+  source: Record<string, Record<string, QemuSource[]>>;
+  build: {
+    provisioner: Record<string, ProvisionerBody[]>;
+    'post-processor': Record<string, HclBody[]>;
+    sources: string[];
+  }[];
+  locals: HclBody[];
+  packer: { required_version: string; required_plugins: Record<string, { source: string; version: string }>[] }[];
+}
+
+async function hcl2json(file: string): Promise<PackerFile> {
+  return (await parse(path.basename(file), fs.readFileSync(file, 'utf8'))) as unknown as PackerFile;
 }
 
 /** hcl2json writes string literals in HCL template form: `$${` and `%%{` stand for literal `${` and `%{`, a single
@@ -123,8 +157,8 @@ function literal(json: string): string {
 /** The build's provisioners in the order Packer runs them, each as { type, ...attributes }. hcl2json groups
  *  blocks by type (provisioner.shell[], provisioner.file[]), which keeps the order within a type but loses it
  *  across types; the order of the types comes from the block headers (`packer fmt` puts them at two spaces). */
-function provisionersInOrder(text: string, build: any): any[] {
-  const byType: Record<string, any[]> = build.build[0].provisioner;
+function provisionersInOrder(text: string, build: PackerFile): Provisioner[] {
+  const byType = build.build[0].provisioner;
   const types = [...text.matchAll(/^ {2}provisioner "(\w+)" \{$/gm)].map((m) => m[1]);
   expect(types.length).toBe(Object.values(byType).reduce((n, list) => n + list.length, 0));
   const next: Record<string, number> = {};
@@ -132,7 +166,7 @@ function provisionersInOrder(text: string, build: any): any[] {
 }
 
 /** The value of one variable block's attribute from hcl2json output. */
-function varAttr(vars: any, name: string, attr: string): unknown {
+function varAttr(vars: PackerFile, name: string, attr: string): unknown {
   return vars.variable[name]?.[0]?.[attr];
 }
 
@@ -182,7 +216,7 @@ describe.each(CASES)('$name', (c) => {
       expect(varAttr(vars, 'memory', 'default')).toBe(r.lab.image.memoryMiB);
       // The key is passed by the bake: a default would hide a bake that forgot it.
       expect(vars.variable.ssh_private_key_file[0]).not.toHaveProperty('default');
-      for (const [name, blocks] of Object.entries<any[]>(vars.variable)) {
+      for (const [name, blocks] of Object.entries(vars.variable)) {
         expect({ name, description: typeof blocks[0].description }).toEqual({ name, description: 'string' });
       }
 
@@ -220,7 +254,7 @@ describe.each(CASES)('$name', (c) => {
 
 describe('the build', () => {
   let r: Rendered;
-  let build: any;
+  let build: PackerFile;
   beforeAll(async () => {
     r = renderCase(CASES[0], 'qemu');
     build = await hcl2json(path.join(r.packerDir, 'build.pkr.hcl'));
@@ -228,8 +262,8 @@ describe('the build', () => {
 
   test('runs every guest script once, in the order of their numbers: changes, reboot, verify after the reboot, clean up last', () => {
     // The scripts; the inline shell provisioner that makes the library's directory is checked below.
-    const shells: any[] = build.build[0].provisioner.shell.filter((p: any) => !p.inline);
-    const ran: string[] = shells.flatMap((p) => p.scripts ?? [p.script]).map((f: string) => path.basename(f));
+    const shells = build.build[0].provisioner.shell.filter((p) => !p.inline);
+    const ran = shells.flatMap((p) => (p.scripts ?? [p.script]) as string[]).map((f) => path.basename(f));
     // A reader of packer/scripts/ sees the run order in the file names.
     expect(ran).toEqual([...ran].sort());
     expect(new Set(ran).size).toBe(ran.length);

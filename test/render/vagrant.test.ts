@@ -120,17 +120,20 @@ describe('Vagrantfile', () => {
     }
   });
 
-  test("under TCG each guest's translation cache is host.tcg_cache: vagrant-libvirt's own <features> template gives libvirt's <tcg><tb-cache>; under KVM nothing is set", async () => {
-    requireTool('gem');
-    const gems = await execa('gem', ['contents', 'vagrant-libvirt'], { reject: false });
-    const template = gems.stdout.split('\n').find((f) => f.endsWith('/templates/domain.xml.erb'));
-    if (!template)
-      throw new Error(
-        `vagrant-libvirt's domain template not found (gem contents vagrant-libvirt):\n${gems.all ?? gems.stderr}`,
-      );
-    // The <features> part of vagrant-libvirt's domain template, rendered by ERB with what the Vagrantfile sets, read
-    // back by a strict XML parser.
-    const features = (file: string) => `
+  test(
+    "under TCG each guest's translation cache is host.tcg_cache: vagrant-libvirt's own <features> template " +
+      "gives libvirt's <tcg><tb-cache>; under KVM nothing is set",
+    async () => {
+      requireTool('gem');
+      const gems = await execa('gem', ['contents', 'vagrant-libvirt'], { reject: false });
+      const template = gems.stdout.split('\n').find((f) => f.endsWith('/templates/domain.xml.erb'));
+      if (!template)
+        throw new Error(
+          `vagrant-libvirt's domain template not found (gem contents vagrant-libvirt):\n${gems.all ?? gems.stderr}`,
+        );
+      // The <features> part of vagrant-libvirt's domain template, rendered by ERB with what the Vagrantfile sets, read
+      // back by a strict XML parser.
+      const features = (file: string) => `
       require 'erb'; require 'rexml/document'; require 'json'
       ${VAGRANT_STUB}
       load ${JSON.stringify(file)}
@@ -141,22 +144,23 @@ describe('Vagrantfile', () => {
       out = xml.root.elements.map { |e| [e.name, e.elements['tb-cache'] ? [e.elements['tb-cache'].attributes['unit'], e.elements['tb-cache'].text] : nil] }
       puts JSON.generate(out)
     `;
-    const tcg = render('host: { tcg_cache: 96M }\n', 'qemu');
-    const r = await execa('ruby', ['-e', features(path.join(tcg.lab.outDir, 'Vagrantfile'))]);
-    expect(JSON.parse(r.stdout)).toEqual([
-      ['acpi', null],
-      ['apic', null],
-      ['tcg', ['MiB', '96']],
-      ['pae', null],
-    ]);
-    const kvm = render('{}', 'kvm');
-    const k = await execa('ruby', ['-e', features(path.join(kvm.lab.outDir, 'Vagrantfile'))]);
-    expect(JSON.parse(k.stdout)).toEqual([
-      ['acpi', null],
-      ['apic', null],
-      ['pae', null],
-    ]);
-  });
+      const tcg = render('host: { tcg_cache: 96M }\n', 'qemu');
+      const r = await execa('ruby', ['-e', features(path.join(tcg.lab.outDir, 'Vagrantfile'))]);
+      expect(JSON.parse(r.stdout)).toEqual([
+        ['acpi', null],
+        ['apic', null],
+        ['tcg', ['MiB', '96']],
+        ['pae', null],
+      ]);
+      const kvm = render('{}', 'kvm');
+      const k = await execa('ruby', ['-e', features(path.join(kvm.lab.outDir, 'Vagrantfile'))]);
+      expect(JSON.parse(k.stdout)).toEqual([
+        ['acpi', null],
+        ['apic', null],
+        ['pae', null],
+      ]);
+    },
+  );
 
   test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {
     const { lab, files } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);

@@ -1,14 +1,15 @@
 // verify's reports built from verdicts (no VMs): JUnit XML read back by a JUnit parser (one test case per node and
 // check, failures with the problem, checks that could not be made as skipped), and the Markdown summary with the
 // verify table and the Mermaid topology, each node coloured by its verdict.
-import { parse } from 'junit2json';
+import { parse, type TestSuites } from 'junit2json';
 import { loadLabText } from '../../src/lab/load.js';
 import { nodeChecks } from '../../src/lifecycle/nodes/verify.js';
 import { type NodeVerdict, renderJunit, renderSummary, renderTopology } from '../../src/render/verify-report.js';
 import { cli } from '../support.js';
 
 const { lab } = loadLabText(
-  'name: web\ndomain: example.com\nvips:\n  - { name: lb, ip: 10.240.0.40 }\nroles:\n  db: {}\nnodes:\n  - { name: n1, ip: 10.240.0.11, role: db }\n  - { name: n2, ip: 10.240.0.12 }\n  - { name: n3, ip: 10.240.0.13 }\n',
+  'name: web\ndomain: example.com\nvips:\n  - { name: lb, ip: 10.240.0.40 }\nroles:\n  db: {}\n' +
+    'nodes:\n  - { name: n1, ip: 10.240.0.11, role: db }\n  - { name: n2, ip: 10.240.0.12 }\n  - { name: n3, ip: 10.240.0.13 }\n',
   '/tmp/report/lab.yaml',
 );
 const [n1, n2, n3] = lab.nodes;
@@ -52,34 +53,35 @@ const checksPerNode = 1 + 6 + 2 * 4 + 3; // ssh, 6 node checks (swap among them)
 
 test('JUnit XML parses back: a suite per node, a test case per check, failures with the problem, no-ssh checks skipped', async () => {
   const xml = renderJunit(lab, verdicts, timing);
-  const report = (await parse(xml)) as any;
+  const report = (await parse(xml)) as TestSuites;
+  const suites = report.testsuite!;
   expect(report).toMatchObject({
     name: 'labforge verify web',
     tests: 3 * checksPerNode,
     failures: 3,
     skipped: checksPerNode - 1,
   });
-  expect(report.testsuite.map((s: any) => [s.name, s.tests, s.failures, s.skipped, s.hostname])).toEqual([
+  expect(suites.map((s) => [s.name, s.tests, s.failures, s.skipped, s.hostname])).toEqual([
     ['web/n1', checksPerNode, 0, 0, 'n1.example.com'],
     ['web/n2', checksPerNode, 2, 0, 'n2.example.com'],
     ['web/n3', checksPerNode, 1, checksPerNode - 1, 'n3.example.com'],
   ]);
-  const cases = report.testsuite.flatMap((s: any) => s.testcase);
+  const cases = suites.flatMap((s) => s.testcase!);
   expect(cases).toHaveLength(3 * checksPerNode);
-  expect(cases.every((c: any) => /^web\.n[123]$/.test(c.classname))).toBe(true);
-  const n2cases = report.testsuite[1].testcase;
-  const failed = n2cases.filter((c: any) => c.failure);
-  expect(failed.map((c: any) => [c.name, c.failure[0].message])).toEqual([
+  expect(cases.every((c) => /^web\.n[123]$/.test(c.classname!))).toBe(true);
+  const n2cases = suites[1].testcase!;
+  const failed = n2cases.filter((c) => c.failure);
+  expect(failed.map((c) => [c.name, c.failure![0].message])).toEqual([
     ['hostname is the FQDN', 'hostname is evil<&"?>.example.com, expected n2.example.com'],
     ['firewalld not installed', 'firewalld is installed'],
   ]);
-  expect(n2cases.find((c: any) => c.name === 'DNS resolves lb.example.com').failure).toBeUndefined();
-  const n3cases = report.testsuite[2].testcase;
+  expect(n2cases.find((c) => c.name === 'DNS resolves lb.example.com')!.failure).toBeUndefined();
+  const n3cases = suites[2].testcase!;
   expect(n3cases[0]).toMatchObject({
     name: 'root ssh with the lab key',
     failure: [{ message: 'no root ssh with the lab key on 10.240.0.13: Connection timed out' }],
   });
-  expect(n3cases.slice(1).every((c: any) => c.skipped)).toBe(true);
+  expect(n3cases.slice(1).every((c) => c.skipped)).toBe(true);
 });
 
 test('the Markdown summary: the verdict, a row per node with its address, role and problems, and the topology', () => {
@@ -89,7 +91,8 @@ test('the Markdown summary: the verdict, a row per node with its address, role a
   expect(md).toContain(`| n1 | 10.240.0.11 | db | ✅ ok | ${checksPerNode}/${checksPerNode} |  |`);
   // The hostile hostname cannot open HTML or break the table.
   expect(md).toContain(
-    `| n2 | 10.240.0.12 |  | ❌ failed | ${checksPerNode - 2}/${checksPerNode} | hostname is evil&lt;&amp;"?&gt;.example.com, expected n2.example.com<br>firewalld is installed |`,
+    `| n2 | 10.240.0.12 |  | ❌ failed | ${checksPerNode - 2}/${checksPerNode} | ` +
+      'hostname is evil&lt;&amp;"?&gt;.example.com, expected n2.example.com<br>firewalld is installed |',
   );
   expect(md).toContain(
     `| n3 | 10.240.0.13 |  | ❌ failed | 0/${checksPerNode} | no root ssh with the lab key on 10.240.0.13: Connection timed out |`,

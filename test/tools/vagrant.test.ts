@@ -52,9 +52,13 @@ test('status: every machine with its state and provider', () => {
  *  vagrant 2.3.4, Debian 13's 2.3.8.dev, HashiCorp's package (Vagrant 2.4 under /opt/vagrant/embedded). */
 const LOGS = {
   '/usr/share/rubygems-integration/all/gems/vagrant-2.3.4':
-    ' INFO global: Vagrant version: 2.3.4\nDEBUG global: Loading core plugin: /usr/share/rubygems-integration/all/gems/vagrant-2.3.4/plugins/providers/virtualbox/plugin.rb\n',
+    ' INFO global: Vagrant version: 2.3.4\nDEBUG global: Loading core plugin: ' +
+    '/usr/share/rubygems-integration/all/gems/vagrant-2.3.4/plugins/providers/virtualbox/plugin.rb\n',
   '/usr/lib/x86_64-linux-gnu/rubygems-integration/3.3.0/gems/vagrant-2.3.8.dev':
-    'DEBUG global: Loading core plugin: /usr/lib/x86_64-linux-gnu/rubygems-integration/3.3.0/gems/vagrant-2.3.8.dev/plugins/providers/docker/plugin.rb\nDEBUG global: Loading core plugin: /usr/lib/x86_64-linux-gnu/rubygems-integration/3.3.0/gems/vagrant-2.3.8.dev/plugins/hosts/linux/plugin.rb\n',
+    'DEBUG global: Loading core plugin: ' +
+    '/usr/lib/x86_64-linux-gnu/rubygems-integration/3.3.0/gems/vagrant-2.3.8.dev/plugins/providers/docker/plugin.rb\n' +
+    'DEBUG global: Loading core plugin: ' +
+    '/usr/lib/x86_64-linux-gnu/rubygems-integration/3.3.0/gems/vagrant-2.3.8.dev/plugins/hosts/linux/plugin.rb\n',
   '/opt/vagrant/embedded/gems/gems/vagrant-2.4.1':
     '2026-12-02T10:00:00.000Z DEBUG global: Loading core plugin: /opt/vagrant/embedded/gems/gems/vagrant-2.4.1/plugins/commands/box/plugin.rb\n',
 };

@@ -54,7 +54,8 @@ test('domblklist --details: type, device, target and source; an empty CD-ROM has
 test('a volume disk finds its pool in the domain XML', () => {
   const xml = `<domain><devices>
     <disk type='file' device='disk'><source file='/x/a.img'/><target dev='vda' bus='virtio'/></disk>
-    <disk type='volume' device='disk'><driver name='qemu' type='raw'/><source pool='lab &amp; pool' volume='my disk.img'/><target dev='vdb' bus='virtio'/></disk>
+    <disk type='volume' device='disk'><driver name='qemu' type='raw'/>
+      <source pool='lab &amp; pool' volume='my disk.img'/><target dev='vdb' bus='virtio'/></disk>
   </devices></domain>`;
   expect(volumeDiskPool(xml, 'vdb')).toBe('lab & pool');
   expect(volumeDiskPool(xml, 'vda')).toBeUndefined();

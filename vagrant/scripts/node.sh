@@ -147,8 +147,8 @@ sshd=$(sshd_bin)
 systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null || true
 log "root accepts the lab key"
 # Root's systemd user manager stays (linger). Without it, every ssh login as root that finds no other session
-# starts one, which stops again after the logout: about 2 s of guest CPU each time under TCG, and labforge's
-# verify, run, copy and up's checks all log in as root (nine nodes verified at once shared two host cores here).
+# starts one, which stops again after the logout: seconds of guest CPU each time under TCG, and labforge's
+# verify, run, copy and up's checks all log in as root (npm run bench measures what verify costs the guests).
 loginctl enable-linger root || die "loginctl enable-linger root failed"
 [[ -e /var/lib/systemd/linger/root ]] || die "root's user manager does not linger after loginctl enable-linger (no /var/lib/systemd/linger/root)"
 log "root's user manager lingers: logins start none"

@@ -1,7 +1,7 @@
 // labforge doctor: can this host run the lab? Each check says ok / warn / fail and, when not ok, the fix.
 import type { Lab, LabNetwork } from '../../lab/model.js';
 import { contains, overlaps, parseCidr } from '../../lab/ipv4.js';
-import { freeDiskGiB, kvm, memoryMiB, type KvmFacts } from '../../tools/host.js';
+import { freeDiskGiB, kvm, memoryMiB, resolveDriver, type KvmFacts } from '../../tools/host.js';
 import * as ip from '../../tools/ip.js';
 import * as packer from '../../tools/packer.js';
 import * as qemuImg from '../../tools/qemu-img.js';
@@ -19,7 +19,7 @@ export interface Check {
   fix?: string;
 }
 
-async function attempt<T>(fn: () => Promise<T>): Promise<T | Error> {
+async function answerOrError<T>(fn: () => Promise<T>): Promise<T | Error> {
   try {
     return await fn();
   } catch (e) {
@@ -50,15 +50,15 @@ export async function doctor(lab: Lab): Promise<Check[]> {
   const virsh = new Virsh(lab.host.uri);
   // Every tool is asked at once (Vagrant and Packer each take a second to start); the checks are then made in order.
   const asked = {
-    daemon: attempt(() => virsh.version()),
-    vagrant: attempt(() => vagrant.version()),
-    plugins: attempt(() => vagrant.plugins()),
-    keys: attempt(() => vagrantKeys()),
-    packer: attempt(() => packer.version()),
-    imageSize: lab.image.local ? attempt(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
-    routes: attempt(() => ip.routes()),
+    daemon: answerOrError(() => virsh.version()),
+    vagrant: answerOrError(() => vagrant.version()),
+    plugins: answerOrError(() => vagrant.plugins()),
+    keys: answerOrError(() => vagrantKeys()),
+    packer: answerOrError(() => packer.locate()),
+    imageSize: lab.image.local ? answerOrError(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
+    routes: answerOrError(() => ip.routes()),
     bridges: [lab.network, lab.management].map((net) =>
-      attempt(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name')),
+      answerOrError(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name')),
     ),
   };
 
@@ -106,7 +106,9 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       add(
         'Vagrant keys',
         'ok',
-        `${keys.publicKeys.length} insecure key${keys.publicKeys.length === 1 ? '' : 's'} (${keys.publicKeys.map((k) => k.split(' ')[0]).join(', ')}) in ${keys.dir}, which the box accepts; Packer logs in with ${vagrant.preferredKey(keys).type}`,
+        `${keys.publicKeys.length} insecure key${keys.publicKeys.length === 1 ? '' : 's'} ` +
+          `(${keys.publicKeys.map((k) => k.split(' ')[0]).join(', ')}) in ${keys.dir}, which the box accepts; ` +
+          `Packer logs in with ${vagrant.preferredKey(keys).type}`,
       );
     const plugins = await asked.plugins;
     const vl = plugins instanceof Error ? undefined : plugins.find((p) => p.name === 'vagrant-libvirt');
@@ -127,15 +129,18 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       'packer',
       'fail',
       firstLine(pv),
-      'run `labforge setup` (Debian: the packer package; elsewhere it says where Packer comes from)',
+      "run `labforge setup` (Debian 12: the packer package; elsewhere HashiCorp's repository)",
     );
   else
     checks.push(
       versionCheck(
         'packer',
         'packer',
-        `Packer ${pv.text}${packer.supportsInit(pv) ? ' (plugins via packer init)' : ' (built-in qemu builder; the plugins file is not used)'}`,
-        pv.text,
+        `Packer ${pv.version.text} at ${pv.file}, ${pv.how}` +
+          (packer.supportsInit(pv.version)
+            ? '; plugins via packer init'
+            : '; built-in qemu builder, the plugins file is not used'),
+        pv.version.text,
       ),
     );
 
@@ -195,16 +200,27 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     checks.push(subnetCheck(net, field, routes, typeof bridge === 'string' ? bridge : undefined));
   }
 
+  // The verdict on the lab's size: more than the host has at all cannot start (a CI runner without KVM and the
+  // nine-node lab, say); more than is free now may, if the host gives memory back.
   const mem = memoryMiB();
-  const need = lab.nodes.reduce((s, n) => s + n.memoryMiB, 0);
-  if (need > mem.available)
+  const tcg = resolveDriver(lab.host.driver) === 'qemu';
+  const need = labMemoryMiB(lab, tcg);
+  const what = `the nodes need about ${need} MiB${tcg ? ' under TCG (their memory, QEMU and its translation cache)' : ''}`;
+  if (need > mem.total)
+    add(
+      'memory',
+      'fail',
+      `${what}, more than this host's ${Math.round(mem.total)} MiB`,
+      `lower memory or the number of nodes in the lab file${tcg ? ', or run it where KVM is' : ''}, or use a larger host`,
+    );
+  else if (need > mem.available)
     add(
       'memory',
       'warn',
-      `the nodes need ${need} MiB, ${Math.round(mem.available)} MiB is available`,
+      `${what}, ${Math.round(mem.available)} MiB is available`,
       'close other VMs or lower memory in the lab file',
     );
-  else add('memory', 'ok', `the nodes need ${need} MiB of ${Math.round(mem.available)} MiB available`);
+  else add('memory', 'ok', `${what} of ${Math.round(mem.available)} MiB available`);
   const poolDir = lab.host.poolPath ?? '/var/lib/libvirt/images';
   const free = freeDiskGiB(poolDir);
   const needDisk = lab.image.diskGiB + lab.nodes.length; // the base volume, plus copy-on-write growth per node
@@ -217,6 +233,12 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     );
   else add('disk', 'ok', `${free.toFixed(1)} GiB free under ${poolDir}`);
   return checks;
+}
+
+/** About what the lab's guests take from the host's memory: each node's memory and QEMU's own (64 MiB), and under
+ *  TCG each guest's translation cache (host.tcg_cache). */
+export function labMemoryMiB(lab: Pick<Lab, 'nodes' | 'host'>, tcg: boolean): number {
+  return lab.nodes.reduce((sum, n) => sum + n.memoryMiB + 64 + (tcg ? lab.host.tcgCacheMiB : 0), 0);
 }
 
 /** Whether this host can run the lab's guests with KVM, and nested guests when host.nested asks for them. */

@@ -63,7 +63,9 @@ export const SUPPORT: Record<Tool, ToolSupport> = {
         from: '1.7.0',
         below: '2.0.0',
         status: 'sources',
-        how: "Packer's documentation: packer init installs the qemu and vagrant plugins the recipe's plugins file names (the shipped workflow's Fedora job runs it on GitHub)",
+        how:
+          "Packer's documentation: packer init installs the qemu and vagrant plugins the recipe's plugins file " +
+          "names (the shipped workflow's Fedora job runs it on GitHub)",
       },
     ],
   },

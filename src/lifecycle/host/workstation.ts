@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
-import { hostsBegin, hostsEnd, renderHosts } from '../../render/hosts.js';
+import { LAYOUT } from '../../layout.js';
+import { blockMarkers, renderHosts } from '../../render/hosts.js';
 import { sourceName } from '../../render/index.js';
-import { UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../errors.js';
 
 export interface Block {
   begin: string;
@@ -56,9 +57,9 @@ export function applyBlock(
   try {
     before = fs.readFileSync(real, 'utf8');
     st = fs.statSync(real);
-  } catch (e: any) {
-    if (e.code !== 'ENOENT' || !opts.create)
-      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${e.code})`);
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT' || !opts.create)
+      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${errnoCode(e)})`);
   }
   const after = withBlock(before, block, file);
   if (after === before) return { file, changed: false };
@@ -91,19 +92,18 @@ export function applyBlock(
 
 /** The lab's block for /etc/hosts. */
 export function hostsBlock(lab: Lab): Block {
-  return { begin: hostsBegin(lab), end: hostsEnd(lab), text: renderHosts(lab, sourceName(lab)), at: 'end' };
+  return { ...blockMarkers(lab), text: renderHosts(lab, sourceName(lab)), at: 'end' };
 }
 
 /** The lab's block for ~/.ssh/config: an Include of <out>/ssh_config. */
 export function sshConfigBlock(lab: Lab): Block {
-  const file = path.join(lab.outDir, 'ssh_config');
+  const file = path.join(lab.outDir, LAYOUT.sshConfig);
   // Include takes a glob (no %-tokens): glob characters or a quote in the path cannot be written safely.
   if (/[*?[\]"\\]/.test(file))
     throw new UsageError(
       `--out: ${JSON.stringify(lab.outDir)} holds a character ssh's Include would read as a pattern; install the ssh_config by hand`,
     );
-  const begin = `# BEGIN labforge lab ${lab.name}`;
-  const end = `# END labforge lab ${lab.name}`;
+  const { begin, end } = blockMarkers(lab);
   return { begin, end, text: `${begin}\nInclude "${file}"\n${end}\n`, at: 'start' };
 }
 

@@ -1,22 +1,14 @@
 // labforge bake: render, packer build, vagrant box add under a name that carries the hash of every bake input.
 import fs from 'node:fs';
 import path from 'node:path';
-import { BakeCheckError, ResolveError } from '../../errors.js';
+import { BakeCheckError } from '../../errors.js';
 import { PACKER_BAKE } from '../../render/packer.js';
 import * as packer from '../../tools/packer.js';
 import * as vagrant from '../../tools/vagrant.js';
 import type { Lab } from '../../lab/model.js';
-import {
-  catalogued,
-  givenImage,
-  lockPath,
-  misfit,
-  readLock,
-  resolveImage,
-  writeLock,
-  type LabLock,
-} from './lockfile.js';
-import { requireBaseImage, type OpenLab } from '../open.js';
+import { givenImage, NO_LOCK } from '../../lab/base-image.js';
+import { lockPath, readLock, settleLock, writeLock } from './lockfile.js';
+import type { OpenLab } from '../open.js';
 import { logFile, runSteps } from '../steps.js';
 import { renderToDisk } from '../state/renders.js';
 
@@ -29,45 +21,16 @@ export interface BakeResult {
   boxBytes?: number;
 }
 
-/** The lock the bake goes by: lab.lock when it fits the lab file; otherwise the image the lab file names, or the
- *  release resolved from Fedora's servers (offline: what this labforge knows), written to lab.lock. */
-async function lockForBake(open: OpenLab): Promise<{ lock: LabLock; note?: string }> {
-  const { lab, ctx } = open;
-  const current = readLock(lab);
-  const given = givenImage(lab, ctx.localImageSha256);
-  if (
-    given &&
-    current &&
-    current.image.from === 'local file' &&
-    given.from === 'local file' &&
-    current.image.checksum !== given.checksum
-  )
+/** A local base image that changed since lab.lock pinned it is not baked: the lock says which image the lab is. */
+function checkLocalImage(lab: Lab, localSha256: string | undefined): void {
+  const current = lab.image.local === undefined ? undefined : readLock(lab);
+  if (current?.image.from !== 'local file') return;
+  const given = givenImage(lab, localSha256)!;
+  if (current.image.checksum !== given.checksum)
     throw new BakeCheckError(
-      `image.local ${lab.image.local} is ${given.checksum}, but ${lockPath(lab)} pins ${current.image.checksum}: the base image changed since it was locked; nothing was baked (run \`labforge lock --update\` to take the new image)`,
+      `image.local ${lab.image.local} is ${given.checksum}, but ${lockPath(lab)} pins ${current.image.checksum}: ` +
+        'the base image changed since it was locked; nothing was baked (run `labforge lock --update` to take the new image)',
     );
-  const reason = current ? misfit(lab, current) : 'there is none';
-  if (current && !reason) return { lock: current };
-  let image = given;
-  let how = 'as the lab file names it';
-  if (!image) {
-    try {
-      image = await resolveImage(lab);
-      how = `resolved from ${image?.from}`;
-    } catch (e) {
-      if (!(e instanceof ResolveError) || e.exitStatus !== 1) throw e;
-      console.error(`labforge: ${e.message.split('\n')[0]}; using what this labforge knows of the release`);
-    }
-    if (!image) {
-      image = catalogued(lab);
-      how = "from labforge's catalogue (LABFORGE_OFFLINE, or Fedora's servers out of reach)";
-      if (!image) requireBaseImage(open);
-    }
-  }
-  const lock: LabLock = { lockfile: 1, image: image! };
-  return {
-    lock,
-    note: `${lockPath(lab)}: ${reason === 'there is none' ? 'written' : `rewritten (${reason})`}: ${image!.url} ${how}`,
-  };
 }
 
 /** Packer's "Checksums did not match ... Expected: X ... Got: Y", as a sentence naming the lock. */
@@ -77,17 +40,23 @@ function checksumMismatch(e: unknown, lab: Lab): Error | undefined {
   );
   if (!m) return undefined;
   return new BakeCheckError(
-    `the base image does not match ${lockPath(lab)}: it pins sha256 ${m[2]}, the downloaded image has sha256 ${m[3]} (${m[1]}); nothing was installed. If Fedora replaced the image, \`labforge lock --update\` takes the new one.`,
+    `the base image does not match ${lockPath(lab)}: it pins sha256 ${m[2]}, ` +
+      `the downloaded image has sha256 ${m[3]} (${m[1]}); nothing was installed. ` +
+      'If Fedora replaced the image, `labforge lock --update` takes the new one.',
   );
 }
 
 export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<BakeResult> {
   const started = Date.now();
   const { lab } = open;
-  const { lock, note } = await lockForBake(open);
-  if (note) {
-    writeLock(lab, lock);
-    console.log(`labforge: ${note}`);
+  // lab.lock when it fits the lab file; otherwise the image the lab file names, or the release resolved from
+  // Fedora's servers (offline: what this labforge knows), written to lab.lock.
+  checkLocalImage(lab, open.ctx.localImageSha256);
+  const settled = await settleLock(lab, open.ctx.localImageSha256, { catalogueWhenOffline: true });
+  const lock = settled.lock;
+  if (settled.how) {
+    const done = settled.reason === NO_LOCK ? 'written' : `rewritten (${settled.reason})`;
+    console.log(`labforge: ${settled.file}: ${done}: ${lock.image.url} ${settled.how}`);
   }
   const ctx = {
     ...open.ctx,

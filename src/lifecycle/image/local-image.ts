@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Lab } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
 import { atomicWrite, owned } from '../state/outdir.js';
 
 /** sha256 of a local base image, streamed (the event loop stays free, so SIGINT stops it at once), cached by path,
  *  size and mtime so repeated commands stay fast. */
 export async function localImageSha256(lab: Lab, image: string): Promise<string> {
   const st = fs.statSync(image); // validation has checked it is a readable regular file
-  const cacheFile = path.join(lab.outDir, '.cache', 'local-image.json');
+  const cacheFile = path.join(lab.outDir, LAYOUT.cache, 'local-image.json');
   const key = `${image}:${st.size}:${st.mtimeMs}`;
   try {
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));

@@ -1,48 +1,14 @@
-// lab.lock: the lab's base image pinned to an exact URL and checksum, and what the last bake used (Packer and its
-// plugins, the bake hash, the box). It sits beside the lab file (lab.yaml -> lab.lock) and is meant to be committed:
-// the same lab file and lock give the same recipe and the same box name on every machine.
-//
-// `labforge lock` resolves the image from Fedora's own indexes (releases.json, then the release's CHECKSUM file on
-// the mirror, then in the archive); `bake` uses the lock when it fits the lab file and writes it when there is none.
+// lab.lock on disk: the lab's base image pinned to an exact URL and checksum, and what the last bake used (its
+// format and the plan that decides it: lab/base-image.ts). It sits beside the lab file (lab.yaml -> lab.lock) and is
+// meant to be committed: the same lab file and lock give the same recipe and the same box name on every machine.
+// `labforge lock` and `bake` settle it (settleLock); render and every other command read it.
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  catalogueImage,
-  checksumFilesIn,
-  fromChecksumFile,
-  fromReleasesJson,
-  releaseDir,
-  type ResolvedImage,
-} from '../../lab/fedora.js';
+import { ResolveError, UsageError } from '../../errors.js';
+import { planLock, type LabLock, type LockedImage, type LockPolicy } from '../../lab/base-image.js';
 import type { Lab } from '../../lab/model.js';
-import { HttpError, ResolveError, UsageError } from '../../errors.js';
-import { getText } from '../../tools/http.js';
 import { atomicWrite } from '../state/outdir.js';
-
-export interface LockedImage {
-  method: 'cloud' | 'iso';
-  /** The release and (resolved) compose; absent for an image the lab file names by URL or path. */
-  release?: number;
-  compose?: string;
-  url: string;
-  checksum: string;
-  /** Where the facts came from: releases.json, a CHECKSUM file's URL, "lab file", "local file". */
-  from: string;
-  /** The mirror the URL is on (resolved images only). */
-  mirror?: string;
-}
-
-export interface LabLock {
-  /** Written by labforge; the format's version. */
-  lockfile: 1;
-  image: LockedImage;
-  bake?: {
-    hash: string;
-    box: string;
-    packer: string;
-    plugins: Record<string, string>;
-  };
-}
+import { resolveImage } from './fedora-servers.js';
 
 /** lab.yaml -> lab.lock, beside it. */
 export function lockPath(lab: Lab): string {
@@ -74,102 +40,61 @@ export function writeLock(lab: Lab, lock: LabLock): string {
   return file;
 }
 
-/** Why a lock does not pin the image the lab file asks for (so it must be resolved again), or undefined. */
-export function misfit(lab: Lab, lock: LabLock): string | undefined {
-  const want = lab.image;
-  const got = lock.image;
-  if (want.local !== undefined)
-    return got.from === 'local file' ? undefined : 'the lab file now bakes from image.local';
-  if (got.method !== want.method) return `it pins the ${got.method} method, the lab file asks for ${want.method}`;
-  if (want.url !== undefined)
-    return got.url === want.url && got.checksum === want.checksum
-      ? undefined
-      : 'the lab file names another image.url or image.checksum';
-  if (got.from === 'lab file') return 'the lab file no longer names image.url';
-  if (got.release !== want.release) return `it pins release ${got.release}, the lab file asks for ${want.release}`;
-  if (want.compose !== undefined && got.compose !== want.compose)
-    return `it pins compose ${got.compose}, the lab file asks for ${want.compose}`;
-  if (got.mirror !== want.mirror) return `it pins an image on ${got.mirror}, the lab file's mirror is ${want.mirror}`;
-  return undefined;
-}
-
-/** The lock entry for an image the lab file names itself (URL and checksum), or undefined. */
-export function givenImage(lab: Lab, localSha256?: string): LockedImage | undefined {
-  if (lab.image.local !== undefined) {
-    if (!localSha256) throw new Error('the sha256 of image.local is needed to lock it');
-    return {
-      method: 'cloud',
-      url: path.relative(path.dirname(lab.source), lab.image.local) || lab.image.local,
-      checksum: `sha256:${localSha256}`,
-      from: 'local file',
-    };
-  }
-  if (lab.image.url !== undefined)
-    return { method: lab.image.method, url: lab.image.url, checksum: lab.image.checksum!, from: 'lab file' };
-  return undefined;
-}
-
-function locked(lab: Lab, r: ResolvedImage): LockedImage {
-  return {
-    method: lab.image.method,
-    release: lab.image.release,
-    compose: r.compose,
-    url: r.url,
-    checksum: r.checksum,
-    from: r.from,
-    mirror: lab.image.mirror,
-  };
-}
-
-/** The image from what this labforge release knows (no network), or undefined for a release it does not know. */
-export function catalogued(lab: Lab): LockedImage | undefined {
-  const r = catalogueImage(lab.image.release, lab.image.method, lab.image.mirror, lab.image.compose);
-  return r && locked(lab, r);
-}
-
-/** Asks Fedora: releases.json, then the newest CHECKSUM file of the release on the mirror, then in the archive. */
-export async function resolveImage(lab: Lab, note: (line: string) => void = () => {}): Promise<LockedImage> {
-  const { release, method, compose, mirror, archive, index } = lab.image;
-  const what = `Fedora ${release}'s ${method === 'cloud' ? 'Cloud Base Generic image' : 'netinst ISO'}${compose ? ` (compose ${compose})` : ''}`;
-  if (process.env.LABFORGE_OFFLINE)
-    throw new ResolveError(`LABFORGE_OFFLINE is set, so labforge does not ask Fedora's servers for ${what}`, 1);
-  const tried: string[] = [];
-  let unreachable = 0;
-  const attempt = async <T>(fn: () => Promise<T | undefined>, miss: string): Promise<T | undefined> => {
-    try {
-      const r = await fn();
-      if (r === undefined) tried.push(miss);
-      return r;
-    } catch (e) {
-      if (e instanceof HttpError && e.status === undefined) unreachable++;
-      tried.push((e as Error).message);
-      return undefined;
-    }
-  };
-  note(`reading ${index}`);
-  const fromIndex = await attempt(
-    async () => fromReleasesJson(JSON.parse(await getText(index)), release, method, mirror, compose),
-    `${index} lists no ${what}`,
+/** No image for the lab: no image.url or image.local, no lab.lock that fits, and a release this labforge does not
+ *  know (exit 2). `labforge lock` (or bake) asks Fedora and writes the lock. */
+export function noBaseImage(lab: Lab): UsageError {
+  const { release, method, compose } = lab.image;
+  return new UsageError(
+    `image.release: labforge does not know Fedora ${release}'s ${method} image` +
+      `${compose ? ` (compose ${compose})` : ''} and ${lockPath(lab)} does not pin it; ` +
+      "run `labforge lock` to resolve it from Fedora's servers",
   );
-  if (fromIndex) return locked(lab, fromIndex);
-  for (const base of [mirror, archive]) {
-    const dir = releaseDir(base, release, method);
-    note(`looking for CHECKSUM files in ${dir}/`);
-    const r = await attempt(async () => {
-      const files = checksumFilesIn(await getText(`${dir}/`), release, method, compose);
-      if (files.length === 0) return undefined;
-      const url = `${dir}/${files[0]}`;
-      return fromChecksumFile(await getText(url), url, release, method, compose);
-    }, `${dir}/ has no CHECKSUM file naming ${what}`);
-    if (r) return locked(lab, r);
+}
+
+export interface SettledLock {
+  file: string;
+  lock: LabLock;
+  /** Whether lab.lock now pins another image than before. */
+  changed: boolean;
+  /** Why the image was resolved again, when it was (the plan's reason). */
+  reason?: string;
+  /** How the image was found, when it was: as the lab file names it, from Fedora's servers, from the catalogue. */
+  how?: string;
+}
+
+/** Settles lab.lock as the plan says (lab/base-image.ts): kept when it fits; otherwise written with the image the
+ *  lab file names, or the release resolved from Fedora's servers. `catalogueWhenOffline` (bake): when the servers
+ *  cannot be reached, what this labforge knows of the release. The bake record stays while the image is the same. */
+export async function settleLock(
+  lab: Lab,
+  localSha256: string | undefined,
+  opts: LockPolicy & { catalogueWhenOffline?: boolean; note?: (line: string) => void },
+): Promise<SettledLock> {
+  const file = lockPath(lab);
+  const current = readLock(lab);
+  const plan = planLock(lab, current, localSha256, opts);
+  if (plan.kind === 'keep') return { file, lock: plan.lock, changed: false };
+  let image: LockedImage | undefined;
+  let how: string;
+  if (plan.kind === 'given') {
+    image = plan.image;
+    how = 'as the lab file names it';
+  } else {
+    try {
+      image = await resolveImage(lab, opts.note);
+      how = `resolved from ${image.from}`;
+    } catch (e) {
+      if (!opts.catalogueWhenOffline || !(e instanceof ResolveError) || e.exitStatus !== 1) throw e;
+      console.error(`labforge: ${e.message.split('\n')[0]}; using what this labforge knows of the release`);
+      image = plan.catalogue;
+      how = "from labforge's catalogue (LABFORGE_OFFLINE, or Fedora's servers out of reach)";
+      if (!image) throw noBaseImage(lab);
+    }
   }
-  const list = tried.map((t) => `  - ${t}`).join('\n');
-  if (unreachable === tried.length)
-    throw new ResolveError(
-      `cannot reach Fedora's servers to resolve ${what}:\n${list}\n(image.mirror, image.archive and image.index name them)`,
-      1,
-    );
-  throw new ResolveError(`image.release: no ${what} was found:\n${list}`, 2);
+  const same = current !== undefined && current.image.url === image.url && current.image.checksum === image.checksum;
+  const lock: LabLock = { lockfile: 1, image, ...(same && current?.bake ? { bake: current.bake } : {}) };
+  writeLock(lab, lock);
+  return { file, lock, changed: !same, reason: plan.reason, how };
 }
 
 export interface LockResult {
@@ -181,18 +106,12 @@ export interface LockResult {
 }
 
 /** labforge lock: pins the image (resolving it from Fedora's servers unless the lab file names it) into lab.lock.
- *  A lock that fits is kept unless `update`; the bake record stays while the image is the same. */
+ *  A lock that fits is kept unless `update`. */
 export async function lockLab(
   lab: Lab,
   localSha256: string | undefined,
   opts: { update?: boolean; note?: (line: string) => void },
 ): Promise<LockResult> {
-  const current = readLock(lab);
-  const reason = current ? misfit(lab, current) : 'there is no lock';
-  if (current && !reason && !opts.update) return { file: lockPath(lab), image: current.image, changed: false };
-  const image = givenImage(lab, localSha256) ?? (await resolveImage(lab, opts.note));
-  const same = current !== undefined && current.image.url === image.url && current.image.checksum === image.checksum;
-  const lock: LabLock = { lockfile: 1, image, ...(same && current?.bake ? { bake: current.bake } : {}) };
-  const file = writeLock(lab, lock);
-  return { file, image, changed: !same, reason: opts.update ? 'asked to update' : reason };
+  const { file, lock, changed, reason } = await settleLock(lab, localSha256, opts);
+  return { file, image: lock.image, changed, reason };
 }

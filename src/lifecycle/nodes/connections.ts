@@ -1,22 +1,20 @@
 // Talking to the nodes on their static addresses as root with the lab key.
 import path from 'node:path';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
+import { SSH_COMMAND_S, SSH_CONNECT_S } from '../../time-limits.js';
+import { labLogin } from '../../render/hosts.js';
 import * as ssh from '../../tools/ssh.js';
 import { owned } from '../state/outdir.js';
-
-/** Where the shared ssh connections to the nodes keep their sockets: `<out>/.mux/<node>`. */
-export const MUX_DIR = '.mux';
 
 /** The longest socket path that works: sun_path holds 108 bytes, and ssh first binds a name 17 bytes longer. */
 const MAX_SOCKET_PATH = 107 - 17;
 
 export function target(lab: Lab, node: LabNode): ssh.SshTarget {
-  const socket = path.join(lab.outDir, MUX_DIR, node.name);
+  const socket = path.join(lab.outDir, LAYOUT.mux, node.name);
   return {
+    ...labLogin(lab),
     host: node.ip,
-    user: 'root',
-    key: lab.access.sshKey,
-    knownHosts: path.join(lab.outDir, 'known_hosts'),
     // An output folder too deep for a socket path, or with a character ssh would read as a token (%, ~) or a word
     // break in an -o value: every ssh connects by itself.
     controlPath: Buffer.byteLength(socket) <= MAX_SOCKET_PATH && /^[\w./+-]+$/.test(socket) ? socket : undefined,
@@ -24,7 +22,7 @@ export function target(lab: Lab, node: LabNode): ssh.SshTarget {
 }
 
 /** A node's target with its shared connection started (see ssh.ensureMaster), when one can run. */
-export async function connected(lab: Lab, node: LabNode, connectTimeoutS = 10): Promise<ssh.SshTarget> {
+export async function connected(lab: Lab, node: LabNode, connectTimeoutS = SSH_CONNECT_S): Promise<ssh.SshTarget> {
   const t = target(lab, node);
   // The sockets live in the output folder: only in one labforge owns (a command that claims none writes nothing).
   if (!owned(lab.outDir)) return { ...t, controlPath: undefined };
@@ -43,8 +41,8 @@ export async function reportedFqdn(lab: Lab, node: LabNode, share = true): Promi
   try {
     return (
       await ssh.exec(share ? await connected(lab, node) : target(lab, node), 'hostname -f', {
-        connectTimeoutS: 10,
-        timeoutMs: 30000,
+        connectTimeoutS: SSH_CONNECT_S,
+        timeoutMs: SSH_COMMAND_S * 1000,
       })
     ).trim();
   } catch (e) {

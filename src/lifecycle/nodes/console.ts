@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { consoleHistory, consoleLog } from '../../layout.js';
 import { Virsh } from '../../tools/virsh.js';
 import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
@@ -15,18 +16,21 @@ import { liveDomains, resolveNodes, type LiveDomain } from './domains.js';
 export const CONSOLE_DEVICE = 'serial1';
 
 export function consoleLogPath(lab: Lab, node: LabNode): string {
-  return path.join(lab.outDir, 'logs', `${node.name}-console.log`);
+  return path.join(lab.outDir, consoleLog(node.name));
 }
 
 const ESC = String.fromCharCode(27);
 /** Console output made safe for a terminal: no carriage returns, no escape sequences (colours, cursor moves, a
  *  title change a guest could send), no other control characters but tab and newline. */
 export function cleanConsole(text: string): string {
-  return text
-    .replace(new RegExp(`${ESC}\\[[0-9;?]*[ -/]*[@-~]`, 'g'), '')
-    .replace(new RegExp(`${ESC}\\][^\\u0007${ESC}]*(\\u0007|${ESC}\\\\)?`, 'g'), '')
-    .replace(/\r/g, '')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  return (
+    text
+      .replace(new RegExp(`${ESC}\\[[0-9;?]*[ -/]*[@-~]`, 'g'), '')
+      .replace(new RegExp(`${ESC}\\][^\\u0007${ESC}]*(\\u0007|${ESC}\\\\)?`, 'g'), '')
+      .replace(/\r/g, '')
+      // eslint-disable-next-line no-control-regex -- the control characters a terminal must not get (all but tab, LF)
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+  );
 }
 
 /** The last `lines` lines of a text (all of it when undefined). */
@@ -39,7 +43,7 @@ export function lastLines(text: string, lines?: number): string {
 /** Where a node's console log is kept when a restore would lose it: QEMU starts the log file anew when libvirt
  *  reverts a domain to a snapshot. */
 export function consoleHistoryPath(lab: Lab, node: LabNode): string {
-  return path.join(lab.outDir, 'logs', `${node.name}-console.history.log`);
+  return path.join(lab.outDir, consoleHistory(node.name));
 }
 
 /** The line put between what a node's console wrote before a restore and after it. */
@@ -128,7 +132,8 @@ export async function consoleDomain(lab: Lab, node: LabNode, virsh: Virsh): Prom
   const serials = parseSerials(await virsh.domainXml(domain.uuid));
   if (serials[1]?.type !== 'pty')
     throw new ConsoleError(
-      `console: node ${node.name}'s domain ${domain.name} has no second serial port (pty): it was created by an older labforge; destroy and up the lab to get one`,
+      `console: node ${node.name}'s domain ${domain.name} has no second serial port (pty): ` +
+        'it was created by an older labforge; destroy and up the lab to get one',
     );
   return domain;
 }
@@ -138,7 +143,11 @@ export async function attachConsole(lab: Lab, node: LabNode, say: (line: string)
   const virsh = new Virsh(lab.host.uri);
   const domain = await consoleDomain(lab, node, virsh);
   say(
-    `labforge: serial console of ${node.name} (ttyS1 of domain ${domain.name}); ${lab.access.rootPassword === undefined ? 'the lab sets no access.root_password, so root cannot log in here' : "log in as root with the lab's root password (access.root_password)"}. Press Enter for a prompt; Ctrl+] leaves.`,
+    `labforge: serial console of ${node.name} (ttyS1 of domain ${domain.name}); ` +
+      (lab.access.rootPassword === undefined
+        ? 'the lab sets no access.root_password, so root cannot log in here'
+        : "log in as root with the lab's root password (access.root_password)") +
+      '. Press Enter for a prompt; Ctrl+] leaves.',
   );
   return virsh.console(domain.uuid, CONSOLE_DEVICE);
 }

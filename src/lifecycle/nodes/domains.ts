@@ -37,7 +37,8 @@ export function resolveNodes(
     const other = live.find((d) => d.name === n.domain);
     if (other) {
       refused.push(
-        `domain ${other.name} (${other.uuid}) is not the domain labforge recorded for node ${n.name} (${recorded.length ? recorded.map((d) => d.uuid).join(', ') : 'none recorded'}): labforge leaves it alone`,
+        `domain ${other.name} (${other.uuid}) is not the domain labforge recorded for node ${n.name} ` +
+          `(${recorded.length ? recorded.map((d) => d.uuid).join(', ') : 'none recorded'}): labforge leaves it alone`,
       );
     }
     return { node: n.name };

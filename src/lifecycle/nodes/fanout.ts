@@ -98,7 +98,8 @@ export function parseCopy(src: string, dest: string): CopySpec {
   const split = (s: string) => ({ targets: s.slice(0, s.indexOf(':')), path: s.slice(s.indexOf(':') + 1) });
   if (remote(src) === remote(dest))
     throw new UsageError(
-      `copy: exactly one of ${JSON.stringify(src)} and ${JSON.stringify(dest)} must be TARGETS:PATH (e.g. all:/etc/hosts); write a local path with ':' as ./a:b`,
+      `copy: exactly one of ${JSON.stringify(src)} and ${JSON.stringify(dest)} must be TARGETS:PATH ` +
+        "(e.g. all:/etc/hosts); write a local path with ':' as ./a:b",
     );
   if (remote(dest)) {
     const d = split(dest);
@@ -131,8 +132,10 @@ export async function copyOn(
 }
 
 /** The closing line: how many nodes succeeded, and each failure with its exit code or reason. */
-export function summary(what: string, outcomes: NodeOutcome[]): string {
+export function outcomesSummary(what: string, outcomes: NodeOutcome[]): string {
   const failed = outcomes.filter((o) => !o.ok);
   const detail = failed.map((o) => `${o.node}: ${o.error ?? `exit ${o.exitCode}`}`).join('; ');
-  return `labforge: ${what} on ${outcomes.length} node${outcomes.length === 1 ? '' : 's'}: ${outcomes.length - failed.length} ok, ${failed.length} failed${failed.length ? ` (${detail})` : ''}`;
+  const nodes = `${outcomes.length} node${outcomes.length === 1 ? '' : 's'}`;
+  const failures = `${failed.length} failed${failed.length ? ` (${detail})` : ''}`;
+  return `labforge: ${what} on ${nodes}: ${outcomes.length - failed.length} ok, ${failures}`;
 }

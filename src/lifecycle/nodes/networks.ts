@@ -1,15 +1,16 @@
 // The lab's libvirt networks: defined from the rendered XML before `vagrant up`, removed by destroy.
 import path from 'node:path';
 import type { Lab, LabNetwork } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
 import { contains } from '../../lab/ipv4.js';
-import { Virsh } from '../../tools/virsh.js';
+import { type Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
 import { UsageError } from '../../errors.js';
 
 export function labNetworks(lab: Lab): { net: LabNetwork; file: string; field: string }[] {
   return [
-    { net: lab.management, file: path.join(lab.outDir, 'management-network.xml'), field: 'network.management' },
-    { net: lab.network, file: path.join(lab.outDir, 'network.xml'), field: 'network' },
+    { net: lab.management, file: path.join(lab.outDir, LAYOUT.managementNetwork), field: 'network.management' },
+    { net: lab.network, file: path.join(lab.outDir, LAYOUT.labNetwork), field: 'network' },
   ];
 }
 
@@ -22,7 +23,9 @@ export async function ensureNetwork(virsh: Virsh, net: LabNetwork, file: string,
     const netmask = xmlAttr(xml, 'ip', 'netmask') ?? xmlAttr(xml, 'ip', 'prefix');
     if (address !== net.gateway || (netmask !== net.subnet.netmask && netmask !== String(net.subnet.prefix)))
       throw new UsageError(
-        `${field}.name: a libvirt network "${net.name}" already exists with address ${address}/${netmask}, but the lab wants ${net.gateway}/${net.subnet.netmask}; remove it (virsh net-destroy ${net.name}; virsh net-undefine ${net.name}) or choose another name`,
+        `${field}.name: a libvirt network "${net.name}" already exists with address ${address}/${netmask}, ` +
+          `but the lab wants ${net.gateway}/${net.subnet.netmask}; ` +
+          `remove it (virsh net-destroy ${net.name}; virsh net-undefine ${net.name}) or choose another name`,
       );
     if (!(await virsh.networkActive(net.name))) {
       await virsh.startNetwork(net.name);

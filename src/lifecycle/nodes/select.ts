@@ -46,7 +46,8 @@ export function selectNodes(lab: Lab, targets: string): LabNode[] {
     if (matched.length === 0) {
       const roles = [...new Set(lab.nodes.map((n) => n.role).filter(Boolean))];
       throw new UsageError(
-        `targets: ${JSON.stringify(word)} names no node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')}${roles.length ? `; roles: ${roles.join(', ')}` : ''}; or all)`,
+        `targets: ${JSON.stringify(word)} names no node of lab ${lab.name} ` +
+          `(nodes: ${lab.nodes.map((n) => n.name).join(', ')}${roles.length ? `; roles: ${roles.join(', ')}` : ''}; or all)`,
       );
     }
     for (const n of matched) chosen.add(n);

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
+import { vagrantMachineFile } from '../../layout.js';
 import { DEFAULT_URI } from '../../lab/schema.js';
 import { Virsh } from '../../tools/virsh.js';
 
@@ -35,23 +36,23 @@ export interface DomainQuery {
   states: Promise<Map<string, string>>;
 }
 
-function query(uri: string): DomainQuery {
+function domainQuery(uri: string): DomainQuery {
   return { uri, states: new Virsh(uri).domainStates().catch(() => new Map<string, string>()) };
 }
 
-/** Starts status's libvirt query from the lab file as parsed, before it is validated, so that the two overlap:
- *  virsh takes about 20 ms, most of it its own start, and validating and opening the lab about 10. Only when the
- *  file names no libvirt URI or the local default (a read-only list of the local domains): nothing is asked of
- *  another host before the file is known to be valid. status uses the answer only for a lab with that URI. */
+/** Starts status's libvirt query from the lab file as parsed, before it is validated, so that virsh (most of its
+ *  time is its own start) and the validation overlap. Only when the file names no libvirt URI or the local default
+ *  (a read-only list of the local domains): nothing is asked of another host before the file is known to be valid.
+ *  status uses the answer only for a lab with that URI. */
 export function earlyQuery(raw: unknown): DomainQuery | undefined {
   const uri = (raw as { host?: { uri?: unknown } | null } | null | undefined)?.host?.uri;
-  return uri === undefined || uri === DEFAULT_URI ? query(DEFAULT_URI) : undefined;
+  return uri === undefined || uri === DEFAULT_URI ? domainQuery(DEFAULT_URI) : undefined;
 }
 
 export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[]> {
-  const states = await (early?.uri === lab.host.uri ? early : query(lab.host.uri)).states;
+  const states = await (early?.uri === lab.host.uri ? early : domainQuery(lab.host.uri)).states;
   return lab.nodes.map((node) => {
-    const created = fs.existsSync(path.join(lab.outDir, '.vagrant', 'machines', node.name, 'libvirt', 'id'));
+    const created = fs.existsSync(path.join(lab.outDir, vagrantMachineFile(node.name, 'id')));
     const libvirt = states.get(node.domain);
     return {
       name: node.name,

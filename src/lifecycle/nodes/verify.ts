@@ -3,49 +3,30 @@
 // disabled, firewalld is gone, and every other node and VIP resolves (by /etc/hosts and by DNS) and answers ping.
 import fs from 'node:fs';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { shell } from '../../render/escape.js';
+import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
 import { target } from './connections.js';
 import { ToolError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
 
-/** The shell script run on every node as root: one `key=value` line per fact, read by parseProbe. No pipeline in
- *  it ends in a reader that stops early (grep -q, head), so it answers the same under `set -o pipefail`. */
-export function probeScript(lab: Lab): string {
+/** The probe's arguments for the lab: every node and VIP as NAME=FQDN (looked up), `--`, every node as NODE=IP
+ *  (pinged). Names and addresses are validated labels and IPv4 addresses; the command quotes them all the same. */
+export function probeArguments(lab: Lab): string[] {
   const names = [...lab.nodes, ...lab.vips];
-  // FQDNs and names are validated labels ([a-z0-9.-]): they sit inside the awk program's string literals as they are.
   for (const n of names)
     if (!/^[a-z0-9.-]+$/.test(n.fqdn) || !/^[a-z0-9-]+$/.test(n.name))
       throw new Error(`not a validated name: ${JSON.stringify(n.fqdn)}`);
-  const wanted = names.map((n) => `w["${n.fqdn}"] = "${n.name}"`).join('; ');
-  // One getent for every name of a database (it prints a line per name it finds: address, then the names); awk
-  // gives each name its first address, and an empty value to a name that did not resolve. fflush: one write per
-  // line, which a pipe never interleaves with the other background writers'.
-  const lookup = (db: string, key: string) =>
-    `getent -s ${db} hosts ${names.map((n) => shell(n.fqdn)).join(' ')} | awk 'BEGIN { ${wanted} } { for (i = 2; i <= NF; i++) if (($i in w) && !(w[$i] in seen)) { seen[w[$i]] = 1; print "${key}_" w[$i] "=" $1; fflush() } } END { for (f in w) if (!(w[f] in seen)) { print "${key}_" w[f] "="; fflush() } }' &`;
-  return [
-    'echo "fqdn=$(hostname -f 2>/dev/null || hostname)"',
-    'echo "selinux=$(getenforce 2>/dev/null || echo absent)"',
-    'echo "cmdline_selinux0=$(grep -qw selinux=0 /proc/cmdline && echo yes || echo no)"',
-    // rpm (Fedora) or dpkg (the Debian test box) says whether the package is installed.
-    'if rpm -q firewalld >/dev/null 2>&1; then echo firewalld=installed; else',
-    '  case "$(dpkg-query -W -f=\'${Status}\' firewalld 2>/dev/null)" in *"ok installed") echo firewalld=installed ;; *) echo firewalld=absent ;; esac',
-    'fi',
-    "echo \"addresses=$(ip -4 -o addr show | awk '{print $4}' | tr '\\n' ' ')\"",
-    // Active swap devices and files (zram, a partition, a file): /proc/swaps after its header line.
-    "echo \"swaps=$(awk 'NR > 1 { print $1 }' /proc/swaps | tr '\\n' ' ')\"",
-    // The lookups and pings at once, each in the background: the probe takes as long as the slowest, not the sum.
-    // Each writes its whole line with one write, which a pipe never interleaves with another's. Two lookups for all
-    // names rather than two per name: on a TCG guest every process started costs milliseconds.
-    lookup('files', 'hosts'),
-    lookup('dns', 'dns'),
-    ...lab.nodes.map(
-      (n) => `echo "ping_${n.name}=$(ping -c 1 -W 3 ${shell(n.ip)} >/dev/null 2>&1 && echo yes || echo no)" &`,
-    ),
-    'wait',
-    'echo "probe=done"',
-  ].join('\n');
+  return [...names.map((n) => `${n.name}=${n.fqdn}`), '--', ...lab.nodes.map((n) => `${n.name}=${n.ip}`)];
+}
+
+/** The command run on every node as root: the probe (vagrant/scripts/verify-probe.sh) with the lab's names, as a
+ *  `bash -c` line for the node's login shell. */
+export function probeCommand(lab: Lab): string {
+  const script = repoFile('vagrant', 'scripts', 'verify-probe.sh');
+  return ['bash', '-c', script, 'verify-probe', ...probeArguments(lab)].map(shell).join(' ');
 }
 
 /** The facts in the probe's answer: `key=value` lines (the value may hold `=`); other lines are ignored. */
@@ -143,20 +124,13 @@ export function judge(lab: Lab, node: LabNode, facts: Record<string, string>): s
   return nodeChecks(lab, node, facts).flatMap((c) => (c.problem ? [c.problem] : []));
 }
 
-/** How long a node's probe may take: its slowest check (a ping's 3 s, a DNS lookup's retries) plus the ssh round
- *  trips, which grow with the number of guests on the host (under TCG one round trip takes seconds). */
-export function probeTimeLimits(lab: Lab): { connectS: number; probeS: number } {
-  const n = lab.nodes.length;
-  return { connectS: 10 + 2 * n, probeS: 30 + 5 * n };
-}
-
 export async function verify(
   lab: Lab,
   opts: { limits?: { connectS: number; probeS: number } } = {},
 ): Promise<NodeVerdict[]> {
-  const script = probeScript(lab);
-  const limits = opts.limits ?? probeTimeLimits(lab);
-  // Every node at once; within a node, the checks at once (probeScript).
+  const command = probeCommand(lab);
+  const limits = opts.limits ?? probeTimeLimits(lab.nodes.length);
+  // Every node at once; within a node, the checks at once (verify-probe.sh).
   return Promise.all(
     lab.nodes.map(async (node): Promise<NodeVerdict> => {
       const verdict = (facts: Record<string, string>, extra: string[] = []): NodeVerdict => {
@@ -164,11 +138,19 @@ export async function verify(
         const problems = [...extra, ...checks.flatMap((c) => (c.problem ? [c.problem] : []))];
         return { node: node.name, ok: problems.length === 0, facts, problems, checks };
       };
+      // No answer to judge: the ssh check fails with `problem`, the others could not be made.
+      const unanswered = (problem: string): NodeVerdict => ({
+        node: node.name,
+        ok: false,
+        facts: {},
+        problems: [problem],
+        checks: nodeChecks(lab, node, undefined, problem),
+      });
       let r: RunResult;
       try {
         // A login of its own on every node, never a shared connection: one made earlier outlives a stopped sshd or a
         // removed key, and verify must see those.
-        r = await ssh.execAll({ ...target(lab, node), controlPath: undefined }, script, {
+        r = await ssh.execAll({ ...target(lab, node), controlPath: undefined }, command, {
           connectTimeoutS: limits.connectS,
           timeoutMs: limits.probeS * 1000,
         });
@@ -178,25 +160,14 @@ export async function verify(
           return verdict(parseProbe(e.stdout), [
             `the probe timed out after ${limits.probeS} s; the checks it had not answered are failed`,
           ]);
-        const problem = `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`;
-        return {
-          node: node.name,
-          ok: false,
-          facts: {},
-          problems: [problem],
-          checks: nodeChecks(lab, node, undefined, problem),
-        };
+        return unanswered(
+          `no answer from ${node.ip} within ${limits.probeS} s: ${(e as Error).message.split('\n')[0]}`,
+        );
       }
       const facts = parseProbe(r.stdout);
       if (r.exitCode === 255 || facts.fqdn === undefined) {
-        const problem = `no root ssh with the lab key on ${node.ip}: ${r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`}`;
-        return {
-          node: node.name,
-          ok: false,
-          facts: {},
-          problems: [problem],
-          checks: nodeChecks(lab, node, undefined, problem),
-        };
+        const said = r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`;
+        return unanswered(`no root ssh with the lab key on ${node.ip}: ${said}`);
       }
       return verdict(facts, facts.probe === 'done' ? [] : ['the probe stopped before it finished']);
     }),

@@ -42,7 +42,9 @@ export function planSave(
   const missing = nodes.filter((r) => !r.domain).map((r) => r.node);
   if (missing.length)
     throw new SnapshotError(
-      `cannot snapshot lab ${record.lab}: ${missing.length === 1 ? 'node' : 'nodes'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not created (run labforge up)`,
+      `cannot snapshot lab ${record.lab}: ` +
+        `${missing.length === 1 ? 'node' : 'nodes'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} ` +
+        'not created (run labforge up)',
     );
   return nodes;
 }
@@ -58,11 +60,16 @@ export function planRestore(
   const snap = (record.snapshots ?? []).find((s) => s.name === name);
   if (!snap)
     throw new UsageError(
-      `snapshot restore: lab ${record.lab} has no snapshot ${JSON.stringify(name)} (${knownNames(record)})${name === BASELINE ? '; labforge up takes it (a lab brought up by an older labforge has none: run labforge up)' : ''}`,
+      `snapshot restore: lab ${record.lab} has no snapshot ${JSON.stringify(name)} (${knownNames(record)})` +
+        (name === BASELINE
+          ? '; labforge up takes it (a lab brought up by an older labforge has none: run labforge up)'
+          : ''),
     );
   if (snap.status !== 'complete' || snap.parts.some((p) => !p.taken))
     throw new SnapshotError(
-      `snapshot ${name} is incomplete (labforge was interrupted while ${snap.status === 'complete' ? 'adding a node to it' : snap.status} it): restore refuses it; \`labforge snapshot delete ${name}\` removes its parts`,
+      `snapshot ${name} is incomplete (labforge was interrupted while ` +
+        `${snap.status === 'complete' ? 'adding a node to it' : snap.status} it): restore refuses it; ` +
+        `\`labforge snapshot delete ${name}\` removes its parts`,
     );
   const parts = snap.parts.map((p) => {
     const r = resolved.find((x) => x.node === p.node);

@@ -1,6 +1,7 @@
 // labforge snapshot restore (and reset): every node reverted paused, resumed together, and the guests' clocks set
 // to now (they would otherwise run from the snapshot's past: Kubernetes certificates, etcd leases and TLS all care).
 import type { Lab, LabNode } from '../../lab/model.js';
+import { probeTimeLimits, SSH_COMMAND_S, SSH_CONNECT_S } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { interruptedBy } from '../../tools/signals.js';
 import { Virsh } from '../../tools/virsh.js';
@@ -70,16 +71,21 @@ export async function restoreSnapshot(
 }
 
 /** After a revert a guest's clock says the snapshot's time: set it to the host's, over ssh, on every node at once.
- *  The first ssh after a resume may wait for the guest's network to notice it is back: tried for a while. */
+ *  The first ssh after a resume may wait for the guest's network to notice it is back: tried for as long as a
+ *  probe may take. */
 async function setClocks(lab: Lab, nodes: LabNode[], log: string): Promise<RestoreResult['clocks']> {
-  const deadline = Date.now() + (30 + 5 * lab.nodes.length) * 1000;
+  const deadline = Date.now() + probeTimeLimits(lab.nodes.length).probeS * 1000;
   return Promise.all(
     nodes.map(async (node) => {
       let problem = 'no answer';
       while (Date.now() < deadline && !interruptedBy()) {
         const sent = Date.now();
         const r = await ssh
-          .execAll(await connected(lab, node), clockCommand(sent), { connectTimeoutS: 10, timeoutMs: 30000, log })
+          .execAll(await connected(lab, node), clockCommand(sent), {
+            connectTimeoutS: SSH_CONNECT_S,
+            timeoutMs: SSH_COMMAND_S * 1000,
+            log,
+          })
           .catch((e: Error) => ({ exitCode: 255, stdout: '', stderr: e.message }));
         const behindS = parseClockAnswer(r.stdout, sent);
         if (r.exitCode === 0 && behindS !== undefined) return { node: node.name, behindS };

@@ -6,7 +6,9 @@
 // short-lived lock (.lock.break), and the lock is checked again under it, so two commands never both take over.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LabBusyError } from '../../errors.js';
+import { errnoCode, LabBusyError } from '../../errors.js';
+import { LAYOUT } from '../../layout.js';
+import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
 
 interface Holder {
   pid: number;
@@ -30,8 +32,8 @@ export function processStart(pid: number): string | undefined {
 function alive(h: Holder): boolean {
   try {
     process.kill(h.pid, 0);
-  } catch (e: any) {
-    if (e.code !== 'EPERM') return false;
+  } catch (e) {
+    if (errnoCode(e) !== 'EPERM') return false;
   }
   const start = processStart(h.pid);
   return h.start === undefined || start === undefined || start === h.start;
@@ -53,23 +55,20 @@ function linkInPlace(file: string, text: string): boolean {
   try {
     fs.linkSync(tmp, file);
     return true;
-  } catch (e: any) {
-    if (e.code === 'EEXIST') return false;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return false;
     throw e;
   } finally {
     fs.rmSync(tmp, { force: true });
   }
 }
 
-/** A .lock.break older than this was left by a killed command (breaking takes milliseconds). */
-const BREAK_STALE_MS = 10000;
-
 /** Removes the lock if it is still the stale one `seen` (same inode), under .lock.break. */
 function breakStale(file: string, seen: fs.Stats): void {
   const breaker = `${file}.break`;
   if (!linkInPlace(breaker, String(process.pid))) {
     const st = fs.statSync(breaker, { throwIfNoEntry: false });
-    if (st && Date.now() - st.mtimeMs > BREAK_STALE_MS) fs.rmSync(breaker, { force: true });
+    if (st && Date.now() - st.mtimeMs > MUTEX_BREAK_STALE_S * 1000) fs.rmSync(breaker, { force: true });
     return; // someone else is breaking it; try again
   }
   try {
@@ -85,7 +84,7 @@ function breakStale(file: string, seen: fs.Stats): void {
 
 /** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
 export function acquireMutex(outDir: string, command: string): () => void {
-  const file = path.join(outDir, '.lock');
+  const file = path.join(outDir, LAYOUT.mutex);
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (linkInPlace(file, JSON.stringify(me))) {

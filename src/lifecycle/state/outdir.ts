@@ -1,21 +1,12 @@
-// The output folder: labforge writes only into a folder it owns (its claim), and every file it writes there is
-// written whole (atomicWrite). renders.ts swaps a render in; the layout of <out>/:
-//   .labforge-owner.json        the claim: written when labforge takes an empty or new folder; nothing else is
-//                               written into a folder without it
-//   .renders/<id>/              one complete render (every generated file and its manifest)
-//   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
-//   Vagrantfile, packer, provision, hosts, ssh_config, network.xml, management-network.xml,
-//   .labforge-render.json       links into .current/, made once: their paths never change
-//   logs/ .vagrant/ secrets/ known_hosts ...   state of the running lab, never touched by a render
+// The output folder (its layout: src/layout.ts): labforge writes only into a folder it owns (its claim), and every
+// file it writes there is written whole (atomicWrite). renders.ts swaps a render in.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../errors.js';
 import { hostPathProblem } from '../../lab/paths.js';
-
-export const OWNER_FILE = '.labforge-owner.json';
-export const MANIFEST = '.labforge-render.json';
+import { LAYOUT } from '../../layout.js';
 
 export interface Manifest {
   lab: string;
@@ -39,9 +30,9 @@ export function outDirProblem(out: string, home = os.homedir()): string | undefi
   let st: fs.Stats;
   try {
     st = fs.lstatSync(abs);
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return undefined;
-    return `${JSON.stringify(out)} cannot be read (${e.code})`;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    return `${JSON.stringify(out)} cannot be read (${errnoCode(e)})`;
   }
   if (st.isSymbolicLink()) {
     try {
@@ -54,12 +45,16 @@ export function outDirProblem(out: string, home = os.homedir()): string | undefi
   if (owned(abs)) return undefined;
   const entries = fs.readdirSync(abs);
   if (entries.length === 0) return undefined;
-  return `${JSON.stringify(out)} is not empty and holds no labforge output (no ${OWNER_FILE}); labforge writes only into a folder it created or an empty one (${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`;
+  return (
+    `${JSON.stringify(out)} is not empty and holds no labforge output (no ${LAYOUT.owner}); ` +
+    'labforge writes only into a folder it created or an empty one ' +
+    `(${entries.length} entries there, e.g. ${JSON.stringify(entries.sort()[0])})`
+  );
 }
 
 /** Whether labforge owns the folder: its claim is there, or the manifest an earlier labforge wrote at the top. */
 export function owned(outDir: string): boolean {
-  return isFile(path.join(outDir, OWNER_FILE)) || isFile(path.join(outDir, MANIFEST), false);
+  return isFile(path.join(outDir, LAYOUT.owner)) || isFile(path.join(outDir, LAYOUT.manifest), false);
 }
 
 export function isFile(p: string, followLinks = true): boolean {
@@ -77,7 +72,7 @@ export function claimOutDir(outDir: string, lab: string): void {
   fs.mkdirSync(outDir, { recursive: true });
   if (owned(outDir)) return;
   atomicWrite(
-    path.join(outDir, OWNER_FILE),
+    path.join(outDir, LAYOUT.owner),
     `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`,
     0o644,
   );
@@ -98,7 +93,7 @@ export function atomicWrite(file: string, text: string, mode: number): void {
 
 export function readManifest(outDir: string): Manifest | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(outDir, MANIFEST), 'utf8')) as Manifest;
+    return JSON.parse(fs.readFileSync(path.join(outDir, LAYOUT.manifest), 'utf8')) as Manifest;
   } catch {
     return undefined;
   }

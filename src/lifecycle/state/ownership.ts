@@ -159,7 +159,8 @@ export function planDestroy(
     const users = backedBy(base);
     if (users.length) {
       kept.push(
-        `volume ${live.name} (pool ${live.pool}): the box's base volume, still the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`,
+        `volume ${live.name} (pool ${live.pool}): the box's base volume, ` +
+          `still the backing file of ${users.map((u) => `${u.name} (pool ${u.pool})`).join(', ')}`,
       );
       continue;
     }

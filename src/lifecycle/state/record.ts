@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
+import { LAYOUT, vagrantMachineFile } from '../../layout.js';
 import type { Virsh } from '../../tools/virsh.js';
 import {
   emptyRecord,
@@ -13,10 +14,8 @@ import {
   type OwnershipRecord,
 } from './ownership.js';
 
-export const STATE_FILE = '.labforge-state.json';
-
-export function statePath(outDir: string): string {
-  return path.join(outDir, STATE_FILE);
+function statePath(outDir: string): string {
+  return path.join(outDir, LAYOUT.state);
 }
 
 export function readRecord(outDir: string): OwnershipRecord | undefined {
@@ -31,7 +30,8 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
     r = JSON.parse(text) as OwnershipRecord;
   } catch (err) {
     throw new Error(
-      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); it lists what destroy removes, so labforge will not guess: fix or delete it`,
+      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); ` +
+        'it lists what destroy removes, so labforge will not guess: fix or delete it',
     );
   }
   return {
@@ -63,7 +63,7 @@ export function addToRecord(lab: Lab, more: Partial<OwnershipRecord>): Ownership
 
 /** The libvirt domain ids Vagrant recorded: `<out>/.vagrant/machines/<node>/libvirt/id`. */
 export function vagrantDomainIds(outDir: string): { node: string; uuid: string }[] {
-  const machines = path.join(outDir, '.vagrant', 'machines');
+  const machines = path.join(outDir, LAYOUT.vagrantMachines);
   const out: { node: string; uuid: string }[] = [];
   let nodes: string[] = [];
   try {
@@ -73,7 +73,7 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
   }
   for (const node of nodes) {
     try {
-      const uuid = fs.readFileSync(path.join(machines, node, 'libvirt', 'id'), 'utf8').trim();
+      const uuid = fs.readFileSync(path.join(outDir, vagrantMachineFile(node, 'id')), 'utf8').trim();
       if (uuid) out.push({ node, uuid });
     } catch {
       /* not created */
@@ -91,7 +91,7 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
 export function forgetVagrantNetworks(outDir: string): string[] {
   const removed: string[] = [];
   for (const { node } of vagrantMachines(outDir)) {
-    const file = path.join(outDir, '.vagrant', 'machines', node, 'libvirt', 'created_networks');
+    const file = path.join(outDir, vagrantMachineFile(node, 'created_networks'));
     if (!fs.existsSync(file)) continue;
     fs.rmSync(file, { force: true });
     removed.push(file);
@@ -101,7 +101,7 @@ export function forgetVagrantNetworks(outDir: string): string[] {
 
 function vagrantMachines(outDir: string): { node: string }[] {
   try {
-    return fs.readdirSync(path.join(outDir, '.vagrant', 'machines')).map((node) => ({ node }));
+    return fs.readdirSync(path.join(outDir, LAYOUT.vagrantMachines)).map((node) => ({ node }));
   } catch {
     return [];
   }

@@ -5,17 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
-import { SECRETS_DIR } from '../../lab/model.js';
+import { LAYOUT } from '../../layout.js';
 import { renderLab, type Rendered } from '../../render/index.js';
-import { ROOT_PASSWORD_FILE } from '../../render/vagrantfile.js';
 import type { RenderContext } from '../../render/context.js';
 import { ensureKey } from '../../tools/ssh.js';
-import { atomicWrite, claimOutDir, isFile, MANIFEST, readManifest, type Manifest } from './outdir.js';
+import { atomicWrite, claimOutDir, isFile, readManifest, type Manifest } from './outdir.js';
 
-const RENDERS = '.renders';
-const CURRENT = '.current';
+const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
 
-const top = (rel: string) => rel.split('/')[0];
+const topEntry = (rel: string) => rel.split('/')[0];
 
 /** The render .current points at (a name under .renders/), if any. */
 function currentRender(outDir: string): string | undefined {
@@ -55,7 +53,7 @@ function moveLegacyRender(outDir: string): void {
   if (st.isSymbolicLink()) return;
   const manifest = readManifest(outDir);
   const away = fs.mkdtempSync(path.join(outDir, RENDERS, 'legacy-'));
-  for (const name of new Set([...(manifest?.files ?? []).map(top), MANIFEST])) {
+  for (const name of new Set([...(manifest?.files ?? []).map(topEntry), MANIFEST])) {
     const p = path.join(outDir, name);
     if (fs.existsSync(p) && !fs.lstatSync(p).isSymbolicLink()) fs.renameSync(p, path.join(away, name));
   }
@@ -95,8 +93,8 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   };
   fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
-  // The links at the top point into .current, so they are right before and after the swap.
-  const tops = [...new Set([MANIFEST, ...manifest.files.map(top)])].sort();
+  // The links at the topEntry point into .current, so they are right before and after the swap.
+  const tops = [...new Set([MANIFEST, ...manifest.files.map(topEntry)])].sort();
   for (const name of tops) {
     step('link');
     const link = path.join(outDir, name);
@@ -125,7 +123,7 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   if (oldRender && oldRender !== path.basename(dir))
     fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
   // Links of entries an earlier render had and this one has not (http/ after switching method...).
-  for (const name of new Set((previous?.files ?? []).map(top))) {
+  for (const name of new Set((previous?.files ?? []).map(topEntry))) {
     if (tops.includes(name)) continue;
     const link = path.join(outDir, name);
     if (
@@ -134,14 +132,14 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
     )
       fs.rmSync(link);
   }
-  fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
+  fs.mkdirSync(path.join(outDir, LAYOUT.logs), { recursive: true });
   step('done');
 }
 
 /** The root password lives in its own 0600 file under the 0700 secrets folder, never in the Vagrantfile. */
 export function writeSecrets(lab: Lab): void {
-  const dir = path.join(lab.outDir, SECRETS_DIR);
-  const file = path.join(lab.outDir, ROOT_PASSWORD_FILE);
+  const dir = path.join(lab.outDir, LAYOUT.secrets);
+  const file = path.join(lab.outDir, LAYOUT.rootPassword);
   if (lab.access.rootPassword === undefined) {
     fs.rmSync(file, { force: true });
     return;

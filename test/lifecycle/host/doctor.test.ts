@@ -240,9 +240,11 @@ describe('KVM and nested virtualization', () => {
 describe("each tool's version, judged by labforge's support table", () => {
   test("virsh version --daemon's answer gives the daemon's and QEMU's versions (Debian 12's and 13's)", () => {
     const debian12 =
-      'Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.19\nRunning against daemon: 9.0.0\n';
+      'Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\n' +
+      'Running hypervisor: QEMU 7.2.19\nRunning against daemon: 9.0.0\n';
     const debian13 =
-      'Compiled against library: libvirt 11.3.0\nUsing library: libvirt 11.3.0\nUsing API: QEMU 11.3.0\nRunning hypervisor: QEMU 10.0.13\nRunning against daemon: 11.3.0\n';
+      'Compiled against library: libvirt 11.3.0\nUsing library: libvirt 11.3.0\nUsing API: QEMU 11.3.0\n' +
+      'Running hypervisor: QEMU 10.0.13\nRunning against daemon: 11.3.0\n';
     expect(parseVirshVersion(debian12)).toEqual({ daemon: '9.0.0', qemu: '7.2.19' });
     expect(parseVirshVersion(debian13)).toEqual({ daemon: '11.3.0', qemu: '10.0.13' });
     expect(parseVirshVersion('Compiled against library: libvirt 9.0.0\n')).toEqual({});

@@ -8,7 +8,12 @@ import { CLI, standInPacker } from '../../support.js';
 
 async function bakeWith(version: string) {
   const { dir, lab, env } = standInPacker(
-    `echo "$PWD|$*" >> \"$STANDIN_DIR/calls\"\nif [ "$1" = version ]; then echo "Packer v${version}"; exit 0; fi\nif [ "$1" = init ]; then exit 0; fi\necho "Build 'qemu.fedora' errored: stand-in failure"; exit 3`,
+    [
+      'echo "$PWD|$*" >> "$STANDIN_DIR/calls"',
+      `if [ "$1" = version ]; then echo "Packer v${version}"; exit 0; fi`,
+      'if [ "$1" = init ]; then exit 0; fi',
+      `echo "Build 'qemu.fedora' errored: stand-in failure"; exit 3`,
+    ].join('\n'),
   );
   const calls = path.join(dir, 'calls');
   const out = path.join(dir, 'out');

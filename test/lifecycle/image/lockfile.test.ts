@@ -1,21 +1,13 @@
 // lab.lock: resolving a release's image from Fedora-shaped indexes served on 127.0.0.1 (releases.json, folder
 // listings, clearsigned CHECKSUM files, the archive), `labforge lock [--update]`, and bake refusing an image whose
-// sha256 is not the locked one (real Packer, real download from the served mirror).
+// sha256 is not the locked one (real Packer, real download from the served mirror). Reading what Fedora publishes:
+// test/lab/fedora.test.ts.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import {
-  checksumFilesIn,
-  compareCompose,
-  fromChecksumFile,
-  fromReleasesJson,
-  imageName,
-  imageNamePattern,
-  parseChecksumFile,
-} from '../../../src/lab/fedora.js';
 import { clearsignedChecksumFile } from '../../fedora-mirror.js';
 import { cli, requireTool, tempDir, writeLab } from '../../support.js';
 
@@ -25,79 +17,6 @@ const checksumFile = clearsignedChecksumFile;
 
 const listing = (names: string[]) =>
   `<html><body><h1>Index</h1>${names.map((n) => `<a href="${n}">${n}</a>`).join('\n')}</body></html>`;
-
-describe('reading what Fedora publishes', () => {
-  test('file names per release: 41+ Generic, 40 its own order, 34-39 without Generic, the netinst ISO', () => {
-    expect(imageName(44, 'cloud', '1.7')).toBe('Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2');
-    expect(imageName(40, 'cloud', '1.14')).toBe('Fedora-Cloud-Base-Generic.x86_64-40-1.14.qcow2');
-    expect(imageName(38, 'cloud', '1.6')).toBe('Fedora-Cloud-Base-38-1.6.x86_64.qcow2');
-    expect(imageName(44, 'iso', '1.7')).toBe('Fedora-Everything-netinst-x86_64-44-1.7.iso');
-    for (const [r, m, c] of [
-      [44, 'cloud', '1.7'],
-      [40, 'cloud', '1.14'],
-      [38, 'cloud', '1.6'],
-      [43, 'iso', '1.6'],
-    ] as const)
-      expect(imageNamePattern(r, m).exec(imageName(r, m, c))?.[1]).toBe(c);
-    expect(imageNamePattern(44, 'cloud').test('Fedora-Cloud-Base-Generic-44-1.7.aarch64.qcow2')).toBe(false);
-  });
-
-  test('compose labels sort as versions: 1.10 is newer than 1.9', () => {
-    expect(['1.9', '1.10', '1.2'].sort(compareCompose)).toEqual(['1.2', '1.9', '1.10']);
-    expect(
-      checksumFilesIn(
-        listing(['Fedora-Cloud-44-1.9-x86_64-CHECKSUM', 'Fedora-Cloud-44-1.10-x86_64-CHECKSUM']),
-        44,
-        'cloud',
-      )[0],
-    ).toBe('Fedora-Cloud-44-1.10-x86_64-CHECKSUM');
-  });
-
-  test('a clearsigned CHECKSUM file: only the SHA256 lines count, the signature is skipped', () => {
-    const text = checksumFile({
-      'Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2': 'a'.repeat(64),
-      'Fedora-Cloud-Base-AmazonEC2-44-1.7.x86_64.raw.xz': 'b'.repeat(64),
-    });
-    expect([...parseChecksumFile(text).keys()]).toHaveLength(2);
-    expect(fromChecksumFile(text, 'https://m/x/Fedora-Cloud-44-1.7-x86_64-CHECKSUM', 44, 'cloud')).toEqual({
-      url: 'https://m/x/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
-      checksum: `sha256:${'a'.repeat(64)}`,
-      compose: '1.7',
-      from: 'https://m/x/Fedora-Cloud-44-1.7-x86_64-CHECKSUM',
-    });
-  });
-
-  test('releases.json: the x86_64 Cloud Base Generic qcow2 of the release, moved onto the mirror', () => {
-    const link =
-      'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2';
-    const json = [
-      {
-        version: '44',
-        arch: 'aarch64',
-        variant: 'Cloud',
-        link: link.replace(/x86_64/g, 'aarch64'),
-        sha256: 'c'.repeat(64),
-      },
-      {
-        version: '44',
-        arch: 'x86_64',
-        variant: 'Cloud',
-        link: link.replace('.qcow2', '.raw.xz'),
-        sha256: 'd'.repeat(64),
-      },
-      { version: '44', arch: 'x86_64', variant: 'Cloud', link, sha256: 'A'.repeat(64) },
-      { version: '43', arch: 'x86_64', variant: 'Cloud', link: link.replace(/44/g, '43'), sha256: 'e'.repeat(64) },
-    ];
-    expect(fromReleasesJson(json, 44, 'cloud', 'https://mirror.example.org/fedora/')).toEqual({
-      url: 'https://mirror.example.org/fedora/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
-      checksum: `sha256:${'a'.repeat(64)}`,
-      compose: '1.7',
-      from: 'releases.json',
-    });
-    expect(fromReleasesJson(json, 44, 'cloud', 'https://x', '1.6')).toBeUndefined();
-    expect(fromReleasesJson(json, 42, 'cloud', 'https://x')).toBeUndefined();
-  });
-});
 
 /** A Fedora-shaped mirror on 127.0.0.1: releases.json lists 44; 43 only has CHECKSUM files on the mirror; 40 is
  *  only in the archive. `files` can be changed while it serves. */
@@ -324,7 +243,12 @@ describe('bake and the lock', () => {
       { mode: 0o755 },
     );
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        LABFORGE_PACKER: path.join(bin, 'packer'),
+        VAGRANT_HOME: path.join(dir, 'vh'),
+        CI: 'true',
+      },
     });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`is sha256:${now}, but ${path.join(dir, 'lab.lock')} pins sha256:${then}`);
@@ -342,7 +266,12 @@ describe('bake and the lock', () => {
       { mode: 0o755 },
     );
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: { PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: path.join(dir, 'vh'), CI: 'true' },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        LABFORGE_PACKER: path.join(bin, 'packer'),
+        VAGRANT_HOME: path.join(dir, 'vh'),
+        CI: 'true',
+      },
     });
     expect(r.exitCode).toBe(1);
     const l = JSON.parse(fs.readFileSync(path.join(dir, 'lab.lock'), 'utf8'));

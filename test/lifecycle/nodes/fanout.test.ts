@@ -73,7 +73,15 @@ esac`;
   fs.writeFileSync(
     path.join(bin, 'ssh'),
     // No shared connection (ssh -O check, ssh -M): each command connects by itself, as with an ssh too old for one.
-    `#!/bin/bash\ncase " $* " in *" -O "*|*" -M "*) exit 255 ;; esac\nfor a in "$@"; do case "$a" in root@*) host=$a ;; esac; done\necho "start $host $(date +%s.%N)" >> '${dir}/calls'\n${behaviour === 'mixed' ? mixed : slow}\necho "end $host $(date +%s.%N)" >> '${dir}/calls'\n`,
+    [
+      '#!/bin/bash',
+      'case " $* " in *" -O "*|*" -M "*) exit 255 ;; esac',
+      'for a in "$@"; do case "$a" in root@*) host=$a ;; esac; done',
+      `echo "start $host $(date +%s.%N)" >> '${dir}/calls'`,
+      behaviour === 'mixed' ? mixed : slow,
+      `echo "end $host $(date +%s.%N)" >> '${dir}/calls'`,
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   fs.writeFileSync(path.join(bin, 'scp'), `#!/bin/bash\nprintf '%s\\n' "$*" >> '${dir}/scp-calls'\n`, { mode: 0o755 });

@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadLabText } from '../../../src/lab/load.js';
-import { judge, parseProbe, probeScript, probeTimeLimits, verify } from '../../../src/lifecycle/nodes/verify.js';
-import { tempDir } from '../../support.js';
+import { judge, parseProbe, probeArguments, probeCommand, verify } from '../../../src/lifecycle/nodes/verify.js';
+import { probeTimeLimits } from '../../../src/time-limits.js';
+import { requireTool, ROOT, tempDir } from '../../support.js';
 
 const { lab } = loadLabText(
-  'name: t\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
+  'name: t\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\n' +
+    'nodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
   '/tmp/verify/lab.yaml',
 );
 const [n1] = lab.nodes;
@@ -116,7 +118,9 @@ describe('judging a node from its probe answer', () => {
   test('a node that does not answer ping is named; VIPs are not pinged', () => {
     expect(problems({ ping_n2: 'no' })).toEqual(['cannot ping n2 (10.240.0.12)']);
     expect(problems({ ping_n1: undefined })).toEqual(['cannot ping n1 (10.240.0.11)']);
-    expect(probeScript(lab)).not.toContain('ping_api');
+    expect(probeCommand(lab)).not.toContain('ping_api');
+    const nodes = probeArguments(lab).slice(probeArguments(lab).indexOf('--') + 1);
+    expect(nodes).toEqual(['n1=10.240.0.11', 'n2=10.240.0.12']);
   });
 
   test('an empty answer names every check', () => {
@@ -175,7 +179,8 @@ describe('the probe script', () => {
     return bin;
   }
 
-  const run = (bin: string) => execa('bash', ['-c', probeScript(lab)], { env: { PATH: `${bin}:${process.env.PATH}` } });
+  const run = (bin: string) =>
+    execa('bash', ['-c', probeCommand(lab)], { env: { PATH: `${bin}:${process.env.PATH}` } });
 
   test('runs in bash and its answer is what the parser reads: a good node is judged good', async () => {
     const selinux0 = fs.readFileSync('/proc/cmdline', 'utf8').split(/\s+/).includes('selinux=0');
@@ -199,7 +204,10 @@ describe('the probe script', () => {
     // This getent knows n1 (with its short name as an alias) and api only.
     fs.writeFileSync(
       path.join(bin, 'getent'),
-      '#!/bin/bash\nshift 3\nfor k in "$@"; do case $k in n1.example.com) echo "10.240.0.11  n1.example.com n1" ;; api.example.com) echo "10.240.0.20  apiserver api.example.com" ;; esac; done\n',
+      '#!/bin/bash\nshift 3\nfor k in "$@"; do case $k in\n' +
+        '  n1.example.com) echo "10.240.0.11  n1.example.com n1" ;;\n' +
+        '  api.example.com) echo "10.240.0.20  apiserver api.example.com" ;;\n' +
+        'esac; done\n',
       { mode: 0o755 },
     );
     const facts = parseProbe((await run(bin)).stdout);
@@ -223,6 +231,16 @@ describe('the probe script', () => {
   });
 });
 
+describe('the probe script', () => {
+  test('is a file of its own (vagrant/scripts/verify-probe.sh) that passes shellcheck, sent whole with the names', async () => {
+    requireTool('shellcheck');
+    const file = path.join(ROOT, 'vagrant', 'scripts', 'verify-probe.sh');
+    await execa('shellcheck', ['-s', 'bash', file]);
+    expect(probeCommand(lab)).toContain(fs.readFileSync(file, 'utf8').split('\n').slice(-2)[0]);
+    expect(probeCommand(lab).endsWith(` verify-probe ${probeArguments(lab).join(' ')}`)).toBe(true);
+  });
+});
+
 describe('the probe runs its lookups and pings at once', () => {
   test('the pings of every node overlap in time, and the answer still has one whole line per fact', async () => {
     const bin = path.join(tempDir(), 'bin');
@@ -233,7 +251,7 @@ describe('the probe runs its lookups and pings at once', () => {
       `#!/bin/bash\necho "start $(date +%s.%N)" >> '${log}'\nsleep 1\necho "end $(date +%s.%N)" >> '${log}'\n`,
       { mode: 0o755 },
     );
-    const r = await execa('bash', ['-c', probeScript(lab)], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    const r = await execa('bash', ['-c', probeCommand(lab)], { env: { PATH: `${bin}:${process.env.PATH}` } });
     const facts = parseProbe(r.stdout);
     expect([facts.ping_n1, facts.ping_n2, facts.probe]).toEqual(['yes', 'yes', 'done']);
     const events = fs
@@ -304,7 +322,7 @@ describe('verify against stand-in ssh answers', () => {
 
   test('the time limits grow with the lab', () => {
     const nine = loadLabText('{}', '/tmp/verify/lab.yaml').lab;
-    expect(probeTimeLimits(nine).probeS).toBeGreaterThan(probeTimeLimits(lab).probeS);
-    expect(probeTimeLimits(nine)).toEqual({ connectS: 28, probeS: 75 });
+    expect(probeTimeLimits(nine.nodes.length).probeS).toBeGreaterThan(probeTimeLimits(lab.nodes.length).probeS);
+    expect(probeTimeLimits(nine.nodes.length)).toEqual({ connectS: 28, probeS: 75 });
   });
 });

@@ -10,7 +10,8 @@ import { deleteSnapshot, listSnapshots } from '../../../src/lifecycle/snapshots/
 import { restoreSnapshot } from '../../../src/lifecycle/snapshots/restore.js';
 import { saveSnapshot } from '../../../src/lifecycle/snapshots/save.js';
 import { SnapshotError, UsageError } from '../../../src/errors.js';
-import { readRecord, STATE_FILE } from '../../../src/lifecycle/state/record.js';
+import { LAYOUT } from '../../../src/layout.js';
+import { readRecord } from '../../../src/lifecycle/state/record.js';
 import { useNetns } from '../../netns.js';
 import { cli, CLI, tempDir } from '../../support.js';
 
@@ -67,7 +68,7 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
     volumes: [],
     networks: [],
   };
-  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify(record));
+  fs.writeFileSync(path.join(out, LAYOUT.state), JSON.stringify(record));
 
   // save: both nodes, a running (suspended and resumed), b shut off.
   const saved = await saveSnapshot(lab, 's1');
@@ -103,7 +104,7 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   // A record naming another UUID for b: the domain t-b is not labforge's, and nothing is done to either node.
   const snapshots = readRecord(out)!.snapshots;
   fs.writeFileSync(
-    path.join(out, STATE_FILE),
+    path.join(out, LAYOUT.state),
     JSON.stringify({
       ...record,
       domains: [record.domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }],
@@ -114,7 +115,7 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   );
   expect(lines(await virsh('snapshot-list', 't-a', '--name'))).toEqual(['s1']);
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
-  fs.writeFileSync(path.join(out, STATE_FILE), JSON.stringify({ ...record, snapshots }));
+  fs.writeFileSync(path.join(out, LAYOUT.state), JSON.stringify({ ...record, snapshots }));
 
   // restore of a shut-off snapshot: what was written to the disk after it is gone.
   await virsh('destroy', 't-a');

@@ -85,6 +85,7 @@ describe('snapshot names', () => {
       `must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(name)}`,
     );
     // The value is quoted as JSON: a control character shows as an escape, never raw.
+    // eslint-disable-next-line no-control-regex -- no control character may reach the message
     expect(problem).not.toMatch(/[\u0000-\u0008\u000a-\u001f]/);
   });
 });
@@ -172,7 +173,8 @@ describe('restore', () => {
     );
     expect(() => planRestore(record(), resolved, 'nope', has)).toThrow('(it has none)');
     expect(() => planRestore(record(), resolved, 'baseline', has)).toThrow(
-      'snapshot restore: lab t has no snapshot "baseline" (it has none); labforge up takes it (a lab brought up by an older labforge has none: run labforge up)',
+      'snapshot restore: lab t has no snapshot "baseline" (it has none); ' +
+        'labforge up takes it (a lab brought up by an older labforge has none: run labforge up)',
     );
   });
 

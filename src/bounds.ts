@@ -1,0 +1,39 @@
+// Every bound labforge puts on a number or a text it is given: the lab file's sizes and counts (the schema and the
+// cross-field checks read them, and their messages name them) and the numbers the command line takes. Far past
+// anything real, so that a typo stops before it reaches a tool.
+
+export const BOUNDS = {
+  /** Virtual CPUs of a node or the build VM. */
+  cpus: { min: 1, max: 128 },
+  /** Memory of a node or the build VM, MiB (1 TiB at most). */
+  memoryMiB: { min: 256, max: 1024 * 1024 },
+  /** A disk, GiB (16 TiB at most). */
+  diskGiB: { max: 16 * 1024 },
+  /** host.tcg_cache, MiB: QEMU's TCG needs a few MiB of code buffer; a guest never uses more than a few GiB. */
+  tcgCacheMiB: { min: 16, max: 4096 },
+  /** host.boot_timeout, seconds. */
+  bootTimeoutS: { min: 30, max: 86400 },
+  nodes: { min: 1, max: 1000 },
+  vips: { max: 1000 },
+  /** Characters of one free-text value or path. */
+  text: { max: 4096 },
+  /** A lab file's size: a larger file is a mistake (or an attack on the YAML parser's memory). */
+  labFileBytes: { max: 1024 * 1024 },
+  /** The smallest lab subnet: a /29. */
+  subnetPrefix: { max: 29 },
+  /** A Fedora release number. */
+  release: { max: 999 },
+} as const;
+
+/** The numbers the command line takes. */
+export const OPTION_BOUNDS = {
+  /** Any whole-number option. */
+  wholeNumber: { max: 999_999_999 },
+  /** run/copy --parallel and --timeout. */
+  parallel: { max: 999_999 },
+  timeoutS: { max: 999_999 },
+  /** halt --time-limit. */
+  haltTimeLimitS: { max: 3600 },
+  /** run/copy without --parallel: all nodes at once, up to this many. */
+  defaultParallel: 32,
+} as const;
