@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { boxInstalled, insecureKey } from '../dist/tools/vagrant.js';
+import { boxInstalled, preferredKey } from '../dist/tools/vagrant.js';
+import { vagrantKeys } from '../dist/lifecycle/host/vagrant-keys.js';
 import { loadLabText } from '../dist/lab/load.js';
 import { validateLab } from '../dist/lab/validate.js';
 import { renderLab } from '../dist/render/index.js';
@@ -156,14 +157,15 @@ const cached = await median(() => openLab({ lab: labFile }), 20);
 compare('open a lab with a 256 MiB local image', 'sha256 computed', uncached, 'sha256 cached', cached);
 
 // 3. Render vs the real validator.
-const pub = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ bench';
+const pubs = ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ bench'];
 // The default lab pins its image by sha256 (lab.lock, or the catalogue): packer validate fetches nothing.
 const { lab } = loadLabText('{}', path.join(home, 'default', 'lab.yaml'));
-const render = await median(() => renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), 50);
-writeRender(lab.outDir, renderLab(lab, { driver: 'qemu', vagrantPublicKey: pub }), lab);
+const render = await median(() => renderLab(lab, { driver: 'qemu', vagrantPublicKeys: pubs }), 50);
+writeRender(lab.outDir, renderLab(lab, { driver: 'qemu', vagrantPublicKeys: pubs }), lab);
+const packerKey = preferredKey(await vagrantKeys()).file;
 const validate = await median(
   () =>
-    execFileSync('packer', ['validate', '-var', `ssh_private_key_file=${insecureKey().privateKey}`, '.'], {
+    execFileSync('packer', ['validate', '-var', `ssh_private_key_file=${packerKey}`, '.'], {
       cwd: path.join(lab.outDir, 'packer'),
       env: { ...env, CHECKPOINT_DISABLE: '1' },
     }),
@@ -232,7 +234,7 @@ const bigFile = path.join(home, 'big', 'lab.yaml');
 fs.mkdirSync(path.dirname(bigFile), { recursive: true });
 fs.writeFileSync(bigFile, big);
 const bigInProcess = await median(
-  () => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKey: pub }),
+  () => renderLab(loadLabText(big, bigFile).lab, { driver: 'qemu', vagrantPublicKeys: pubs }),
   10,
 );
 const bigProcess = await median(

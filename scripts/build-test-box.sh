@@ -4,8 +4,11 @@
 # Builds a small Debian 12 (bookworm) qcow2 test image for labforge's
 # end-to-end test that behaves like Fedora Cloud Base where the bake and the
 # lab's provisioning look, so the e2e runs the branches Fedora takes:
-#   - NetworkManager is the only network stack (no ifupdown): eth0 gets DHCP
-#     from NetworkManager (net.ifnames=0 on the kernel line, as on Fedora)
+#   - NetworkManager is the only network stack (no ifupdown), and the NICs have
+#     predictable names (ens3, ...), not eth0: Fedora 40+ Cloud images are built
+#     with KIWI, without the net.ifnames=0 the kickstart-era images had
+#   - zram swap from zram-generator, configured as Fedora's
+#     zram-generator-defaults does (kubelet refuses swap: image.swap turns it off)
 #   - cloud-init with the NoCloud datasource and NO vagrant user: the cloud
 #     method's NoCloud seed creates it, as on Fedora
 #   - SELinux active: the default policy loaded at boot (selinux=1
@@ -19,7 +22,8 @@
 #
 # Output (in OUTDIR):
 #   debian12-test-<hash>.qcow2         the image; <hash> = first 16 hex digits
-#                                      of the sha256 of this script
+#                                      of the sha256 of this script and of
+#                                      debootstrap-lib.sh
 #   debian12-test-<hash>.qcow2.sha256  sha256 of the image (plain hex)
 #   debian12-test.qcow2                symlink to the current image
 #   debian12-test.qcow2.sha256         sha256 of the current image (plain hex)
@@ -30,7 +34,8 @@
 #
 # Needs root, debootstrap, sfdisk, losetup, mkfs.ext4, extlinux,
 # syslinux-common (mbr.bin), qemu-utils and qemu-system-x86. The Debian mirror
-# is read from the host's apt sources (first URI serving bookworm/main).
+# is read from the host's apt sources (first URI serving bookworm/main;
+# scripts/debootstrap-lib.sh).
 #
 # Environment:
 #   LABFORGE_SKIP_BOOT_CHECK=1   skip the boot check (qemu TCG, no network)
@@ -52,7 +57,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $# -eq 1 ]] || { sed -n 2p "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
-HASH=$(sha256sum "$SCRIPT" | cut -c1-16)
+HASH=$(cat "$SCRIPT" "$(dirname "$SCRIPT")/debootstrap-lib.sh" | sha256sum | cut -c1-16)
 mkdir -p "$1"
 OUTDIR=$(cd "$1" && pwd -P)
 NAME=debian12-test-$HASH.qcow2
@@ -85,62 +90,9 @@ flock 9
 [[ -f $IMG ]] && publish
 
 # ---------------------------------------------------------------- inputs
-find_mirror() {
-  # First URI serving "bookworm" with component "main" (deb, not deb-src).
-  local f line uri suite
-  local -a w
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    while IFS= read -r line || [[ -n $line ]]; do
-      line=${line%%#*}
-      read -ra w <<<"$line"
-      [[ ${#w[@]} -ge 4 && ${w[0]} == deb ]] || continue
-      w=("${w[@]:1}")
-      if [[ ${w[0]} == '['* ]]; then # [ options ]
-        while [[ ${#w[@]} -gt 0 && ${w[0]} != *']' ]]; do w=("${w[@]:1}"); done
-        w=("${w[@]:1}")
-      fi
-      [[ ${#w[@]} -ge 3 ]] || continue
-      uri=${w[0]} suite=${w[1]}
-      if [[ $suite == bookworm && " ${w[*]:2} " == *" main "* ]]; then
-        printf '%s\n' "$uri"; return 0
-      fi
-    done <"$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk '
-      function flush() {
-        if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ &&
-            comps ~ /(^| )main( |$)/ && tolower(enabled) != "no" && uris != "") {
-          split(uris, u, " "); print u[1]; found = 1; exit
-        }
-        types = uris = suites = comps = key = ""; enabled = "yes"
-      }
-      BEGIN { enabled = "yes" }
-      /^[ \t]*$/ { flush(); next }
-      /^#/ { next }
-      /^[ \t]/ { sub(/^[ \t]+/, ""); val = $0
-                 if (key == "types") types = types " " val
-                 else if (key == "uris") uris = uris " " val
-                 else if (key == "suites") suites = suites " " val
-                 else if (key == "components") comps = comps " " val
-                 next }
-      { i = index($0, ":"); if (!i) next
-        key = tolower(substr($0, 1, i - 1)); val = substr($0, i + 1)
-        gsub(/^[ \t]+|[ \t]+$/, "", val)
-        if (key == "types") types = val
-        else if (key == "uris") uris = val
-        else if (key == "suites") suites = val
-        else if (key == "components") comps = val
-        else if (key == "enabled") enabled = val }
-      END { if (!found) flush() }' "$f")
-    [[ -n $uri ]] && { printf '%s\n' "$uri"; return 0; }
-  done
-  return 1
-}
-
-MIRROR=$(find_mirror) || die "no apt source serving bookworm main found in /etc/apt"
+# shellcheck source-path=SCRIPTDIR source=debootstrap-lib.sh
+source "$(dirname "$SCRIPT")/debootstrap-lib.sh"
+MIRROR=$(debian_mirror bookworm) || die "no apt source serving bookworm main found in /etc/apt"
 case $MIRROR in http://* | https://* | ftp://* | file:/*) ;; *) die "unsupported mirror URI: $MIRROR" ;; esac
 
 MBR=
@@ -162,30 +114,22 @@ mkdir -p "$ROOT"
 
 # shellcheck disable=SC2317 # invoked via trap
 cleanup() {
-  local rc=$? pid
+  local rc=$?
   set +e
   if [[ -n $QEMU_PID ]]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
   # Processes left running inside the chroot would keep the mounts busy.
-  for pid in /proc/[0-9]*; do
-    [[ $(readlink "$pid/root" 2>/dev/null) == "$ROOT" ]] && kill -9 "${pid#/proc/}" 2>/dev/null
-  done
+  chroot_kill "$ROOT"
   if [[ $(findmnt -rno TARGET) == *"$ROOT"* ]]; then
     umount -R "$ROOT" 2>/dev/null || { sleep 1; umount -R "$ROOT" 2>/dev/null; } || umount -R -l "$ROOT"
   fi
   [[ -n $LOOP ]] && losetup -d "$LOOP"
-  if [[ $(findmnt -rno TARGET) == *"$WORK"* ]]; then
-    log "WARNING: something is still mounted under $WORK; not removing it"
-  else
-    rm -rf --one-file-system "$WORK"
-  fi
+  remove_work "$WORK"
   [[ $rc -ne 0 ]] && log "FAILED (exit $rc); no image was published"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-in_root() { LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"; }
 
 T0=$SECONDS
 
@@ -208,14 +152,8 @@ debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOT" "$MIRROR" >"
   { tail -n 30 "$WORK/debootstrap.log" >&2; [[ -f $ROOT/debootstrap/debootstrap.log ]] && tail -n 30 "$ROOT/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }
 log "debootstrap done ($((SECONDS - T0)) s)"
 
-mount -t proc proc "$ROOT/proc"
-mount -t sysfs sysfs "$ROOT/sys"
-mount --rbind /dev "$ROOT/dev"
-mount --make-rslave "$ROOT/dev"
-
 # No daemons may start inside the chroot.
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+chroot_enter "$ROOT"
 
 printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOT/etc/apt/sources.list"
 
@@ -224,7 +162,7 @@ printf 'deb %s bookworm main\n' "$MIRROR" >"$ROOT/etc/apt/sources.list"
 # getenforce/setenforce, sestatus) and the guest agent. selinux-basics is left out: its selinux-activate writes a GRUB
 # configuration (this image boots with extlinux) and it pulls in perl; the kernel arguments are set below instead.
 EXTRA=(network-manager cloud-init cloud-guest-utils fdisk firewalld iptables ipset python3
-  selinux-policy-default selinux-utils policycoreutils qemu-guest-agent)
+  selinux-policy-default selinux-utils policycoreutils qemu-guest-agent systemd-zram-generator)
 log "apt-get install ${EXTRA[*]} ..."
 in_root apt-get -q update >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; die "apt-get update failed"; }
 in_root apt-get -q -y --no-install-recommends install "${EXTRA[@]}" >>"$WORK/apt.log" 2>&1 ||
@@ -249,9 +187,9 @@ ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 EOF
 
-# No ifupdown: NetworkManager manages every NIC. As on Fedora Cloud Base, cloud-init writes the DHCP profile of eth0
-# while a seed is present; without one (the baked box, where cloud-init is disabled) NetworkManager's automatic
-# "Wired connection" does DHCP on eth0.
+# No ifupdown: NetworkManager manages every NIC. As on Fedora Cloud Base, cloud-init writes the DHCP profile of the
+# first NIC while a seed is present; without one (the baked box, where cloud-init is disabled) the box's own DHCP
+# profile does (packer/scripts/90-cleanup.sh). The NICs keep udev's predictable names (no net.ifnames=0).
 rm -rf "$ROOT/etc/network/interfaces" "$ROOT/etc/network/interfaces.d"
 [[ -x $ROOT/usr/sbin/NetworkManager ]] || die "NetworkManager is not installed"
 [[ ! -e $ROOT/sbin/ifup && ! -e $ROOT/usr/sbin/ifup ]] || die "ifupdown is installed"
@@ -266,6 +204,14 @@ datasource_list: [ NoCloud ]
 EOF
 in_root id vagrant >/dev/null 2>&1 && die "the image must not have a vagrant user (the seed creates it)"
 [[ -x $ROOT/usr/bin/growpart ]] || die "growpart is not installed"
+
+# zram swap, as Fedora's zram-generator-defaults configures it (Debian's package ships no default configuration).
+cat >"$ROOT/usr/lib/systemd/zram-generator.conf" <<'EOF'
+# Written by labforge's scripts/build-test-box.sh, as Fedora's zram-generator-defaults: swap on zram at boot.
+[zram0]
+zram-size = min(ram, 8192)
+EOF
+[[ -x $ROOT/usr/lib/systemd/system-generators/zram-generator ]] || die "zram-generator is not installed"
 
 # SELinux on, as on Fedora: the kernel arguments below enable it, systemd loads the default policy at boot.
 # Permissive, not Enforcing: the file system is not labelled (labelling needs a SELinux host or a relabelling boot).
@@ -325,7 +271,7 @@ SERIAL 0 115200
 LABEL debian
   KERNEL /boot/vmlinuz-$KVER
   INITRD /boot/initrd.img-$KVER
-  APPEND root=UUID=$UUID ro net.ifnames=0 selinux=1 security=selinux console=ttyS0,115200n8
+  APPEND root=UUID=$UUID ro selinux=1 security=selinux console=ttyS0,115200n8
 EOF
 
 # clean-up for cloning
@@ -342,7 +288,7 @@ find "$ROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec
 rm -rf "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/*
 rm -rf "${ROOT:?}"/tmp/* "$ROOT"/var/tmp/*
 
-umount -R "$ROOT/dev" "$ROOT/sys" "$ROOT/proc"
+chroot_leave "$ROOT"
 # Free space must read as zeros for a small qcow2. ext4 only discards blocks freed in
 # committed transactions, so commit the journal first.
 sync -f "$ROOT"
@@ -394,6 +340,7 @@ else
     die "firewalld did not start at boot"
   fi
   grep -aq 'SELinux:  Initializing' "$SERIAL" || die "the kernel did not initialise SELinux (selinux=1 security=selinux)"
+  grep -aqE 'Activated swap.*zram0|Adding [0-9]+k swap on /dev/zram0' "$SERIAL" || die "no zram swap at boot (zram-generator)"
   if grep -a 'Failed to start' "$SERIAL" >&2; then
     log "WARNING: some units failed at boot (see above)"
   fi

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { which } from '../src/tools/run.js';
-import { insecureKey } from '../src/tools/vagrant.js';
+import { vagrantKeys } from '../src/lifecycle/host/vagrant-keys.js';
+import { preferredKey } from '../src/tools/vagrant.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'bin', 'labforge.js');
@@ -84,14 +85,29 @@ export function requireTool(tool: string): void {
   if (!toolPath(tool)) throw new Error(`this test needs \`${tool}\` on PATH; .ci/run installs it (apt-get install)`);
 }
 
-/** Vagrant's insecure key pair, found by labforge's own lookup; the tests that need it fail without it. */
-export function vagrantKeyPair(): { privateKey: string; publicKey: string; publicKeyText: string } {
-  const key = insecureKey();
-  if (!key)
-    throw new Error(
-      "this test needs Vagrant's insecure key pair (the vagrant gem's keys/): install the vagrant package",
-    );
-  return { ...key, publicKeyText: fs.readFileSync(key.publicKey, 'utf8').trim() };
+/** Vagrant's insecure keys, found by labforge's own lookup (the installed Vagrant says where they are); the tests
+ *  that need them fail without them. `privateKey`: the one Packer logs in with; `publicKeyText`: the first line of
+ *  keys/vagrant.pub, `publicKeys`: all of them. */
+export async function vagrantKeyPair(): Promise<{ privateKey: string; publicKeys: string[]; publicKeyText: string }> {
+  let keys;
+  try {
+    keys = await vagrantKeys();
+  } catch (e) {
+    throw new Error(`this test needs Vagrant's insecure keys (install the vagrant package): ${(e as Error).message}`);
+  }
+  return { privateKey: preferredKey(keys).file, publicKeys: keys.publicKeys, publicKeyText: keys.publicKeys[0] };
+}
+
+/** A stand-in `vagrant` in `bin` that says, as the real one's debug log does, where the installed Vagrant keeps its
+ *  files: labforge then finds the real insecure keys through it, with only `bin` on PATH. The caller gives the run
+ *  an XDG_CACHE_HOME of its own, so the user's cached answer stays as it was. */
+export async function standInVagrant(bin: string): Promise<void> {
+  const root = path.dirname((await vagrantKeys()).dir);
+  fs.writeFileSync(
+    path.join(bin, 'vagrant'),
+    `#!/bin/sh\necho "DEBUG global: Loading core plugin: ${root}/plugins/hosts/linux/plugin.rb" >&2\n`,
+    { mode: 0o755 },
+  );
 }
 
 /** A stand-in `packer` (a bash script body) in a bin directory to put first on PATH, plus a one-node lab file beside

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs after the reboot and fails the build unless the box is what the lab expects: SELinux off in the
-# running kernel and in its configuration, no firewalld, the Vagrant key and sshd settings in place.
+# running kernel and in its configuration, no firewalld, no swap unless the lab keeps it (image.swap), the Vagrant
+# keys and sshd settings in place.
 # Every check runs; all failures are listed.
 set -euo pipefail
 
@@ -47,13 +48,23 @@ else
 fi
 
 keys=$(home_of vagrant)/.ssh/authorized_keys
-if [[ -n ${LABFORGE_VAGRANT_PUBKEY:-} ]] && grep -qxF -- "$LABFORGE_VAGRANT_PUBKEY" "$keys" 2>/dev/null; then
-  ok "$keys has the Vagrant key"
-else
-  fail "$keys lacks the Vagrant key (or LABFORGE_VAGRANT_PUBKEY is empty)"
+mapfile -t vagrant_keys <<<"${LABFORGE_VAGRANT_PUBKEYS:-}"
+if [[ -z ${vagrant_keys[0]:-} ]]; then
+  fail "LABFORGE_VAGRANT_PUBKEYS is empty: no Vagrant key to check"
 fi
+for key in "${vagrant_keys[@]}"; do
+  [[ -n $key ]] || continue
+  if grep -qxF -- "$key" "$keys" 2>/dev/null; then ok "$keys has Vagrant's ${key%% *} key"; else fail "$keys lacks Vagrant's ${key%% *} key"; fi
+done
 if nopasswd_sudo vagrant; then ok "vagrant: NOPASSWD sudo"; else fail "vagrant has no NOPASSWD sudo"; fi
 if "$(sshd_bin)" -t; then ok "sshd -t accepts the configuration"; else fail "sshd -t rejects the configuration"; fi
+
+swaps=$(active_swaps)
+if [[ ${LABFORGE_SWAP:-} == false ]]; then
+  if [[ $swaps == none ]]; then ok "no swap active after the reboot (image.swap: false)"; else fail "swap active after the reboot: $swaps (image.swap is false)"; fi
+else
+  log "swap: $swaps active (image.swap: true, as the image has it)"
+fi
 
 state=$(systemctl is-enabled "$console_getty" 2>/dev/null || true)
 if [[ $state == enabled ]]; then ok "${console_getty} enabled (labforge console)"; else fail "${console_getty} is '${state:-unknown}', not enabled"; fi

@@ -19,8 +19,8 @@ fi
 
 # --- cloud-init: forget this instance and stay off in the box. Its job (the vagrant user from the seed) is done;
 # on a node it would look for a datasource at every boot and, finding none, fall back to the image's default user.
-# The network configuration it wrote is bound to the build VM (its MAC, its NIC): a clone gets DHCP on eth0 from
-# the profile written below instead.
+# The network configuration it wrote is bound to the build VM (its MAC, its NIC): a clone gets DHCP from the
+# profile written below instead.
 if command -v cloud-init >/dev/null 2>&1; then
   cloud-init clean --logs
   [[ ! -e /var/lib/cloud/instance ]] || die "cloud-init clean left /var/lib/cloud/instance"
@@ -41,19 +41,24 @@ for f in /etc/NetworkManager/system-connections/cloud-init-*.nmconnection /etc/N
 done
 log "network configuration cloud-init wrote for the build VM removed: ${written[*]:-none found}"
 
-# --- NetworkManager: DHCP on eth0 (the first NIC: Fedora Cloud boots with net.ifnames=0; on a node it is
-# vagrant-libvirt's management NIC), bound to the name, not to a MAC, so every clone has it. Not loaded now: the build
-# VM keeps its connection until the shutdown. Its state (leases of the build VM, its secret key, timestamps) goes.
+# --- NetworkManager: DHCP on any NIC that no other profile claims (on a node: vagrant-libvirt's management NIC),
+# bound to no interface name and no MAC. The NIC's name depends on the image (Fedora 40+ Cloud images are built with
+# KIWI, without the net.ifnames=0 that made the first NIC eth0) and every clone has its own MAC. The lab NIC's
+# profile (labforge-lab, bound to its MAC by provision/node.sh) outranks this one (autoconnect-priority). Not loaded
+# now: the build VM keeps its connection until the shutdown. Its state (leases of the build VM, its secret key,
+# timestamps) goes.
 if [[ -d /etc/NetworkManager ]]; then
-  profile=/etc/NetworkManager/system-connections/labforge-eth0.nmconnection
+  profile=/etc/NetworkManager/system-connections/labforge-dhcp.nmconnection
   install -d -m 0700 /etc/NetworkManager/system-connections
   cat >"$profile" <<'EOF'
-# Written by labforge's 90-cleanup.sh: DHCP on the first NIC of every clone.
+# Written by labforge's 90-cleanup.sh: DHCP on every NIC no other profile claims, whatever its name (no
+# interface-name, no MAC). multi-connect=3: active on several NICs at once.
 [connection]
-id=labforge-eth0
+id=labforge-dhcp
 type=ethernet
-interface-name=eth0
 autoconnect=true
+autoconnect-priority=-100
+multi-connect=3
 
 [ipv4]
 method=auto
@@ -62,7 +67,9 @@ method=auto
 method=auto
 EOF
   chmod 0600 "$profile"
-  log "$profile: DHCP on eth0"
+  bound=$(grep -E '^(interface-name|mac-address)=' "$profile" || true)
+  [[ -z $bound ]] || die "$profile is bound to a NIC: $bound"
+  log "$profile: DHCP on any NIC, bound to no name or MAC"
 fi
 if [[ -d /var/lib/NetworkManager ]]; then
   find /var/lib/NetworkManager -mindepth 1 -delete

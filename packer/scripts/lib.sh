@@ -89,6 +89,13 @@ enable_console_getty() {
   [[ $(systemctl is-enabled "$console_getty" 2>/dev/null || true) == enabled ]] || die "${console_getty} is not enabled after enabling it"
 }
 
+# active_swaps: the swap devices and files in use (/proc/swaps after its header), space-separated, or "none".
+active_swaps() {
+  local swaps
+  swaps=$(awk 'NR > 1 { printf "%s%s", sep, $1; sep = " " }' /proc/swaps)
+  echo "${swaps:-none}"
+}
+
 # sshd_bin: the sshd program (/usr/sbin is not on every root PATH that sudo gives).
 sshd_bin() { command -v sshd || echo /usr/sbin/sshd; }
 

@@ -4,7 +4,16 @@ import { holdingLab, hostGate, openLabOf } from './open.js';
 import { printJson } from './output.js';
 
 /** The doctor checks a bake needs (it builds with Packer and QEMU and adds the box with Vagrant; no libvirtd). */
-const BAKE_CHECKS = ['KVM', 'nested virtualization', 'vagrant', 'packer', 'qemu-img', 'ISO tool', 'base image'];
+const BAKE_CHECKS = [
+  'KVM',
+  'nested virtualization',
+  'vagrant',
+  'Vagrant keys',
+  'packer',
+  'qemu-img',
+  'ISO tool',
+  'base image',
+];
 
 export function bakeCommand(program: Command): void {
   program

@@ -57,6 +57,8 @@ export interface Lab {
     /** Absolute path of a local base image, when baking from one. */
     local?: string;
     update: boolean;
+    /** Whether the nodes keep the image's swap (false: the bake turns it off, verify checks it is off). */
+    swap: boolean;
     diskGiB: number;
     cpus: number;
     memoryMiB: number;
@@ -143,6 +145,7 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       index: parsed.image.index ?? FEDORA.index,
       local: parsed.image.local ? labPath(labDir, parsed.image.local) : undefined,
       update: parsed.image.update,
+      swap: parsed.image.swap,
       diskGiB,
       cpus: parsed.image.cpus,
       memoryMiB: parseSize(parsed.image.memory, 'MiB'),

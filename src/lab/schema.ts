@@ -208,6 +208,14 @@ export const labSchema = z
             'Path of a local base qcow2 to bake from instead of url (cloud method). Relative to the lab file. Its sha256 is computed.',
           ),
         update: z.boolean().default(true).describe('Update all packages while baking.'),
+        swap: z
+          .boolean()
+          .default(false)
+          .describe(
+            "false: no swap on the nodes. The bake turns the image's swap off (Fedora Cloud's zram swap from " +
+              'zram-generator, swap lines in /etc/fstab) and checks after its reboot that none is active; verify checks ' +
+              'every node (kubelet refuses to start with swap on). true: swap as the image has it.',
+          ),
         disk: diskSize
           .default('20G')
           .describe(

@@ -1,22 +1,25 @@
 // Opening a lab for a command: load + validate the lab file, then gather what the renderers need from the host.
 import fs from 'node:fs';
 import os from 'node:os';
-import { ToolMissingError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/model.js';
 import type { RenderContext } from '../render/context.js';
 import { memoryMiB, resolveDriver } from '../tools/host.js';
-import { insecureKey } from '../tools/vagrant.js';
+import * as vagrant from '../tools/vagrant.js';
 import { publicKeyOf } from '../tools/ssh.js';
 import { imageOf, planLock } from '../lab/base-image.js';
 import { noBaseImage, readLock } from './image/lockfile.js';
 import { localImageSha256 } from './image/local-image.js';
 import { outDirProblem } from './state/outdir.js';
+import { vagrantKeys } from './host/vagrant-keys.js';
 
 export interface OpenLab {
   lab: Lab;
   ctx: RenderContext;
   warnings: string[];
+  /** The private half of the Vagrant insecure key Packer logs in with (see tools/vagrant.ts preferredKey); empty
+   *  when Vagrant's keys were not found (ctx.vagrantKeysProblem says why). */
   insecurePrivateKey: string;
 }
 
@@ -64,15 +67,20 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);
   }
   await checkKey(lab);
-  const key = insecureKey();
-  if (!key)
-    throw new ToolMissingError(
-      "vagrant is not installed (labforge needs Vagrant's insecure key pair from it); install vagrant and vagrant-libvirt",
-    );
+  // Only a render needs Vagrant's keys (the box accepts them, Packer logs in with one): a command that renders nothing
+  // (doctor, ssh, status, ...) works without Vagrant, and a render says why it cannot.
+  let keys: vagrant.InsecureKeys | undefined;
+  let keysProblem: string | undefined;
+  try {
+    keys = await vagrantKeys();
+  } catch (e) {
+    keysProblem = (e as Error).message;
+  }
   const ctx: RenderContext = {
     driver: resolveDriver(lab.host.driver),
     hostCpus: os.cpus().length,
-    vagrantPublicKey: fs.readFileSync(key.publicKey, 'utf8').trim(),
+    vagrantPublicKeys: keys?.publicKeys ?? [],
+    vagrantKeysProblem: keysProblem,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
   };
   // The image the lab file names; else the one lab.lock pins, when it fits; else the catalogue's (no network here).
@@ -80,7 +88,7 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     const image = imageOf(planLock(lab, lab.image.url === undefined ? readLock(lab) : undefined));
     if (image) ctx.baseImage = { url: image.url, checksum: image.checksum };
   }
-  return { lab, ctx, warnings, insecurePrivateKey: key.privateKey };
+  return { lab, ctx, warnings, insecurePrivateKey: keys ? vagrant.preferredKey(keys).file : '' };
 }
 
 /** Fails (exit 2) when nothing names the lab's base image: no image.url or image.local, no lab.lock that fits, and a

@@ -8,15 +8,15 @@ import { repoFile } from './repo-files.js';
 /** The build VM's hostname while baking; Vagrant names each node later. */
 export const BUILD_HOSTNAME = 'labforge-base';
 
-/** Vagrant's insecure public key as one line, or an error naming what is wrong with it. */
-export function vagrantKey(ctx: RenderContext): string {
-  const key = ctx.vagrantPublicKey.trim();
-  if (!/^(ssh-|ecdsa-)\S+ \S+/.test(key) || /[\r\n\0]/.test(key)) {
-    throw new Error(
-      `the Vagrant insecure public key must be one OpenSSH public key line, got ${JSON.stringify(ctx.vagrantPublicKey)}`,
-    );
-  }
-  return key;
+/** Vagrant's insecure public keys, each one line, or an error naming the one that is wrong. */
+export function vagrantKeys(ctx: RenderContext): string[] {
+  if (ctx.vagrantPublicKeys.length === 0) throw new Error(ctx.vagrantKeysProblem ?? 'no Vagrant insecure public key');
+  return ctx.vagrantPublicKeys.map((key) => {
+    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( [^\p{Cc}]*)?$/u.test(key)) {
+      throw new Error(`a Vagrant insecure public key must be one OpenSSH public key line, got ${JSON.stringify(key)}`);
+    }
+    return key;
+  });
 }
 
 /** A YAML template of the repo as a fresh document, without the comments before its `---` (those describe the
@@ -42,7 +42,7 @@ function yamlText(doc: Document): string {
 
 export function renderCloudInit(ctx: RenderContext, source: string): { userData: string; metaData: string } {
   const user = yamlTemplate('user-data.yaml');
-  seedMap(user, ['users', 0]).set('ssh_authorized_keys', [vagrantKey(ctx)]);
+  seedMap(user, ['users', 0]).set('ssh_authorized_keys', vagrantKeys(ctx));
   const userData = `#cloud-config\n${header('#', source)}\n${yamlText(user)}`;
 
   const meta = yamlTemplate('meta-data.yaml');

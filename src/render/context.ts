@@ -5,8 +5,11 @@ import { commentText, xmlCommentText } from './escape.js';
 export interface RenderContext {
   /** The libvirt/QEMU accelerator after resolving host.driver "auto": kvm, or qemu (TCG). */
   driver: 'kvm' | 'qemu';
-  /** Vagrant's well-known insecure public key (one line): the baked box accepts it, as every Vagrant box does. */
-  vagrantPublicKey: string;
+  /** Vagrant's well-known insecure public keys, the lines of its keys/vagrant.pub (one before Vagrant 2.3.8, RSA and
+   *  ed25519 since): the baked box accepts each, as every Vagrant box does. */
+  vagrantPublicKeys: string[];
+  /** Why there are none: what the lookup said (vagrant not installed, ...); a render that needs them says it. */
+  vagrantKeysProblem?: string;
   /** sha256 of image.local, when baking from a local image. */
   localImageSha256?: string;
   /** CPUs of this host: with the driver, they set how long Vagrant waits for the nodes to boot. */

@@ -4,7 +4,7 @@
 import type { Lab } from '../lab/model.js';
 import { header, type RenderContext } from './context.js';
 import { kickstart } from './escape.js';
-import { BUILD_HOSTNAME, vagrantKey } from './cloud-init.js';
+import { BUILD_HOSTNAME, vagrantKeys } from './cloud-init.js';
 import { renderTemplate } from './repo-files.js';
 
 export function renderKickstart(lab: Lab, ctx: RenderContext, source: string): string {
@@ -13,6 +13,6 @@ export function renderKickstart(lab: Lab, ctx: RenderContext, source: string): s
     kickstart,
     release: lab.image.release,
     hostname: BUILD_HOSTNAME,
-    vagrantPublicKey: vagrantKey(ctx),
+    vagrantPublicKeys: vagrantKeys(ctx),
   });
 }

@@ -11,7 +11,7 @@ import { LAYOUT } from '../layout.js';
 import { bakeSshTimeout } from '../time-limits.js';
 import { header, type RenderContext } from './context.js';
 import { hcl } from './escape.js';
-import { renderCloudInit, vagrantKey } from './cloud-init.js';
+import { renderCloudInit, vagrantKeys } from './cloud-init.js';
 import { renderKickstart } from './kickstart.js';
 import { renderTemplate, repoFile } from './repo-files.js';
 
@@ -36,6 +36,7 @@ export const GUEST_SCRIPTS = {
     '10-update.sh',
     '20-firewalld.sh',
     '30-selinux.sh',
+    '35-swap.sh',
     '40-guest-agent.sh',
     '45-serial-console.sh',
     '50-vagrant-user.sh',
@@ -92,7 +93,8 @@ interface Variables {
   cpuModel: string;
   sshTimeout: string;
   update: boolean;
-  vagrantPublicKey: string;
+  swap: boolean;
+  vagrantPublicKeys: string[];
   serialLog: string;
 }
 
@@ -130,7 +132,8 @@ function variables(lab: Lab, ctx: RenderContext): Variables {
     cpuModel: kvm ? 'host' : 'qemu64',
     sshTimeout: bakeSshTimeout(lab.image.method, ctx.driver),
     update: lab.image.update,
-    vagrantPublicKey: scriptEnvValue('the Vagrant public key', vagrantKey(ctx)),
+    swap: lab.image.swap,
+    vagrantPublicKeys: vagrantKeys(ctx).map((k) => scriptEnvValue('a Vagrant public key', k)),
     serialLog: PACKER_BAKE.serialLog,
   };
 }

@@ -1,6 +1,7 @@
 // Facts about this host read from /dev, /proc and /sys (nothing is spawned here).
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface KvmFacts {
   /** /dev/kvm exists and opens read-write. */
@@ -60,4 +61,9 @@ export function freeDiskGiB(dir: string): number {
   while (!fs.existsSync(d)) d = d.replace(/\/[^/]*$/, '') || '/';
   const s = fs.statfsSync(d);
   return (s.bavail * s.bsize) / 2 ** 30;
+}
+
+/** labforge's own cache folder for this user: $XDG_CACHE_HOME/labforge (~/.cache/labforge). */
+export function userCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? os.homedir(), '.cache'), 'labforge');
 }

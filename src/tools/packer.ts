@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { userCacheDir } from './host.js';
 import { readProgramKind } from './go-binary.js';
 import { ToolMissingError } from '../errors.js';
 import { run, type RunOptions } from './run.js';
@@ -28,8 +29,7 @@ export function supportsInit(v: Version): boolean {
 
 /** Downloads (the Fedora image or ISO) are kept across renders, which replace the packer/ folder. */
 function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? os.homedir(), '.cache');
-  return path.join(base, 'labforge', 'packer');
+  return path.join(userCacheDir(), 'packer');
 }
 
 const ENV = {

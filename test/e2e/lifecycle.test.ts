@@ -16,7 +16,8 @@ import { serveFedoraMirror, sha256File, type FedoraMirror } from '../fedora-mirr
 import { netnsUp, type Netns } from '../netns.js';
 import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { parseStatus } from '../../src/tools/vagrant.js';
-import { CLI, ROOT, tempDir, toolPath } from '../support.js';
+import { LEGS, SUPPORT, type Leg } from '../../src/lifecycle/host/support.js';
+import { CLI, ROOT, tempDir, toolPath, vagrantKeyPair } from '../support.js';
 
 const NEEDS = [
   'libvirtd',
@@ -60,6 +61,9 @@ function residentMiB(pid: string): number {
 }
 /** The port of the served mirror in the namespace's loopback (the namespace is the test's own: nothing else listens). */
 const MIRROR_PORT = 8044;
+/** Which leg of the CI this run is (scripts/e2e-trixie.sh sets debian13): the tools it runs must be the ones
+ *  labforge's support table says this leg proves. */
+const LEG = (process.env.LABFORGE_E2E_LEG ?? 'debian12') as Leg;
 
 e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', () => {
   let ns: Netns | undefined;
@@ -272,22 +276,32 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       // Packer downloaded the image over HTTP from the served mirror (not a file:// copy).
       expect(text).toContain(mirror!.imageUrl);
       // The guest scripts' own success lines, in the order they ran.
+      // Every key of the installed Vagrant's keys/vagrant.pub (one before Vagrant 2.3.8, RSA and ed25519 since).
+      const keyTypes = (await vagrantKeyPair()).publicKeys.map((k) => k.split(' ')[0]);
       const said = [
         /\[labforge firewalld\] stopping firewalld/,
         /\[labforge firewalld\] firewalld is gone \(no package, no unit\)/,
         /\[labforge selinux\] SELinux before the bake: getenforce says (Enforcing|Permissive), policy default loaded/,
         /\[labforge selinux\] selinux=0 configured in \/boot\/extlinux\/extlinux\.conf/,
+        // The test box swaps on zram as Fedora does; the lab asks for no swap (image.swap false, the default).
+        /\[labforge swap\] swap before the bake: \/dev\/zram0/,
+        /\[labforge swap\] \/etc\/systemd\/zram-generator\.conf: zram-generator makes no swap device/,
+        /\[labforge swap\] swap off: none active/,
         /\[labforge vagrant-user\] \/etc\/sudoers\.d\/vagrant: vagrant may sudo without a password/,
         /\[labforge verify\] ok: kernel command line has selinux=0/,
         /\[labforge verify\] ok: getenforce: Disabled/,
         /\[labforge verify\] ok: no firewalld/,
+        /\[labforge verify\] ok: no swap active after the reboot \(image\.swap: false\)/,
         /\[labforge verify\] all checks passed/,
         /\[labforge cleanup\] cloud-init state cleaned; disabled \(\/etc\/cloud\/cloud-init\.disabled\)/,
         /\[labforge cleanup\] network configuration cloud-init wrote for the build VM removed: .*cloud-init-\S+\.nmconnection/,
+        /\[labforge cleanup\] \/etc\/NetworkManager\/system-connections\/labforge-dhcp\.nmconnection: DHCP on any NIC, bound to no name or MAC/,
         /\[labforge cleanup\] \/var\/lib\/NetworkManager emptied/,
         /\[labforge cleanup\] fstrim: \/: .* trimmed/,
         /\[labforge cleanup\] done/,
       ];
+      for (const type of keyTypes)
+        expect(text).toContain(`[labforge verify] ok: /home/vagrant/.ssh/authorized_keys has Vagrant's ${type} key`);
       let at = 0;
       for (const line of said) {
         const m = line.exec(text.slice(at));
@@ -308,6 +322,29 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(r.stdout).toContain('is already installed; nothing to bake');
       const h = await labforge(['bake', '--hash']);
       expect(r.stdout).toContain(`labforge/fedora44-${h.stdout.trim()}`);
+    },
+    STEP,
+  );
+
+  test(
+    `doctor: every tool this leg runs is one labforge's support table says ${LEG} proves, with the version it shows`,
+    async () => {
+      const r = await labforge(['doctor', '--json']);
+      const checks = JSON.parse(r.stdout) as { name: string; status: string; detail: string }[];
+      const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+      for (const name of Object.keys(SUPPORT))
+        expect({ name, status: byName[name]?.status, proven: byName[name]?.detail.includes(LEGS[LEG]) }).toEqual({
+          name,
+          status: 'ok',
+          proven: true,
+        });
+      expect(byName['Vagrant keys']).toMatchObject({ status: 'ok' });
+      console.log(
+        `labforge doctor (${LEG}):\n${checks
+          .filter((c) => [...Object.keys(SUPPORT), 'Vagrant keys'].includes(c.name))
+          .map((c) => `${c.status}  ${c.name}: ${c.detail}`)
+          .join('\n')}`,
+      );
     },
     STEP,
   );
@@ -380,14 +417,16 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         expect(v.facts.firewalld).toBe('absent');
         expect(v.facts.hosts_node2).toBe('10.240.0.12');
         expect(v.facts.dns_node1).toBe('10.240.0.11');
+        expect(v.facts.swaps).toBe('');
       }
     },
     STEP,
   );
 
   test(
-    "the nodes take Fedora's branches: a NetworkManager profile bound to the lab NIC's MAC, no ifupdown, " +
-      "cloud-init off, the seed's vagrant user, node2's larger disk grown",
+    "the nodes take Fedora's branches: a NetworkManager profile bound to the lab NIC's MAC and DHCP on a NIC not " +
+      "named eth0, no ifupdown, cloud-init off, the seed's vagrant user without Vagrant's insecure keys, no swap, " +
+      "node2's larger disk grown",
     async () => {
       const probe = (ip: string) =>
         [
@@ -401,6 +440,13 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
           'echo "cloud_init=$(test -f /etc/cloud/cloud-init.disabled && echo disabled || echo enabled)"',
           'echo "vagrant=$(id -un vagrant)"',
           'echo "rootfs=$(findmnt -bno SIZE /)"',
+          // The management NIC (the box's DHCP profile, bound to no name), the insecure keys Vagrant removed, swap.
+          `mgmt=$(ip -o -4 addr show | awk '$4 ~ /^192\\.168\\.121\\./ { print $2 }')`,
+          'echo "mgmt_dev=$mgmt"',
+          'echo "mgmt_profile=$(nmcli -g GENERAL.CONNECTION device show $mgmt)"',
+          'echo "mgmt_profile_ifname=$(nmcli -g connection.interface-name connection show labforge-dhcp)"',
+          'echo "insecure_keys=$(grep -c \'vagrant insecure public key\' /home/vagrant/.ssh/authorized_keys || true)"',
+          'echo "swaps=$(awk \'NR > 1\' /proc/swaps | wc -l)"',
         ].join('; ');
       const facts: Record<string, Record<string, string>> = {};
       for (const [node, ip] of [
@@ -418,7 +464,14 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       }
       for (const f of Object.values(facts)) {
         expect(f.nm).toBe('running');
-        expect(f.dev).toMatch(/^eth\d$/);
+        // Predictable NIC names, as on Fedora's KIWI images: nothing may count on eth0.
+        expect(f.dev).toMatch(/^en/);
+        expect(f.mgmt_dev).toMatch(/^en/);
+        expect(f.mgmt_profile).toBe('labforge-dhcp');
+        expect(f.mgmt_profile_ifname).toBe('');
+        // Vagrant put in each node's own key and removed every insecure one (the lines of its vagrant.pub, exactly).
+        expect(f.insecure_keys).toBe('0');
+        expect(f.swaps).toBe('0');
         expect(f.profile_mac.toLowerCase()).toBe(f.dev_mac);
         expect(f.profile_state).toBe('activated');
         expect(f.ifup).toBe('absent');

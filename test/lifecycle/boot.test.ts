@@ -14,7 +14,7 @@ const two = loadLabText(
   'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n',
   '/tmp/boot/lab.yaml',
 ).lab;
-const ctx = (driver: 'kvm' | 'qemu', hostCpus: number) => ({ driver, hostCpus, vagrantPublicKey: '' });
+const ctx = (driver: 'kvm' | 'qemu', hostCpus: number) => ({ driver, hostCpus, vagrantPublicKeys: [] });
 
 test('TCG: 600 s times the nodes per host CPU; KVM: 300 s likewise; the lab file wins', () => {
   expect(bootTimeoutS(two, ctx('qemu', 2))).toBe(600);

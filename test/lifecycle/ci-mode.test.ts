@@ -39,6 +39,30 @@ test.each([
   },
 );
 
+test('CI=true bake with a Vagrant whose keys/ folder is missing exits 3, naming the folder it looked in', async () => {
+  const dir = tempDir();
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  const root = path.join(dir, 'vagrant-root');
+  fs.mkdirSync(root);
+  // A vagrant that answers as Vagrant does, from a folder without keys/.
+  fs.writeFileSync(
+    path.join(bin, 'vagrant'),
+    '#!/bin/sh\ncase "$1" in --version) echo "Vagrant 2.3.4" ;; ' +
+      `*) echo "DEBUG global: Loading core plugin: ${root}/plugins/hosts/linux/plugin.rb" >&2 ;; esac\n`,
+    { mode: 0o755 },
+  );
+  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const r = await execa(process.execPath, [CLI, '--lab', lab, 'bake'], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, NO_COLOR: '1', CI: 'true', XDG_CACHE_HOME: path.join(dir, 'cache') },
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
+  expect(r.exitCode).toBe(3);
+  expect(r.stderr).toContain(`FAIL  Vagrant keys: Vagrant's insecure keys (in the Vagrant at ${root}): cannot read`);
+});
+
 test('without CI mode up runs doctor too (exit code 3), and doctor itself exits 3 when a check fails', async () => {
   const up = await withoutTools(['up']);
   expect(up.exitCode).toBe(3);

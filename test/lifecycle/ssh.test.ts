@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, tempDir, writeLab } from '../support.js';
+import { CLI, standInVagrant, tempDir, writeLab } from '../support.js';
 
 /** A one-node lab and a bin directory for stand-in programs; runs labforge with only that directory on PATH. */
 function setup() {
@@ -14,7 +14,7 @@ function setup() {
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
     execa(process.execPath, [CLI, '--lab', lab, '--out', out, ...args], {
-      env: { PATH: bin, NO_COLOR: '1' },
+      env: { PATH: bin, NO_COLOR: '1', XDG_CACHE_HOME: path.join(dir, 'cache') },
       extendEnv: false,
       reject: false,
     });
@@ -64,7 +64,8 @@ test('a mistake in the lab file is exit 2 and a failing tool exit 1, from the er
   const bad = await labforge(['render']);
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('nodez: unknown field');
-  // render makes the lab key with ssh-keygen: a stand-in that fails makes a ToolError.
+  // render makes the lab key with ssh-keygen: a stand-in that fails makes a ToolError. (Vagrant's keys come first.)
+  await standInVagrant(bin);
   fs.writeFileSync(path.join(dir, 'lab.yaml'), 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
   fs.writeFileSync(path.join(bin, 'ssh-keygen'), '#!/bin/sh\necho "stand-in ssh-keygen refuses" >&2\nexit 3\n', {
     mode: 0o755,

@@ -5,7 +5,7 @@ import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { vagrantKeyPair } from '../support.js';
 
-const ctx: RenderContext = { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().publicKeyText };
+const ctx: RenderContext = { driver: 'qemu', vagrantPublicKeys: (await vagrantKeyPair()).publicKeys };
 const hashOf = (text: string, c: RenderContext = ctx) => renderLab(loadLabText(text, '/tmp/h/lab.yaml').lab, c).hash;
 
 test('labs that bake the same image share the box; the nodes and network do not matter', () => {

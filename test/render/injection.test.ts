@@ -19,8 +19,10 @@ const HOSTILE_SOURCE =
 /** An output folder with what ssh expands (%, but not ${, which the CLI refuses) and what shells and Ruby quote. */
 const HOSTILE_OUT = '/tmp/out %d %%h #x \\ `id` $(id) ~';
 
+const KEYS = await vagrantKeyPair();
+
 function ctx(): RenderContext {
-  return { driver: 'qemu', vagrantPublicKey: vagrantKeyPair().publicKeyText };
+  return { driver: 'qemu', vagrantPublicKeys: KEYS.publicKeys };
 }
 
 function render(source: string, outDir: string, text = LAB) {

@@ -15,7 +15,7 @@ import { requireTool, tempDir, vagrantKeyPair } from '../support.js';
 
 // ---------------------------------------------------------------- fixtures
 
-const KEYS = vagrantKeyPair();
+const KEYS = await vagrantKeyPair();
 const PUBKEY = KEYS.publicKeyText;
 const TMP = tempDir('labforge-packer-test-');
 
@@ -35,7 +35,7 @@ function loadLab(yamlText: string, dir: string): Lab {
 }
 
 function ctxFor(driver: 'kvm' | 'qemu', extra: Partial<RenderContext> = {}): RenderContext {
-  return { driver, vagrantPublicKey: PUBKEY, ...extra };
+  return { driver, vagrantPublicKeys: [PUBKEY], ...extra };
 }
 
 function writeFiles(files: Record<string, string>, dir: string): string {
@@ -281,7 +281,8 @@ describe('the build', () => {
     expect(locals.execute_command).toBe('sudo -n env {{ .Vars }} bash {{ .Path }}');
     expect(locals.script_env).toEqual([
       'LABFORGE_UPDATE=${var.update}',
-      'LABFORGE_VAGRANT_PUBKEY=${var.vagrant_public_key}',
+      'LABFORGE_SWAP=${var.swap}',
+      'LABFORGE_VAGRANT_PUBKEYS=${join("\\n", var.vagrant_public_keys)}',
     ]);
     for (const p of shells)
       expect(p).toMatchObject({ execute_command: '${local.execute_command}', environment_vars: '${local.script_env}' });
@@ -408,7 +409,7 @@ describe('hostile image values', () => {
   test('a Vagrant key with {{ (which Packer 1.6.6 would expand in environment_vars) is refused', () => {
     const dir = freshDir('key');
     const lab = loadLab(`name: t\n${NODES}`, dir);
-    expect(() => renderPacker(lab, { driver: 'qemu', vagrantPublicKey: `${PUBKEY} {{.Foo}}` }, lab.source)).toThrow(
+    expect(() => renderPacker(lab, { driver: 'qemu', vagrantPublicKeys: [`${PUBKEY} {{.Foo}}`] }, lab.source)).toThrow(
       /\{\{/,
     );
   });
@@ -565,7 +566,7 @@ describe('kickstart (iso method)', () => {
   beforeAll(async () => {
     const dir = freshDir('ks');
     const lab = loadLab(`name: t\nimage:\n  method: iso\n${NODES}`, dir);
-    ks = renderPacker(lab, ctxFor('qemu', { vagrantPublicKey: HOSTILE_KEY }), lab.source)['packer/http/ks.cfg'];
+    ks = renderPacker(lab, ctxFor('qemu', { vagrantPublicKeys: [HOSTILE_KEY] }), lab.source)['packer/http/ks.cfg'];
     commands = await shlexCommands(ks);
   });
 

@@ -12,8 +12,10 @@ import { cli, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } 
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
+const KEYS = await vagrantKeyPair();
+
 function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
-  return { driver, vagrantPublicKey: vagrantKeyPair().publicKeyText };
+  return { driver, vagrantPublicKeys: KEYS.publicKeys };
 }
 
 function render(

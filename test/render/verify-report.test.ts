@@ -22,6 +22,7 @@ function good(node: (typeof lab.nodes)[number]): Record<string, string> {
     cmdline_selinux0: 'yes',
     firewalld: 'absent',
     addresses: `127.0.0.1/8 ${node.ip}/24`,
+    swaps: '',
   };
   for (const n of [...lab.nodes, ...lab.vips]) {
     facts[`hosts_${n.name}`] = n.ip;
@@ -48,7 +49,7 @@ const verdicts = [
   verdict(n3, undefined, 'no root ssh with the lab key on 10.240.0.13: Connection timed out'),
 ];
 const timing = { timestamp: '2026-11-26T08:00:00Z', seconds: 3.25 };
-const checksPerNode = 1 + 5 + 2 * 4 + 3; // ssh, 5 node checks, hosts + DNS for 3 nodes and 1 VIP, 3 pings
+const checksPerNode = 1 + 6 + 2 * 4 + 3; // ssh, 6 node checks (swap among them), hosts + DNS for 3 nodes and 1 VIP, 3 pings
 
 test('JUnit XML parses back: a suite per node, a test case per check, failures with the problem, no-ssh checks skipped', async () => {
   const xml = renderJunit(lab, verdicts, timing);
@@ -94,7 +95,7 @@ test('the Markdown summary: the verdict, a row per node with its address, role a
       'hostname is evil&lt;&amp;"?&gt;.example.com, expected n2.example.com<br>firewalld is installed |',
   );
   expect(md).toContain(
-    '| n3 | 10.240.0.13 |  | ❌ failed | 0/17 | no root ssh with the lab key on 10.240.0.13: Connection timed out |',
+    `| n3 | 10.240.0.13 |  | ❌ failed | 0/${checksPerNode} | no root ssh with the lab key on 10.240.0.13: Connection timed out |`,
   );
   expect(md).toContain('```mermaid\nflowchart LR');
   expect(renderSummary(lab, [verdicts[0]], timing)).toContain('**All 1 nodes ok**');

@@ -40,9 +40,12 @@ if command -v nmcli >/dev/null && [[ $(nmcli -t -f RUNNING general 2>/dev/null |
     nmcli connection modify labforge-lab connection.interface-name "" 802-3-ethernet.mac-address "$mac" ipv4.method manual \
       ipv4.addresses "$address" ipv4.dns "$LABFORGE_GATEWAY" ipv4.dns-search "$LABFORGE_DOMAIN" ipv4.never-default yes ipv6.method disabled
   else
-    # Drop whatever NetworkManager made up for the NIC on its own (a DHCP "Wired connection").
+    # Drop whatever NetworkManager made up for the NIC on its own (a DHCP "Wired connection"), but not the box's
+    # DHCP profile (labforge-dhcp, 90-cleanup.sh): it may be active on this NIC too, and it serves the management
+    # NIC. labforge-lab below outranks it on this NIC.
+    keep=$(nmcli -g connection.uuid connection show labforge-dhcp 2>/dev/null || true)
     while IFS=: read -r uuid device; do
-      if [[ "$device" == "$iface" ]]; then nmcli connection delete "$uuid" >/dev/null || true; fi
+      if [[ "$device" == "$iface" && "$uuid" != "$keep" ]]; then nmcli connection delete "$uuid" >/dev/null || true; fi
     done < <(nmcli -t -f UUID,DEVICE connection show)
     nmcli connection add type ethernet con-name labforge-lab ifname "*" 802-3-ethernet.mac-address "$mac" ipv4.method manual \
       ipv4.addresses "$address" ipv4.dns "$LABFORGE_GATEWAY" ipv4.dns-search "$LABFORGE_DOMAIN" ipv4.never-default yes \

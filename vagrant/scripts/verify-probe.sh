@@ -36,6 +36,11 @@ probe_addresses() {
   echo "addresses=$(ip -4 -o addr show | awk '{print $4}' | tr '\n' ' ')"
 }
 
+# Active swap devices and files (zram, a partition, a file): /proc/swaps after its header line.
+probe_swaps() {
+  echo "swaps=$(awk 'NR > 1 { print $1 }' /proc/swaps | tr '\n' ' ')"
+}
+
 # probe_names DB KEY NAME=FQDN...: one getent for every name (it prints a line per name it finds: the address, then
 # the names); each name gets its first address as KEY_NAME=, a name that did not resolve an empty value.
 probe_names() {
@@ -68,6 +73,7 @@ probe() {
   probe_selinux
   probe_firewalld
   probe_addresses
+  probe_swaps
   probe_names files hosts "${names[@]}" &
   probe_names dns dns "${names[@]}" &
   for pair in "$@"; do probe_ping "${pair%%=*}" "${pair#*=}" & done

@@ -9,6 +9,8 @@ import { which } from '../../tools/run.js';
 import * as vagrant from '../../tools/vagrant.js';
 import { Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
+import { supportOf, type Tool } from './support.js';
+import { vagrantKeys } from './vagrant-keys.js';
 
 export interface Check {
   name: string;
@@ -27,6 +29,20 @@ async function answerOrError<T>(fn: () => Promise<T>): Promise<T | Error> {
 
 const firstLine = (e: Error) => e.message.split('\n')[0];
 
+/** The daemon's and the hypervisor's version in `virsh version --daemon`'s answer. */
+export function parseVirshVersion(text: string): { daemon?: string; qemu?: string } {
+  return {
+    daemon: /Running against daemon:\s*(\S+)/.exec(text)?.[1],
+    qemu: /Running hypervisor:\s*QEMU\s+(\S+)/.exec(text)?.[1],
+  };
+}
+
+/** A tool's check: its version and what labforge's support table says of it (see support.ts). */
+export function versionCheck(name: string, tool: Tool, shown: string, version: string, where = ''): Check {
+  const v = supportOf(tool, version);
+  return { name, status: v.status, detail: `${shown}${where}: ${v.note}`, fix: v.fix };
+}
+
 export async function doctor(lab: Lab): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (name: string, status: Check['status'], detail: string, fix?: string) =>
@@ -37,6 +53,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     daemon: answerOrError(() => virsh.version()),
     vagrant: answerOrError(() => vagrant.version()),
     plugins: answerOrError(() => vagrant.plugins()),
+    keys: answerOrError(() => vagrantKeys()),
     packer: answerOrError(() => packer.locate()),
     imageSize: lab.image.local ? answerOrError(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
     routes: answerOrError(() => ip.routes()),
@@ -53,17 +70,14 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       `cannot reach libvirtd at ${lab.host.uri}: ${firstLine(daemon)}`,
       'run `labforge setup` (installs libvirt and starts libvirtd, also without systemd), and check host.uri',
     );
-  else
-    add(
-      'libvirt',
-      'ok',
-      `${
-        daemon
-          .split('\n')
-          .find((l) => /daemon/i.test(l))
-          ?.trim() ?? daemon
-      } at ${lab.host.uri}`,
-    );
+  else {
+    const v = parseVirshVersion(daemon);
+    if (v.daemon)
+      checks.push(versionCheck('libvirt', 'libvirt', `libvirt ${v.daemon}`, v.daemon, ` at ${lab.host.uri}`));
+    else add('libvirt', 'warn', `libvirt answers at ${lab.host.uri} but names no daemon version: ${daemon.trim()}`);
+    if (v.qemu) checks.push(versionCheck('QEMU', 'QEMU', `QEMU ${v.qemu}`, v.qemu));
+    else add('QEMU', 'warn', `libvirt at ${lab.host.uri} names no QEMU hypervisor (virsh version)`);
+  }
 
   if (/\/session\b/.test(lab.host.uri))
     add(
@@ -85,10 +99,21 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       'run `labforge setup` (installs the vagrant package on Debian, Ubuntu and Fedora)',
     );
   else {
-    add('vagrant', 'ok', `Vagrant ${vv}`);
+    checks.push(versionCheck('vagrant', 'vagrant', `Vagrant ${vv}`, vv));
+    const keys = await asked.keys;
+    if (keys instanceof Error) add('Vagrant keys', 'fail', firstLine(keys), 'reinstall vagrant (`labforge setup`)');
+    else
+      add(
+        'Vagrant keys',
+        'ok',
+        `${keys.publicKeys.length} insecure key${keys.publicKeys.length === 1 ? '' : 's'} ` +
+          `(${keys.publicKeys.map((k) => k.split(' ')[0]).join(', ')}) in ${keys.dir}, which the box accepts; ` +
+          `Packer logs in with ${vagrant.preferredKey(keys).type}`,
+      );
     const plugins = await asked.plugins;
     const vl = plugins instanceof Error ? undefined : plugins.find((p) => p.name === 'vagrant-libvirt');
-    if (vl) add('vagrant-libvirt', 'ok', `vagrant-libvirt ${vl.version}`);
+    if (vl)
+      checks.push(versionCheck('vagrant-libvirt', 'vagrant-libvirt', `vagrant-libvirt ${vl.version}`, vl.version));
     else
       add(
         'vagrant-libvirt',
@@ -107,13 +132,16 @@ export async function doctor(lab: Lab): Promise<Check[]> {
       "run `labforge setup` (Debian 12: the packer package; elsewhere HashiCorp's repository)",
     );
   else
-    add(
-      'packer',
-      'ok',
-      `Packer ${pv.version.text} at ${pv.file}, ${pv.how}` +
-        (packer.supportsInit(pv.version)
-          ? '; plugins via packer init'
-          : '; built-in qemu builder, the plugins file is not used'),
+    checks.push(
+      versionCheck(
+        'packer',
+        'packer',
+        `Packer ${pv.version.text} at ${pv.file}, ${pv.how}` +
+          (packer.supportsInit(pv.version)
+            ? '; plugins via packer init'
+            : '; built-in qemu builder, the plugins file is not used'),
+        pv.version.text,
+      ),
     );
 
   if (which('qemu-img')) add('qemu-img', 'ok', which('qemu-img')!);

@@ -74,6 +74,20 @@ export function nodeChecks(
         f.firewalld === 'installed' ? 'firewalld is installed' : `firewalld: the probe said ${said('firewalld')}`,
       ],
     ],
+    // image.swap false: the lab asks for no swap (kubelet refuses to start with swap on).
+    ...(lab.image.swap
+      ? []
+      : [
+          [
+            'no swap',
+            (f: Record<string, string>): [boolean, string] => [
+              f.swaps !== undefined && f.swaps.trim() === '',
+              f.swaps === undefined
+                ? 'swap: the probe said nothing about /proc/swaps'
+                : `swap is on: ${f.swaps.trim()} (image.swap is false: kubelet refuses to start with swap)`,
+            ],
+          ] as [string, (f: Record<string, string>) => [boolean, string]],
+        ]),
     ...names.flatMap((n): [string, (f: Record<string, string>) => [boolean, string]][] => [
       [
         `/etc/hosts resolves ${n.fqdn}`,

@@ -1,10 +1,15 @@
 // doctor's decisions, from the facts it gathers: whether a lab subnet is free on this host (routes as
 // `ip -j -4 route show table all` prints them, the lab's own libvirt bridge), and what KVM and nested
-// virtualization allow. Each branch is a verdict a user acts on.
+// virtualization allow, and what the support table says of each tool's version. Each branch is a verdict a user
+// acts on.
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadLabText } from '../../../src/lab/load.js';
-import { kvmChecks, subnetCheck } from '../../../src/lifecycle/host/doctor.js';
+import { kvmChecks, parseVirshVersion, subnetCheck, versionCheck } from '../../../src/lifecycle/host/doctor.js';
+import { SUPPORT, supportOf } from '../../../src/lifecycle/host/support.js';
 import type { KvmFacts } from '../../../src/tools/host.js';
 import { parseRoutes } from '../../../src/tools/ip.js';
+import { ROOT } from '../../support.js';
 
 const { lab } = loadLabText('{}', '/tmp/doctor/lab.yaml');
 
@@ -229,5 +234,93 @@ describe('KVM and nested virtualization', () => {
       detail: 'host.nested is on but neither kvm_intel nor kvm_amd is loaded',
     });
     expect(nested.fix).toContain('modprobe kvm_intel nested=1');
+  });
+});
+
+describe("each tool's version, judged by labforge's support table", () => {
+  test("virsh version --daemon's answer gives the daemon's and QEMU's versions (Debian 12's and 13's)", () => {
+    const debian12 =
+      'Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\n' +
+      'Running hypervisor: QEMU 7.2.19\nRunning against daemon: 9.0.0\n';
+    const debian13 =
+      'Compiled against library: libvirt 11.3.0\nUsing library: libvirt 11.3.0\nUsing API: QEMU 11.3.0\n' +
+      'Running hypervisor: QEMU 10.0.13\nRunning against daemon: 11.3.0\n';
+    expect(parseVirshVersion(debian12)).toEqual({ daemon: '9.0.0', qemu: '7.2.19' });
+    expect(parseVirshVersion(debian13)).toEqual({ daemon: '11.3.0', qemu: '10.0.13' });
+    expect(parseVirshVersion('Compiled against library: libvirt 9.0.0\n')).toEqual({});
+  });
+
+  test('the versions the two end-to-end legs run are proven, each by its leg', () => {
+    for (const [tool, version, leg] of [
+      ['vagrant', '2.3.4', 'Debian 12'],
+      ['vagrant', '2.3.8.dev', 'Debian 13'],
+      ['vagrant-libvirt', '0.11.2', 'Debian 12'],
+      ['vagrant-libvirt', '0.12.2', 'Debian 13'],
+      ['libvirt', '9.0.0', 'Debian 12'],
+      ['libvirt', '11.3.0', 'Debian 13'],
+      ['QEMU', '7.2.19', 'Debian 12'],
+      ['QEMU', '10.0.13', 'Debian 13'],
+    ] as const) {
+      const v = supportOf(tool, version);
+      expect({ tool, version, status: v.status, note: v.note }).toEqual({
+        tool,
+        version,
+        status: 'ok',
+        note: expect.stringContaining(`proven by the end-to-end test here on ${leg}'s packages`),
+      });
+    }
+    expect(supportOf('packer', '1.6.6').note).toBe(
+      "proven by the end-to-end test here on Debian 12's packages (npm test) and the end-to-end test here on Debian 13's packages (npm run test:e2e:trixie)",
+    );
+  });
+
+  test("what is known from the tools' own sources is supported and says it was not run here", () => {
+    expect(supportOf('vagrant', '2.4.3')).toMatchObject({
+      status: 'ok',
+      note: expect.stringMatching(/^supported from Vagrant 2\.4's source: .*; not run here$/),
+    });
+    expect(supportOf('packer', '1.11.2')).toMatchObject({ status: 'ok', note: expect.stringContaining('packer init') });
+  });
+
+  test('a version nothing proves is a warning naming the proven ones; one below what the files need fails', () => {
+    expect(supportOf('vagrant', '2.5.0')).toEqual({
+      status: 'warn',
+      note: 'not proven: labforge has run vagrant 2.3.4 and 2.3.8',
+      fix: 'expect differences labforge has not seen; vagrant 2.3.4 or 2.3.8 is proven',
+    });
+    expect(supportOf('QEMU', '8.2.2').status).toBe('warn');
+    expect(supportOf('vagrant', '2.1.5')).toMatchObject({
+      status: 'fail',
+      note: 'not supported: the Vagrantfile labforge writes asks for Vagrant >= 2.2.0 (Vagrant.require_version)',
+    });
+    expect(supportOf('packer', '1.5.6')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('packer 1.6.6'),
+    });
+    expect(supportOf('packer', 'cracklib').status).toBe('warn');
+  });
+
+  test("doctor's line: the version, where, and the table's word", () => {
+    expect(versionCheck('libvirt', 'libvirt', 'libvirt 11.3.0', '11.3.0', ' at qemu:///system')).toEqual({
+      name: 'libvirt',
+      status: 'ok',
+      detail:
+        "libvirt 11.3.0 at qemu:///system: proven by the end-to-end test here on Debian 13's packages (npm run test:e2e:trixie)",
+      fix: undefined,
+    });
+  });
+
+  test("README's support table names every version the table says is proven, with its leg", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Supported hosts and tools'));
+    for (const [tool, s] of Object.entries(SUPPORT))
+      for (const row of s.rows.filter((r) => r.status === 'proven')) {
+        const v = row.version ?? row.series!;
+        expect({ tool, v, inReadme: new RegExp(`\\b${v.replace(/\./g, '\\.')}\\b`).test(table) }).toEqual({
+          tool,
+          v,
+          inReadme: true,
+        });
+      }
   });
 });

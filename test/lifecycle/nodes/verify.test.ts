@@ -22,6 +22,7 @@ const GOOD: Record<string, string> = {
   cmdline_selinux0: 'yes',
   firewalld: 'absent',
   addresses: '127.0.0.1/8 192.168.121.34/24 10.240.0.11/24 ',
+  swaps: '',
   hosts_n1: '10.240.0.11',
   hosts_n2: '10.240.0.12',
   hosts_api: '10.240.0.20',
@@ -78,6 +79,21 @@ describe('judging a node from its probe answer', () => {
     expect(problems({ cmdline_selinux0: undefined })).toEqual(['the kernel was booted without selinux=0']);
   });
 
+  test('swap (image.swap false, the default): any active swap is named; a lab with image.swap true keeps it unchecked', () => {
+    expect(problems({ swaps: '/dev/zram0' })).toEqual([
+      'swap is on: /dev/zram0 (image.swap is false: kubelet refuses to start with swap)',
+    ]);
+    expect(problems({ swaps: '/dev/vda3 /swapfile ' })).toEqual([
+      'swap is on: /dev/vda3 /swapfile (image.swap is false: kubelet refuses to start with swap)',
+    ]);
+    expect(problems({ swaps: undefined })).toEqual(['swap: the probe said nothing about /proc/swaps']);
+    const withSwap = loadLabText(
+      'name: t\nimage: { swap: true }\nvips: [{ name: api, ip: 10.240.0.20 }]\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
+      '/tmp/verify/lab.yaml',
+    ).lab;
+    expect(judge(withSwap, withSwap.nodes[0], parseProbe(answer({ ...GOOD, swaps: '/dev/zram0' })))).toEqual([]);
+  });
+
   test('firewalld installed is a problem; an answer the probe cannot give is named as it came', () => {
     expect(problems({ firewalld: 'installed' })).toEqual(['firewalld is installed']);
     expect(problems({ firewalld: 'maybe' })).toEqual(['firewalld: the probe said maybe']);
@@ -108,7 +124,7 @@ describe('judging a node from its probe answer', () => {
   });
 
   test('an empty answer names every check', () => {
-    expect(judge(lab, n1, parseProbe(''))).toHaveLength(5 + 2 * 3 + 2);
+    expect(judge(lab, n1, parseProbe(''))).toHaveLength(6 + 2 * 3 + 2);
   });
 });
 

@@ -130,7 +130,7 @@ describe('folders labforge owns', () => {
   });
 
   test('a render killed by SIGKILL at any step leaves the old output or the new one, and the next render tidies up', async () => {
-    const pub = vagrantKeyPair().publicKeyText;
+    const pub = (await vagrantKeyPair()).publicKeyText;
     const fixture = path.join(ROOT, 'test', 'fixtures', 'render-and-die.mjs');
     const dir = tempDir();
     const labA = writeLab(LAB_A, fs.mkdtempSync(path.join(dir, 'a-')));
