@@ -5,85 +5,21 @@
 // scripts are printed inline, so `--dry-run` shows exactly what runs. Every value in a printed command is quoted for
 // the shell, and values that come from the user are checked first.
 import { SetupUnsupportedError, UsageError } from '../../errors.js';
-import { repoFile } from '../../render/repo-files.js';
 import {
   FILES,
-  HASHICORP,
   KEY_TOOLS,
   LAB_PACKAGES,
   PLUGIN_BUILD_PACKAGES,
   releaseOf,
   TEST_PACKAGES,
   type Family,
-  type OsRelease,
   type Release,
 } from './setup-releases.js';
+import { APT_PIN, hashicorpRepo, writeFile } from './setup-hashicorp.js';
+import type { HostFacts, SetupAction, SetupOptions, SetupPlan } from './setup-types.js';
 
-export interface HostFacts {
-  os: OsRelease;
-  root: boolean;
-  /** systemd is the init (/run/systemd/system exists); without it daemons are started by hand. */
-  systemd: boolean;
-  /** dpkg's architecture (amd64), for apt sources; empty elsewhere. */
-  arch: string;
-  /** Which of the packages setup would install are installed already. */
-  installed: string[];
-  /** HashiCorp's Packer on PATH (its file), and other programs named packer (file: what they are). */
-  packer: { hashicorp?: string; others: string[] };
-  /** The vagrant on PATH, and whether it is HashiCorp's build (its own Ruby under /opt/vagrant). */
-  vagrant?: { file: string; hashicorp: boolean };
-  /** Vagrant's plugins for the user setup runs as (asked only when a Vagrant is installed). */
-  vagrantPlugins?: string[];
-  /** A file of the user's own that already configures HashiCorp's repository (then setup adds none). */
-  hashicorpRepo?: string;
-  /** The current text of each file setup may write (undefined: absent; key files: '' when present). */
-  files: Record<string, string | undefined>;
-  /** Running daemons by name (libvirtd, virtlogd, virtqemud). */
-  running: string[];
-  /** The user to add to the libvirt group (undefined for root alone). */
-  user?: string;
-  /** The groups that user is a member of (from /etc/group). */
-  userGroups: string[];
-  /** A GitHub-hosted Actions runner (GITHUB_ACTIONS=true, RUNNER_ENVIRONMENT=github-hosted). */
-  githubRunner: boolean;
-}
-
-export interface SetupOptions {
-  /** Print the commands, run none. */
-  dryRun?: boolean;
-  /** Also the packages the project's own tests use (the Debian test box, shellcheck, ruby, ...). */
-  withTestTools?: boolean;
-  /** Start libvirtd/virtlogd (default true). */
-  start?: boolean;
-  /** Install the udev rule that opens /dev/kvm to every user: true/false, or undefined for "on GitHub runners". */
-  kvmUdev?: boolean;
-  /** The user to add to the libvirt group (default: the user who ran sudo, or the current user). */
-  user?: string;
-}
-
-export interface SetupAction {
-  /** Why, in a user's words. */
-  why: string;
-  command: string[];
-  /** Standard input for the command (the content of a file it writes). */
-  input?: string;
-  env?: Record<string, string>;
-  /** Runs as the user who ran setup, never through sudo (Vagrant's plugins belong to the user who runs the lab). */
-  asUser?: boolean;
-}
-
-export interface SetupPlan {
-  family: Family;
-  /** The release setup matched, e.g. "ubuntu 24.04". */
-  release: string;
-  actions: SetupAction[];
-  /** What setup cannot do on this host and the user must (each a sentence). */
-  manual: string[];
-  /** What is already in place (for the report). */
-  present: string[];
-  /** What a user should know about the plan (a guessed release, other programs named packer). */
-  notes: string[];
-}
+export type { HostFacts, SetupAction, SetupOptions, SetupPlan } from './setup-types.js';
+export { APT_PIN, aptSource, RPM_REPO } from './setup-hashicorp.js';
 
 /** The rule GitHub documents for opening /dev/kvm on its runners (changelog 2024-04-02). */
 export const KVM_RULE_FILE = '/etc/udev/rules.d/99-labforge-kvm.rules';
@@ -97,61 +33,6 @@ export function checkUserName(source: string, name: string): string {
     );
   return name;
 }
-
-/** One of labforge's setup scripts (setup/*.sh) without its header comment, to run with `bash -c` and print inline. */
-function script(name: string): string {
-  const lines = repoFile('setup', name).split('\n');
-  return lines.slice(lines.findIndex((l) => !l.startsWith('#'))).join('\n');
-}
-
-/** Writes `content` to `file` atomically (setup/write-file.sh). */
-function writeFile(why: string, file: string, content: string, mode = '0644'): SetupAction {
-  return { why, command: ['bash', '-c', script('write-file.sh'), 'labforge-setup', file, mode], input: content };
-}
-
-/** Installs HashiCorp's signing key, checked by its fingerprint (setup/install-key.sh). */
-function installKey(url: string, file: string, format: 'binary' | 'armor'): SetupAction {
-  return {
-    why: `install HashiCorp's signing key (only the key with fingerprint ${HASHICORP.fingerprint}) as ${file}`,
-    command: ['bash', '-c', script('install-key.sh'), 'labforge-setup', url, HASHICORP.fingerprint, file, format],
-  };
-}
-
-/** HashiCorp's apt repository as a deb822 source of labforge's own. */
-export function aptSource(release: Release, arch: string): string {
-  return [
-    `# Written by labforge setup: HashiCorp's repository for ${release.id} ${release.version}, signed by the key beside it.`,
-    'Types: deb',
-    `URIs: ${HASHICORP.apt.url}`,
-    `Suites: ${release.codename}`,
-    'Components: main',
-    ...(arch ? [`Architectures: ${arch}`] : []),
-    `Signed-By: ${FILES.aptKey}`,
-    '',
-  ].join('\n');
-}
-
-/** Where the archive has Vagrant (its vagrant-libvirt needs that one), HashiCorp's vagrant is never installed. */
-export const APT_PIN = [
-  'Explanation: labforge setup: Vagrant from the distribution (its vagrant-libvirt needs it), not from HashiCorp',
-  'Package: vagrant',
-  `Pin: origin "${new URL(HASHICORP.apt.url).hostname}"`,
-  'Pin-Priority: -1',
-  '',
-].join('\n');
-
-/** HashiCorp's rpm repository, limited to packer (Fedora's vagrant-libvirt needs Fedora's vagrant). */
-export const RPM_REPO = [
-  "# Written by labforge setup: HashiCorp's repository, for packer only (Fedora's vagrant-libvirt needs Fedora's vagrant).",
-  '[labforge-hashicorp]',
-  'name=HashiCorp Stable - $basearch (packer, for labforge)',
-  `baseurl=${HASHICORP.rpm.baseurl}`,
-  'enabled=1',
-  'gpgcheck=1',
-  `gpgkey=file://${FILES.rpmKey}`,
-  'includepkgs=packer',
-  '',
-].join('\n');
 
 const unique = (xs: string[]) => [...new Set(xs)];
 
@@ -277,27 +158,6 @@ function sourcesSentence(rel: Release): string {
   const from = (s: string) =>
     s === 'archive' ? 'the distribution' : s === 'plugin' ? 'vagrant plugin install' : 'HashiCorp';
   return `Vagrant from ${from(rel.vagrant)}, vagrant-libvirt from ${from(rel.vagrantLibvirt)}, Packer from ${from(rel.packer)}`;
-}
-
-/** HashiCorp's repository: its key (checked by fingerprint) and labforge's own source or repo file, unless the user
- *  configured the repository already. */
-function hashicorpRepo(facts: HostFacts, rel: Release, present: string[]): SetupAction[] {
-  if (facts.hashicorpRepo) {
-    present.push(`HashiCorp's repository: configured in ${facts.hashicorpRepo}`);
-    return [];
-  }
-  const out: SetupAction[] = [];
-  if (rel.family === 'debian') {
-    if (facts.files[FILES.aptKey] === undefined) out.push(installKey(HASHICORP.apt.key, FILES.aptKey, 'binary'));
-    const source = aptSource(rel, facts.arch);
-    if (facts.files[FILES.aptSource] !== source)
-      out.push(writeFile(`add HashiCorp's apt repository (${FILES.aptSource})`, FILES.aptSource, source));
-  } else {
-    if (facts.files[FILES.rpmKey] === undefined) out.push(installKey(HASHICORP.rpm.key, FILES.rpmKey, 'armor'));
-    if (facts.files[FILES.rpmRepo] !== RPM_REPO)
-      out.push(writeFile(`add HashiCorp's rpm repository for packer (${FILES.rpmRepo})`, FILES.rpmRepo, RPM_REPO));
-  }
-  return out;
 }
 
 /** libvirt's daemons: with systemd, Debian's monolithic libvirtd, Fedora's modular daemons (their sockets, what Fedora

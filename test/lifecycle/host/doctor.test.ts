@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../../src/lab/load.js';
-import { kvmChecks, parseVirshVersion, subnetCheck, versionCheck } from '../../../src/lifecycle/host/doctor.js';
+import { kvmChecks, parseVirshVersion, subnetCheck, versionCheck } from '../../../src/lifecycle/host/checks.js';
 import { SUPPORT, supportOf } from '../../../src/lifecycle/host/support.js';
 import type { KvmFacts } from '../../../src/tools/host.js';
 import { parseRoutes } from '../../../src/tools/ip.js';
