@@ -25,7 +25,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 if [[ ${1:-} != --inside ]]; then
   [[ $(id -u) -eq 0 ]] || die "must run as root (namespaces, chroot, libvirtd)"
-  [[ -f $REPO/dist/bundle/labforge.cjs ]] || die "labforge is not built: run npm run build (or npm run test:e2e:trixie)"
+  [[ -f $REPO/dist/bundle/labforge.mjs ]] || die "labforge is not built: run npm run build (or npm run test:e2e:trixie)"
   PACKER=$(command -v packer) || die "packer is not on PATH (Debian 13 has none; the leg uses this host's)"
   T0=$SECONDS
   ROOTFS=$(bash "$REPO/scripts/build-trixie-root.sh" "$REPO/.cache/trixie-root" | tail -n 1)
