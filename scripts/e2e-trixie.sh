@@ -13,9 +13,9 @@
 # makes itself (scripts/e2e-env.sh), and nothing can reach the host's networks. When the test ends (or this script
 # is killed), the PID namespace ends with it: no daemon outlives the run.
 #
-# The test box is built or taken from .cache/test-box as in the first leg (scripts/build-test-box.sh). The
-# repository must be built first (npm run build; `npm run test:e2e:trixie` does both). Needs root, unshare,
-# overlayfs, debootstrap (for the root's first build) and packer on PATH.
+# The test box is built on this host (scripts/build-test-box.sh needs its bookworm apt source) or taken from
+# .cache/test-box, as in the first leg. The repository must be built first (npm run build; `npm run test:e2e:trixie`
+# does both). Needs root, unshare, overlayfs, debootstrap (for the first builds) and packer on PATH.
 set -euo pipefail
 
 log() { printf '[e2e-trixie] %s\n' "$*" >&2; }
@@ -28,6 +28,11 @@ if [[ ${1:-} != --inside ]]; then
   [[ -f $REPO/dist/bundle/labforge.mjs ]] || die "labforge is not built: run npm run build (or npm run test:e2e:trixie)"
   PACKER=$(command -v packer) || die "packer is not on PATH (Debian 13 has none; the leg uses this host's)"
   T0=$SECONDS
+  # The test box is a Debian 12 image debootstrapped from this host's bookworm apt source, which the Debian 13 root
+  # does not have: build it (or find it cached by its script's hash) here, before entering the root, so the leg
+  # also runs on a machine where the first leg has not run.
+  bash "$REPO/scripts/build-test-box.sh" "$REPO/.cache/test-box" >/dev/null || die "scripts/build-test-box.sh failed"
+  log "test box ready in .cache/test-box ($((SECONDS - T0)) s)"
   ROOTFS=$(bash "$REPO/scripts/build-trixie-root.sh" "$REPO/.cache/trixie-root" | tail -n 1)
   [[ -d $ROOTFS ]] || die "scripts/build-trixie-root.sh gave no root"
   log "Debian 13 root: $ROOTFS ($((SECONDS - T0)) s); its tools:"
