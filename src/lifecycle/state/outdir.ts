@@ -23,9 +23,10 @@ export interface Manifest {
 export function outDirProblem(out: string, home = os.homedir()): string | undefined {
   if (out.trim() === '')
     return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
-  const text = hostPathProblem(out);
-  if (text) return `${JSON.stringify(out)} ${text}`;
   const abs = path.resolve(out);
+  // Resolved first, then checked: the folders above a relative --out reach the generated files too.
+  const text = hostPathProblem(out) ?? hostPathProblem(abs);
+  if (text) return `${JSON.stringify(out)}${abs !== out ? ` (${abs})` : ''} ${text}`;
   if (abs === path.parse(abs).root)
     return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
   if (abs === path.resolve(home))
