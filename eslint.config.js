@@ -7,6 +7,62 @@ import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
+// node:fs's functions that write, rename, chmod, make or delete (sync, callback and stream forms).
+const FS_WRITES = [
+  'writeFile',
+  'writeFileSync',
+  'appendFile',
+  'appendFileSync',
+  'write',
+  'writeSync',
+  'writev',
+  'writevSync',
+  'mkdir',
+  'mkdirSync',
+  'mkdtemp',
+  'mkdtempSync',
+  'rm',
+  'rmSync',
+  'rmdir',
+  'rmdirSync',
+  'unlink',
+  'unlinkSync',
+  'rename',
+  'renameSync',
+  'chmod',
+  'chmodSync',
+  'fchmod',
+  'fchmodSync',
+  'lchmod',
+  'lchmodSync',
+  'chown',
+  'chownSync',
+  'fchown',
+  'fchownSync',
+  'lchown',
+  'lchownSync',
+  'symlink',
+  'symlinkSync',
+  'link',
+  'linkSync',
+  'copyFile',
+  'copyFileSync',
+  'cp',
+  'cpSync',
+  'truncate',
+  'truncateSync',
+  'ftruncate',
+  'ftruncateSync',
+  'createWriteStream',
+  'utimes',
+  'utimesSync',
+  'lutimes',
+  'lutimesSync',
+  'futimes',
+  'futimesSync',
+];
+const FS_MESSAGE = 'writes go through the file layer (src/fsguard/layer.ts, docs/safety.md)';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.labforge/**', 'coverage/**'] },
   js.configs.recommended,
@@ -48,6 +104,31 @@ export default tseslint.config(
   prettier,
   // Prettier wraps code at 120 columns but leaves long strings and comments alone: nothing over 160.
   { rules: { 'max-len': ['error', { code: 160, ignoreUrls: true }] } },
+  // Every write, rename, chmod, mkdir and delete goes through the file layer (src/fsguard/, docs/safety.md): no other
+  // module of src/ may call node:fs's writing functions or import a module that writes (issue #18).
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/fsguard/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...['fs', 'node:fs'].map((name) => ({ name, importNames: FS_WRITES, message: FS_MESSAGE })),
+            ...['fs/promises', 'node:fs/promises', 'fs-extra'].map((name) => ({ name, message: FS_MESSAGE })),
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `MemberExpression[object.name=/^(fs|fsp|fse|fsExtra)$/][property.name=/^(${FS_WRITES.join('|')})$/]`,
+          message: FS_MESSAGE,
+        },
+        { selector: "MemberExpression[object.name='fs'][property.name='promises']", message: FS_MESSAGE },
+      ],
+    },
+  },
   // A module a reader can hold in mind: no source file over 300 lines (issue #20).
   {
     files: ['src/**/*.ts'],

@@ -19,6 +19,16 @@ export const BOUNDS = {
   text: { max: 4096 },
   /** A lab file's size: a larger file is a mistake (or an attack on the YAML parser's memory). */
   labFileBytes: { max: 1024 * 1024 },
+  /** lab.lock: a few hundred bytes; anything near this is not a lock. */
+  lockFileBytes: { max: 64 * 1024 },
+  /** A JSON record labforge keeps in its own folders (manifest, ownership record, claim, lock, caches). */
+  recordBytes: { max: 16 * 1024 * 1024 },
+  /** A file `hosts --install --file` / `ssh-config --install --file` changes (the hosts file, ~/.ssh/config). */
+  workstationFileBytes: { max: 16 * 1024 * 1024 },
+  /** image.local: a qcow2 base image (1 TiB at most). */
+  imageBytes: { max: 1024 ** 4 },
+  /** A file a repository or a lab file hands labforge to copy or read (package.json, keys, scripts). */
+  repoFileBytes: { max: 4 * 1024 * 1024 },
   /** The smallest lab subnet: a /29. */
   subnetPrefix: { max: 29 },
   /** A Fedora release number. */

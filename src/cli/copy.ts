@@ -1,8 +1,8 @@
 // labforge copy: files to the nodes (copy SRC TARGETS:DEST) or from them (copy TARGETS:SRC DEST), in parallel.
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { fanOptions, printOutcomes, withFanOptions, type FanFlags } from './fanout.js';
 import { openLabOf } from './open.js';
+import { makeUserFolder } from '../fsguard/user-files.js';
 
 export function copyCommand(program: Command): void {
   withFanOptions(
@@ -28,7 +28,7 @@ export function copyCommand(program: Command): void {
         flags,
         nodes.map((n) => n.name),
       ),
-      (dir) => fs.mkdirSync(dir, { recursive: true }),
+      (dir) => makeUserFolder(dir),
     );
     const what =
       spec.direction === 'push'

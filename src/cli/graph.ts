@@ -1,9 +1,9 @@
 // labforge graph: the lab's topology as Mermaid, DOT or SVG.
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { GraphFormat } from '../lifecycle/graph.js';
 import { openLabOf } from './open.js';
+import { writeUserFile } from '../fsguard/user-files.js';
 
 const FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
 
@@ -22,7 +22,7 @@ export function graphCommand(program: Command): void {
       const { drawGraph } = await import('../lifecycle/graph.js');
       const o = await openLabOf(program);
       const text = await drawGraph(o.lab, format);
-      if (cmd.output) fs.writeFileSync(cmd.output, text);
+      if (cmd.output) writeUserFile(cmd.output, text);
       else process.stdout.write(text);
     });
 }

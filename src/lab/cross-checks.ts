@@ -7,6 +7,7 @@ import { CIDR, IPV4, LABEL } from './schema.js';
 import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
+import { hostUriProblem } from './host-uri.js';
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
 
@@ -175,8 +176,8 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
   }
   if (host.nested === true && host.driver === 'qemu')
     err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
-  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri))
-    err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
+  const uriProblem = typeof host.uri === 'string' ? hostUriProblem(host.uri) : undefined;
+  if (uriProblem) err(['host', 'uri'], uriProblem);
 
   // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
   if (checkPath) {

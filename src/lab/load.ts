@@ -10,6 +10,7 @@ import { hostPathProblem, labPath } from './paths.js';
 import type { PathCheck } from './cross-checks.js';
 import { formatIssue, type LabIssue } from './issues.js';
 import { validateLab } from './validate.js';
+import { readBoundedText, UnreadableFileError } from '../fsguard/read.js';
 
 /** The error for a lab file with problems: its errors, one line each. */
 function invalid(file: string, issues: LabIssue[]): LabValidationError {
@@ -105,9 +106,10 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
 /** The host checks of the path fields: the characters every path must avoid, then what must exist. */
 export function hostPathCheck(labDir: string): PathCheck {
   return (field, value) => {
-    const text = hostPathProblem(value);
-    if (text) return `${JSON.stringify(value)} ${text}`;
+    // Resolved first, then checked: the lab folder's own name reaches the generated files as much as the value.
     const file = labPath(labDir, value);
+    const text = hostPathProblem(value) ?? hostPathProblem(file);
+    if (text) return `${JSON.stringify(value)}${file !== value ? ` (${file})` : ''} ${text}`;
     if (field === 'host.pool_path') return undefined; // libvirt creates it
     let st: fs.Stats;
     try {
@@ -140,30 +142,15 @@ export function hostPathCheck(labDir: string): PathCheck {
 export function readLabFile(file: string): string {
   const fail = (why: string) =>
     new LabFileMissingError(`--lab: ${why}; pass --lab FILE or run from a directory with lab.yaml`);
-  const problem = hostPathProblem(file);
-  if (problem) throw fail(`the lab file's path ${JSON.stringify(file)} ${problem}`);
-  let fd: number;
+  const problem = hostPathProblem(file) ?? hostPathProblem(path.resolve(file));
+  if (problem) throw fail(`the lab file's path ${JSON.stringify(path.resolve(file))} ${problem}`);
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    return readBoundedText(file, { what: '--lab', maxBytes: BOUNDS.labFileBytes.max });
   } catch (e) {
-    throw fail(`cannot read lab file ${JSON.stringify(file)} (${errnoCode(e) ?? (e as Error).message})`);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile())
-      throw fail(`${JSON.stringify(file)} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not a lab file`);
-    if (st.size > BOUNDS.labFileBytes.max)
-      throw fail(`${JSON.stringify(file)} is ${st.size} bytes; a lab file is at most ${BOUNDS.labFileBytes.max} bytes`);
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const got = fs.readSync(fd, buf, n, st.size - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
+    if (!(e instanceof UnreadableFileError)) throw e;
+    if (e.code !== 'EFTYPE' && e.code !== 'EFBIG')
+      throw fail(`cannot read lab file ${JSON.stringify(file)} (${e.code ?? e.message})`);
+    throw fail(e.message.replace(/^--lab: /, '').replace(/, not a regular file$/, ', not a lab file'));
   }
 }
 

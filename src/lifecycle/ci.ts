@@ -17,6 +17,7 @@ import {
 import { repoFile } from '../render/repo-files.js';
 import { labMemoryMiB } from './host/doctor.js';
 import { atomicWrite } from './state/outdir.js';
+import { FileLayer } from '../fsguard/layer.js';
 
 export interface CiCommand {
   /** The global --lab and --out. */
@@ -144,7 +145,7 @@ export function checkOutput(cwd: string, output: string, create = false): string
     dir = path.join(dir, part);
     const st = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (!st) {
-      if (create) fs.mkdirSync(dir, { mode: 0o755 });
+      if (create) FileLayer.beside(dir).layer.mkdir(path.basename(dir));
       else break;
     } else if (!st.isDirectory())
       throw new UsageError(

@@ -1,5 +1,6 @@
 // labforge destroy: removes exactly what the lab owns (state/ownership.ts) and nothing else.
 import fs from 'node:fs';
+import { outLayer } from './state/outdir.js';
 import path from 'node:path';
 import type { Lab } from '../lab/model.js';
 import { LAYOUT } from '../layout.js';
@@ -92,7 +93,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           }
           kept.push(...plan.kept);
           removeRecord(lab.outDir);
-          fs.rmSync(path.join(lab.outDir, LAYOUT.knownHosts), { force: true });
+          outLayer(lab.outDir).remove(LAYOUT.knownHosts);
           return removed.length ? removed.join(', ') : 'nothing left';
         },
       },

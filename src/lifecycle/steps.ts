@@ -2,10 +2,11 @@
 // per line of tool output without one; in non-interactive mode (CI=true or --ci) one timestamped line per step and
 // a final summary, also appended as a Markdown table to $GITHUB_STEP_SUMMARY when GitHub Actions sets it. Every
 // step's tool output also goes to the run's log file.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Listr } from 'listr2';
 import { commandLog } from '../layout.js';
+import { FileLayer } from '../fsguard/layer.js';
+import { appendUserFile } from '../fsguard/user-files.js';
 
 export interface Step<C> {
   title: string;
@@ -16,9 +17,9 @@ export interface Step<C> {
 
 /** A log file for this run under <out>/logs/. */
 export function logFile(outDir: string, command: string): string {
-  const file = path.join(outDir, commandLog(command, new Date()));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  return file;
+  const rel = commandLog(command, new Date());
+  new FileLayer(outDir).mkdir(path.posix.dirname(rel));
+  return path.join(outDir, rel);
 }
 
 /** Non-interactive mode: CI set to anything but false/0 (--ci sets CI=true). */
@@ -80,7 +81,7 @@ async function runPlain<C extends object>(steps: Step<C>[], ctx: C): Promise<voi
     const summary = process.env.GITHUB_STEP_SUMMARY;
     if (summary) {
       try {
-        fs.appendFileSync(summary, `${stepsMarkdown(records)}\n`);
+        appendUserFile(summary, `${stepsMarkdown(records)}\n`);
       } catch {
         /* the summary is a nicety; the log has everything */
       }

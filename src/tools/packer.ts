@@ -3,6 +3,7 @@
 // found, by its absolute path: a root PATH often lists /usr/sbin, where Fedora's cracklib-dicts puts its `packer`,
 // before /usr/bin.
 import fs from 'node:fs';
+import { makeOwnTemp, removeOwnTemp } from '../fsguard/user-files.js';
 import os from 'node:os';
 import path from 'node:path';
 import { userCacheDir } from './host.js';
@@ -91,14 +92,14 @@ async function packageOwner(file: string, resolved: string): Promise<PackerCandi
  *  user's folder. For a binary no package owns and whose build information carries no version (HashiCorp builds from
  *  a checkout: "(devel)"). */
 async function askVersion(file: string): Promise<Version | undefined> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-packer-version-'));
+  const dir = makeOwnTemp(os.tmpdir(), 'labforge-packer-version-');
   try {
     const { stdout } = await run(file, ['version'], { cwd: dir, env: ENV, timeoutMs: 15_000, anyExitCode: true });
     return parseVersion(stdout);
   } catch {
     return undefined;
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeOwnTemp(dir);
   }
 }
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { commandLine, ToolError, ToolMissingError } from '../errors.js';
 import { tracked } from './signals.js';
+import { openUserAppendStream } from '../fsguard/user-files.js';
 
 const ESC = String.fromCharCode(27);
 /** Drops the progress noise some tools write (vagrant-libvirt's upload bar writes thousands of "\e[K" lines). */
@@ -52,7 +53,8 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const command = [tool, ...args];
   const tail: string[] = [];
   const keep = opts.tailLines ?? 15;
-  const logStream = opts.log ? fs.createWriteStream(opts.log, { flags: 'a' }) : undefined;
+  // The log is opened through the file layer: a regular file, never through a link (a log is in <out>/logs/).
+  const logStream = opts.log ? openUserAppendStream(opts.log) : undefined;
   logStream?.write(`\n$ ${commandLine(command)}\n`);
   const child = execa(opts.program ?? tool, args, {
     cwd: opts.cwd,

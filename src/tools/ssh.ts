@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SSH_CONNECT_S, SSH_PERSIST_S, SSH_SOCKET_S } from '../time-limits.js';
 import { run, runAttached, type RunOptions, type RunResult } from './run.js';
 import { nodeSshOptions, type NodeLogin } from './ssh-options.js';
+import { FileLayer } from '../fsguard/layer.js';
 
 /** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
  *  0600). An existing file is left exactly as it is. */
@@ -62,7 +63,8 @@ async function masterRuns(t: SshTarget): Promise<boolean> {
 export async function ensureMaster(t: SshTarget, connectTimeoutS = SSH_CONNECT_S): Promise<boolean> {
   if (!t.controlPath) return false;
   if (await masterRuns(t)) return true;
-  fs.mkdirSync(path.dirname(t.controlPath), { recursive: true, mode: 0o700 });
+  // <out>/.mux: a real folder of the output folder's, never a link (fsguard).
+  FileLayer.beside(path.dirname(t.controlPath)).layer.mkdir(path.basename(path.dirname(t.controlPath)), 0o700);
   const direct = { ...t, controlPath: undefined };
   const args = sshArgs(direct, connectTimeoutS);
   await run(

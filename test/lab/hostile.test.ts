@@ -141,11 +141,11 @@ describe('refused lab files', () => {
 describe('the lab file itself', () => {
   test.each([
     ['a folder', (dir: string) => dir, 'is a folder, not a lab file'],
-    ['a device that never ends', () => '/dev/zero', 'is not a regular file'],
+    ['a device that never ends', () => '/dev/zero', 'is a device node, not a lab file'],
     [
       'larger than 1 MiB',
       (dir: string) => writeLab(`# ${'x'.repeat(1024 * 1024)}\n`, dir),
-      'a lab file is at most 1048576 bytes',
+      'is larger than 1048576 bytes',
     ],
   ])('--lab naming %s: exit 2 at once', async (_what, make, message) => {
     const dir = tempDir();

@@ -8,6 +8,7 @@ import { ToolError, ToolMissingError } from '../../errors.js';
 import { userCacheDir } from '../../tools/host.js';
 import * as vagrant from '../../tools/vagrant.js';
 import { atomicWrite } from '../state/outdir.js';
+import { makeUserFolder } from '../../fsguard/user-files.js';
 
 const CACHE_FILE = 'vagrant.json';
 
@@ -22,7 +23,7 @@ interface Cached {
 function writeCache(file: string, c: Cached): void {
   const keys = c.keys && { fingerprint: c.keys.fingerprint, privateKeys: c.keys.privateKeys };
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeUserFolder(path.dirname(file));
     atomicWrite(file, `${JSON.stringify({ identity: c.identity, sourceRoot: c.sourceRoot, keys })}\n`, 0o644);
   } catch {
     /* the next command asks Vagrant again */

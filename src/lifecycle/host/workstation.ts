@@ -9,7 +9,11 @@ import type { Lab } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
 import { blockMarkers, renderHosts } from '../../render/hosts.js';
 import { sourceName } from '../../render/index.js';
-import { errnoCode, UsageError } from '../../errors.js';
+import { BOUNDS } from '../../bounds.js';
+import { UsageError } from '../../errors.js';
+import { FileLayer } from '../../fsguard/layer.js';
+import { makeUserFolder } from '../../fsguard/user-files.js';
+import { readBoundedStat, UnreadableFileError } from '../../fsguard/read.js';
 
 export interface Block {
   begin: string;
@@ -53,40 +57,36 @@ export function applyBlock(
 ): BlockResult {
   const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
   let before = '';
+  let bytes: Buffer = Buffer.alloc(0);
   let st: fs.Stats | undefined;
   try {
-    before = fs.readFileSync(real, 'utf8');
-    st = fs.statSync(real);
+    // A regular file only (checked on the descriptor: a FIFO or device named by --file is refused, never read or
+    // replaced), of bounded size.
+    ({ data: bytes, st } = readBoundedStat(real, { what: '--file', maxBytes: BOUNDS.workstationFileBytes.max }));
+    before = bytes.toString('utf8');
   } catch (e) {
-    if (errnoCode(e) !== 'ENOENT' || !opts.create)
-      throw new UsageError(`--file: cannot read ${JSON.stringify(file)} (${errnoCode(e)})`);
+    if (!(e instanceof UnreadableFileError)) throw e;
+    if (e.code !== 'ENOENT' || !opts.create)
+      throw new UsageError(
+        e.code === 'ENOENT' || e.code === 'EACCES'
+          ? `--file: cannot read ${JSON.stringify(file)} (${e.code})`
+          : e.message,
+      );
   }
   const after = withBlock(before, block, file);
   if (after === before) return { file, changed: false };
   const dir = path.dirname(real);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeUserFolder(dir, 0o700);
+  // The backup and the new file go through the file layer: each written whole under an unpredictable temp name
+  // (O_EXCL) and renamed into place, so a link planted at the backup's name is replaced, never written through.
+  const { layer, name } = FileLayer.beside(real);
   let backup: string | undefined;
+  const mode = st ? st.mode & 0o7777 : 0o600;
   if (st) {
     backup = `${real}.labforge-backup`;
-    fs.copyFileSync(real, backup);
-    fs.chmodSync(backup, st.mode & 0o7777);
+    layer.write(`${name}.labforge-backup`, bytes, mode);
   }
-  const tmp = path.join(dir, `.${path.basename(real)}.labforge-${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, after, { mode: st ? st.mode & 0o7777 : 0o600, flag: 'wx' });
-    if (st) {
-      fs.chmodSync(tmp, st.mode & 0o7777);
-      try {
-        fs.chownSync(tmp, st.uid, st.gid);
-      } catch {
-        /* not root: the file stays ours, as the original was */
-      }
-    }
-    fs.renameSync(tmp, real);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  layer.write(name, after, mode, st ? { uid: st.uid, gid: st.gid } : undefined);
   return { file, changed: true, backup };
 }
 

@@ -1,5 +1,7 @@
 // labforge bake: render, packer build, vagrant box add under a name that carries the hash of every bake input.
 import fs from 'node:fs';
+import { inCurrentRender } from '../state/renders.js';
+import { outLayer } from '../state/outdir.js';
 import path from 'node:path';
 import { BakeCheckError } from '../../errors.js';
 import { PACKER_BAKE } from '../../render/packer.js';
@@ -91,7 +93,7 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
       {
         title: `Build the image (packer build, accelerator ${ctx.driver === 'kvm' ? 'kvm' : 'tcg'})`,
         task: async (_c, progress) => {
-          fs.rmSync(path.dirname(box), { recursive: true, force: true });
+          removePackerOutput(lab, 'box');
           try {
             await packer.build(dir, { ssh_private_key_file: open.insecurePrivateKey }, { log, onLine: progress });
           } catch (e) {
@@ -106,8 +108,8 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
         title: `Add the box ${rendered.box}`,
         task: async (_c, progress) => {
           await vagrant.boxAdd(rendered.box, box, { log, onLine: progress });
-          fs.rmSync(path.dirname(box), { recursive: true, force: true });
-          fs.rmSync(path.join(dir, PACKER_BAKE.outputDirectory), { recursive: true, force: true });
+          removePackerOutput(lab, 'box');
+          removePackerOutput(lab, PACKER_BAKE.outputDirectory);
         },
       },
       {
@@ -128,3 +130,9 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** Removes a folder Packer writes in the current render's packer/ (box/, build/), through the file layer. */
+function removePackerOutput(lab: Lab, name: string): void {
+  const rel = inCurrentRender(lab.outDir, `${PACKER_BAKE.dir}/${name}`);
+  if (rel) outLayer(lab.outDir).removeToolOutput(rel);
+}

@@ -1,30 +1,31 @@
 // The sha256 of a local base image (image.local): Packer's checksum of it and part of lab.lock.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { BOUNDS } from '../../bounds.js';
+import { hashFile } from '../../fsguard/read.js';
 import type { Lab } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
-import { atomicWrite, owned } from '../state/outdir.js';
+import { outLayer, owned, readOwnJson } from '../state/outdir.js';
 
-/** sha256 of a local base image, streamed (the event loop stays free, so SIGINT stops it at once), cached by path,
- *  size and mtime so repeated commands stay fast. */
-export async function localImageSha256(lab: Lab, image: string): Promise<string> {
-  const st = fs.statSync(image); // validation has checked it is a readable regular file
-  const cacheFile = path.join(lab.outDir, LAYOUT.cache, 'local-image.json');
-  const key = `${image}:${st.size}:${st.mtimeMs}`;
-  try {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-    if (cached.key === key) return cached.sha256;
-  } catch {
-    /* compute */
+/** sha256 of a local base image, streamed through the bounded reader (a regular file only, checked on the open
+ *  descriptor; never more bytes than its size says, so /proc/self/pagemap or a device is refused, not hashed
+ *  forever; the event loop stays free, so SIGINT's handler exits at once, and `signal` stops it), cached by path, size and mtime. */
+export async function localImageSha256(lab: Lab, image: string, signal?: AbortSignal): Promise<string> {
+  const cacheRel = `${LAYOUT.cache}/local-image.json`;
+  // The key needs the size and mtime of what would be hashed (hashFile's fstat of the open descriptor). The file is
+  // opened and checked either way; its bytes are read only when the key changed.
+  const cached = readOwnJson<{ key?: string; sha256?: string }>(path.join(lab.outDir, cacheRel));
+  const keyOf = (size: number, mtimeMs: number) => `${image}:${size}:${mtimeMs}`;
+  const hashed = await hashFile(image, {
+    what: 'image.local',
+    maxBytes: BOUNDS.imageBytes.max,
+    signal,
+    cachedFor: (size, mtimeMs) => (cached?.key === keyOf(size, mtimeMs) ? cached.sha256 : undefined),
+  });
+  const key = keyOf(hashed.size, hashed.mtimeMs);
+  if (owned(lab.outDir)) {
+    const out = outLayer(lab.outDir);
+    out.mkdir(LAYOUT.cache);
+    out.write(cacheRel, JSON.stringify({ key, sha256: hashed.sha256 }), 0o644);
   }
-  const h = crypto.createHash('sha256');
-  await pipeline(fs.createReadStream(image, { highWaterMark: 1 << 20 }), h);
-  const sha256 = h.digest('hex');
-  if (fs.existsSync(lab.outDir) && owned(lab.outDir)) {
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    atomicWrite(cacheFile, JSON.stringify({ key, sha256 }), 0o644);
-  }
-  return sha256;
+  return hashed.sha256;
 }

@@ -2,9 +2,11 @@
 // format and the plan that decides it: lab/base-image.ts). It sits beside the lab file (lab.yaml -> lab.lock) and is
 // meant to be committed: the same lab file and lock give the same recipe and the same box name on every machine.
 // `labforge lock` and `bake` settle it (settleLock); render and every other command read it.
-import fs from 'node:fs';
 import path from 'node:path';
+import { BOUNDS } from '../../bounds.js';
 import { ResolveError, UsageError } from '../../errors.js';
+import { readBoundedIfExists, UnreadableFileError } from '../../fsguard/read.js';
+import { lockProblem } from '../../lab/lock-schema.js';
 import { planLock, type LabLock, type LockedImage, type LockPolicy } from '../../lab/base-image.js';
 import type { Lab } from '../../lab/model.js';
 import { atomicWrite } from '../state/outdir.js';
@@ -16,26 +18,37 @@ export function lockPath(lab: Lab): string {
   return path.join(path.dirname(file), `${path.basename(file).replace(/\.(ya?ml|json)$/i, '')}.lock`);
 }
 
+/** lab.lock, checked: a regular file (on the open descriptor; a FIFO or /dev/zero is refused at once) of at most
+ *  BOUNDS.lockFileBytes, JSON that fits the lock's schema (lab/lock-schema.ts), else exit 2 naming the field. */
 export function readLock(lab: Lab): LabLock | undefined {
   const file = lockPath(lab);
-  let text: string;
+  const fix = 'remove it or run `labforge lock --update`';
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const lock = JSON.parse(text) as LabLock;
-    if (lock?.lockfile !== 1 || typeof lock.image?.url !== 'string' || typeof lock.image?.checksum !== 'string')
-      throw new Error('not a labforge lock file');
-    return lock;
+    text = readBoundedIfExists(file, { what: 'lab.lock', maxBytes: BOUNDS.lockFileBytes.max });
   } catch (e) {
-    throw new UsageError(`${file}: ${(e as Error).message}; remove it or run \`labforge lock --update\``);
+    if (e instanceof UnreadableFileError) throw new UsageError(`${e.message}; ${fix}`);
+    throw e;
   }
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file}: not a labforge lock file (${(e as Error).message}); ${fix}`);
+  }
+  const problem = lockProblem(value);
+  if (problem) throw new UsageError(`${file}: ${problem}; ${fix}`);
+  return value as LabLock;
 }
 
 export function writeLock(lab: Lab, lock: LabLock): string {
   const file = lockPath(lab);
+  const problem = lockProblem(lock);
+  if (problem)
+    throw new UsageError(
+      `lab.lock cannot pin this image: ${problem}; name the image in the lab file with an https URL and its sha256`,
+    );
   atomicWrite(file, `${JSON.stringify(lock, null, 2)}\n`, 0o644);
   return file;
 }

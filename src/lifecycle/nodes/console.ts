@@ -11,6 +11,7 @@ import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
 import { readRecord } from '../state/record.js';
 import { liveDomains, resolveNodes, type LiveDomain } from './domains.js';
+import { appendUserFile } from '../../fsguard/user-files.js';
 
 /** The serial device `console` connects to: the second serial port, ttyS1 in the guest. */
 export const CONSOLE_DEVICE = 'serial1';
@@ -62,7 +63,7 @@ export function keepConsoleLogs(lab: Lab, nodes: LabNode[], snapshot: string, at
     }
     // Also after a console that wrote nothing since the last restore: the marker says the restore happened.
     const ending = text.length === 0 || text[text.length - 1] === 0x0a ? '' : '\n';
-    fs.appendFileSync(
+    appendUserFile(
       consoleHistoryPath(lab, node),
       Buffer.concat([text, Buffer.from(`${ending}${restoreMarker(snapshot, at)}`)]),
     );

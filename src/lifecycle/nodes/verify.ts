@@ -1,7 +1,6 @@
 // labforge verify: the classic guide's `for host in ...; do ssh root@$host "hostname; getenforce"; done` loop and
 // more, as checks: every node answers as root with the lab key, has its name and static address, SELinux is
 // disabled, firewalld is gone, and every other node and VIP resolves (by /etc/hosts and by DNS) and answers ping.
-import fs from 'node:fs';
 import type { Lab, LabNode } from '../../lab/model.js';
 import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
@@ -11,6 +10,7 @@ import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '
 import { target } from './connections.js';
 import { ToolError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
+import { appendUserFile, writeUserFile } from '../../fsguard/user-files.js';
 
 /** The probe's arguments for the lab: every node and VIP as NAME=FQDN (looked up), `--`, every node as NODE=IP
  *  (pinged). Names and addresses are validated labels and IPv4 addresses; the command quotes them all the same. */
@@ -186,8 +186,8 @@ export async function verifyWithReports(
     timestamp: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     seconds: (Date.now() - started.getTime()) / 1000,
   };
-  if (files.report) fs.writeFileSync(files.report, renderJunit(lab, verdicts, timing));
-  if (files.summary) fs.appendFileSync(files.summary, renderSummary(lab, verdicts, timing));
+  if (files.report) writeUserFile(files.report, renderJunit(lab, verdicts, timing));
+  if (files.summary) appendUserFile(files.summary, renderSummary(lab, verdicts, timing));
   return verdicts;
 }
 

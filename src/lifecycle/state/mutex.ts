@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, LabBusyError } from '../../errors.js';
+import { FileLayer } from '../../fsguard/layer.js';
+import { readOwnJson } from './outdir.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
 
@@ -40,45 +42,38 @@ function alive(h: Holder): boolean {
 }
 
 function readHolder(file: string): Holder | undefined {
-  try {
-    const h = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return Number.isInteger(h?.pid) && h.pid > 0 ? (h as Holder) : undefined;
-  } catch {
-    return undefined;
-  }
+  const h = readOwnJson<Holder>(file);
+  return Number.isInteger(h?.pid) && h!.pid > 0 ? h : undefined;
 }
 
 /** Puts `text` at `file` only if nothing is there, complete or not at all. */
 function linkInPlace(file: string, text: string): boolean {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(tmp, text, { flag: 'wx' });
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'EEXIST') return false;
-    throw e;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  const { layer, name } = FileLayer.beside(file);
+  return layer.publish(name, text);
+}
+
+/** Removes the lock file itself (never what a link there points at). */
+function removeLock(file: string): void {
+  const { layer, name } = FileLayer.beside(file);
+  layer.remove(name);
 }
 
 /** Removes the lock if it is still the stale one `seen` (same inode), under .lock.break. */
 function breakStale(file: string, seen: fs.Stats): void {
   const breaker = `${file}.break`;
   if (!linkInPlace(breaker, String(process.pid))) {
-    const st = fs.statSync(breaker, { throwIfNoEntry: false });
-    if (st && Date.now() - st.mtimeMs > MUTEX_BREAK_STALE_S * 1000) fs.rmSync(breaker, { force: true });
+    const st = fs.lstatSync(breaker, { throwIfNoEntry: false });
+    if (st && Date.now() - st.mtimeMs > MUTEX_BREAK_STALE_S * 1000) removeLock(breaker);
     return; // someone else is breaking it; try again
   }
   try {
-    const now = fs.statSync(file, { throwIfNoEntry: false });
+    const now = fs.lstatSync(file, { throwIfNoEntry: false });
     if (now && now.ino === seen.ino && now.dev === seen.dev) {
       const h = readHolder(file);
-      if (!h || !alive(h)) fs.rmSync(file, { force: true });
+      if (!h || !alive(h)) removeLock(file);
     }
   } finally {
-    fs.rmSync(breaker, { force: true });
+    removeLock(breaker);
   }
 }
 
@@ -90,10 +85,10 @@ export function acquireMutex(outDir: string, command: string): () => void {
     if (linkInPlace(file, JSON.stringify(me))) {
       return () => {
         // Only our own lock is removed.
-        if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+        if (readHolder(file)?.pid === process.pid) removeLock(file);
       };
     }
-    const seen = fs.statSync(file, { throwIfNoEntry: false });
+    const seen = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!seen) continue;
     const holder = readHolder(file);
     if (holder && alive(holder))

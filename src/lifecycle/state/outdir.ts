@@ -1,10 +1,13 @@
 // The output folder (its layout: src/layout.ts): labforge writes only into a folder it owns (its claim), and every
 // file it writes there is written whole (atomicWrite). renders.ts swaps a render in.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BOUNDS } from '../../bounds.js';
 import { errnoCode, UsageError } from '../../errors.js';
+import { FileLayer } from '../../fsguard/layer.js';
+import { makeUserFolder, writeUserFile } from '../../fsguard/user-files.js';
+import { readBoundedIfExists } from '../../fsguard/read.js';
 import { hostPathProblem } from '../../lab/paths.js';
 import { LAYOUT } from '../../layout.js';
 
@@ -20,9 +23,10 @@ export interface Manifest {
 export function outDirProblem(out: string, home = os.homedir()): string | undefined {
   if (out.trim() === '')
     return 'is empty; give a folder, or leave --out out for .labforge/<lab name>/ beside the lab file';
-  const text = hostPathProblem(out);
-  if (text) return `${JSON.stringify(out)} ${text}`;
   const abs = path.resolve(out);
+  // Resolved first, then checked: the folders above a relative --out reach the generated files too.
+  const text = hostPathProblem(out) ?? hostPathProblem(abs);
+  if (text) return `${JSON.stringify(out)}${abs !== out ? ` (${abs})` : ''} ${text}`;
   if (abs === path.parse(abs).root)
     return `${JSON.stringify(out)} is the root folder; give a folder of its own for the lab`;
   if (abs === path.resolve(home))
@@ -69,31 +73,41 @@ export function isFile(p: string, followLinks = true): boolean {
 export function claimOutDir(outDir: string, lab: string): void {
   const problem = outDirProblem(outDir);
   if (problem) throw new UsageError(`--out: ${problem}`);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeUserFolder(outDir);
   if (owned(outDir)) return;
-  atomicWrite(
-    path.join(outDir, LAYOUT.owner),
+  new FileLayer(outDir).write(
+    LAYOUT.owner,
     `${JSON.stringify({ tool: 'labforge', lab, claimed: new Date().toISOString() }, null, 2)}\n`,
     0o644,
   );
 }
 
-/** Writes a file by rename, so a reader (or a kill) sees the old content or the new, never a part. */
+/** Writes a file by rename, so a reader (or a kill) sees the old content or the new, never a part; never through a
+ *  link or into a special file at that name (fsguard). */
 export function atomicWrite(file: string, text: string, mode: number): void {
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  writeUserFile(file, text, mode);
+}
+
+/** The output folder's file layer: every write below it goes through this (src/fsguard/layer.ts). */
+export function outLayer(outDir: string): FileLayer {
+  return new FileLayer(outDir);
+}
+
+/** A JSON file labforge keeps in a folder of its own, read without following a link and with a bound. */
+export function readOwnJson<T>(file: string): T | undefined {
   try {
-    fs.writeFileSync(tmp, text, { mode, flag: 'wx' });
-    fs.chmodSync(tmp, mode); // the umask must not widen or narrow it
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    const text = readBoundedIfExists(file, { what: 'labforge', maxBytes: BOUNDS.recordBytes.max, noFollow: true });
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  } catch {
+    return undefined;
   }
 }
 
-export function readManifest(outDir: string): Manifest | undefined {
+/** The manifest of the current render (`.labforge-render.json`, a link into `.current/`). */
+export function readManifest(outDir: string, file = path.join(outDir, LAYOUT.manifest)): Manifest | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(outDir, LAYOUT.manifest), 'utf8')) as Manifest;
+    const text = readBoundedIfExists(file, { what: 'labforge', maxBytes: BOUNDS.recordBytes.max });
+    return text === undefined ? undefined : (JSON.parse(text) as Manifest);
   } catch {
     return undefined;
   }

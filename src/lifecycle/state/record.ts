@@ -2,9 +2,12 @@
 // (see ownership.ts). `up` adds to it; destroy removes what it lists, then the file. Written atomically.
 import fs from 'node:fs';
 import path from 'node:path';
+import { BOUNDS } from '../../bounds.js';
+import { readBoundedIfExists } from '../../fsguard/read.js';
 import type { Lab } from '../../lab/model.js';
 import { LAYOUT, vagrantMachineFile } from '../../layout.js';
 import type { Virsh } from '../../tools/virsh.js';
+import { outLayer } from './outdir.js';
 import {
   emptyRecord,
   mergeRecords,
@@ -19,12 +22,14 @@ function statePath(outDir: string): string {
 }
 
 export function readRecord(outDir: string): OwnershipRecord | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(statePath(outDir), 'utf8');
-  } catch {
-    return undefined;
-  }
+  // Not following a link, a regular file, bounded: a record a repository planted cannot point destroy elsewhere
+  // or hang it (a link or a FIFO is refused with exit 2, naming it).
+  const text = readBoundedIfExists(statePath(outDir), {
+    what: 'ownership record',
+    maxBytes: BOUNDS.recordBytes.max,
+    noFollow: true,
+  });
+  if (text === undefined) return undefined;
   let r: OwnershipRecord;
   try {
     r = JSON.parse(text) as OwnershipRecord;
@@ -44,14 +49,11 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
 }
 
 export function writeRecord(outDir: string, record: OwnershipRecord): void {
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = `${statePath(outDir)}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  fs.renameSync(tmp, statePath(outDir));
+  outLayer(outDir).write(LAYOUT.state, `${JSON.stringify(record, null, 2)}\n`, 0o644);
 }
 
 export function removeRecord(outDir: string): void {
-  fs.rmSync(statePath(outDir), { force: true });
+  outLayer(outDir).remove(LAYOUT.state);
 }
 
 /** Adds to the lab's record (creating it). */
@@ -73,7 +75,11 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
   }
   for (const node of nodes) {
     try {
-      const uuid = fs.readFileSync(path.join(outDir, vagrantMachineFile(node, 'id')), 'utf8').trim();
+      const uuid = readBoundedIfExists(path.join(outDir, vagrantMachineFile(node, 'id')), {
+        what: 'vagrant machine id',
+        maxBytes: 4096,
+        noFollow: true,
+      })?.trim();
       if (uuid) out.push({ node, uuid });
     } catch {
       /* not created */
@@ -91,10 +97,8 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
 export function forgetVagrantNetworks(outDir: string): string[] {
   const removed: string[] = [];
   for (const { node } of vagrantMachines(outDir)) {
-    const file = path.join(outDir, vagrantMachineFile(node, 'created_networks'));
-    if (!fs.existsSync(file)) continue;
-    fs.rmSync(file, { force: true });
-    removed.push(file);
+    if (!outLayer(outDir).remove(vagrantMachineFile(node, 'created_networks'))) continue;
+    removed.push(path.join(outDir, vagrantMachineFile(node, 'created_networks')));
   }
   return removed;
 }

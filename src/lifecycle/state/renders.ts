@@ -1,61 +1,71 @@
 // Writing a render into the output folder: each render is complete in a folder of its own under .renders/, and
 // .current, a link to it, is replaced in one rename(2). A render killed at any point (even by SIGKILL) leaves
 // .current at the old render or the new one; the next render removes what a killed one left in .renders/.
-import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
+import { TEMP_NAME, type FileLayer } from '../../fsguard/layer.js';
 import type { Lab } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
 import { renderLab, type Rendered } from '../../render/index.js';
 import type { RenderContext } from '../../render/context.js';
 import { ensureKey } from '../../tools/ssh.js';
-import { atomicWrite, claimOutDir, isFile, readManifest, type Manifest } from './outdir.js';
+import { claimOutDir, outLayer, readManifest, type Manifest } from './outdir.js';
 
 const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
+
+/** The folders Packer writes in a render's packer/ (render/packer.ts PACKER_BAKE): box/ and the disk's build/. */
+const PACKER_OUTPUTS = [`${LAYOUT.packer}/box`, `${LAYOUT.packer}/build`];
 
 const topEntry = (rel: string) => rel.split('/')[0];
 
 /** The render .current points at (a name under .renders/), if any. */
-function currentRender(outDir: string): string | undefined {
-  try {
-    return path.basename(fs.readlinkSync(path.join(outDir, CURRENT)));
-  } catch {
-    return undefined;
-  }
+function currentRender(out: FileLayer): string | undefined {
+  const target = out.readLink(CURRENT);
+  return target === undefined ? undefined : path.basename(target);
 }
 
-/** What killed renders left: renders that are not current, half-made links. */
-function removeLeftovers(outDir: string): void {
-  const keep = currentRender(outDir);
-  const renders = path.join(outDir, RENDERS);
-  for (const name of fs.existsSync(renders) ? fs.readdirSync(renders) : [])
-    if (name !== keep) fs.rmSync(path.join(renders, name), { recursive: true, force: true });
-  for (const name of fs.readdirSync(outDir)) {
-    // `.current.tmp-*`: a link a killed render made but did not rename; `.render-*`: temp folders of labforge 0.1.
-    if (
-      name.startsWith(`${CURRENT}.tmp-`) ||
-      /^\.render-[A-Za-z0-9]{6}$/.test(name) ||
-      /\.tmp-\d+-[0-9a-f]{8}$/.test(name)
-    )
-      fs.rmSync(path.join(outDir, name), { recursive: true, force: true });
+/** `rel` inside the current render, as a path below the output folder that holds no link (`.renders/<id>/rel`),
+ *  for the file layer; undefined when there is no current render. */
+export function inCurrentRender(outDir: string, rel: string): string | undefined {
+  const id = currentRender(outLayer(outDir));
+  return id === undefined ? undefined : `${RENDERS}/${id}/${rel}`;
+}
+
+/** Removes one render folder under .renders/ from its record: the files its manifest lists and the manifest. */
+function removeRender(out: FileLayer, name: string): void {
+  const rel = `${RENDERS}/${name}`;
+  const st = out.stat(rel);
+  if (!st) return;
+  if (!st.isDirectory()) {
+    out.remove(rel); // a file or link a killed labforge (or someone) left: the entry itself, never its target
+    return;
+  }
+  const manifest = readManifest(out.root, path.join(out.root, rel, MANIFEST));
+  const files = (manifest?.files ?? []).filter((f) => typeof f === 'string');
+  // What labforge told Packer to write there (a failed bake leaves them): the folders named in PACKER_BAKE.
+  for (const tool of PACKER_OUTPUTS) out.removeToolOutput(`${rel}/${tool}`);
+  out.removeRecorded(rel, [...files, MANIFEST]);
+}
+
+/** What killed renders left: renders that are not current, half-made links and temp files. */
+function removeLeftovers(out: FileLayer): void {
+  const keep = currentRender(out);
+  for (const name of out.list(RENDERS)) if (name !== keep) removeRender(out, name);
+  for (const name of out.list('')) {
+    // `.current.tmp-*`: a link labforge 0.1 made but did not rename; temp files of the file layer.
+    if (name.startsWith(`${CURRENT}.tmp-`) || TEMP_NAME.test(name)) out.remove(name);
   }
 }
 
 /** labforge 0.1 wrote its files straight into the folder: move exactly what its manifest lists out of the way. */
-function moveLegacyRender(outDir: string): void {
-  const legacy = path.join(outDir, MANIFEST);
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(legacy);
-  } catch {
-    return;
-  }
-  if (st.isSymbolicLink()) return;
-  const manifest = readManifest(outDir);
-  const away = fs.mkdtempSync(path.join(outDir, RENDERS, 'legacy-'));
+function moveLegacyRender(out: FileLayer): void {
+  const st = out.stat(MANIFEST);
+  if (!st || st.isSymbolicLink()) return;
+  const manifest = readManifest(out.root);
+  const away = out.mkdirUnique(RENDERS, 'legacy-');
   for (const name of new Set([...(manifest?.files ?? []).map(topEntry), MANIFEST])) {
-    const p = path.join(outDir, name);
-    if (fs.existsSync(p) && !fs.lstatSync(p).isSymbolicLink()) fs.renameSync(p, path.join(away, name));
+    const entry = out.stat(name);
+    if (entry && !entry.isSymbolicLink()) out.rename(name, `${away}/${name}`);
   }
 }
 
@@ -68,22 +78,16 @@ export interface WriteHooks {
 export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks: WriteHooks = {}): void {
   const step = hooks.step ?? (() => {});
   claimOutDir(outDir, lab.name);
-  fs.mkdirSync(path.join(outDir, RENDERS), { recursive: true });
+  const out = outLayer(outDir);
+  out.mkdir(RENDERS);
   step('clean');
-  removeLeftovers(outDir);
-  moveLegacyRender(outDir);
+  removeLeftovers(out);
+  moveLegacyRender(out);
   const previous = readManifest(outDir);
-  const oldRender = currentRender(outDir);
+  const oldRender = currentRender(out);
 
   step('mkdir');
-  const dir = fs.mkdtempSync(path.join(outDir, RENDERS, 'r-'));
-  fs.chmodSync(dir, 0o755);
-  for (const [rel, text] of Object.entries(rendered.files)) {
-    step('write');
-    const file = path.join(dir, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
-  }
+  const dir = out.mkdirUnique(RENDERS, 'r-');
   const manifest: Manifest = {
     lab: lab.name,
     source: lab.source,
@@ -91,72 +95,66 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
     box: rendered.box,
     files: Object.keys(rendered.files),
   };
-  fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  // The manifest first: it is the record of what this folder holds, which is all a later render deletes of it.
+  out.write(`${dir}/${MANIFEST}`, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
+  for (const [rel, text] of Object.entries(rendered.files)) {
+    step('write');
+    out.write(`${dir}/${rel}`, text, rel.endsWith('.sh') ? 0o755 : 0o644);
+  }
 
   // The links at the topEntry point into .current, so they are right before and after the swap.
   const tops = [...new Set([MANIFEST, ...manifest.files.map(topEntry)])].sort();
   for (const name of tops) {
     step('link');
-    const link = path.join(outDir, name);
     const target = path.join(CURRENT, name);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(link);
-    } catch {
-      st = undefined;
-    }
-    if (st?.isSymbolicLink() && fs.readlinkSync(link) === target) continue;
+    const st = out.stat(name);
+    if (st?.isSymbolicLink() && out.readLink(name) === target) continue;
     if (st)
       throw new UsageError(
-        `--out: ${link} exists and is not a link labforge made; move it away (labforge replaces only what it wrote)`,
+        `--out: ${path.join(outDir, name)} exists and is not a link labforge made; move it away (labforge replaces only what it wrote)`,
       );
-    fs.symlinkSync(target, link);
+    out.link(target, name);
   }
 
   step('swap');
-  const next = path.join(outDir, `${CURRENT}.tmp-${process.pid}`);
-  fs.rmSync(next, { force: true });
-  fs.symlinkSync(path.join(RENDERS, path.basename(dir)), next);
-  fs.renameSync(next, path.join(outDir, CURRENT));
+  out.link(path.join(RENDERS, path.basename(dir)), CURRENT);
 
   step('tidy');
-  if (oldRender && oldRender !== path.basename(dir))
-    fs.rmSync(path.join(outDir, RENDERS, oldRender), { recursive: true, force: true });
+  if (oldRender && oldRender !== path.basename(dir)) removeRender(out, oldRender);
   // Links of entries an earlier render had and this one has not (http/ after switching method...).
   for (const name of new Set((previous?.files ?? []).map(topEntry))) {
     if (tops.includes(name)) continue;
-    const link = path.join(outDir, name);
-    if (
-      fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() &&
-      fs.readlinkSync(link) === path.join(CURRENT, name)
-    )
-      fs.rmSync(link);
+    if (out.readLink(name) === path.join(CURRENT, name)) out.remove(name);
   }
-  fs.mkdirSync(path.join(outDir, LAYOUT.logs), { recursive: true });
+  out.mkdir(LAYOUT.logs);
   step('done');
+}
+
+/** The secrets folder, 0700, a real folder (never a link); returns its layer path. */
+function secretsFolder(out: FileLayer): void {
+  out.mkdir(LAYOUT.secrets, 0o700);
+  out.chmod(LAYOUT.secrets, 0o700);
 }
 
 /** The root password lives in its own 0600 file under the 0700 secrets folder, never in the Vagrantfile. */
 export function writeSecrets(lab: Lab): void {
-  const dir = path.join(lab.outDir, LAYOUT.secrets);
-  const file = path.join(lab.outDir, LAYOUT.rootPassword);
+  const out = outLayer(lab.outDir);
   if (lab.access.rootPassword === undefined) {
-    fs.rmSync(file, { force: true });
+    if (out.stat(LAYOUT.secrets)) out.remove(LAYOUT.rootPassword);
     return;
   }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
-  atomicWrite(file, `${lab.access.rootPassword}\n`, 0o600);
+  secretsFolder(out);
+  out.write(LAYOUT.rootPassword, `${lab.access.rootPassword}\n`, 0o600);
 }
 
 /** labforge 0.1 kept the lab key at <out>/id_ed25519: it moves into the secrets folder. */
-function moveLegacyKey(lab: Lab): void {
-  if (!lab.access.ownKey || fs.existsSync(lab.access.sshKey)) return;
-  const legacy = path.join(lab.outDir, 'id_ed25519');
-  if (!isFile(legacy, false) || !isFile(`${legacy}.pub`, false)) return;
-  fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true, mode: 0o700 });
-  fs.renameSync(`${legacy}.pub`, `${lab.access.sshKey}.pub`);
-  fs.renameSync(legacy, lab.access.sshKey);
+function moveLegacyKey(lab: Lab, out: FileLayer): void {
+  if (!lab.access.ownKey || out.stat(LAYOUT.labKey)) return;
+  const isFile = (rel: string) => out.stat(rel)?.isFile() === true;
+  if (!isFile('id_ed25519') || !isFile('id_ed25519.pub')) return;
+  secretsFolder(out);
+  out.rename('id_ed25519.pub', `${LAYOUT.labKey}.pub`);
+  out.rename('id_ed25519', LAYOUT.labKey);
 }
 
 /** Renders the lab into its output folder, writes its secrets and makes sure the lab key exists. */
@@ -165,9 +163,17 @@ export async function renderToDisk(lab: Lab, ctx: RenderContext): Promise<Render
   writeRender(lab.outDir, rendered, lab);
   writeSecrets(lab);
   if (lab.access.ownKey) {
-    moveLegacyKey(lab);
-    fs.mkdirSync(path.dirname(lab.access.sshKey), { recursive: true, mode: 0o700 });
-    fs.chmodSync(path.dirname(lab.access.sshKey), 0o700);
+    const out = outLayer(lab.outDir);
+    moveLegacyKey(lab, out);
+    secretsFolder(out);
+    // ssh-keygen writes the key by its path: nothing may be at either name but a regular file of ours.
+    for (const rel of [LAYOUT.labKey, `${LAYOUT.labKey}.pub`]) {
+      const st = out.stat(rel);
+      if (st && !st.isFile())
+        throw new UsageError(
+          `--out: ${path.join(lab.outDir, rel)} is not a regular file; labforge never writes through it`,
+        );
+    }
     await ensureKey(lab.access.sshKey, `labforge-${lab.name}`);
   }
   return rendered;

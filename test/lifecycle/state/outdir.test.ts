@@ -100,15 +100,18 @@ describe('folders labforge owns', () => {
     fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
     fs.writeFileSync(
       path.join(out, 'packer', 'mine.txt'),
-      'inside a generated folder: gone with the render it was put in',
+      'inside a generated folder: kept (labforge deletes only what it recorded writing)',
     );
+    const first = fs.readlinkSync(path.join(out, '.current'));
     fs.writeFileSync(lab, LAB_B);
     expect((await render(lab, out)).exitCode).toBe(0);
     expect(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('mine');
     expect(fs.existsSync(path.join(out, 'packer', 'http', 'ks.cfg'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'packer', 'cidata'))).toBe(false);
-    // One render is kept: the current one.
-    expect(fs.readdirSync(path.join(out, '.renders'))).toHaveLength(1);
+    // The current render, and of the first only the folder holding the file labforge did not write (issue #18).
+    expect(fs.readdirSync(path.join(out, '.renders'))).toHaveLength(2);
+    expect(fs.readdirSync(path.join(out, first), { recursive: true }).sort()).toEqual(['packer', 'packer/mine.txt']);
+    expect(fs.readFileSync(path.join(out, first, 'packer', 'mine.txt'), 'utf8')).toMatch(/^inside/);
   });
 
   test('a folder written by labforge 0.1 (files at the top, manifest beside them) is taken over file by file', async () => {
