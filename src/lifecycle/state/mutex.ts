@@ -82,25 +82,39 @@ function breakStale(file: string, seen: fs.Stats): void {
   }
 }
 
-/** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
-export function acquireMutex(outDir: string, command: string): () => void {
-  const file = path.join(outDir, LAYOUT.mutex);
+/** Who holds a lock file made by `tryLock`. */
+export type LockHolder = Holder;
+
+/** One try at the lock file `file` for `command`: taken (a release that removes only our own lock), or the live
+ *  holder. A stale lock (its process gone, or its pid reused) is broken under `<file>.break` and tried again. */
+export function tryLock(file: string, command: string): { release: () => void } | { holder: Holder } {
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (linkInPlace(file, JSON.stringify(me))) {
-      return () => {
-        // Only our own lock is removed.
-        if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+      return {
+        release: () => {
+          // Only our own lock is removed.
+          const h = readHolder(file);
+          if (h?.pid === process.pid && h.started === me.started) fs.rmSync(file, { force: true });
+        },
       };
     }
     const seen = fs.statSync(file, { throwIfNoEntry: false });
     if (!seen) continue;
     const holder = readHolder(file);
-    if (holder && alive(holder))
-      throw new LabBusyError(
-        `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
-      );
+    if (holder && alive(holder)) return { holder };
     breakStale(file, seen);
   }
   throw new LabBusyError(`cannot take ${file}: other commands keep taking it; try again`);
+}
+
+/** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
+export function acquireMutex(outDir: string, command: string): () => void {
+  const file = path.join(outDir, LAYOUT.mutex);
+  const got = tryLock(file, command);
+  if ('release' in got) return got.release;
+  const holder = got.holder;
+  throw new LabBusyError(
+    `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
+  );
 }
