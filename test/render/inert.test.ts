@@ -2,6 +2,7 @@
 // sanitiser and through the reports built with them, read back by real parsers: saxes (a conformant XML 1.0 parser
 // that refuses a character XML cannot carry) for the JUnit report, micromark with GitHub's extensions for the Markdown
 // summary; and a terminal's view of the text: no byte a terminal reads as a control.
+import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
@@ -178,4 +179,24 @@ test('each sanitiser on known text', () => {
   );
   expect(terminalText('x\u202ey\u200bz\r\n')).toBe('x\\u202ey\\u200bz\n');
   expect(terminalText('ünïcode ✓ 日本\tok\n')).toBe('ünïcode ✓ 日本\tok\n');
+});
+
+test('--json output: the same value read back, and nothing a terminal would act on (C1, bidirectional, invisible)', async () => {
+  const { printJson } = await import('../../src/cli/output.js');
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (text) => {
+      const lines: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l));
+      try {
+        printJson({ stdout: text });
+      } finally {
+        log.mockRestore();
+      }
+      // eslint-disable-next-line no-control-regex -- what a terminal must not get
+      expect(lines[0]).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+      expect(lines[0]).not.toMatch(/[\ud800-\udfff]/u);
+      expect(JSON.parse(lines[0].replace(/\n/g, ''))).toEqual({ stdout: text });
+    }),
+    { numRuns: 500 },
+  );
 });
