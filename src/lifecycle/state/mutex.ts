@@ -39,12 +39,24 @@ function alive(h: Holder): boolean {
   return h.start === undefined || start === undefined || start === h.start;
 }
 
+/** The most a holder record can be: anything larger was not written by a labforge. */
+const HOLDER_MAX_BYTES = 4096;
+
+/** The lock's holder; undefined (a stale lock) when it is not a small regular file holding one: a link, a FIFO or
+ *  a device planted in its place is never followed, waited on or read without end (checked on the descriptor). */
 function readHolder(file: string): Holder | undefined {
+  let fd: number | undefined;
   try {
-    const h = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > HOLDER_MAX_BYTES) return undefined;
+    const buf = Buffer.alloc(HOLDER_MAX_BYTES);
+    const h = JSON.parse(buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8'));
     return Number.isInteger(h?.pid) && h.pid > 0 ? (h as Holder) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -72,7 +84,7 @@ function breakStale(file: string, seen: fs.Stats): void {
     return; // someone else is breaking it; try again
   }
   try {
-    const now = fs.statSync(file, { throwIfNoEntry: false });
+    const now = fs.lstatSync(file, { throwIfNoEntry: false });
     if (now && now.ino === seen.ino && now.dev === seen.dev) {
       const h = readHolder(file);
       if (!h || !alive(h)) fs.rmSync(file, { force: true });
@@ -99,7 +111,7 @@ export function tryLock(file: string, command: string): { release: () => void } 
         },
       };
     }
-    const seen = fs.statSync(file, { throwIfNoEntry: false });
+    const seen = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!seen) continue;
     const holder = readHolder(file);
     if (holder && alive(holder)) return { holder };

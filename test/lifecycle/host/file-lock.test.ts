@@ -1,7 +1,7 @@
 // Two labs changing one shared file at once (issue #18, class 6): hosts --install reads, changes and replaces the
 // file under a lock beside it (exclusive create, holder's pid and start time), so neither lab's change is lost; a
 // lock left by a dead process is taken over; a live holder is waited for, then named.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { withFileLock, lockFileOf } from '../../../src/lifecycle/host/file-lock.js';
@@ -86,4 +86,17 @@ test('a lock left by a process that is gone is taken over; a live holder is wait
   // The same holder with another start time: its pid was reused, the lock is stale.
   fs.writeFileSync(lock, JSON.stringify({ ...holder, start: '1' }));
   expect(await withFileLock(file, 'test', () => 'changed', { create: false })).toBe('changed');
+});
+
+test('a link to an endless device or a FIFO planted as the lock is never followed, waited on or read: it is taken over', async () => {
+  for (const plant of ['link', 'fifo'] as const) {
+    const dir = tempDir();
+    const file = path.join(dir, 'hosts');
+    fs.writeFileSync(file, HOSTS);
+    const lock = lockFileOf(file);
+    if (plant === 'link') fs.symlinkSync('/dev/zero', lock);
+    else execFileSync('mkfifo', [lock]);
+    expect(await withFileLock(file, 'test', () => 'changed', { create: false, waitS: 5 })).toBe('changed');
+    expect(fs.existsSync(lock)).toBe(false);
+  }
 });
