@@ -200,3 +200,18 @@ test('--json output: the same value read back, and nothing a terminal would act 
     { numRuns: 500 },
   );
 });
+
+test("verify's table and run's summary on the terminal: a guest's controls never reach it", async () => {
+  const { formatVerdicts } = await import('../../src/lifecycle/nodes/verify.js');
+  const { outcomesSummary } = await import('../../src/lifecycle/nodes/fanout.js');
+  const evil = '\u009b2J\u001b]0;title\u0007evil\rOK\u009d8;;http://x\u009c\u202e';
+  const table = formatVerdicts(answered(evil));
+  const summary = outcomesSummary('`true`', [
+    { node: 'n1', ok: false, stdout: '', stderr: '', seconds: 1, error: `no connection to 10.240.0.11: ${evil}` },
+  ]);
+  for (const text of [table, summary]) {
+    // eslint-disable-next-line no-control-regex -- what a terminal must not get
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).toContain('evilOK\\u202e');
+  }
+});
