@@ -5,7 +5,8 @@
 //  2. "commands stay fast with a local base image": its sha256 is cached by path, size and mtime.
 //  3. Rendering the default lab in memory, against the `packer validate` run that checks it.
 //  4. `--help`; start-up from the bundle against tsc's modules (and with Node's compile cache, on Node >= 22.1);
-//     a 250-node render; validation linear in the number of problems.
+//     a 250-node render; validation linear in the number of problems; run targets' glob matching against the regular
+//     expression it replaced.
 //  5. A real lab (scripts/bench-lab.js), in a libvirt environment of its own: the e2e's two nodes, or with
 //     --seed the default lab's nine; --no-lab leaves it out. Needs root and what .ci/run installs.
 import crypto from 'node:crypto';
@@ -21,6 +22,7 @@ import { renderLab } from '../dist/render/index.js';
 import { claimOutDir } from '../dist/lifecycle/state/outdir.js';
 import { writeRender } from '../dist/lifecycle/state/renders.js';
 import { openLab } from '../dist/lifecycle/open.js';
+import { globMatch } from '../dist/lifecycle/nodes/glob.js';
 
 /** A figure with its unit: ms below 10 s, seconds above. */
 function show(v, unit = 'ms') {
@@ -269,6 +271,24 @@ const few = await median(() => validateLab(problems(1000)), 5);
 const many = await median(() => validateLab(problems(8000)), 3);
 compare('validation, 8000 vs 1000 problems (target < 16x)', '8000 problems', many, '1000 problems', few);
 targets.push(['validation linear (8x the problems < 16x the time)', many / few < 16, `${(many / few).toFixed(1)}x`]);
+
+// 7. Run targets: the glob matcher (linear, no backtracking) against the regular expression labforge built from a
+// glob before issue #18 (`.*` per star), on a pattern of 8 stars and an `x` that a 24-character name does not match
+// (the expression backtracks through every way of splitting the name); and 10000 stars against a 100000-character
+// name (target < 50 ms; the expression does not finish).
+const globRe = (g) =>
+  new RegExp(
+    `^${g
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+const stars = `${'*'.repeat(8)}x`;
+const viaRegex = await median(() => globRe(stars).test('a'.repeat(24)), 3);
+const viaGlob = await median(() => globMatch(stars, 'a'.repeat(24)), 50);
+compare('run target `********x` vs a 24-char name', 'regular expression', viaRegex, 'globMatch', viaGlob);
+const longGlob = await median(() => globMatch('*'.repeat(10000), 'a'.repeat(100000)), 5);
+targets.push(['10000 stars against a 100000-character name under 50 ms', longGlob < 50, `${longGlob.toFixed(2)} ms`]);
 
 fs.rmSync(home, { recursive: true, force: true });
 

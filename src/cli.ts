@@ -5,6 +5,7 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import type { ProgramOptions } from './cli/open.js';
 import { EXIT, exitStatusOf } from './errors.js';
+import { terminalText } from './render/inert.js';
 import { forwardSignals, interruptedBy } from './tools/signals.js';
 
 /** Runs the CLI; resolves with the exit code. */
@@ -29,11 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     // Every error labforge expects says how it ends the command (exitStatus on its class, errors.ts). Anything
     // else is a bug: its stack helps with --debug.
     const status = exitStatusOf(err);
+    // A message can quote what a user, a repository, a tool or a guest said: made inert for the terminal.
     if (status === EXIT.usage) {
-      console.error(err.message);
+      console.error(terminalText(err.message));
       return EXIT.usage;
     }
-    console.error(`labforge: ${debug && status === undefined ? err.stack : err.message}`);
+    console.error(terminalText(`labforge: ${debug && status === undefined ? err.stack : err.message}`));
     return status ?? EXIT.failure;
   }
 }

@@ -56,3 +56,7 @@ export const GRAPHVIZ_S = 60;
 
 /** A `.lock.break` older than this was left by a killed command (breaking a stale mutex takes milliseconds). */
 export const MUTEX_BREAK_STALE_S = 10;
+
+/** hosts/ssh-config --install and --remove: how long they wait for another labforge changing the same file (a change
+ *  takes milliseconds; a holder still there after this is stuck, and is named). */
+export const SHARED_FILE_LOCK_WAIT_S = 30;

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { FanOptions, NodeOutcome } from '../lifecycle/nodes/fanout.js';
 import { OPTION_BOUNDS } from '../bounds.js';
+import { terminalLine } from '../render/inert.js';
 import { FAN_OUT_S } from '../time-limits.js';
 import { wholeNumber } from './options.js';
 import { printJson } from './output.js';
@@ -35,7 +36,8 @@ export function fanOptions(flags: FanFlags, nodes: string[]): FanOptions {
   };
 }
 
-/** Prefixes each output line with its node (a colour per node on a terminal), stdout and stderr kept apart. */
+/** Prefixes each output line with its node (a colour per node on a terminal), stdout and stderr kept apart; the
+ *  guest's line made inert for the terminal (no control sequence, no carriage return that would overwrite the tag). */
 function prefixer(nodes: string[]): FanOptions['onLine'] {
   const width = Math.max(...nodes.map((n) => n.length));
   const colour = (stream: NodeJS.WriteStream) => Boolean(stream.isTTY) && !process.env.NO_COLOR;
@@ -44,7 +46,7 @@ function prefixer(nodes: string[]): FanOptions['onLine'] {
     const out = stream === 'stdout' ? process.stdout : process.stderr;
     const tag = node.padEnd(width);
     const c = colours[nodes.indexOf(node) % colours.length];
-    out.write(`${colour(out) ? `\u001b[${c}m${tag}\u001b[0m` : tag} | ${line}\n`);
+    out.write(`${colour(out) ? `\u001b[${c}m${tag}\u001b[0m` : tag} | ${terminalLine(line)}\n`);
   };
 }
 

@@ -1,11 +1,17 @@
 // How commands print: JSON for programs (--json), text for people; the read-only commands that only report.
 import type { Command } from 'commander';
+import { codeEscape } from '../render/inert.js';
 import type { OpenLab } from '../lifecycle/open.js';
 import { openLabOf } from './open.js';
 
+/** JSON for programs, also safe on a terminal: JSON.stringify escapes C0 controls but writes DEL, C1 (U+009B is a
+ *  terminal's CSI), invisible characters and unpaired surrogates as they are; they are written as \u escapes here,
+ *  which any JSON reader reads back as the same string. */
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(JSON.stringify(value, null, 2).replace(JSON_UNSAFE, codeEscape));
 }
+
+const JSON_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]/gu;
 
 /** Opens the command's lab, with a hook for the lab file as parsed (LoadOptions.onParsed). */
 export type Opener = (onParsed?: (raw: unknown) => void) => Promise<OpenLab>;

@@ -2,6 +2,7 @@
 // or taken out (--remove).
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { isPrivateDomain, PUBLIC_DOMAIN_FLAG } from '../lab/domain.js';
 import type { Block } from '../lifecycle/host/workstation.js';
 import type { OpenLab } from '../lifecycle/open.js';
 import { openLabOf } from './open.js';
@@ -28,27 +29,48 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
     .option('--install', `install the block in ${w.file} (idempotent; a backup first, other lines untouched)`)
     .option('--remove', `remove the block from ${w.file}`)
     .option('--file <file>', `the file to change instead of ${w.file}`)
+    .option(
+      PUBLIC_DOMAIN_FLAG,
+      "with --install: install the lab's names also when its domain is a public one (not example.com, .test, " +
+        '.internal, .lan, .home.arpa, ...), where they shadow real hosts',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
-      if (cmd.install && cmd.remove) throw new UsageError(`${w.name}: --install and --remove exclude each other`);
-      const { applyBlock } = await import('../lifecycle/host/workstation.js');
-      const o = await openLabOf(program);
-      const b = await w.block(o);
-      if (!cmd.install && !cmd.remove) {
-        process.stdout.write(b.text);
-        return;
-      }
-      const target = cmd.file ?? (await w.defaultFile());
-      const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create });
-      const lab = `lab ${o.lab.name}`;
-      if (cmd.json) printJson(r);
-      else if (!r.changed)
-        console.log(
-          `labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of ${lab}; nothing changed`,
+    .action(
+      async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean; publicDomain?: boolean }) => {
+        if (cmd.install && cmd.remove) throw new UsageError(`${w.name}: --install and --remove exclude each other`);
+        const { applyBlock } = await import('../lifecycle/host/workstation.js');
+        const { withFileLock } = await import('../lifecycle/host/file-lock.js');
+        const o = await openLabOf(program);
+        if (cmd.install && !cmd.publicDomain && !isPrivateDomain(o.lab.domain))
+          throw new UsageError(
+            `${w.name} --install: domain ${JSON.stringify(o.lab.domain)} is not a reserved or private domain, so the ` +
+              `lab's names (${o.lab.nodes[0]?.fqdn ?? `*.${o.lab.domain}`}, ...) would shadow real hosts; pass ` +
+              `${PUBLIC_DOMAIN_FLAG} to install them anyway, or use a domain like example.com or one under .test, ` +
+              '.internal, .lan or .home.arpa',
+          );
+        const b = await w.block(o);
+        if (!cmd.install && !cmd.remove) {
+          process.stdout.write(b.text);
+          return;
+        }
+        const target = cmd.file ?? (await w.defaultFile());
+        // Read, change and replace under the file's lock: another lab's install at the same moment is not lost.
+        const r = await withFileLock(
+          target,
+          `${w.name} --${cmd.remove ? 'remove' : 'install'}`,
+          () => applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create }),
+          { create: w.create },
         );
-      else {
-        const done = cmd.remove ? `removed the block of ${lab} from` : `installed the block of ${lab} in`;
-        console.log(`labforge: ${done} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
-      }
-    });
+        const lab = `lab ${o.lab.name}`;
+        if (cmd.json) printJson(r);
+        else if (!r.changed)
+          console.log(
+            `labforge: ${target} already ${cmd.remove ? 'has no block' : 'has the block'} of ${lab}; nothing changed`,
+          );
+        else {
+          const done = cmd.remove ? `removed the block of ${lab} from` : `installed the block of ${lab} in`;
+          console.log(`labforge: ${done} ${target}${r.backup ? ` (backup: ${r.backup})` : ''}`);
+        }
+      },
+    );
 }

@@ -3,7 +3,8 @@
 // paths (checked by the caller). Every check looks at each value's type itself, so it runs even where the schema
 // rejected other fields.
 import { BOUNDS } from '../bounds.js';
-import { CIDR, IPV4, LABEL } from './schema.js';
+import { publicDomainWarning } from './domain.js';
+import { CIDR, DOMAIN, IPV4, LABEL } from './schema.js';
 import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
@@ -192,5 +193,8 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
       if (problem) err(p, problem);
     }
   }
+  // A public domain: its names would shadow real hosts in /etc/hosts (a warning; hosts --install refuses them).
+  const publicDomain = typeof lab.domain === 'string' && DOMAIN.test(lab.domain) && publicDomainWarning(lab.domain);
+  if (publicDomain) issues.push({ path: ['domain'], message: publicDomain, severity: 'warning' });
   return issues;
 }

@@ -1,5 +1,6 @@
 // A problem of a lab file: its field path, the message, and where it is in the file. Every message names the field
 // and shows the bad value (a secret's never).
+import { asciiOnly, showInvisible } from '../render/inert.js';
 
 export type FieldPath = (string | number)[];
 
@@ -30,9 +31,11 @@ export function show(value: unknown, p?: FieldPath): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** A problem as one line: `file:line:col: field.path: message`. */
+/** A problem as one line: `file:line:col: field.path: message`. The field path and the message (which quotes the
+ *  value) show every character outside printable ASCII escaped (`\u202e`, `\u0430`): a bidirectional override, an
+ *  invisible character or a homoglyph in a lab file shows itself instead of hiding what is wrong. */
 export function formatIssue(file: string, issue: LabIssue): string {
-  const where = issue.line ? `${file}:${issue.line}:${issue.col}` : file;
+  const where = showInvisible(issue.line ? `${file}:${issue.line}:${issue.col}` : file);
   const prefix = issue.severity === 'warning' ? 'warning: ' : '';
-  return `${where}: ${prefix}${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`;
+  return `${where}: ${prefix}${asciiOnly(`${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`)}`;
 }

@@ -3,6 +3,7 @@
 // coloured by its verdict). Pure: lab + verdicts in, text out.
 import type { Lab, LabNetwork, LabNode } from '../lab/model.js';
 import { xml } from './escape.js';
+import { markdownText, xmlChars } from './inert.js';
 
 /** verify's verdict on a node: what the reports show. */
 export interface NodeVerdict {
@@ -21,10 +22,10 @@ export interface CheckResult {
   problem?: string;
 }
 
-/** XML 1.0 cannot carry control characters other than tab, LF and CR, even as references: they become '?'. */
+/** Text in the XML report: what XML 1.0 cannot carry, even as a reference (controls, U+FFFE, U+FFFF, unpaired
+ *  surrogates), becomes '?' (inert.ts), then markup characters are escaped. */
 function xmlText(value: string | number): string {
-  // eslint-disable-next-line no-control-regex -- the control characters XML cannot carry (all but tab, LF, CR)
-  return xml(String(value).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?'));
+  return xml(xmlChars(String(value)));
 }
 
 export interface ReportTiming {
@@ -71,19 +72,10 @@ export function renderJunit(lab: Lab, verdicts: NodeVerdict[], timing: ReportTim
   return lines.join('\n');
 }
 
-/** Text in a Markdown table cell: no line breaks or other controls, `|` escaped, HTML's special characters as
- *  entities. */
+/** Text in a Markdown table cell: one line, every character Markdown reads as markup (links, images, HTML,
+ *  emphasis, code, the cell's `|`) as a character reference, invisible characters escaped (inert.ts). */
 function cell(text: string): string {
-  return (
-    text
-      .replace(/[\r\n]+/g, ' ')
-      // eslint-disable-next-line no-control-regex -- the control characters a table cell must not hold
-      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/\|/g, '\\|')
-  );
+  return markdownText(text);
 }
 
 /** A Mermaid label in double quotes: `"` and the characters Mermaid reads as markup become its #codes. */

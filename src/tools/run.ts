@@ -6,13 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import { commandLine, ToolError, ToolMissingError } from '../errors.js';
+import { terminalText } from '../render/inert.js';
 import { tracked } from './signals.js';
 import { openUserAppendStream } from '../fsguard/user-files.js';
 
-const ESC = String.fromCharCode(27);
-/** Drops the progress noise some tools write (vagrant-libvirt's upload bar writes thousands of "\e[K" lines). */
+/** A line of a tool's output as labforge shows and logs it: made inert for a terminal (a guest's output comes through
+ *  vagrant and ssh), and the progress noise some tools write dropped (vagrant-libvirt's upload bar writes thousands
+ *  of "\e[K" lines). */
 export function cleanLine(line: string): string | undefined {
-  const text = line.replace(new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, 'g'), '').replace(/\r/g, '');
+  const text = terminalText(line);
   if (/^\s*Progress: \d+%/.test(text)) return undefined;
   return text;
 }

@@ -9,6 +9,7 @@ import { consoleHistory, consoleLog } from '../../layout.js';
 import { Virsh } from '../../tools/virsh.js';
 import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
+import { terminalText } from '../../render/inert.js';
 import { readRecord } from '../state/record.js';
 import { liveDomains, resolveNodes, type LiveDomain } from './domains.js';
 import { appendUserFile } from '../../fsguard/user-files.js';
@@ -20,18 +21,11 @@ export function consoleLogPath(lab: Lab, node: LabNode): string {
   return path.join(lab.outDir, consoleLog(node.name));
 }
 
-const ESC = String.fromCharCode(27);
-/** Console output made safe for a terminal: no carriage returns, no escape sequences (colours, cursor moves, a
- *  title change a guest could send), no other control characters but tab and newline. */
+/** Console output made safe for a terminal (inert.ts): no carriage returns, no escape sequences (colours, cursor
+ *  moves, a title change a guest could send), 7-bit or 8-bit, no other control character (C0 or C1) but tab and
+ *  newline, invisible and bidirectional characters shown escaped. */
 export function cleanConsole(text: string): string {
-  return (
-    text
-      .replace(new RegExp(`${ESC}\\[[0-9;?]*[ -/]*[@-~]`, 'g'), '')
-      .replace(new RegExp(`${ESC}\\][^\\u0007${ESC}]*(\\u0007|${ESC}\\\\)?`, 'g'), '')
-      .replace(/\r/g, '')
-      // eslint-disable-next-line no-control-regex -- the control characters a terminal must not get (all but tab, LF)
-      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
-  );
+  return terminalText(text);
 }
 
 /** The last `lines` lines of a text (all of it when undefined). */

@@ -7,6 +7,7 @@ import type { Lab, LabNode } from '../../lab/model.js';
 import * as ssh from '../../tools/ssh.js';
 import { ToolError, UsageError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
+import { terminalLine } from '../../render/inert.js';
 import { connected } from './connections.js';
 
 export interface NodeOutcome {
@@ -134,7 +135,8 @@ export async function copyOn(
 /** The closing line: how many nodes succeeded, and each failure with its exit code or reason. */
 export function outcomesSummary(what: string, outcomes: NodeOutcome[]): string {
   const failed = outcomes.filter((o) => !o.ok);
-  const detail = failed.map((o) => `${o.node}: ${o.error ?? `exit ${o.exitCode}`}`).join('; ');
+  // An error can quote a guest's or ssh's words: shown inert on the terminal.
+  const detail = failed.map((o) => `${o.node}: ${terminalLine(o.error ?? `exit ${o.exitCode}`)}`).join('; ');
   const nodes = `${outcomes.length} node${outcomes.length === 1 ? '' : 's'}`;
   const failures = `${failed.length} failed${failed.length ? ` (${detail})` : ''}`;
   return `labforge: ${what} on ${nodes}: ${outcomes.length - failed.length} ok, ${failures}`;

@@ -2,6 +2,7 @@
 // FQDNs or addresses, comma-separated). A word that names nothing is a mistake (exit 2) naming it and what exists.
 import { UsageError } from '../../errors.js';
 import type { Lab, LabNode } from '../../lab/model.js';
+import { GLOB_MAX_LENGTH, globMatch } from './glob.js';
 
 export function findNode(lab: Lab, command: string, name: string): LabNode {
   const node = lab.nodes.find((n) => n.name === name || n.fqdn === name);
@@ -12,16 +13,6 @@ export function findNode(lab: Lab, command: string, name: string): LabNode {
   return node;
 }
 
-/** A glob of node names: `*` any run of characters, `?` one. */
-function globRe(glob: string): RegExp {
-  return new RegExp(
-    `^${glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-}
-
 /** The nodes TARGETS names, in lab order: `all`, a role, a glob of names, names, FQDNs or addresses, comma-separated.
  *  A word that names nothing is a mistake (exit 2) naming it and what exists. */
 export function selectNodes(lab: Lab, targets: string): LabNode[] {
@@ -29,6 +20,12 @@ export function selectNodes(lab: Lab, targets: string): LabNode[] {
   if (words.some((w) => w === ''))
     throw new UsageError(
       `targets: ${JSON.stringify(targets)} has an empty entry; give names, roles, globs or all, separated by commas`,
+    );
+  const long = words.find((w) => w.length > GLOB_MAX_LENGTH);
+  if (long !== undefined)
+    throw new UsageError(
+      `targets: an entry of ${long.length} characters (${JSON.stringify(long.slice(0, 20))}...) is longer than the ` +
+        `${GLOB_MAX_LENGTH} a name, role or glob can be`,
     );
   const chosen = new Set<LabNode>();
   for (const word of words) {
@@ -41,7 +38,7 @@ export function selectNodes(lab: Lab, targets: string): LabNode[] {
               n.fqdn === word ||
               n.ip === word ||
               n.role === word ||
-              (/[*?]/.test(word) && globRe(word).test(n.name)),
+              (/[*?]/.test(word) && globMatch(word, n.name)),
           );
     if (matched.length === 0) {
       const roles = [...new Set(lab.nodes.map((n) => n.role).filter(Boolean))];

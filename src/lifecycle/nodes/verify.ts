@@ -5,6 +5,7 @@ import type { Lab, LabNode } from '../../lab/model.js';
 import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { shell } from '../../render/escape.js';
+import { terminalLine } from '../../render/inert.js';
 import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
 import { target } from './connections.js';
@@ -191,12 +192,14 @@ export async function verifyWithReports(
   return verdicts;
 }
 
+/** verify's table for the terminal: the facts and problems quote the guest's answers, so each is made inert. */
 export function formatVerdicts(v: NodeVerdict[]): string {
+  const t = (text: string | undefined) => terminalLine(String(text));
   return v
     .map((n) =>
       n.ok
-        ? `ok    ${n.node}: ${n.facts.fqdn}, SELinux ${n.facts.selinux}, firewalld ${n.facts.firewalld}, names and pings ok`
-        : `FAIL  ${n.node}:\n${n.problems.map((p) => `      - ${p}`).join('\n')}`,
+        ? `ok    ${n.node}: ${t(n.facts.fqdn)}, SELinux ${t(n.facts.selinux)}, firewalld ${t(n.facts.firewalld)}, names and pings ok`
+        : `FAIL  ${n.node}:\n${n.problems.map((p) => `      - ${t(p)}`).join('\n')}`,
     )
     .join('\n');
 }

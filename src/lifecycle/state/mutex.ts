@@ -41,6 +41,8 @@ function alive(h: Holder): boolean {
   return h.start === undefined || start === undefined || start === h.start;
 }
 
+/** The lock's holder; undefined (a stale lock) when it is not a small regular file holding one: a link, a FIFO or
+ *  a device planted in its place is never followed, waited on or read without end (checked on the descriptor). */
 function readHolder(file: string): Holder | undefined {
   const h = readOwnJson<Holder>(file);
   return Number.isInteger(h?.pid) && h!.pid > 0 ? h : undefined;
@@ -52,10 +54,11 @@ function linkInPlace(file: string, text: string): boolean {
   return layer.publish(name, text);
 }
 
-/** Removes the lock file itself (never what a link there points at). */
+/** Removes the lock file itself (never what a link there points at); a FIFO, socket or device node planted as the
+ *  lock is a stale lock too, and unlinking it touches only the name. */
 function removeLock(file: string): void {
   const { layer, name } = FileLayer.beside(file);
-  layer.remove(name);
+  layer.remove(name, ['file', 'link', 'fifo', 'socket', 'device']);
 }
 
 /** Removes the lock if it is still the stale one `seen` (same inode), under .lock.break. */
@@ -77,25 +80,39 @@ function breakStale(file: string, seen: fs.Stats): void {
   }
 }
 
-/** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
-export function acquireMutex(outDir: string, command: string): () => void {
-  const file = path.join(outDir, LAYOUT.mutex);
+/** Who holds a lock file made by `tryLock`. */
+export type LockHolder = Holder;
+
+/** One try at the lock file `file` for `command`: taken (a release that removes only our own lock), or the live
+ *  holder. A stale lock (its process gone, or its pid reused) is broken under `<file>.break` and tried again. */
+export function tryLock(file: string, command: string): { release: () => void } | { holder: Holder } {
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (linkInPlace(file, JSON.stringify(me))) {
-      return () => {
-        // Only our own lock is removed.
-        if (readHolder(file)?.pid === process.pid) removeLock(file);
+      return {
+        release: () => {
+          // Only our own lock is removed.
+          const h = readHolder(file);
+          if (h?.pid === process.pid && h.started === me.started) removeLock(file);
+        },
       };
     }
     const seen = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!seen) continue;
     const holder = readHolder(file);
-    if (holder && alive(holder))
-      throw new LabBusyError(
-        `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
-      );
+    if (holder && alive(holder)) return { holder };
     breakStale(file, seen);
   }
   throw new LabBusyError(`cannot take ${file}: other commands keep taking it; try again`);
+}
+
+/** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
+export function acquireMutex(outDir: string, command: string): () => void {
+  const file = path.join(outDir, LAYOUT.mutex);
+  const got = tryLock(file, command);
+  if ('release' in got) return got.release;
+  const holder = got.holder;
+  throw new LabBusyError(
+    `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
+  );
 }

@@ -396,7 +396,8 @@ test('a value with a line break or a control character never reaches the plan: -
   for (const user of ['a\nrm -rf /', 'x\r', '-o', 'a b', 'a;b', '$(id)', 'é\u202e']) {
     const r = await cli(['setup', '--dry-run', `--user=${user}`]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`setup --user: ${JSON.stringify(user)} is not a user name`);
+    // Messages show a bidirectional override escaped (\u202e), never raw (inert.ts).
+    expect(r.stderr).toContain(`setup --user: ${JSON.stringify(user).replace('\u202e', '\\u202e')} is not a user name`);
     expect(r.stdout).toBe('');
   }
   fc.assert(

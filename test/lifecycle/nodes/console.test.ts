@@ -24,6 +24,22 @@ test('a guest cannot drive the terminal: escape sequences (colour, cursor, title
   expect(cleanConsole('plain text\nünïcode stays\n')).toBe('plain text\nünïcode stays\n');
 });
 
+test('console --log passes no C1 control to the terminal: 8-bit CSI (U+009B) and OSC (U+009D) sequences are dropped whole', () => {
+  // A terminal in UTF-8 reads U+009B as ESC [ and U+009D as ESC ]: colours, cursor moves, a title, a hyperlink.
+  expect(cleanConsole('\u009b2J\u009b1;1Hclear\n')).toBe('clear\n');
+  expect(cleanConsole('\u009d0;evil title\u0007prompt$ ')).toBe('prompt$ ');
+  expect(cleanConsole('\u009d8;;https://evil.example\u009clink\u009d8;;\u009c\n')).toBe('link\n');
+  expect(cleanConsole('a\u0085b\u0081c\u009ad\n')).toBe('abcd\n');
+  // A device control string (U+0090) runs to its terminator, or to the end of the line.
+  expect(cleanConsole('a\u0090q#0;2;0;0;0\u009cb\u0090rest of line\nnext\n')).toBe('ab\nnext\n');
+  expect(cleanConsole('x\u0080\u0081\u009a\u009e\u009f\u001b[31my\n')).not.toMatch(
+    // eslint-disable-next-line no-control-regex -- what a terminal must not get
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+  );
+  // Bidirectional and invisible characters show themselves.
+  expect(cleanConsole('ok \u202eevil\u200b\n')).toBe('ok \\u202eevil\\u200b\n');
+});
+
 test('the last N lines; all of them without N', () => {
   expect(lastLines('a\nb\nc\n', 2)).toBe('b\nc\n');
   expect(lastLines('a\nb\nc', 5)).toBe('a\nb\nc\n');
