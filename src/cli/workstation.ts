@@ -1,9 +1,10 @@
 // What hosts and ssh-config share: the lab's block for one of the workstation's files, printed, put in (--install)
 // or taken out (--remove).
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { Block } from '../lifecycle/host/workstation.js';
 import type { OpenLab } from '../lifecycle/open.js';
+import { confirm } from './confirm.js';
 import { openLabOf } from './open.js';
 import { printJson } from './output.js';
 
@@ -28,8 +29,9 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
     .option('--install', `install the block in ${w.file} (idempotent; a backup first, other lines untouched)`)
     .option('--remove', `remove the block from ${w.file}`)
     .option('--file <file>', `the file to change instead of ${w.file}`)
+    .option('-y, --yes', 'change the file without asking (needed without a terminal, unless in CI mode)')
     .option('--json', 'print the result as JSON')
-    .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean }) => {
+    .action(async (cmd: { install?: boolean; remove?: boolean; file?: string; yes?: boolean; json?: boolean }) => {
       if (cmd.install && cmd.remove) throw new UsageError(`${w.name}: --install and --remove exclude each other`);
       const { applyBlock } = await import('../lifecycle/host/workstation.js');
       const o = await openLabOf(program);
@@ -39,8 +41,16 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
         return;
       }
       const target = cmd.file ?? (await w.defaultFile());
-      const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create });
       const lab = `lab ${o.lab.name}`;
+      const shown = cmd.remove
+        ? `labforge ${w.name}: removes the block of ${lab} from ${target}`
+        : `labforge ${w.name}: puts this block of ${lab} in ${target} (replacing an older one of the lab):\n${b.text.trimEnd()}`;
+      if (!(await confirm(w.name, shown, `Change ${target}?`, cmd.yes))) {
+        console.error(`labforge: ${target} not changed`);
+        process.exitCode = EXIT.failure;
+        return;
+      }
+      const r = applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create });
       if (cmd.json) printJson(r);
       else if (!r.changed)
         console.log(

@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, standInVagrant, tempDir, writeLab } from '../support.js';
+import { CLI, standInVirsh, standInVagrant, tempDir, writeLab } from '../support.js';
 
 /** A one-node lab and a bin directory for stand-in programs; runs labforge with only that directory on PATH. */
 function setup() {
   const dir = tempDir();
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
+  standInVirsh(bin, ['t-a']);
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
