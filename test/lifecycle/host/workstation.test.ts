@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { cli, requireTool, tempDir, writeLab } from '../../support.js';
+import { CLI, cli, requireTool, tempDir, writeLab } from '../../support.js';
 
 const LAB =
   'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
@@ -104,5 +104,47 @@ describe('labforge ssh-config', () => {
     const config = path.join(home, '.ssh', 'config');
     expect(fs.statSync(config).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(config, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+  });
+});
+
+describe('changing a system file asks first', () => {
+  test('without a terminal and without --yes: exit 2 naming --yes, the file untouched; CI mode goes on', async () => {
+    const { file, labforge } = setup();
+    for (const args of [
+      ['hosts', '--install', '--file', file],
+      ['hosts', '--remove', '--file', file],
+    ]) {
+      const r = await labforge(args, { CI: '' });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('give --yes to go on without asking');
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe(HOSTS);
+    expect((await labforge(['hosts', '--install', '--file', file], { CI: 'true' })).exitCode).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toContain('# BEGIN labforge lab t');
+  });
+
+  test('on a terminal (script): the block and the file are shown, then the question; n keeps, y changes', async () => {
+    requireTool('script');
+    const { dir, lab, file } = setup();
+    const onTerminal = (answer: string) =>
+      execa(
+        'script',
+        [
+          '-qfec',
+          `node '${CLI}' --lab '${lab}' --out '${path.join(dir, 'out')}' hosts --install --file '${file}'`,
+          '/dev/null',
+        ],
+        { input: answer, env: { CI: '', NO_COLOR: '1' }, reject: false, timeout: 60000 },
+      );
+    const no = await onTerminal('n\n');
+    expect(no.stdout).toContain(`labforge hosts: puts this block of lab t in ${file}`);
+    expect(no.stdout).toContain('10.240.0.11');
+    expect(no.stdout).toContain(`Change ${file}? [y/N]`);
+    expect(no.exitCode).toBe(1);
+    expect(fs.readFileSync(file, 'utf8')).toBe(HOSTS);
+    const yes = await onTerminal('y\n');
+    expect(yes.exitCode).toBe(0);
+    expect(yes.stdout).toContain(`labforge: installed the block of lab t in ${file}`);
+    expect(fs.readFileSync(file, 'utf8')).toContain('# BEGIN labforge lab t');
   });
 });
