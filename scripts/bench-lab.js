@@ -432,7 +432,7 @@ if (!seed) {
 }
 
 // 11. destroy; then destroy + up against reset.
-const destroy = await lf(main, ['destroy']);
+const destroy = await lf(main, ['destroy', '--yes']);
 fact(`destroy: ${secs(destroy.ms)}`);
 if (reset) compare('back to a fresh verified lab', 'destroy + up', destroy.ms + up.ms, 'labforge reset', reset.ms);
 const left = (await virsh('list', '--all', '--name')).split('\n').filter(Boolean);
@@ -443,7 +443,7 @@ const one = await lf(single, upArgs);
 fact(
   `labforge up from scratch, 1 node: ${secs(one.ms)}; ${n} nodes: ${secs(up.ms)} (${(up.ms / one.ms).toFixed(2)}x, on ${cores} cores)`,
 );
-await lf(single, ['destroy']);
+await lf(single, ['destroy', '--yes']);
 
 // 13. The TCG translation cache alone: the test box booted by QEMU directly to its login prompt, QEMU's default
 //     cache against host.tcg_cache. One boot of each varied by more than the 10% asked (0.93x to 1.31x in four runs

@@ -138,6 +138,11 @@ export class SnapshotError extends Error {
   readonly exitStatus = EXIT.failure;
 }
 
+/** The lab, or a node a command needs, is not running: the command answers at once instead of an ssh time-out. */
+export class LabNotUpError extends Error {
+  readonly exitStatus = EXIT.failure;
+}
+
 /** A node refused for the console (not created, not running, ...). */
 export class ConsoleError extends Error {
   readonly exitStatus = EXIT.failure;
@@ -147,6 +152,11 @@ export class ConsoleError extends Error {
 
 /** Doctor found a failing check. */
 export class HostNotReadyError extends Error {
+  readonly exitStatus = EXIT.host;
+}
+
+/** libvirt cannot be asked (virsh fails on the lab's URI). */
+export class LibvirtUnreachableError extends Error {
   readonly exitStatus = EXIT.host;
 }
 

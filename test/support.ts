@@ -110,6 +110,20 @@ export async function standInVagrant(bin: string): Promise<void> {
   );
 }
 
+/** A stand-in `virsh` in `bin` whose `list --all` shows these domains running (for commands that ask libvirt
+ *  whether the nodes run before they ssh to stand-in nodes). */
+export function standInVirsh(bin: string, domains: string[]): void {
+  // printf is a shell builtin: the script works with only `bin` on PATH.
+  const rows = [
+    ' Id   Name   State',
+    '---------------------',
+    ...domains.map((d, i) => ` ${i + 1}    ${d}    running`),
+  ];
+  fs.writeFileSync(path.join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' ${rows.map((r) => `'${r}'`).join(' ')}\n`, {
+    mode: 0o755,
+  });
+}
+
 /** A stand-in `packer` (a bash script body) in a bin directory to put first on PATH, plus a one-node lab file beside
  *  it, for tests of how labforge drives Packer without running a real build. */
 export function standInPacker(body: string): { dir: string; lab: string; env: Record<string, string> } {

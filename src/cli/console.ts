@@ -32,6 +32,7 @@ export function consoleCommand(program: Command): void {
         throw new UsageError(
           'console: needs a terminal (standard input is not one); `console NODE --log` prints the captured log',
         );
+      await (await import('../lifecycle/nodes/ready.js')).requireRunning(o.lab, [node]);
       process.exitCode = await attachConsole(o.lab, node, (line) => console.error(line));
     });
 }

@@ -20,6 +20,7 @@ export function copyCommand(program: Command): void {
     const o = await openLabOf(program);
     const spec = parseCopy(src, dest);
     const nodes = selectNodes(o.lab, spec.targets);
+    await (await import('../lifecycle/nodes/ready.js')).requireRunning(o.lab, nodes);
     const outcomes = await copyOn(
       o.lab,
       nodes,

@@ -1,9 +1,10 @@
 // labforge halt [TARGETS]: the nodes shut down, all at once; forced off at a time limit, which is reported.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { OPTION_BOUNDS } from '../bounds.js';
 import { HALT_ASK_AGAIN_S, HALT_S } from '../time-limits.js';
 import { holdingLab, openLabOf } from './open.js';
-import { wholeNumber } from './options.js';
+import { deprecated, wholeNumber } from './options.js';
+import { printJson, stdoutToStderr } from './output.js';
 
 export function haltCommand(program: Command): void {
   program
@@ -14,17 +15,23 @@ export function haltCommand(program: Command): void {
     )
     .argument('[targets]', 'which nodes (all, a role, a glob, names, FQDNs or addresses, comma-separated)', 'all')
     .option(
-      '--time-limit <seconds>',
+      '--timeout <seconds>',
       'how long the nodes get to shut down by themselves before they are forced off, ' +
         `1 to ${OPTION_BOUNDS.haltTimeLimitS.max} (default: ${HALT_S.base} + ${HALT_S.perNode} per node)`,
     )
-    .action(async (targets: string, cmd: { timeLimit?: string }) => {
-      const timeLimitS = wholeNumber('--time-limit', cmd.timeLimit, OPTION_BOUNDS.haltTimeLimitS.max);
+    .addOption(new Option('--time-limit <seconds>', 'deprecated: --timeout').hideHelp())
+    .option('--json', 'print the result as JSON')
+    .action(async (targets: string, cmd: { timeout?: string; timeLimit?: string; json?: boolean }) => {
+      const given = deprecated(cmd.timeLimit, '--time-limit', cmd.timeout, '--timeout');
+      const timeLimitS = wholeNumber('--timeout', given, OPTION_BOUNDS.haltTimeLimitS.max);
       const { selectNodes } = await import('../lifecycle/nodes/select.js');
       const { halt } = await import('../lifecycle/halt.js');
       const o = await openLabOf(program);
       const nodes = selectNodes(o.lab, targets);
-      const { forced } = await holdingLab(o, 'halt', () => halt(o.lab, { nodes, timeLimitS }));
+      const { forced } = await holdingLab(o, 'halt', () =>
+        stdoutToStderr(cmd.json, () => halt(o.lab, { nodes, timeLimitS })),
+      );
+      if (cmd.json) return printJson({ lab: o.lab.name, halted: nodes.map((n) => n.name), forced });
       if (forced.length)
         console.log(
           `labforge: forced off after the time limit (they did not shut down by themselves): ${forced.join(', ')}`,

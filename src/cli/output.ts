@@ -41,3 +41,16 @@ export function reportCommand<T>(
       if (report.failed?.(value)) process.exitCode = report.failedStatus ?? 1;
     });
 }
+
+/** Runs `fn` with what it prints to standard output (its progress) sent to standard error when `json` is set, so
+ *  that standard output carries only the JSON printed afterwards. */
+export async function stdoutToStderr<T>(json: boolean | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!json) return fn();
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { bakeCommand } from './bake.js';
 import { ciCommand } from './ci.js';
+import { completionCommand } from './completion.js';
 import { consoleCommand } from './console.js';
 import { copyCommand } from './copy.js';
 import { destroyCommand } from './destroy.js';
@@ -23,6 +24,7 @@ import { snapshotCommand } from './snapshot.js';
 import { sshConfigCommand } from './ssh-config.js';
 import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
+import { oneLineUnknownCommands } from './suggest.js';
 import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
 
@@ -48,6 +50,7 @@ const COMMANDS = [
   doctorCommand,
   setupCommand,
   ciCommand,
+  completionCommand,
 ];
 
 /** labforge's version, from the package.json of the package this file is part of (found upward from here: dist/cli/
@@ -80,11 +83,15 @@ export function buildProgram(): Command {
       'non-interactive mode, as with CI=true: one timestamped line per step, a summary, ' +
         'exit code 3 when the host cannot run a lab',
     )
-    .showHelpAfterError()
+    // A mistake in the call: commander's one-line error and where the help is, not the whole help.
+    .showHelpAfterError('(add --help for usage)')
+    // Every command's help also lists --lab, --out, --debug and --ci.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .hook('preAction', (cmd) => {
       if (cmd.opts<ProgramOptions>().ci) process.env.CI = 'true';
     });
   for (const add of COMMANDS) add(program);
+  oneLineUnknownCommands(program);
   return program;
 }

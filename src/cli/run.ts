@@ -18,6 +18,7 @@ export function runCommand(program: Command): void {
     const { runOn } = await import('../lifecycle/nodes/fanout.js');
     const o = await openLabOf(program);
     const nodes = selectNodes(o.lab, targets);
+    await (await import('../lifecycle/nodes/ready.js')).requireRunning(o.lab, nodes);
     const outcomes = await runOn(
       o.lab,
       nodes,

@@ -45,6 +45,7 @@ export function verifyCommand(program: Command): void {
       }
       const { formatVerdicts, verifyWithReports } = await import('../lifecycle/nodes/verify.js');
       const o = await openLabOf(program);
+      await (await import('../lifecycle/nodes/ready.js')).requireRunning(o.lab);
       const verdicts = await verifyWithReports(o.lab, { report: cmd.report, summary: cmd.summary });
       if (cmd.json) printJson(verdicts);
       else console.log(formatVerdicts(verdicts));

@@ -1,10 +1,11 @@
 // What hosts and ssh-config share: the lab's block for one of the workstation's files, printed, put in (--install)
 // or taken out (--remove).
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { isPrivateDomain, PUBLIC_DOMAIN_FLAG } from '../lab/domain.js';
 import type { Block } from '../lifecycle/host/workstation.js';
 import type { OpenLab } from '../lifecycle/open.js';
+import { confirm } from './confirm.js';
 import { openLabOf } from './open.js';
 import { printJson } from './output.js';
 
@@ -34,9 +35,17 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
       "with --install: install the lab's names also when its domain is a public one (not example.com, .test, " +
         '.internal, .lan, .home.arpa, ...), where they shadow real hosts',
     )
+    .option('-y, --yes', 'change the file without asking (needed without a terminal, unless in CI mode)')
     .option('--json', 'print the result as JSON')
     .action(
-      async (cmd: { install?: boolean; remove?: boolean; file?: string; json?: boolean; publicDomain?: boolean }) => {
+      async (cmd: {
+        install?: boolean;
+        remove?: boolean;
+        file?: string;
+        yes?: boolean;
+        json?: boolean;
+        publicDomain?: boolean;
+      }) => {
         if (cmd.install && cmd.remove) throw new UsageError(`${w.name}: --install and --remove exclude each other`);
         const { applyBlock } = await import('../lifecycle/host/workstation.js');
         const { withFileLock } = await import('../lifecycle/host/file-lock.js');
@@ -54,6 +63,15 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
           return;
         }
         const target = cmd.file ?? (await w.defaultFile());
+        const lab = `lab ${o.lab.name}`;
+        const shown = cmd.remove
+          ? `labforge ${w.name}: removes the block of ${lab} from ${target}`
+          : `labforge ${w.name}: puts this block of ${lab} in ${target} (replacing an older one of the lab):\n${b.text.trimEnd()}`;
+        if (!(await confirm(w.name, shown, `Change ${target}?`, cmd.yes))) {
+          console.error(`labforge: ${target} not changed`);
+          process.exitCode = EXIT.failure;
+          return;
+        }
         // Read, change and replace under the file's lock: another lab's install at the same moment is not lost.
         const r = await withFileLock(
           target,
@@ -61,7 +79,6 @@ export function workstationCommand(program: Command, w: WorkstationFile): void {
           () => applyBlock(target, cmd.remove ? { ...b, text: undefined } : b, { create: w.create }),
           { create: w.create },
         );
-        const lab = `lab ${o.lab.name}`;
         if (cmd.json) printJson(r);
         else if (!r.changed)
           console.log(

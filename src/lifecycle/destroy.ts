@@ -8,7 +8,7 @@ import { disconnect } from './nodes/connections.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './nodes/networks.js';
-import { emptyRecord, planDestroy } from './state/ownership.js';
+import { emptyRecord, mergeRecords, planDestroy } from './state/ownership.js';
 import {
   addToRecord,
   discoverOwned,
@@ -110,4 +110,59 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
     {},
   );
   return { removed, kept };
+}
+
+/** What destroy would remove, computed as destroy computes it (the record, the domain ids Vagrant recorded, what is
+ *  in libvirt now), without changing anything: for `destroy --dry-run` and the question destroy asks first. */
+export interface DestroyPlan {
+  lab: string;
+  uri: string;
+  domains: string[];
+  volumes: string[];
+  networks: string[];
+  snapshots: string[];
+  /** The box, when --box removes it. */
+  box?: string;
+  kept: string[];
+}
+
+export async function planLabDestroy(lab: Lab, opts: { box?: boolean }): Promise<DestroyPlan> {
+  const virsh = new Virsh(lab.host.uri);
+  const recorded = readRecord(lab.outDir);
+  const base = recorded ?? emptyRecord(lab.name, lab.host.uri);
+  const record = mergeRecords(base, await discoverOwned(virsh, lab.outDir, base.domains));
+  const plan = planDestroy(record, await libvirtNow(virsh, record.volumes.length > 0), {
+    labNetworks: labNetworks(lab).map((n) => n.net.name),
+    recordMissing: recorded === undefined,
+  });
+  const box = readManifest(lab.outDir)?.box;
+  return {
+    lab: lab.name,
+    uri: lab.host.uri,
+    domains: plan.domains.map((d) => d.name),
+    volumes: plan.volumes.map((v) => `${v.pool}/${v.name}`),
+    networks: plan.networks,
+    snapshots: (record.snapshots ?? []).map((s) => s.name),
+    box: opts.box && box && vagrant.boxInstalled(box) ? box : undefined,
+    kept: plan.kept,
+  };
+}
+
+/** Whether the plan removes anything at all. */
+export function removesAnything(p: DestroyPlan): boolean {
+  return p.domains.length + p.volumes.length + p.networks.length + p.snapshots.length > 0 || p.box !== undefined;
+}
+
+/** The plan for people: one line per kind of thing. */
+export function formatDestroyPlan(p: DestroyPlan): string {
+  if (!removesAnything(p)) return `lab ${p.lab} has nothing in libvirt (${p.uri}) to remove`;
+  const lines = [`destroy of lab ${p.lab} (${p.uri}) removes:`];
+  const add = (what: string, items: string[]) => items.length && lines.push(`  ${what}: ${items.join(', ')}`);
+  add('domains', p.domains);
+  add('disk volumes', p.volumes);
+  add('networks', p.networks);
+  add('snapshots', p.snapshots);
+  if (p.box) lines.push(`  box: ${p.box}`);
+  for (const k of p.kept) lines.push(`  kept: ${k}`);
+  return lines.join('\n');
 }

@@ -768,13 +768,13 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     async () => {
       const file = path.join(work, 'hosts');
       fs.writeFileSync(file, '127.0.0.1 localhost\n');
-      expect((await labforge(['hosts', '--install', '--file', file])).exitCode).toBe(0);
-      expect((await labforge(['hosts', '--install', '--file', file])).stdout).toContain('nothing changed');
+      expect((await labforge(['hosts', '--install', '--yes', '--file', file])).exitCode).toBe(0);
+      expect((await labforge(['hosts', '--install', '--yes', '--file', file])).stdout).toContain('nothing changed');
       const text = fs.readFileSync(file, 'utf8');
       expect(text.startsWith('127.0.0.1 localhost\n')).toBe(true);
       expect(text).toMatch(/10\.240\.0\.11\s+node1\.example\.com/);
       expect(text.match(/# BEGIN labforge lab e2e/g)).toHaveLength(1);
-      expect((await labforge(['hosts', '--remove', '--file', file])).exitCode).toBe(0);
+      expect((await labforge(['hosts', '--remove', '--yes', '--file', file])).exitCode).toBe(0);
       expect(fs.readFileSync(file, 'utf8')).toBe('127.0.0.1 localhost\n');
     },
     STEP,
@@ -969,7 +969,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     "destroying lab e2e removes its domains, disks and networks and leaves lab e2e-node1's running and verifiable",
     async () => {
       const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
-      const r = await labforge(['destroy']);
+      const r = await labforge(['destroy', '--yes']);
       expect(r.exitCode).toBe(0);
       // The lab's snapshots go first (by the record), then the domains and their disks: no snapshot is left anywhere.
       expect(r.stdout).toMatch(/\[DONE\] Delete the lab's snapshots: baseline/);
@@ -1019,7 +1019,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   test(
     'destroying lab e2e-node1 too leaves nothing of either lab in libvirt, the base volume included',
     async () => {
-      const r = await labforge(['destroy'], STEP, lab2());
+      const r = await labforge(['destroy', '--yes'], STEP, lab2());
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toMatch(/\[DONE\] Delete the lab's snapshots: baseline/);
       console.log(

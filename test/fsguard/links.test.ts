@@ -73,7 +73,7 @@ describe('hosts --install beside the user file', () => {
     const file = path.join(dir, 'hosts');
     fs.writeFileSync(file, '127.0.0.1 localhost\n', { mode: 0o644 });
     const install = (f = file) =>
-      cli(['--lab', lab, '--out', path.join(dir, 'out'), 'hosts', '--install', '--file', f]);
+      cli(['--lab', lab, '--out', path.join(dir, 'out'), 'hosts', '--install', '--yes', '--file', f]);
     return { dir, file, install };
   }
 

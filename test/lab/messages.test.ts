@@ -83,11 +83,11 @@ describe("the lab's domain", () => {
       expect(fs.readFileSync(file, 'utf8')).toBe(before);
       expect(fs.readdirSync(dir).sort()).toEqual(['hosts', 'lab.yaml']);
     }
-    const ok = await labforge('hosts', '--install', '--public-domain', '--file', file);
+    const ok = await labforge('hosts', '--install', '--public-domain', '--yes', '--file', file);
     expect(ok.exitCode).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toContain('10.240.0.11  a.github.com a');
     // Taking the names out needs no flag.
-    expect((await labforge('hosts', '--remove', '--file', file)).exitCode).toBe(0);
+    expect((await labforge('hosts', '--remove', '--yes', '--file', file)).exitCode).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
   });
 

@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, standInVagrant, tempDir, writeLab } from '../support.js';
+import { CLI, standInVirsh, standInVagrant, tempDir, writeLab } from '../support.js';
 
 /** A one-node lab and a bin directory for stand-in programs; runs labforge with only that directory on PATH. */
 function setup() {
   const dir = tempDir();
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
+  standInVirsh(bin, ['t-a']);
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
@@ -75,4 +76,15 @@ test('a mistake in the lab file is exit 2 and a failing tool exit 1, from the er
   expect(failed.stderr).toContain('labforge: ssh-keygen failed: `ssh-keygen');
   expect(failed.stderr).toContain('exited with code 3');
   expect(failed.stderr).not.toMatch(/at .*\.js:\d+/);
+});
+
+test('ssh takes the node as run does (name, FQDN or address); after -- ssh options go before the command', async () => {
+  const { dir, bin, labforge } = setup();
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir}/ssh-args'\n`, { mode: 0o755 });
+  for (const node of ['a', 'a.example.com', '10.240.0.11']) {
+    const r = await labforge(['ssh', node, '--', '-L', '8080:localhost:80', 'uptime']);
+    expect({ node, exit: r.exitCode }).toEqual({ node, exit: 0 });
+    const args = fs.readFileSync(path.join(dir, 'ssh-args'), 'utf8').trim().split('\n');
+    expect(args.slice(-4)).toEqual(['root@10.240.0.11', '-L', '8080:localhost:80', 'uptime']);
+  }
 });

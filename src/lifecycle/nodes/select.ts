@@ -4,8 +4,9 @@ import { UsageError } from '../../errors.js';
 import type { Lab, LabNode } from '../../lab/model.js';
 import { GLOB_MAX_LENGTH, globMatch } from './glob.js';
 
+/** One node by its name, FQDN or address. */
 export function findNode(lab: Lab, command: string, name: string): LabNode {
-  const node = lab.nodes.find((n) => n.name === name || n.fqdn === name);
+  const node = lab.nodes.find((n) => n.name === name || n.fqdn === name || n.ip === name);
   if (!node)
     throw new UsageError(
       `${command}: ${JSON.stringify(name)} is not a node of lab ${lab.name} (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`,

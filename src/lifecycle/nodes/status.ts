@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Lab } from '../../lab/model.js';
 import { vagrantMachineFile } from '../../layout.js';
 import { DEFAULT_URI } from '../../lab/schema.js';
-import { Virsh } from '../../tools/virsh.js';
+import { libvirtStates } from './ready.js';
 
 export interface NodeStatus {
   name: string;
@@ -30,14 +30,15 @@ export function vagrantState(created: boolean, libvirtState: string | undefined)
   return words[libvirtState] ?? libvirtState.replace(/\s+/g, '_');
 }
 
-/** status's one libvirt query: the URI it asks and the answer (empty when libvirt cannot be asked). */
+/** status's one libvirt query: the URI it asks and the answer, or why libvirt could not be asked (kept as a value
+ *  until status uses it: an early query of a lab file that then fails to validate is never awaited). */
 export interface DomainQuery {
   uri: string;
-  states: Promise<Map<string, string>>;
+  states: Promise<Map<string, string> | Error>;
 }
 
 function domainQuery(uri: string): DomainQuery {
-  return { uri, states: new Virsh(uri).domainStates().catch(() => new Map<string, string>()) };
+  return { uri, states: libvirtStates(uri).catch((e: Error) => e) };
 }
 
 /** Starts status's libvirt query from the lab file as parsed, before it is validated, so that virsh (most of its
@@ -51,6 +52,8 @@ export function earlyQuery(raw: unknown): DomainQuery | undefined {
 
 export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[]> {
   const states = await (early?.uri === lab.host.uri ? early : domainQuery(lab.host.uri)).states;
+  // A libvirt that cannot be asked is an error (exit 3), never a lab whose domains are absent.
+  if (states instanceof Error) throw states;
   return lab.nodes.map((node) => {
     const created = fs.existsSync(path.join(lab.outDir, vagrantMachineFile(node.name, 'id')));
     const libvirt = states.get(node.domain);

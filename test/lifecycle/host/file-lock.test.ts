@@ -50,7 +50,7 @@ test('two labforge hosts --install of two labs on one file at once, several roun
   );
   for (let round = 0; round < 4; round++) {
     fs.writeFileSync(file, HOSTS, { mode: 0o644 });
-    const rs = await Promise.all(labs.map((lab) => cli(['--lab', lab, 'hosts', '--install', '--file', file])));
+    const rs = await Promise.all(labs.map((lab) => cli(['--lab', lab, 'hosts', '--install', '--yes', '--file', file])));
     expect(rs.map((r) => r.exitCode)).toEqual([0, 0]);
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('10.240.0.11  a.one.test a');

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { loadLabText } from '../../../src/lab/load.js';
 import { parseCopy } from '../../../src/lifecycle/nodes/fanout.js';
 import { selectNodes } from '../../../src/lifecycle/nodes/select.js';
-import { CLI, tempDir, writeLab } from '../../support.js';
+import { CLI, standInVirsh, tempDir, writeLab } from '../../support.js';
 
 const LAB = `name: t
 vips: []
@@ -63,6 +63,7 @@ function setup(behaviour: 'mixed' | 'slow') {
   const dir = tempDir();
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
+  standInVirsh(bin, ['t-etcd1', 't-etcd2', 't-worker1', 't-worker2']);
   const mixed = `case "$host" in
   *10.240.0.11) echo "hello from $host"; echo "warning on stderr" >&2; exit 0 ;;
   *10.240.0.12) echo "about to fail"; exit 3 ;;

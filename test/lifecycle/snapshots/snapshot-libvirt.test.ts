@@ -175,7 +175,7 @@ test('halt: a node that ignores the ACPI power button is asked again over ssh, t
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
   const r = await ns().exec(
     'node',
-    [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', path.join(work, 'out'), 'halt', 'a', '--time-limit', '6'],
+    [CLI, '--lab', path.join(work, 'lab.yaml'), '--out', path.join(work, 'out'), 'halt', 'a', '--timeout', '6'],
     {
       cwd: work,
       env: { CI: 'true', LABFORGE_OFFLINE: '1' },

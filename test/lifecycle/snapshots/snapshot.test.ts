@@ -327,9 +327,9 @@ describe('the CLI', () => {
     [['console', 'a', '--lines', '3'], 'console: --lines and --follow go with --log'],
     [['console', 'a', '--log', '--lines', '0'], '--lines: must be a whole number from 1 to 999999999, got "0"'],
     [['console', 'a', '--log', '--lines', '2x'], '--lines: must be a whole number from 1 to 999999999, got "2x"'],
-    [['halt', '--time-limit', '0'], '--time-limit: must be a whole number from 1 to 3600, got "0"'],
-    [['halt', '--time-limit', '3601'], '--time-limit: must be a whole number from 1 to 3600, got "3601"'],
-    [['halt', '--time-limit', '1m'], '--time-limit: must be a whole number from 1 to 3600, got "1m"'],
+    [['halt', '--timeout', '0'], '--timeout: must be a whole number from 1 to 3600, got "0"'],
+    [['halt', '--timeout', '3601'], '--timeout: must be a whole number from 1 to 3600, got "3601"'],
+    [['halt', '--timeout', '1m'], '--timeout: must be a whole number from 1 to 3600, got "1m"'],
   ])('%j: exit code 2, one sentence naming the value, nothing written', async (args, message) => {
     const { out, labforge } = setup();
     const r = await labforge(args);

@@ -1,0 +1,34 @@
+// Before a command talks to the nodes over ssh (verify, run, copy, ssh, console): one libvirt query (the one status
+// makes) answers at once whether they run. A lab with none of its domains defined is not up (exit 1), a node that is
+// not running says its state (exit 1), and a libvirt that cannot be asked is an error with virsh's message (exit 3),
+// instead of an ssh time-out seconds later.
+import { LabNotUpError, LibvirtUnreachableError } from '../../errors.js';
+import type { Lab, LabNode } from '../../lab/model.js';
+import { Virsh } from '../../tools/virsh.js';
+
+/** Every domain's libvirt state from one `virsh list --all`; a libvirt that cannot be asked is LibvirtUnreachableError
+ *  with virsh's message. */
+export async function libvirtStates(uri: string): Promise<Map<string, string>> {
+  try {
+    return await new Virsh(uri).domainStates();
+  } catch (e) {
+    throw new LibvirtUnreachableError(`cannot ask libvirt at ${uri}: ${(e as Error).message}`);
+  }
+}
+
+/** Why the command cannot reach `nodes` (undefined when all run), from the domains' states. */
+export function notRunning(lab: Lab, nodes: LabNode[], states: Map<string, string>): string | undefined {
+  if (!lab.nodes.some((n) => states.has(n.domain))) return `lab ${lab.name} is not up (run labforge up)`;
+  const down = nodes
+    .map((n) => ({ n, state: states.get(n.domain) }))
+    .filter(({ state }) => state !== 'running')
+    .map(({ n, state }) => (state === undefined ? `node ${n.name} is not created` : `node ${n.name} is ${state}`));
+  if (!down.length) return undefined;
+  return `${down.join(', ')} (lab ${lab.name}; labforge up starts it)`;
+}
+
+/** Ends the command (exit 1) unless every node of `nodes` runs; exit 3 when libvirt cannot be asked. */
+export async function requireRunning(lab: Lab, nodes: LabNode[] = lab.nodes): Promise<void> {
+  const why = notRunning(lab, nodes, await libvirtStates(lab.host.uri));
+  if (why) throw new LabNotUpError(why);
+}

@@ -1,0 +1,78 @@
+// Commands on a lab that is not up answer at once, from one libvirt query, against a real libvirtd in the test's own
+// network namespace: a lab with no domain defined is "not up" (exit 1), a node whose domain is shut off says so
+// (exit 1), and status/verify/run/copy/ssh/console on a libvirt that cannot be reached end with virsh's message
+// (exit 3) instead of "domain absent" or an ssh time-out.
+import fs from 'node:fs';
+import path from 'node:path';
+import { useNetns } from '../../netns.js';
+import { cli, tempDir, writeLab } from '../../support.js';
+
+const ns = useNetns('lf-ready');
+const LAB = 'name: rdy\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+// A libvirt URI whose socket does not exist: virsh fails to connect, as with a libvirtd that is not running.
+const UNREACHABLE = 'qemu+unix:///system?socket=/nonexistent/labforge-test/libvirt-sock';
+
+const COMMANDS: [string, string[]][] = [
+  ['verify', ['verify']],
+  ['run', ['run', 'all', '--', 'true']],
+  ['copy', ['copy', '/etc/hostname', 'all:/tmp/x']],
+  ['ssh', ['ssh', 'a', '--', 'true']],
+];
+
+function lab(text = LAB) {
+  const dir = tempDir();
+  const file = writeLab(text, dir);
+  return (args: string[]) => cli(['--lab', file, '--out', path.join(dir, 'out'), ...args]);
+}
+
+afterAll(async () => {
+  await ns()
+    .exec('virsh', ['-q', '-c', 'qemu:///system', 'undefine', 'rdy-a'], { reject: false })
+    .catch(() => undefined);
+});
+
+test.each(COMMANDS)(
+  '%s on a lab none of whose domains is defined: at once, "lab rdy is not up", exit 1',
+  async (_c, args) => {
+    const labforge = lab();
+    const started = Date.now();
+    const r = await labforge(args);
+    expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({
+      exit: 1,
+      stderr: 'labforge: lab rdy is not up (run labforge up)',
+    });
+    // One virsh call, no ssh time-out (ssh's connect time-out alone is 10 s).
+    expect(Date.now() - started).toBeLessThan(8000);
+  },
+);
+
+test('a node whose domain is shut off: "node a is shut off", exit 1; a node never created says so', async () => {
+  const work = tempDir();
+  fs.writeFileSync(
+    path.join(work, 'a.xml'),
+    "<domain type='qemu'><name>rdy-a</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>",
+  );
+  await ns().exec('virsh', ['-q', '-c', 'qemu:///system', 'define', path.join(work, 'a.xml')]);
+  const labforge = lab();
+  for (const [, args] of COMMANDS) {
+    const r = await labforge(args);
+    expect({ args, exit: r.exitCode }).toEqual({ args, exit: 1 });
+    expect(r.stderr).toMatch(/^labforge: node a is shut off/);
+    if (args[0] !== 'ssh') expect(r.stderr).toContain('node b is not created');
+  }
+  const status = await labforge(['status', '--json']);
+  expect(status.exitCode).toBe(0);
+  expect(JSON.parse(status.stdout).map((n: { domain: string }) => n.domain)).toEqual(['shut off', 'absent']);
+});
+
+test.each([...COMMANDS, ['status', ['status']] as [string, string[]]])(
+  "%s with a libvirt that cannot be reached: virsh's message, exit 3",
+  async (_c, args) => {
+    const labforge = lab(`${LAB}host: { uri: "${UNREACHABLE}" }\n`);
+    const r = await labforge(args);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(`labforge: cannot ask libvirt at ${UNREACHABLE}: virsh failed`);
+    expect(r.stderr).toMatch(/failed to connect|Failed to connect/);
+    expect(r.stdout).not.toContain('absent');
+  },
+);
