@@ -12,6 +12,7 @@ import { Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
 import { doctor, formatChecks } from './host/doctor.js';
 import { ensureNetwork, labNetworks } from './nodes/networks.js';
+import { checkNetworksFree } from './nodes/network-plan.js';
 import { reportedFqdn } from './nodes/connections.js';
 import { baselineStep } from './snapshots/baseline.js';
 import { BASELINE, baselineMissing } from './snapshots/plan.js';
@@ -100,6 +101,8 @@ export async function up(open: OpenLab): Promise<void> {
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length)
     throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
+  // The lab's subnets against libvirt's networks, before anything is baked or created (exit 2 naming both networks).
+  await checkNetworksFree(new Virsh(lab.host.uri), lab);
   // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
   await bake(open, {});
   const log = logFile(lab.outDir, 'up');

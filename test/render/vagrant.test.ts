@@ -8,7 +8,7 @@ import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { writeRender, writeSecrets } from '../../src/lifecycle/state/renders.js';
-import { cli, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
+import { cli, guideLab, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
@@ -24,7 +24,7 @@ function render(
 ): { lab: Lab; dir: string; files: Record<string, string> } {
   const dir = tempDir();
   const file = writeLab(text, dir);
-  const { lab } = loadLabText(text, file, { outDir: path.join(dir, 'out') });
+  const { lab } = loadLabText(guideLab(text), file, { outDir: path.join(dir, 'out') });
   const r = renderLab(lab, ctx(driver));
   writeRender(lab.outDir, r, lab);
   writeSecrets(lab);
