@@ -15,7 +15,7 @@ export function upCommand(program: Command): void {
     .action(async (cmd: { verify: boolean }) => {
       const { up } = await import('../lifecycle/up.js');
       // up runs doctor itself, unless the lab runs and nothing needs doing.
-      const o = await openLabOf(program);
+      const o = await openLabOf(program, undefined, true);
       await holdingLab(o, 'up', () => up(o));
       // up ends with verify: the table, and exit code 1 when a node fails it (also when nothing needed doing).
       if (cmd.verify) await printVerify(o);

@@ -7,6 +7,7 @@ import { withManagementSubnet, type Lab } from '../lab/model.js';
 import { chooseManagementSubnet } from '../lab/addresses.js';
 import { overlaps, parseCidr } from '../lab/ipv4.js';
 import { Virsh } from '../tools/virsh.js';
+import { routes } from '../tools/ip.js';
 import { hostSubnets, libvirtSubnets, type UsedSubnet } from './nodes/network-plan.js';
 import { readAddressRecord } from './state/addresses.js';
 import { readRegistry } from './state/registry.js';
@@ -78,7 +79,18 @@ async function chooseManagement(lab: Lab): Promise<Lab> {
   const others = readRegistry()
     .filter((r) => r.outDir !== lab.outDir)
     .flatMap((r) => [parseCidr(r.network), parseCidr(r.management)]);
-  const used = [lab.network.subnet, ...libvirt.map((u) => u.subnet), ...hostSubnets().map((u) => u.subnet), ...others];
+  // What the host routes (a VPN, a container bridge) is taken as well as its own addresses.
+  const routed = await routes().then(
+    (rs) => rs.filter((r) => r.dst.includes('/')).map((r) => parseCidr(r.dst)),
+    () => [],
+  );
+  const used = [
+    lab.network.subnet,
+    ...libvirt.map((u) => u.subnet),
+    ...hostSubnets().map((u) => u.subnet),
+    ...routed,
+    ...others,
+  ];
   const cidr = chooseManagementSubnet(used);
   if (!cidr)
     throw new UsageError(
@@ -87,8 +99,13 @@ async function chooseManagement(lab: Lab): Promise<Lab> {
   return withManagementSubnet(lab, cidr);
 }
 
-/** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need. */
-export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
+/** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need; `render`:
+ *  for a command that renders, which chooses the management subnet when the lab has none yet. */
+export async function openLab(
+  opts: GlobalOptions,
+  onParsed?: (raw: unknown) => void,
+  render = false,
+): Promise<OpenLab> {
   if (opts.out !== undefined) {
     const problem = outDirProblem(opts.out);
     if (problem) throw new UsageError(`--out: ${problem}`);
@@ -100,7 +117,8 @@ export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => 
     recorded: readAddressRecord,
   });
   const { warnings } = loaded;
-  const lab = loaded.lab.management.from === 'unchosen' ? await chooseManagement(loaded.lab) : loaded.lab;
+  // Only a command that renders asks the host (a lab never rendered has nothing up for the others to find).
+  const lab = render && loaded.lab.management.from === 'unchosen' ? await chooseManagement(loaded.lab) : loaded.lab;
   if (opts.out === undefined) {
     const problem = outDirProblem(lab.outDir);
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);

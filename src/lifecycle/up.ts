@@ -6,7 +6,7 @@ import type { Lab, LabNode } from '../lab/model.js';
 import { consoleLog, LAYOUT } from '../layout.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
-import { BootTimeoutError, HostNotReadyError, ToolError } from '../errors.js';
+import { BootTimeoutError, HostNotReadyError, ToolError, UsageError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
@@ -97,12 +97,18 @@ export async function up(open: OpenLab): Promise<void> {
     printAccess(lab);
     return;
   }
+  // The lab's subnets against libvirt's networks, before anything is checked further, baked or created: a clash is
+  // exit 2 naming both networks (doctor would only see a route on some bridge). A libvirt that cannot be asked is
+  // doctor's to explain.
+  try {
+    await checkNetworksFree(new Virsh(lab.host.uri), lab);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length)
     throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
-  // The lab's subnets against libvirt's networks, before anything is baked or created (exit 2 naming both networks).
-  await checkNetworksFree(new Virsh(lab.host.uri), lab);
   // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
   await bake(open, {});
   const log = logFile(lab.outDir, 'up');
