@@ -7,7 +7,7 @@
 //   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
 //   Vagrantfile, packer, provision, hosts, ssh_config, network.xml, management-network.xml,
 //   .labforge-render.json       links into .current/, made once: their paths never change
-//   logs/ .vagrant/ secrets/ known_hosts .labforge-state.json .lock .mux/ .cache/
+//   logs/ .vagrant/ secrets/ known_hosts .labforge-state.json .labforge-addresses.json .lock .mux/ .cache/
 //                               state of the running lab, never touched by a render
 
 export const LAYOUT = {
@@ -29,6 +29,8 @@ export const LAYOUT = {
   // --- labforge's own records and machinery ---
   /** The claim on the folder. */
   owner: '.labforge-owner.json',
+  /** The addresses a render chose (nodes without ip, the management subnet): kept so they never move. */
+  addresses: '.labforge-addresses.json',
   /** The ownership record: what labforge and Vagrant created in libvirt for the lab. */
   state: '.labforge-state.json',
   /** The mutex: one command at a time (and `.lock.break` while a stale one is broken). */

@@ -1,5 +1,6 @@
 // Shared test helpers: running the built CLI, temp dirs that clean themselves up, the real tools' locations.
 import fs from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,12 @@ afterAll(async () => {
   }
   if (errors.length) throw errors[0];
 }, 300000);
+
+// The registry of labs (state/registry.ts) lives in $XDG_STATE_HOME: each test file gets its own, so no test adds
+// to the user's list of labs and `labforge ls` sees only the test's labs.
+const stateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-state-'));
+process.env.XDG_STATE_HOME = stateHome;
+onCleanup(() => fs.rmSync(stateHome, { recursive: true, force: true }));
 
 /** A fresh directory under the system's temp dir, removed after the test file's last test. */
 export function tempDir(prefix = 'labforge-test-'): string {
@@ -146,4 +153,20 @@ export function standInPacker(body: string): { dir: string; lab: string; env: Re
       LABFORGE_OFFLINE: '1',
     },
   };
+}
+
+/** The repository's lab.yaml: the guide's lab, every field spelled out (the schema's defaults are neutral). */
+export const GUIDE_LAB_TEXT = fs.readFileSync(path.join(ROOT, 'lab.yaml'), 'utf8');
+
+/** lab.yaml with `extra` (YAML) laid over it: mappings merged key by key, lists and values replaced. */
+export function guideLab(extra = '{}'): string {
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+      for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+      return out;
+    }
+    return b === undefined ? a : b;
+  };
+  return stringifyYaml(merge(parseYaml(GUIDE_LAB_TEXT), parseYaml(extra) ?? {}));
 }

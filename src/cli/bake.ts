@@ -26,7 +26,7 @@ export function bakeCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (cmd: { force?: boolean; hash?: boolean; json?: boolean }) => {
       if (!cmd.hash) await hostGate(program, BAKE_CHECKS);
-      const o = await openLabOf(program);
+      const o = await openLabOf(program, undefined, true);
       if (cmd.hash) {
         const { requireBaseImage } = await import('../lifecycle/open.js');
         const { renderLab } = await import('../render/index.js');

@@ -12,10 +12,11 @@ export interface ProgramOptions extends GlobalOptions {
   ci?: boolean;
 }
 
-/** Opens the lab the global options name (`onParsed`: see LoadOptions) and prints its warnings. */
-export async function openLabOf(program: Command, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
+/** Opens the lab the global options name (`onParsed`: see LoadOptions) and prints its warnings. `render`: the
+ *  command renders (render, bake, up), so an unchosen management subnet is chosen against the host now. */
+export async function openLabOf(program: Command, onParsed?: (raw: unknown) => void, render = false): Promise<OpenLab> {
   const { openLab } = await import('../lifecycle/open.js');
-  const o = await openLab(program.opts<ProgramOptions>(), onParsed);
+  const o = await openLab(program.opts<ProgramOptions>(), onParsed, render);
   for (const w of o.warnings) console.error(w);
   return o;
 }

@@ -15,6 +15,7 @@ import { graphCommand } from './graph.js';
 import { haltCommand } from './halt.js';
 import { hostsCommand } from './hosts.js';
 import { lockCommand } from './lock.js';
+import { lsCommand } from './ls.js';
 import type { ProgramOptions } from './open.js';
 import { renderCommand } from './render.js';
 import { resetCommand } from './reset.js';
@@ -36,6 +37,7 @@ const COMMANDS = [
   upCommand,
   verifyCommand,
   statusCommand,
+  lsCommand,
   sshCommand,
   runCommand,
   copyCommand,

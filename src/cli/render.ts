@@ -11,7 +11,7 @@ export function renderCommand(program: Command): void {
     .action(async (cmd: { json?: boolean }) => {
       const { requireBaseImage } = await import('../lifecycle/open.js');
       const { renderToDisk } = await import('../lifecycle/state/renders.js');
-      const o = await openLabOf(program);
+      const o = await openLabOf(program, undefined, true);
       requireBaseImage(o);
       const r = await holdingLab(o, 'render', () => renderToDisk(o.lab, o.ctx));
       const files = Object.keys(r.files);

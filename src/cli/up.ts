@@ -17,7 +17,7 @@ export function upCommand(program: Command): void {
     .action(async (cmd: { verify: boolean; json?: boolean }) => {
       const { up } = await import('../lifecycle/up.js');
       // up runs doctor itself, unless the lab runs and nothing needs doing.
-      const o = await openLabOf(program);
+      const o = await openLabOf(program, undefined, true);
       await holdingLab(o, 'up', () => stdoutToStderr(cmd.json, () => up(o)));
       if (cmd.json) {
         const { status } = await import('../lifecycle/nodes/status.js');

@@ -9,6 +9,7 @@ import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
 import { hostUriProblem } from './host-uri.js';
+import { freeAddressCount } from './addresses.js';
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
 
@@ -64,7 +65,7 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     else if (overlaps(subnet, parseCidr(mgmt.cidr)))
       err(['network', 'management', 'cidr'], `${mgmt.cidr} overlaps the lab network ${subnet.cidr}`);
   }
-  if (isName(mgmt.name) && mgmt.name === net.name)
+  if (isName(mgmt.name) && mgmt.name === (net.name ?? lab.name))
     err(['network', 'management', 'name'], `"${mgmt.name}" is also the lab network's name`);
 
   // Addresses and names of nodes and VIPs: inside the network, not special, unique.
@@ -99,6 +100,19 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
         else nameOwner.set(item.name, here);
       }
     });
+  }
+
+  // Room for the nodes that give no address.
+  if (subnet && gateway) {
+    const reserved = [gateway, ...entries.flatMap(([, items]) => items.map((it) => it.ip).filter(isIp))];
+    const wanting = nodes.filter((n) => n.ip === undefined).length;
+    const free = freeAddressCount(subnet, reserved);
+    if (wanting > free)
+      err(
+        ['nodes'],
+        `${wanting} nodes give no ip, but network.cidr ${subnet.cidr} has only ${free} free addresses left; ` +
+          'use a larger subnet or give addresses',
+      );
   }
 
   // Roles, sizes.

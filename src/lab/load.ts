@@ -5,7 +5,7 @@ import path from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { BOUNDS } from '../bounds.js';
 import { errnoCode, LabFileMissingError, LabValidationError } from '../errors.js';
-import { resolveLab, type Lab } from './model.js';
+import { resolveLab, type Lab, type ResolveOptions } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
 import type { PathCheck } from './cross-checks.js';
 import { formatIssue, type LabIssue } from './issues.js';
@@ -49,6 +49,8 @@ export interface LoadOptions {
   /** Called with the document as parsed, before it is validated: for work that can start early and checks its
    *  input itself (status's libvirt query). */
   onParsed?: (raw: unknown) => void;
+  /** What an earlier render chose (node addresses, the management subnet): see ResolveOptions. */
+  recorded?: ResolveOptions['recorded'];
 }
 
 export interface Loaded {
@@ -88,7 +90,7 @@ export function loadLabText(text: string, file: string, opts: LoadOptions = {}):
   for (const issue of issues) Object.assign(issue, locate(doc, lines, issue.path) ?? {});
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   if (!lab) throw invalid(display, issues);
-  const resolved = resolveLab(lab, { labFile: file, outDir: opts.outDir });
+  const resolved = resolveLab(lab, { labFile: file, outDir: opts.outDir, recorded: opts.recorded });
   // What the whole lab needs against what the host has: a warning, as the host may overcommit.
   const total = resolved.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
   if (opts.hostMemoryMiB !== undefined && total > opts.hostMemoryMiB)

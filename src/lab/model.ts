@@ -2,7 +2,8 @@
 // addresses computed. Built only from a lab that validate.ts accepted.
 import path from 'node:path';
 import { LAYOUT } from '../layout.js';
-import type { LabParsed } from './schema.js';
+import { DOMAIN_SUFFIX, type LabParsed } from './schema.js';
+import { assignAddresses, chooseManagementSubnet, type AddressRecord } from './addresses.js';
 import { gatewayOf, macFor, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
 import { labPath } from './paths.js';
@@ -39,7 +40,9 @@ export interface Lab {
   /** Absolute output directory. */
   outDir: string;
   network: LabNetwork;
-  management: LabNetwork;
+  /** `from`: the lab file's cidr, the one an earlier render chose (recorded), or a stand-in not yet chosen against
+   *  the host (`unchosen`: lifecycle/open.ts chooses it before anything renders). */
+  management: LabNetwork & { from: 'file' | 'recorded' | 'unchosen' };
   vips: { name: string; fqdn: string; ip: string }[];
   nodes: LabNode[];
   image: {
@@ -89,11 +92,27 @@ export function defaultOutDir(labFile: string | undefined, name: string): string
   return path.join(base, '.labforge', name);
 }
 
-export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?: string }): Lab {
+export interface ResolveOptions {
+  labFile?: string;
+  outDir?: string;
+  /** What an earlier render of this output folder chose (read by the caller from the folder). */
+  recorded?: (outDir: string) => AddressRecord | undefined;
+}
+
+export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
   const labDir = opts.labFile ? path.dirname(path.resolve(opts.labFile)) : process.cwd();
   const outDir = path.resolve(opts.outDir ?? defaultOutDir(opts.labFile, parsed.name));
+  const record = opts.recorded?.(outDir);
+  const recorded = record?.lab === parsed.name ? record : undefined;
   const subnet = parseCidr(parsed.network.cidr);
-  const mgmtSubnet = parseCidr(parsed.network.management.cidr);
+  const domain = parsed.domain ?? `${parsed.name}${DOMAIN_SUFFIX}`;
+  const networkName = parsed.network.name ?? parsed.name;
+  const gateway = gatewayOf(subnet, parsed.network.gateway);
+  const mgmtFrom = parsed.network.management.cidr ? 'file' : recorded?.management ? 'recorded' : 'unchosen';
+  const mgmtCidr =
+    parsed.network.management.cidr ?? recorded?.management ?? chooseManagementSubnet([subnet]) ?? '192.168.124.0/24';
+  const mgmtSubnet = parseCidr(mgmtCidr);
+  const addresses = assignAddresses({ subnet, gateway, vips: parsed.vips, nodes: parsed.nodes }, recorded?.nodes);
   const diskGiB = parseSize(parsed.image.disk, 'GiB');
   const defaults = parsed.defaults;
   const domainPrefix = `${parsed.name}-`;
@@ -102,13 +121,15 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
     const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
     const memory = pick('memory');
     const disk = pick('disk');
+    const ip = addresses.get(n.name);
+    if (ip === undefined) throw new Error(`no address left for node ${n.name} (validation should have said so)`);
     return {
       name: n.name,
       domain: `${domainPrefix}${n.name}`,
-      fqdn: `${n.name}.${parsed.domain}`,
+      fqdn: `${n.name}.${domain}`,
       role: n.role,
-      ip: n.ip,
-      mac: macFor(n.ip),
+      ip,
+      mac: macFor(ip),
       cpus: pick('cpus'),
       memoryMiB: parseSize(memory, 'MiB'),
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
@@ -117,22 +138,23 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
   return {
     name: parsed.name,
     domainPrefix,
-    domain: parsed.domain,
+    domain,
     source: opts.labFile ? path.resolve(opts.labFile) : '<defaults>',
     outDir,
     network: {
-      name: parsed.network.name,
+      name: networkName,
       subnet,
       forward: parsed.network.forward,
-      gateway: gatewayOf(subnet, parsed.network.gateway),
+      gateway,
     },
     management: {
-      name: parsed.network.management.name ?? `${parsed.network.name}-mgmt`,
+      name: parsed.network.management.name ?? `${networkName}-mgmt`,
       subnet: mgmtSubnet,
       forward: parsed.network.management.forward,
       gateway: gatewayOf(mgmtSubnet),
+      from: mgmtFrom,
     },
-    vips: parsed.vips.map((v) => ({ name: v.name, fqdn: `${v.name}.${parsed.domain}`, ip: v.ip })),
+    vips: parsed.vips.map((v) => ({ name: v.name, fqdn: `${v.name}.${domain}`, ip: v.ip })),
     nodes,
     image: {
       release: parsed.image.release,
@@ -164,5 +186,21 @@ export function resolveLab(parsed: LabParsed, opts: { labFile?: string; outDir?:
       ownKey: !parsed.access.ssh_key,
       rootPassword: parsed.access.root_password,
     },
+  };
+}
+
+/** The lab with the management subnet the host has free (lifecycle/open.ts chooses it for an `unchosen` one). */
+export function withManagementSubnet(lab: Lab, cidr: string): Lab {
+  const subnet = parseCidr(cidr);
+  return { ...lab, management: { ...lab.management, subnet, gateway: gatewayOf(subnet), from: 'recorded' } };
+}
+
+/** What a render keeps of the lab's chosen addresses (AddressRecord). */
+export function addressRecordOf(lab: Lab): AddressRecord {
+  return {
+    version: 1,
+    lab: lab.name,
+    nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, n.ip])),
+    ...(lab.management.from === 'file' ? {} : { management: lab.management.subnet.cidr }),
   };
 }

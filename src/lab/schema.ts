@@ -20,6 +20,12 @@ export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
 // eslint-disable-next-line no-control-regex -- the control characters are what this class is for
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
+/** The name of a lab whose file gives none. */
+export const DEFAULT_LAB_NAME = 'lab';
+/** A lab's default DNS domain is its name under .test: RFC 6761 reserves it for testing, so it is never delegated
+ *  in the public DNS and no lab name can shadow a real host (.local is mDNS's, example.com belongs to IANA). */
+export const DOMAIN_SUFFIX = '.test';
+
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
 export const DEFAULT_URI = 'qemu:///system';
 
@@ -68,7 +74,12 @@ const sizing = z
 export const nodeSchema = sizing
   .extend({
     name: label('hostname').describe('Short hostname; the FQDN is <name>.<domain>.'),
-    ip: ipv4.describe('Static address on the lab network.'),
+    ip: ipv4
+      .optional()
+      .describe(
+        'Static address on the lab network. Default: the next free address of network.cidr, assigned at the first ' +
+          "render and kept in the output folder's .labforge-addresses.json (adding a node never moves another).",
+      ),
     role: label('role name')
       .optional()
       .describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
@@ -86,16 +97,22 @@ export const labSchema = z
   .object({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema (for editors).'),
     name: label('lab name')
-      .default('kubernetes')
-      .describe('Lab name: names the output directory .labforge/<name>/ and the libvirt objects.'),
+      .default(DEFAULT_LAB_NAME)
+      .describe(
+        `Lab name: names the output directory .labforge/<name>/, the libvirt domains, networks and DNS domain. Default: ${DEFAULT_LAB_NAME}`,
+      ),
     domain: z
       .string()
       .regex(DOMAIN, { message: 'must be a DNS domain like example.com' })
-      .default('example.com')
-      .describe('DNS domain of the lab; node FQDN = <name>.<domain>.'),
+      .optional()
+      .describe(
+        `DNS domain of the lab; node FQDN = <name>.<domain>. Default: <lab name>${DOMAIN_SUFFIX} (.test is reserved by RFC 6761: never a real domain).`,
+      ),
     network: z
       .object({
-        name: label('network name').default('kubernetes').describe('libvirt network name of the lab network.'),
+        name: label('network name')
+          .optional()
+          .describe('libvirt network name of the lab network. Default: the lab name.'),
         cidr: cidr.default('10.240.0.0/24').describe('The lab subnet.'),
         forward: z
           .enum(['nat', 'isolated'])
@@ -110,8 +127,12 @@ export const labSchema = z
               .optional()
               .describe('vagrant-libvirt management network. Default: <network.name>-mgmt.'),
             cidr: cidr
-              .default('192.168.121.0/24')
-              .describe('Its subnet (DHCP; Vagrant reaches the guests here). Must not overlap the lab subnet.'),
+              .optional()
+              .describe(
+                'Its subnet (DHCP; Vagrant reaches the guests here). Must not overlap the lab subnet. Default: a free ' +
+                  "/24 of 192.168.124.0-192.168.254.0 chosen at the first render (none of libvirt's networks, host " +
+                  "addresses or other labs' subnets) and kept in the output folder's .labforge-addresses.json.",
+              ),
             forward: z
               .enum(['nat', 'isolated'])
               .default('nat')
@@ -126,11 +147,8 @@ export const labSchema = z
     vips: z
       .array(vipSchema)
       .max(BOUNDS.vips.max, { message: `must list at most ${BOUNDS.vips.max} addresses` })
-      .default([
-        { name: 'controller', ip: '10.240.0.20' },
-        { name: 'lb', ip: '10.240.0.40' },
-      ])
-      .describe('Floating addresses: reserved and named in DNS and /etc/hosts, not given to a VM.'),
+      .default([])
+      .describe('Floating addresses: reserved and named in DNS and /etc/hosts, not given to a VM. Default: none.'),
     defaults: sizing
       .extend({
         cpus: cpus.default(1).describe('Virtual CPUs.'),
@@ -144,29 +162,15 @@ export const labSchema = z
       ),
     roles: z
       .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), sizing)
-      .default({
-        etcd: { memory: '512M' },
-        controller: { memory: '1G' },
-        worker: { memory: '1.5G' },
-        lb: { memory: '512M' },
-      })
-      .describe('Per-role sizing.'),
+      .default({})
+      .describe(
+        'Per-role sizing: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
+      ),
     nodes: z
       .array(nodeSchema)
       .min(BOUNDS.nodes.min, { message: 'must list at least one node' })
       .max(BOUNDS.nodes.max, { message: `must list at most ${BOUNDS.nodes.max} nodes` })
-      .default([
-        { name: 'etcd1', role: 'etcd', ip: '10.240.0.11' },
-        { name: 'etcd2', role: 'etcd', ip: '10.240.0.12' },
-        { name: 'etcd3', role: 'etcd', ip: '10.240.0.13' },
-        { name: 'controller1', role: 'controller', ip: '10.240.0.21' },
-        { name: 'controller2', role: 'controller', ip: '10.240.0.22' },
-        { name: 'worker1', role: 'worker', ip: '10.240.0.31' },
-        { name: 'worker2', role: 'worker', ip: '10.240.0.32' },
-        { name: 'lb1', role: 'lb', ip: '10.240.0.41' },
-        { name: 'lb2', role: 'lb', ip: '10.240.0.42' },
-      ])
-      .describe('The VMs.'),
+      .describe('The VMs (required: no lab has default machines).'),
     image: z
       .object({
         release: z

@@ -115,6 +115,9 @@ function withDefaults(schema: SchemaNode | undefined, defaults: unknown, raw: un
   return out;
 }
 
+/** Every field's default (nodes have none: a stand-in node makes the schema accept the empty lab, then goes). */
+const SCHEMA_DEFAULTS: Record<string, unknown> = { ...labSchema.parse({ nodes: [{ name: 'n' }] }), nodes: undefined };
+
 export interface Validated {
   lab?: LabParsed;
   issues: LabIssue[];
@@ -143,7 +146,7 @@ export function validateLab(raw: unknown, opts: { checkPath?: PathCheck } = {}):
   }
   const issues = [
     ...schemaIssues(raw),
-    ...crossFieldIssues(withDefaults(LAB_SCHEMA, labSchema.parse({}), raw) as Record<string, unknown>, opts.checkPath),
+    ...crossFieldIssues(withDefaults(LAB_SCHEMA, SCHEMA_DEFAULTS, raw) as Record<string, unknown>, opts.checkPath),
   ];
   // The same problem found by two checks is said once (a Set: linear in the number of problems).
   const seen = new Set<string>();

@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
-import type { Lab } from '../lab/model.js';
+import { withManagementSubnet, type Lab } from '../lab/model.js';
+import { chooseManagementSubnet } from '../lab/addresses.js';
+import { overlaps, parseCidr } from '../lab/ipv4.js';
+import { Virsh } from '../tools/virsh.js';
+import { routes } from '../tools/ip.js';
+import { hostSubnets, libvirtSubnets, type UsedSubnet } from './nodes/network-plan.js';
+import { readAddressRecord } from './state/addresses.js';
+import { readRegistry } from './state/registry.js';
 import type { RenderContext } from '../render/context.js';
 import { memoryMiB, resolveDriver } from '../tools/host.js';
 import * as vagrant from '../tools/vagrant.js';
@@ -55,13 +62,63 @@ async function checkKey(lab: Lab): Promise<void> {
     );
 }
 
-/** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need. */
-export async function openLab(opts: GlobalOptions, onParsed?: (raw: unknown) => void): Promise<OpenLab> {
+/** The lab with a management subnet free on this host: the subnet of an existing libvirt network of the lab's
+ *  management network name (the lab's own, from before its record), else the first candidate that overlaps no
+ *  libvirt network, host address or other lab's subnet. libvirt that cannot be asked is left out here; up's check
+ *  of the networks asks it again before anything is created. */
+async function chooseManagement(lab: Lab): Promise<Lab> {
+  let libvirt: UsedSubnet[] = [];
+  try {
+    libvirt = await libvirtSubnets(new Virsh(lab.host.uri, { timeoutMs: 10_000 }));
+  } catch {
+    /* no libvirt (yet) */
+  }
+  const own = libvirt.find((u) => u.name === lab.management.name);
+  if (own && !overlaps(own.subnet, lab.network.subnet))
+    return withManagementSubnet(lab, `${own.subnet.network}/${own.subnet.prefix}`);
+  const others = readRegistry()
+    .filter((r) => r.outDir !== lab.outDir)
+    .flatMap((r) => [parseCidr(r.network), parseCidr(r.management)]);
+  // What the host routes (a VPN, a container bridge) is taken as well as its own addresses.
+  const routed = await routes().then(
+    (rs) => rs.filter((r) => r.dst.includes('/')).map((r) => parseCidr(r.dst)),
+    () => [],
+  );
+  const used = [
+    lab.network.subnet,
+    ...libvirt.map((u) => u.subnet),
+    ...hostSubnets().map((u) => u.subnet),
+    ...routed,
+    ...others,
+  ];
+  const cidr = chooseManagementSubnet(used);
+  if (!cidr)
+    throw new UsageError(
+      'network.management.cidr: no /24 of 192.168.124.0-192.168.254.0 is free on this host; set one in the lab file',
+    );
+  return withManagementSubnet(lab, cidr);
+}
+
+/** Loads and validates the lab file (`onParsed`: see LoadOptions) and gathers what the renderers need; `render`:
+ *  for a command that renders, which chooses the management subnet when the lab has none yet. */
+export async function openLab(
+  opts: GlobalOptions,
+  onParsed?: (raw: unknown) => void,
+  render = false,
+): Promise<OpenLab> {
   if (opts.out !== undefined) {
     const problem = outDirProblem(opts.out);
     if (problem) throw new UsageError(`--out: ${problem}`);
   }
-  const { lab, warnings } = loadLabFile(opts.lab, { outDir: opts.out, hostMemoryMiB: memoryMiB().total, onParsed });
+  const loaded = loadLabFile(opts.lab, {
+    outDir: opts.out,
+    hostMemoryMiB: memoryMiB().total,
+    onParsed,
+    recorded: readAddressRecord,
+  });
+  const { warnings } = loaded;
+  // Only a command that renders asks the host (a lab never rendered has nothing up for the others to find).
+  const lab = render && loaded.lab.management.from === 'unchosen' ? await chooseManagement(loaded.lab) : loaded.lab;
   if (opts.out === undefined) {
     const problem = outDirProblem(lab.outDir);
     if (problem) throw new UsageError(`the output folder ${problem} (choose one with --out)`);

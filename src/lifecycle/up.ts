@@ -6,12 +6,13 @@ import type { Lab, LabNode } from '../lab/model.js';
 import { consoleLog, LAYOUT } from '../layout.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
-import { BootTimeoutError, HostNotReadyError, ToolError } from '../errors.js';
+import { BootTimeoutError, HostNotReadyError, ToolError, UsageError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
 import { doctor, formatChecks } from './host/doctor.js';
 import { ensureNetwork, labNetworks } from './nodes/networks.js';
+import { checkNetworksFree } from './nodes/network-plan.js';
 import { reportedFqdn } from './nodes/connections.js';
 import { baselineStep } from './snapshots/baseline.js';
 import { BASELINE, baselineMissing } from './snapshots/plan.js';
@@ -95,6 +96,14 @@ export async function up(open: OpenLab): Promise<void> {
     );
     printAccess(lab);
     return;
+  }
+  // The lab's subnets against libvirt's networks, before anything is checked further, baked or created: a clash is
+  // exit 2 naming both networks (doctor would only see a route on some bridge). A libvirt that cannot be asked is
+  // doctor's to explain.
+  try {
+    await checkNetworksFree(new Virsh(lab.host.uri), lab);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
   }
   const checks = await doctor(lab);
   const failed = checks.filter((c) => c.status === 'fail');

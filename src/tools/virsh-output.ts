@@ -109,3 +109,17 @@ export function parseDomainList(text: string): Map<string, string> {
   }
   return out;
 }
+
+/** The IPv4 addresses of a network's XML (`<ip address=... netmask=...|prefix=...>`), IPv6 ones left out. */
+export function parseNetworkIpv4(networkXml: string): { address: string; mask: string }[] {
+  const out: { address: string; mask: string }[] = [];
+  for (const m of networkXml.matchAll(/<ip\b[^>]*>/g)) {
+    const tag = m[0];
+    const address = xmlAttr(tag, 'ip', 'address');
+    const mask = xmlAttr(tag, 'ip', 'netmask') ?? xmlAttr(tag, 'ip', 'prefix');
+    const family = xmlAttr(tag, 'ip', 'family');
+    if (address && mask && (family === undefined || family === 'ipv4') && /^\d+\.\d+\.\d+\.\d+$/.test(address))
+      out.push({ address, mask });
+  }
+  return out;
+}

@@ -188,16 +188,21 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       fs
         .readFileSync(labFile, 'utf8')
         .replace('name: e2e\n', 'name: e2e-node1\n')
-        .replace('name: lf-e2e\n', 'name: lf-e2e2\n')
+        // The neutral defaults (#19): no domain (e2e-node1.test), no network names (e2e-node1, e2e-node1-mgmt), no
+        // management subnet (chosen free beside lab e2e's), no VIPs, a node without an address.
+        .replace('domain: example.com\n', '')
+        .replace('  name: lf-e2e\n', '')
         .replace('cidr: 10.240.0.0/24', 'cidr: 10.241.0.0/24')
-        .replace('{ name: lf-e2e-mgmt, cidr: 192.168.121.0/24', '{ name: lf-e2e2-mgmt, cidr: 192.168.123.0/24')
-        .replace(/vips:\n.*\n/, 'vips: []\n')
-        .replace(/nodes:\n(.*\n)+?image:/, 'nodes:\n  - { name: n1, ip: 10.241.0.11 }\nimage:'),
+        .replace('{ name: lf-e2e-mgmt, cidr: 192.168.121.0/24, forward: isolated }', '{ forward: isolated }')
+        .replace(/vips:\n.*\n/, '')
+        .replace(/nodes:\n(.*\n)+?image:/, 'nodes:\n  - { name: n1 }\nimage:'),
     );
     env = {
       VAGRANT_HOME: path.join(work, 'vagrant-home'),
       PACKER_CACHE_DIR: path.join(work, 'packer-cache'),
       CI: 'true',
+      // The registry of labs `labforge ls` reads: the test's own.
+      XDG_STATE_HOME: path.join(work, 'state'),
       // labforge asks the served mirror (image.index/mirror/archive), never Fedora's servers: the namespace has no route out.
       LABFORGE_OFFLINE: '',
     };
@@ -957,10 +962,31 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       // The same image, so the same lock and box (a user copies or shares the lock the same way).
       fs.copyFileSync(lockOf(labFile), lockOf(labFile2));
       const r = await labforge(['up'], STEP, lab2());
-      expect(r.stdout).toMatch(/Network lf-e2e2-mgmt \(192\.168\.123\.0\/24\): started/);
+      // The management subnet render chose: free beside lab e2e's 192.168.121.0/24, kept in the output folder.
+      const chosen = JSON.parse(fs.readFileSync(path.join(outDir2, '.labforge-addresses.json'), 'utf8'));
+      expect(chosen).toMatchObject({ lab: 'e2e-node1', nodes: { n1: '10.241.0.2' } });
+      expect(chosen.management).toMatch(/^192\.168\.\d+\.0\/24$/);
+      expect(chosen.management).not.toBe('192.168.121.0/24');
+      expect(r.stdout).toContain(`Network e2e-node1-mgmt (${chosen.management}): started`);
       expect(r.exitCode).toBe(0);
       expect(lines(await virsh('list', '--name')).sort()).toEqual(['e2e-node1', 'e2e-node1-n1', 'e2e-node2']);
       expect(await volumes()).toEqual(expect.arrayContaining(['e2e-node1-n1.img', 'e2e-node1.img', 'e2e-node2.img']));
+      // Both labs up at once, each verified (its own network, DNS and domain), and ls lists both as running.
+      for (const l of [undefined, lab2()]) {
+        const v = await labforge(['verify', '--json'], STEP, l);
+        expect(JSON.parse(v.stdout).map((x: { problems: string[] }) => x.problems)).toEqual(l ? [[]] : [[], []]);
+        expect(v.exitCode).toBe(0);
+      }
+      const ls = await labforge(['ls', '--json']);
+      expect(ls.exitCode).toBe(0);
+      expect(
+        JSON.parse(ls.stdout)
+          .map((x: { lab: string; state: string; outDir: string }) => [x.lab, x.state, x.outDir])
+          .sort(),
+      ).toEqual([
+        ['e2e', 'running', outDir],
+        ['e2e-node1', 'running', outDir2],
+      ]);
     },
     STEP,
   );
@@ -990,9 +1016,9 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       // (libvirt's own "default" network may exist on the host: only the labs' networks are looked at.)
       expect(
         lines(await virsh('net-list', '--all', '--name'))
-          .filter((n) => n.startsWith('lf-e2e'))
+          .filter((n) => n.startsWith('lf-e2e') || n.startsWith('e2e-node1'))
           .sort(),
-      ).toEqual(['lf-e2e2', 'lf-e2e2-mgmt']);
+      ).toEqual(['e2e-node1', 'e2e-node1-mgmt']);
       const left = await volumes();
       expect(left).toContain('e2e-node1-n1.img');
       expect(left).not.toContain('e2e-node1.img');
@@ -1028,17 +1054,17 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
           .filter((l) => l.startsWith('labforge:'))
           .join('\n')}`,
       );
-      expect(r.stdout).toMatch(/also removed .*network lf-e2e2\)/);
+      expect(r.stdout).toMatch(/also removed .*network e2e-node1\)/);
       expect(r.stdout.split('\n').filter((l) => l.startsWith('labforge: kept'))).toEqual([
-        'labforge: kept network lf-e2e2-mgmt: labforge did not define it (it existed when the lab came up)',
+        'labforge: kept network e2e-node1-mgmt: labforge did not define it (it existed when the lab came up)',
       ]);
       expect(lines(await virsh('list', '--all', '--name'))).toEqual([]);
       // Only the network the test defined before the second lab's up is left; the test removes it.
-      expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => n.startsWith('lf-e2e'))).toEqual([
-        'lf-e2e2-mgmt',
+      expect(lines(await virsh('net-list', '--all', '--name')).filter((n) => /^(lf-e2e|e2e-node1)/.test(n))).toEqual([
+        'e2e-node1-mgmt',
       ]);
-      await virsh('net-destroy', 'lf-e2e2-mgmt');
-      await virsh('net-undefine', 'lf-e2e2-mgmt');
+      await virsh('net-destroy', 'e2e-node1-mgmt');
+      await virsh('net-undefine', 'e2e-node1-mgmt');
       expect((await volumes()).filter((v) => /e2e|labforge-VAGRANTSLASH-fedora44/.test(v))).toEqual([]);
       const s = await labforge(['status', '--json'], STEP, lab2());
       expect(JSON.parse(s.stdout).map((n: { state: string; domain: string }) => [n.state, n.domain])).toEqual([

@@ -3,8 +3,9 @@
 import { catalogued, imageOf, NO_LOCK, planLock, type LabLock } from '../../src/lab/base-image.js';
 import { DEFAULT_RELEASE } from '../../src/lab/fedora.js';
 import { loadLabText } from '../../src/lab/load.js';
+import { guideLab } from '../support.js';
 
-const load = (text: string) => loadLabText(text, '/tmp/plan/lab.yaml').lab;
+const load = (text: string) => loadLabText(guideLab(text), '/tmp/plan/lab.yaml').lab;
 const lab = load('{}');
 const lockOf = (l = lab): LabLock => ({ lockfile: 1, image: catalogued(l)! });
 
@@ -44,7 +45,7 @@ test('the image the lab file names wins over any lock and is locked as given', (
     checksum: `sha256:${'a'.repeat(64)}`,
     from: 'lab file',
   });
-  const local = loadLabText('image: { local: images/base.qcow2 }', '/tmp/plan/lab.yaml').lab;
+  const local = loadLabText(guideLab('image: { local: images/base.qcow2 }'), '/tmp/plan/lab.yaml').lab;
   expect(imageOf(planLock(local, undefined, 'b'.repeat(64)))).toEqual({
     method: 'cloud',
     url: 'images/base.qcow2',

@@ -18,7 +18,7 @@ import {
 } from '../../src/lab/fedora.js';
 import { loadLabFile, loadLabText } from '../../src/lab/load.js';
 import { clearsignedChecksumFile } from '../fedora-mirror.js';
-import { ROOT } from '../support.js';
+import { guideLab, ROOT } from '../support.js';
 
 const checksumFile = clearsignedChecksumFile;
 
@@ -101,7 +101,7 @@ describe('reading what Fedora publishes', () => {
 describe('the catalogue and the default release', () => {
   test('a lab file that names no release gets the newest release in the catalogue', () => {
     expect(DEFAULT_RELEASE).toBe(Math.max(...Object.keys(CATALOGUE).map(Number)));
-    expect(loadLabText('{}', '/tmp/fedora/lab.yaml').lab.image.release).toBe(DEFAULT_RELEASE);
+    expect(loadLabText(guideLab(), '/tmp/fedora/lab.yaml').lab.image.release).toBe(DEFAULT_RELEASE);
   });
 
   test("the shipped lab.yaml and lab.lock: the lock fits the lab file and pins the catalogue's image of the default release", () => {
@@ -120,7 +120,7 @@ describe('the catalogue and the default release', () => {
   });
 
   test("the catalogue's netinst ISO is checked by its compose's CHECKSUM file", () => {
-    const { lab } = loadLabText('image: { method: iso }', '/tmp/fedora/lab.yaml');
+    const { lab } = loadLabText(guideLab('image: { method: iso }'), '/tmp/fedora/lab.yaml');
     const known = CATALOGUE[DEFAULT_RELEASE];
     expect(catalogued(lab)?.checksum).toBe(
       `file:${FEDORA.mirror}/releases/${DEFAULT_RELEASE}/Everything/x86_64/iso/${checksumName(DEFAULT_RELEASE, 'iso', known.compose)}`,

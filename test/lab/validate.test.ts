@@ -1,7 +1,8 @@
 // Every kind of bad lab file: exit code 2, one line per problem naming the field and the value, nothing written.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, listFiles, tempDir, writeLab } from '../support.js';
+import { cli, GUIDE_LAB_TEXT, listFiles, tempDir, writeLab } from '../support.js';
+import { addressRecordOf } from '../../src/lab/model.js';
 import { loadLabText } from '../../src/lab/load.js';
 import { LabValidationError } from '../../src/errors.js';
 
@@ -19,7 +20,13 @@ const cases: [string, string, string[]][] = [
     lab(`nodes:\n${node('a', '10.240.0.11', ', memroy: 1G')}`),
     ['nodes[0].memroy: unknown field (did you mean "memory"?)'],
   ],
-  ['missing required field', lab('nodes:\n  - { name: a }\n'), ['nodes[0].ip: is required']],
+  ['missing required field', lab('nodes:\n  - { ip: 10.240.0.11 }\n'), ['nodes[0].name: is required']],
+  ['no nodes: a lab has no default machines', 'name: foo\n', ['nodes: is required']],
+  [
+    'more nodes without an address than the subnet holds',
+    lab(`network: { cidr: 10.9.0.0/29 }\nnodes:\n${[1, 2, 3, 4, 5, 6].map((i) => `  - { name: n${i} }\n`).join('')}`),
+    ['nodes: 6 nodes give no ip, but network.cidr 10.9.0.0/29 has only 5 free addresses left'],
+  ],
   [
     'bad type',
     lab(`nodes:\n${node('a', '10.240.0.11', ', cpus: two')}`),
@@ -64,7 +71,7 @@ const cases: [string, string, string[]][] = [
   ],
   [
     'duplicate IP node/VIP',
-    `name: t\nnodes:\n${node('a', '10.240.0.20')}`,
+    `name: t\nvips: [{ name: controller, ip: 10.240.0.20 }]\nnodes:\n${node('a', '10.240.0.20')}`,
     ['nodes[0].ip: 10.240.0.20 is already used by vips[0] (controller)'],
   ],
   [
@@ -74,7 +81,7 @@ const cases: [string, string, string[]][] = [
   ],
   [
     'name clashes with a VIP',
-    `name: t\nnodes:\n${node('lb', '10.240.0.11')}`,
+    `name: t\nvips: [{ name: controller, ip: 10.240.0.20 }, { name: lb, ip: 10.240.0.40 }]\nnodes:\n${node('lb', '10.240.0.11')}`,
     ['nodes[0].name: "lb" is already the name of vips[1] (lb)'],
   ],
   [
@@ -208,8 +215,8 @@ describe('bad lab files', () => {
 });
 
 describe('the lab model', () => {
-  test("the default lab is the guide's", () => {
-    const { lab } = loadLabText('{}', '/tmp/x/lab.yaml');
+  test("lab.yaml is the guide's lab", () => {
+    const { lab } = loadLabText(GUIDE_LAB_TEXT, '/tmp/x/lab.yaml');
     expect(lab.network).toMatchObject({ name: 'kubernetes', forward: 'nat', gateway: '10.240.0.1' });
     expect(lab.network.subnet.cidr).toBe('10.240.0.0/24');
     expect(lab.nodes.map((n) => [n.fqdn, n.ip, n.memoryMiB])).toEqual([
@@ -229,11 +236,75 @@ describe('the lab model', () => {
     ]);
   });
 
-  test('lab.yaml at the repo root is exactly the defaults, spelled out', () => {
-    const text = fs.readFileSync(path.join(__dirname_(), '..', '..', 'lab.yaml'), 'utf8');
-    const fromFile = loadLabText(text, '/tmp/x/lab.yaml').lab;
-    const fromDefaults = loadLabText('{}', '/tmp/x/lab.yaml').lab;
-    expect(fromFile).toEqual(fromDefaults);
+  test('the defaults are neutral: no VIPs, no roles, network and domain after the lab, addresses from the subnet', () => {
+    // The issue's three-node lab of one's own: another subnet, a role the guide does not know, no addresses.
+    const { lab } = loadLabText(
+      'name: web\nnetwork: { cidr: 192.168.50.0/24 }\nroles: { web: { memory: 1G } }\n' +
+        'nodes:\n  - { name: a, role: web }\n  - { name: b }\n  - { name: c, ip: 192.168.50.3 }\n',
+      '/tmp/x/lab.yaml',
+    );
+    expect(lab.vips).toEqual([]);
+    expect(lab.domain).toBe('web.test');
+    expect(lab.network.name).toBe('web');
+    expect(lab.management.name).toBe('web-mgmt');
+    // c keeps its own .3; a and b take the lowest free addresses after the gateway (.1), in the order of the file.
+    expect(lab.nodes.map((n) => [n.fqdn, n.ip, n.role, n.memoryMiB])).toEqual([
+      ['a.web.test', '192.168.50.2', 'web', 1024],
+      ['b.web.test', '192.168.50.4', undefined, 512],
+      ['c.web.test', '192.168.50.3', undefined, 512],
+    ]);
+    // Not chosen against the host yet (lifecycle/open.ts does), but never vagrant-libvirt's 192.168.121.0/24.
+    expect(lab.management).toMatchObject({ from: 'unchosen' });
+    expect(lab.management.subnet.cidr).toBe('192.168.124.0/24');
+  });
+
+  test('a lab file with only a name is refused for its missing nodes, not given the Kubernetes lab', async () => {
+    const r = await cli(['--lab', writeLab('name: foo\n'), 'render']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('nodes: is required');
+  });
+
+  test('a recorded address stays: adding, removing or reordering nodes never moves another node', () => {
+    const text = (nodes: string[]) => `name: s\nnodes:\n${nodes.map((n) => `  - { name: ${n} }\n`).join('')}`;
+    const first = loadLabText(text(['a', 'b', 'c']), '/tmp/x/lab.yaml').lab;
+    expect(first.nodes.map((n) => n.ip)).toEqual(['10.240.0.2', '10.240.0.3', '10.240.0.4']);
+    const recorded = () => addressRecordOf(first);
+    // A new node first in the file, b removed, the rest reordered: a and c keep theirs, the new one takes a free one.
+    const later = loadLabText(text(['new', 'c', 'a']), '/tmp/x/lab.yaml', { recorded }).lab;
+    expect(Object.fromEntries(later.nodes.map((n) => [n.name, n.ip]))).toEqual({
+      new: '10.240.0.3',
+      c: '10.240.0.4',
+      a: '10.240.0.2',
+    });
+    // Without the record the same file would move them: the record is what keeps them.
+    expect(loadLabText(text(['new', 'c', 'a']), '/tmp/x/lab.yaml').lab.nodes.map((n) => n.ip)).toEqual([
+      '10.240.0.2',
+      '10.240.0.3',
+      '10.240.0.4',
+    ]);
+    // The management subnet a render chose is kept too; a record of another lab is not used.
+    const chosen = { ...recorded(), management: '192.168.200.0/24' };
+    expect(loadLabText(text(['a']), '/tmp/x/lab.yaml', { recorded: () => chosen }).lab.management).toMatchObject({
+      from: 'recorded',
+      gateway: '192.168.200.1',
+    });
+    const other = { ...chosen, lab: 'other' };
+    expect(loadLabText(text(['a']), '/tmp/x/lab.yaml', { recorded: () => other }).lab.management.from).toBe('unchosen');
+  });
+
+  test('an address given in the file wins over a recorded one, which moves to a free address', () => {
+    const recorded = () => ({ version: 1 as const, lab: 's', nodes: { a: '10.240.0.2', b: '10.240.0.3' } });
+    const { lab } = loadLabText(
+      'name: s\nnodes:\n  - { name: a }\n  - { name: b, ip: 10.240.0.2 }\n',
+      '/tmp/x/lab.yaml',
+      {
+        recorded,
+      },
+    );
+    expect(lab.nodes.map((n) => [n.name, n.ip])).toEqual([
+      ['a', '10.240.0.3'],
+      ['b', '10.240.0.2'],
+    ]);
   });
 
   test('a node overrides its role, the role overrides the defaults', () => {
@@ -252,17 +323,13 @@ describe('the lab model', () => {
   });
 
   test('more memory than the host has is a warning, not an error, summed over the resolved nodes', () => {
-    const r = loadLabText('{}', '/tmp/x/lab.yaml', { hostMemoryMiB: 4096 });
+    const r = loadLabText(GUIDE_LAB_TEXT, '/tmp/x/lab.yaml', { hostMemoryMiB: 4096 });
     expect(r.lab.nodes).toHaveLength(9);
     expect(r.warnings).toEqual([expect.stringContaining('warning: nodes: the nodes need 7680 MiB of memory in all')]);
-    expect(loadLabText('{}', '/tmp/x/lab.yaml', { hostMemoryMiB: 7680 }).warnings).toEqual([]);
+    expect(loadLabText(GUIDE_LAB_TEXT, '/tmp/x/lab.yaml', { hostMemoryMiB: 7680 }).warnings).toEqual([]);
   });
 
   test('LabValidationError carries every issue', () => {
     expect(() => loadLabText('nodes: 3\nname: X', '/tmp/x/lab.yaml')).toThrow(LabValidationError);
   });
 });
-
-function __dirname_(): string {
-  return path.dirname(new URL(import.meta.url).pathname);
-}

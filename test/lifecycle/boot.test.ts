@@ -7,9 +7,9 @@ import { loadLabText } from '../../src/lab/load.js';
 import { bootTimedOut } from '../../src/lifecycle/up.js';
 import { bootTimeoutS } from '../../src/render/vagrantfile.js';
 import { ToolError } from '../../src/errors.js';
-import { tempDir } from '../support.js';
+import { GUIDE_LAB_TEXT, guideLab, tempDir } from '../support.js';
 
-const nine = loadLabText('{}', '/tmp/boot/lab.yaml').lab;
+const nine = loadLabText(GUIDE_LAB_TEXT, '/tmp/boot/lab.yaml').lab;
 const two = loadLabText(
   'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n',
   '/tmp/boot/lab.yaml',
@@ -21,7 +21,7 @@ test('TCG: 600 s times the nodes per host CPU; KVM: 300 s likewise; the lab file
   expect(bootTimeoutS(nine, ctx('qemu', 2))).toBe(3000);
   expect(bootTimeoutS(nine, ctx('kvm', 4))).toBe(900);
   expect(bootTimeoutS(nine, ctx('kvm', 16))).toBe(300);
-  const set = loadLabText('host: { boot_timeout: 45 }', '/tmp/boot/lab.yaml').lab;
+  const set = loadLabText(guideLab('host: { boot_timeout: 45 }'), '/tmp/boot/lab.yaml').lab;
   expect(bootTimeoutS(set, ctx('qemu', 1))).toBe(45);
 });
 

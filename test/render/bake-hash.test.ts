@@ -3,10 +3,11 @@
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
-import { vagrantKeyPair } from '../support.js';
+import { guideLab, vagrantKeyPair } from '../support.js';
 
 const ctx: RenderContext = { driver: 'qemu', vagrantPublicKeys: (await vagrantKeyPair()).publicKeys };
-const hashOf = (text: string, c: RenderContext = ctx) => renderLab(loadLabText(text, '/tmp/h/lab.yaml').lab, c).hash;
+const hashOf = (text: string, c: RenderContext = ctx) =>
+  renderLab(loadLabText(guideLab(text), '/tmp/h/lab.yaml').lab, c).hash;
 
 test('labs that bake the same image share the box; the nodes and network do not matter', () => {
   expect(hashOf('name: a')).toBe(
@@ -39,7 +40,7 @@ test('every bake input changes the hash', () => {
 });
 
 test('the box name carries the hash', () => {
-  const r = renderLab(loadLabText('{}', '/tmp/h/lab.yaml').lab, ctx);
+  const r = renderLab(loadLabText(guideLab(), '/tmp/h/lab.yaml').lab, ctx);
   expect(r.box).toBe(`labforge/fedora44-${r.hash}`);
   expect(r.files.Vagrantfile).toContain(`BOX = '${r.box}'`);
 });

@@ -13,7 +13,7 @@ import { asciiOnly, markdownText, showInvisible, terminalText, xmlChars } from '
 import { renderJunit, renderSummary, type NodeVerdict } from '../../src/render/verify-report.js';
 
 const { lab } = loadLabText(
-  'name: web\nvips: []\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
+  'name: web\ndomain: example.com\nvips: []\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
   '/tmp/inert/lab.yaml',
 );
 const timing = { timestamp: '2026-12-03T01:00:00Z', seconds: 1 };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLabNetwork, renderManagementNetwork } from '../../src/render/network.js';
 import { useNetns } from '../netns.js';
+import { guideLab } from '../support.js';
 
 const ns = useNetns('lf-net');
 
@@ -22,7 +23,7 @@ function hostsOf(xml: string): Map<string, string[]> {
 }
 
 test('libvirt defines and starts the lab network with the domain and a DNS host for every node and VIP', async () => {
-  const { lab } = loadLabText('{}', '/tmp/lf/lab.yaml');
+  const { lab } = loadLabText(guideLab(), '/tmp/lf/lab.yaml');
   const file = path.join(ns().state, 'network.xml');
   fs.writeFileSync(file, renderLabNetwork(lab, 'lab.yaml'));
   await virsh('net-define', file);
@@ -42,13 +43,13 @@ test('libvirt defines and starts the lab network with the domain and a DNS host 
 });
 
 test('libvirt defines the management network with DHCP and the lab names in its DNS', async () => {
-  const { lab } = loadLabText('network: { management: { forward: isolated } }', '/tmp/lf/lab.yaml');
+  const { lab } = loadLabText(guideLab('network: { management: { forward: isolated } }'), '/tmp/lf/lab.yaml');
   const file = path.join(ns().state, 'mgmt.xml');
   fs.writeFileSync(file, renderManagementNetwork(lab, 'lab.yaml'));
   await virsh('net-define', file);
   const xml = (await virsh('net-dumpxml', 'kubernetes-mgmt')).stdout;
   expect(xml).not.toContain('<forward');
-  expect(xml).toMatch(/<range start=['"]192\.168\.121\.2['"] end=['"]192\.168\.121\.254['"]/);
+  expect(xml).toMatch(/<range start=['"]192\.168\.124\.2['"] end=['"]192\.168\.124\.254['"]/);
   expect(hostsOf(xml).get('10.240.0.11')).toEqual(['etcd1.example.com', 'etcd1']);
   await virsh('net-undefine', 'kubernetes-mgmt');
 });

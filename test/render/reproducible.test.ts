@@ -9,8 +9,11 @@ import { loadLabText } from '../../src/lab/load.js';
 import { publicKeyExpression } from '../../src/render/vagrantfile.js';
 import { CLI, listFiles, requireTool, tempDir } from '../support.js';
 
+// The management subnet is given: left out, each render would choose one free on the host, and the second lab
+// rendered here would (rightly) not get the first one's.
 const LAB =
-  'name: repro\nvips:\n  - { name: vip, ip: 10.240.0.30 }\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+  'name: repro\nnetwork: { management: { cidr: 192.168.130.0/24 } }\n' +
+  'vips:\n  - { name: vip, ip: 10.240.0.30 }\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 /** The files that must not depend on the folder or the user. */
 const FOLDER_INDEPENDENT = (f: string) =>
   !/^(ssh_config|\.labforge-render\.json|\.labforge-owner\.json|\.lock.*|secrets\/.*|logs\/.*|\.cache\/.*)$/.test(f);

@@ -8,7 +8,7 @@ import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { writeRender, writeSecrets } from '../../src/lifecycle/state/renders.js';
-import { cli, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
+import { cli, guideLab, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
@@ -21,10 +21,12 @@ function ctx(driver: 'kvm' | 'qemu' = 'qemu'): RenderContext {
 function render(
   text: string,
   driver: 'kvm' | 'qemu' = 'qemu',
+  /** Take the text as the whole lab file (else it is laid over lab.yaml, the guide's lab). */
+  whole = false,
 ): { lab: Lab; dir: string; files: Record<string, string> } {
   const dir = tempDir();
   const file = writeLab(text, dir);
-  const { lab } = loadLabText(text, file, { outDir: path.join(dir, 'out') });
+  const { lab } = loadLabText(whole ? text : guideLab(text), file, { outDir: path.join(dir, 'out') });
   const r = renderLab(lab, ctx(driver));
   writeRender(lab.outDir, r, lab);
   writeSecrets(lab);
@@ -118,6 +120,33 @@ describe('Vagrantfile', () => {
         libvirt__dhcp_enabled: false,
       });
     }
+  });
+
+  test('a lab of its own: per-lab network names and the management subnet reach vagrant-libvirt; vagrant validate passes', async () => {
+    const { lab } = render(
+      'name: side\nnetwork: { cidr: 10.77.1.0/24 }\nnodes:\n  - { name: a }\n  - { name: b }\n',
+      'qemu',
+      true,
+    );
+    const v = await execa('vagrant', ['validate'], {
+      cwd: lab.outDir,
+      env: vagrantEnv(lab.outDir),
+      reject: false,
+      all: true,
+    });
+    expect(v.all).toContain('Vagrantfile validated successfully');
+    const probe = `require 'json'\n${VAGRANT_STUB}\nload ARGV[0]\nputs JSON.generate($store)`;
+    const store = JSON.parse((await execa('ruby', ['-e', probe, path.join(lab.outDir, 'Vagrantfile')])).stdout);
+    // Not vagrant-libvirt's shared "vagrant-libvirt" network on 192.168.121.0/24: the lab's own, by name and subnet.
+    expect(store['vm.provider.libvirt.management_network_name']).toBe('side-mgmt');
+    expect(store['vm.provider.libvirt.management_network_address']).toBe(lab.management.subnet.cidr);
+    expect(lab.management.subnet.cidr).not.toBe('192.168.121.0/24');
+    expect(store['vm.provider.libvirt.default_prefix']).toBe('side-');
+    expect(['a', 'b'].map((n) => store[`vm.define.${n}.vm.network`][0][1])).toEqual([
+      expect.objectContaining({ ip: '10.77.1.2', libvirt__network_name: 'side' }),
+      expect.objectContaining({ ip: '10.77.1.3', libvirt__network_name: 'side' }),
+    ]);
+    expect(store['vm.define.a.vm.hostname']).toBe('a.side.test');
   });
 
   test(

@@ -122,9 +122,9 @@ test('the Markdown summary: the verdict, a row per node with its address, role a
 test('the topology: both networks, every node with address and role coloured by its verdict, the VIPs on the lab network', () => {
   const t = renderTopology(lab, verdicts);
   const lines = t.split('\n');
-  expect(lines).toContain('  lab_net[("network kubernetes<br/>10.240.0.0/24 (nat)<br/>gateway 10.240.0.1")]');
+  expect(lines).toContain('  lab_net[("network web<br/>10.240.0.0/24 (nat)<br/>gateway 10.240.0.1")]');
   expect(lines).toContain(
-    '  mgmt_net[("management kubernetes-mgmt<br/>192.168.121.0/24 (nat, DHCP)<br/>gateway 192.168.121.1")]',
+    '  mgmt_net[("management web-mgmt<br/>192.168.124.0/24 (nat, DHCP)<br/>gateway 192.168.124.1")]',
   );
   expect(lines).toContain('  node0["n1<br/>10.240.0.11<br/>role db<br/>ok"]:::ok');
   expect(lines).toContain('  node1["n2<br/>10.240.0.12<br/>2 problems"]:::failed');

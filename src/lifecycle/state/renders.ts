@@ -9,6 +9,8 @@ import { LAYOUT } from '../../layout.js';
 import { renderLab, type Rendered } from '../../render/index.js';
 import type { RenderContext } from '../../render/context.js';
 import { ensureKey } from '../../tools/ssh.js';
+import { writeAddressRecord } from './addresses.js';
+import { registerLab } from './registry.js';
 import { claimOutDir, outLayer, readManifest, type Manifest } from './outdir.js';
 
 const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
@@ -161,6 +163,8 @@ function moveLegacyKey(lab: Lab, out: FileLayer): void {
 export async function renderToDisk(lab: Lab, ctx: RenderContext): Promise<Rendered> {
   const rendered = renderLab(lab, ctx);
   writeRender(lab.outDir, rendered, lab);
+  writeAddressRecord(lab);
+  registerLab(lab);
   writeSecrets(lab);
   if (lab.access.ownKey) {
     const out = outLayer(lab.outDir);

@@ -9,9 +9,9 @@ import { kvmChecks, parseVirshVersion, subnetCheck, versionCheck } from '../../.
 import { SUPPORT, supportOf } from '../../../src/lifecycle/host/support.js';
 import type { KvmFacts } from '../../../src/tools/host.js';
 import { parseRoutes } from '../../../src/tools/ip.js';
-import { ROOT } from '../../support.js';
+import { guideLab, ROOT } from '../../support.js';
 
-const { lab } = loadLabText('{}', '/tmp/doctor/lab.yaml');
+const { lab } = loadLabText(guideLab(), '/tmp/doctor/lab.yaml');
 
 /** `ip -j -4 route show table all` on a workstation: a default route, its LAN, Docker, libvirt's default
  *  network (linkdown), and the local table's local and broadcast entries. */
@@ -142,8 +142,10 @@ describe('subnet check', () => {
   });
 
   test("the management subnet is checked too, and its fix names network.management.cidr (libvirt's default network clashes here)", () => {
-    const clashing = loadLabText('network: { management: { cidr: 192.168.122.0/24 } }', '/tmp/doctor/lab.yaml').lab
-      .management;
+    const clashing = loadLabText(
+      guideLab('network: { management: { cidr: 192.168.122.0/24 } }'),
+      '/tmp/doctor/lab.yaml',
+    ).lab.management;
     expect(subnetCheck(lab.management, 'network.management.cidr', routes(), undefined).status).toBe('ok');
     expect(subnetCheck(clashing, 'network.management.cidr', routes(), undefined)).toEqual({
       name: 'subnet 192.168.122.0/24',

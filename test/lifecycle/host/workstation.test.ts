@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { CLI, cli, requireTool, tempDir, writeLab } from '../../support.js';
 
 const LAB =
-  'name: t\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+  'name: t\ndomain: example.com\nvips: [{ name: lb, ip: 10.240.0.40 }]\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# my own comment\n192.0.2.7 printer\n';
 
 function setup(text = HOSTS) {

@@ -10,6 +10,7 @@ import { selectNodes } from '../../../src/lifecycle/nodes/select.js';
 import { CLI, standInVirsh, tempDir, writeLab } from '../../support.js';
 
 const LAB = `name: t
+domain: example.com
 vips: []
 roles: { etcd: {}, worker: {} }
 nodes:

@@ -9,7 +9,8 @@ import { run } from '../../../src/tools/run.js';
 import { claimOutDir } from '../../../src/lifecycle/state/outdir.js';
 import { tempDir } from '../../support.js';
 
-const LAB = 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
+const LAB =
+  'name: t\ndomain: example.com\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 
 /** A stand-in ssh: `-O check` reportedFqdn whether a master "runs" (a marker file), `-M` starts one, `-O exit` ends it,
  *  anything else is a command that prints the node's FQDN. Every call is logged, one line each. */

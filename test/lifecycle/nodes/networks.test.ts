@@ -8,13 +8,13 @@ import { UsageError } from '../../../src/errors.js';
 import { renderLabNetwork, renderManagementNetwork } from '../../../src/render/network.js';
 import { Virsh } from '../../../src/tools/virsh.js';
 import { useNetns } from '../../netns.js';
-import { tempDir } from '../../support.js';
+import { guideLab, tempDir } from '../../support.js';
 
 const ns = useNetns('lf-nets');
 
 function lab(text: string) {
   const dir = tempDir();
-  const { lab } = loadLabText(text, path.join(dir, 'lab.yaml'), { outDir: dir });
+  const { lab } = loadLabText(guideLab(text), path.join(dir, 'lab.yaml'), { outDir: dir });
   fs.writeFileSync(path.join(dir, 'network.xml'), renderLabNetwork(lab, 'lab.yaml'));
   fs.writeFileSync(path.join(dir, 'management-network.xml'), renderManagementNetwork(lab, 'lab.yaml'));
   return lab;

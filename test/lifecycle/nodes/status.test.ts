@@ -25,7 +25,7 @@ function standInVirsh(labText: string) {
   return { calls, run };
 }
 
-const LAB = 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n';
+const LAB = 'name: t\ndomain: example.com\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n';
 
 test.each([
   ['names no URI', LAB, 'qemu:///system'],

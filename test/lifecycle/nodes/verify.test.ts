@@ -6,10 +6,10 @@ import { execa } from 'execa';
 import { loadLabText } from '../../../src/lab/load.js';
 import { judge, parseProbe, probeArguments, probeCommand, verify } from '../../../src/lifecycle/nodes/verify.js';
 import { probeTimeLimits } from '../../../src/time-limits.js';
-import { requireTool, ROOT, tempDir } from '../../support.js';
+import { GUIDE_LAB_TEXT, requireTool, ROOT, tempDir } from '../../support.js';
 
 const { lab } = loadLabText(
-  'name: t\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\n' +
+  'name: t\ndomain: example.com\nnetwork: { cidr: 10.240.0.0/24 }\nvips: [{ name: api, ip: 10.240.0.20 }]\n' +
     'nodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
   '/tmp/verify/lab.yaml',
 );
@@ -88,7 +88,8 @@ describe('judging a node from its probe answer', () => {
     ]);
     expect(problems({ swaps: undefined })).toEqual(['swap: the probe said nothing about /proc/swaps']);
     const withSwap = loadLabText(
-      'name: t\nimage: { swap: true }\nvips: [{ name: api, ip: 10.240.0.20 }]\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
+      'name: t\ndomain: example.com\nimage: { swap: true }\nvips: [{ name: api, ip: 10.240.0.20 }]\n' +
+        'nodes:\n  - { name: n1, ip: 10.240.0.11 }\n  - { name: n2, ip: 10.240.0.12 }\n',
       '/tmp/verify/lab.yaml',
     ).lab;
     expect(judge(withSwap, withSwap.nodes[0], parseProbe(answer({ ...GOOD, swaps: '/dev/zram0' })))).toEqual([]);
@@ -321,7 +322,7 @@ describe('verify against stand-in ssh answers', () => {
   });
 
   test('the time limits grow with the lab', () => {
-    const nine = loadLabText('{}', '/tmp/verify/lab.yaml').lab;
+    const nine = loadLabText(GUIDE_LAB_TEXT, '/tmp/verify/lab.yaml').lab;
     expect(probeTimeLimits(nine.nodes.length).probeS).toBeGreaterThan(probeTimeLimits(lab.nodes.length).probeS);
     expect(probeTimeLimits(nine.nodes.length)).toEqual({ connectS: 28, probeS: 75 });
   });
