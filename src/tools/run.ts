@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import { commandLine, ToolError, ToolMissingError } from '../errors.js';
+import { childEnded, childStarted } from './children.js';
 import { tracked } from './signals.js';
 
 const ESC = String.fromCharCode(27);
@@ -67,6 +68,8 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     buffer: true,
     detached: opts.steady === true,
   });
+  childStarted(child.pid, tool);
+  void child.finally(() => childEnded(child.pid)).catch(() => undefined);
   const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
     if (line === undefined || line.trim() === '') return;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { errnoCode, LabBusyError } from '../../errors.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
+import { processStart, readLedger, recordChildrenIn, stopLeftovers } from '../../tools/children.js';
 
 interface Holder {
   pid: number;
@@ -18,16 +19,7 @@ interface Holder {
   started: string;
 }
 
-/** When a process started, from /proc; undefined where there is no /proc. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+export { processStart };
 
 function alive(h: Holder): boolean {
   try {
@@ -88,7 +80,9 @@ export function acquireMutex(outDir: string, command: string): () => void {
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (linkInPlace(file, JSON.stringify(me))) {
+      removeDeadTemps(outDir);
       return () => {
+        recordChildrenIn(undefined);
         // Only our own lock is removed.
         if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
       };
@@ -103,4 +97,44 @@ export function acquireMutex(outDir: string, command: string): () => void {
     breakStale(file, seen);
   }
   throw new LabBusyError(`cannot take ${file}: other commands keep taking it; try again`);
+}
+
+/** The programs the command holding the lock is running (tools/children.ts). */
+export function childrenLedger(outDir: string): string {
+  return path.join(outDir, `${LAYOUT.mutex}.children`);
+}
+
+/** The lock's temporary files (`.lock.<pid>.<random>`, `.lock.children.<pid>.tmp`) of processes that are gone: a
+ *  kill between writing one and removing it. */
+function removeDeadTemps(outDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(outDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.lock\.(?:children\.|break\.)?(\d+)\.(?:tmp|[a-z0-9]+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && processStart(Number(m[1])) === undefined)
+      fs.rmSync(path.join(outDir, name), { force: true });
+  }
+}
+
+/**
+ * Run right after acquireMutex: stops the programs a killed holder of the lock left running (its `vagrant up`, its
+ * `vagrant destroy -f`: same pid and start time as recorded), says so on stderr, and from now on records this
+ * command's own children in the ledger. Vagrant refuses to act on a machine another Vagrant works on, and two
+ * commands must never act on a lab at once: the leftover goes before this command acts.
+ */
+export async function settleLeftovers(outDir: string, say: (line: string) => void = console.error): Promise<void> {
+  const ledger = childrenLedger(outDir);
+  const left = readLedger(ledger);
+  const stopped = await stopLeftovers(left);
+  if (stopped.length)
+    say(
+      `labforge: stopped what an earlier, killed labforge left running on this lab: ${stopped
+        .map((c) => `${c.tool} (pid ${c.pid})`)
+        .join(', ')}`,
+    );
+  recordChildrenIn(ledger);
 }
