@@ -8,7 +8,7 @@ import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
 import { BootTimeoutError, HostNotReadyError, ToolError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
-import { Virsh } from '../tools/virsh.js';
+import { libvirtLost, LIBVIRT_LOST, Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
 import { doctor, formatChecks } from './host/doctor.js';
 import { ensureNetwork, labNetworks } from './nodes/networks.js';
@@ -127,7 +127,18 @@ export async function up(open: OpenLab): Promise<void> {
           try {
             await vagrant.up(lab.outDir, [], { log, onLine: progress });
           } catch (e) {
-            throw bootTimedOut(lab, open.ctx, e) ?? e;
+            if (!(e instanceof ToolError) || !LIBVIRT_LOST.test(e.tail)) throw bootTimedOut(lab, open.ctx, e) ?? e;
+            // libvirtd went away under vagrant-libvirt (restarted): once it answers again, vagrant up (which only
+            // does what is not done yet) runs once more.
+            progress('libvirt went away during vagrant up (libvirtd restarted?): waiting for it, then once more');
+            await virsh.waitForLibvirt();
+            try {
+              await vagrant.up(lab.outDir, [], { log, onLine: progress });
+            } catch (again) {
+              if (again instanceof ToolError && LIBVIRT_LOST.test(again.tail))
+                throw libvirtLost(lab.host.uri, '`vagrant up` (twice)', again.tail);
+              throw bootTimedOut(lab, open.ctx, again) ?? again;
+            }
           }
           return `started ${notRunning.join(', ')}`;
         },

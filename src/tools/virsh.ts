@@ -1,4 +1,5 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
+import { commandLine, EXIT, ToolError } from '../errors.js';
 import { run, runAttached, type RunOptions } from './run.js';
 import {
   parseDomainList,
@@ -10,6 +11,53 @@ import {
   type BlockDevice,
 } from './virsh-output.js';
 
+/** virsh's words when the connection to libvirt broke in the middle of a call (the daemon stopped, crashed or was
+ *  restarted), and when there is no daemon to connect to (not back yet, or not running at all). */
+export const LIBVIRT_BROKE =
+  /client socket is closed|End of file while reading data|Cannot recv data|Cannot write data|Connection reset by peer|Broken pipe/i;
+export const LIBVIRT_ABSENT = /Failed to connect socket|failed to connect to the hypervisor/i;
+export const LIBVIRT_LOST = new RegExp(`${LIBVIRT_BROKE.source}|${LIBVIRT_ABSENT.source}`, 'i');
+
+/** The libvirt URIs that answered in this process: one that does not answer now went away (a restart), rather than
+ *  never being there (a host without libvirt, where waiting would only delay the message). */
+const answered = new Set<string>();
+
+/** The virsh calls that only read: asked again when libvirt went away meanwhile (a libvirtd restart). */
+const READS = new Set([
+  'version',
+  'list',
+  'domstate',
+  'dumpxml',
+  'domname',
+  'domiflist',
+  'domblklist',
+  'net-list',
+  'net-dumpxml',
+  'net-uuid',
+  'pool-list',
+  'vol-list',
+  'vol-dumpxml',
+  'snapshot-list',
+]);
+
+/** How long a read waits for libvirt to be back (a restarted libvirtd answers within seconds). */
+export const LIBVIRT_BACK_S = 30;
+
+/** libvirt went away in the middle of a call that changes something (whether it happened is not known). */
+export class LibvirtLostError extends Error {
+  readonly exitStatus = EXIT.failure;
+}
+
+export function libvirtLost(uri: string, what: string, detail: string): LibvirtLostError {
+  return new LibvirtLostError(
+    `lost the connection to libvirt (${uri}) during ${what}: the libvirt daemon (libvirtd or virtqemud) stopped or ` +
+      `was restarted. Check that it answers (\`virsh -c ${uri} list\`), then run the same labforge command again: ` +
+      `it finishes what was started.\n    ${detail.trim().split('\n').slice(-1)[0]}`,
+  );
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class Virsh {
   constructor(
     readonly uri: string,
@@ -17,8 +65,31 @@ export class Virsh {
   ) {}
 
   private async virsh(args: string[], o: RunOptions = {}, quiet = true): Promise<string> {
-    const { stdout } = await run('virsh', [...(quiet ? ['-q'] : []), '-c', this.uri, ...args], { ...this.base, ...o });
-    return stdout;
+    const argv = [...(quiet ? ['-q'] : []), '-c', this.uri, ...args];
+    const until = Date.now() + LIBVIRT_BACK_S * 1000;
+    for (;;) {
+      try {
+        const { stdout } = await run('virsh', argv, { ...this.base, ...o });
+        answered.add(this.uri);
+        return stdout;
+      } catch (e) {
+        if (!(e instanceof ToolError)) throw e;
+        if (!LIBVIRT_BROKE.test(e.message) && !(answered.has(this.uri) && LIBVIRT_ABSENT.test(e.message))) throw e;
+        if (!READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
+        if (Date.now() > until)
+          throw libvirtLost(
+            this.uri,
+            `\`${commandLine(['virsh', ...argv])}\` (asked for ${LIBVIRT_BACK_S} s)`,
+            e.message,
+          );
+        await pause(1000);
+      }
+    }
+  }
+
+  /** Waits (up to LIBVIRT_BACK_S) until libvirt answers again. */
+  async waitForLibvirt(): Promise<void> {
+    await this.virsh(['list', '--all', '--name']);
   }
 
   private lines(text: string): string[] {
