@@ -19,6 +19,26 @@ import {
 import { deleteAllSnapshots } from './snapshots/delete.js';
 import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
+import { removeOwnedPools } from './state/pool.js';
+
+/** The folders Vagrant and labforge leave empty after a destroy (.vagrant/machines/<node>/libvirt, .mux). */
+function removeEmptyFolders(outDir: string): void {
+  const prune = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) prune(path.join(dir, e.name));
+    try {
+      fs.rmdirSync(dir); // only when empty
+    } catch {
+      /* not empty */
+    }
+  };
+  for (const top of ['.vagrant', LAYOUT.mux]) prune(path.join(outDir, top));
+}
 
 /**
  * Removes exactly what the lab owns (state/ownership.ts): `vagrant destroy -f`, then whatever of the recorded
@@ -91,7 +111,11 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
             removed.push(`network ${n}`);
           }
           kept.push(...plan.kept);
+          const pools = await removeOwnedPools(record, virsh);
+          removed.push(...pools.removed);
+          kept.push(...pools.kept);
           removeRecord(lab.outDir);
+          removeEmptyFolders(lab.outDir);
           fs.rmSync(path.join(lab.outDir, LAYOUT.knownHosts), { force: true });
           return removed.length ? removed.join(', ') : 'nothing left';
         },

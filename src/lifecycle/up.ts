@@ -18,6 +18,7 @@ import { BASELINE, baselineMissing } from './snapshots/plan.js';
 import { addToRecord, discoverOwned, readRecord, vagrantDomainIds } from './state/record.js';
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
+import { poolStep } from './state/pool.js';
 import { logFile, runSteps } from './steps.js';
 
 /** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
@@ -117,6 +118,7 @@ export async function up(open: OpenLab): Promise<void> {
           return done;
         },
       })),
+      poolStep(lab, virsh),
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
         task: async (_c, progress) => {

@@ -1,5 +1,7 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
-import { commandLine, EXIT, ToolError } from '../errors.js';
+import { commandLine, ToolError } from '../errors.js';
+import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_BROKE, libvirtLost } from './libvirt-lost.js';
+export { LIBVIRT_LOST, LibvirtLostError, libvirtLost } from './libvirt-lost.js';
 import { run, runAttached, type RunOptions } from './run.js';
 import {
   parseDomainList,
@@ -10,17 +12,6 @@ import {
   volumeDiskPool,
   type BlockDevice,
 } from './virsh-output.js';
-
-/** virsh's words when the connection to libvirt broke in the middle of a call (the daemon stopped, crashed or was
- *  restarted), and when there is no daemon to connect to (not back yet, or not running at all). */
-export const LIBVIRT_BROKE =
-  /client socket is closed|End of file while reading data|Cannot recv data|Cannot write data|Connection reset by peer|Broken pipe/i;
-export const LIBVIRT_ABSENT = /Failed to connect socket|failed to connect to the hypervisor/i;
-export const LIBVIRT_LOST = new RegExp(`${LIBVIRT_BROKE.source}|${LIBVIRT_ABSENT.source}`, 'i');
-
-/** The libvirt URIs that answered in this process: one that does not answer now went away (a restart), rather than
- *  never being there (a host without libvirt, where waiting would only delay the message). */
-const answered = new Set<string>();
 
 /** The virsh calls that only read: asked again when libvirt went away meanwhile (a libvirtd restart). */
 const READS = new Set([
@@ -35,26 +26,11 @@ const READS = new Set([
   'net-dumpxml',
   'net-uuid',
   'pool-list',
+  'pool-uuid',
   'vol-list',
   'vol-dumpxml',
   'snapshot-list',
 ]);
-
-/** How long a read waits for libvirt to be back (a restarted libvirtd answers within seconds). */
-export const LIBVIRT_BACK_S = 30;
-
-/** libvirt went away in the middle of a call that changes something (whether it happened is not known). */
-export class LibvirtLostError extends Error {
-  readonly exitStatus = EXIT.failure;
-}
-
-export function libvirtLost(uri: string, what: string, detail: string): LibvirtLostError {
-  return new LibvirtLostError(
-    `lost the connection to libvirt (${uri}) during ${what}: the libvirt daemon (libvirtd or virtqemud) stopped or ` +
-      `was restarted. Check that it answers (\`virsh -c ${uri} list\`), then run the same labforge command again: ` +
-      `it finishes what was started.\n    ${detail.trim().split('\n').slice(-1)[0]}`,
-  );
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -251,6 +227,28 @@ export class Virsh {
 
   async pools(): Promise<string[]> {
     return this.lines(await this.virsh(['pool-list', '--all', '--name']));
+  }
+
+  async poolUuid(name: string): Promise<string> {
+    return (await this.virsh(['pool-uuid', name])).trim();
+  }
+
+  /** Defines, builds (makes its folder), starts and autostarts a directory pool. */
+  async createDirPool(name: string, dir: string): Promise<void> {
+    await this.virsh(['pool-define-as', name, 'dir', '--target', dir]);
+    await this.virsh(['pool-build', name]);
+    await this.virsh(['pool-start', name]);
+    await this.virsh(['pool-autostart', name]);
+  }
+
+  async startPool(name: string): Promise<void> {
+    await this.virsh(['pool-start', name]);
+  }
+
+  /** Stops (if active) and undefines a pool; its folder and files stay. */
+  async removePool(name: string): Promise<void> {
+    if ((await this.activePools()).includes(name)) await this.virsh(['pool-destroy', name]);
+    await this.virsh(['pool-undefine', name]);
   }
 
   /** Names of the active pools. */

@@ -29,7 +29,7 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
   let r: OwnershipRecord;
   try {
     r = JSON.parse(text) as OwnershipRecord;
-    const lists = ['domains', 'volumes', 'networks', 'snapshots'] as const;
+    const lists = ['domains', 'volumes', 'networks', 'snapshots', 'pools'] as const;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
     for (const k of lists) if (r[k] !== undefined && !Array.isArray(r[k])) throw new Error(`"${k}" is not a list`);
   } catch (err) {
