@@ -9,7 +9,7 @@ import { poolStep } from '../../src/lifecycle/state/pool.js';
 import { readRecord } from '../../src/lifecycle/state/record.js';
 import { Virsh } from '../../src/tools/virsh.js';
 import { useNetns } from '../netns.js';
-import { cli, tempDir } from '../support.js';
+import { cli, CLI, tempDir } from '../support.js';
 
 const ns = useNetns('lf-pool');
 
@@ -57,5 +57,57 @@ test('a pool up defined is removed by destroy with the folder it made; one that 
   expect((await virsh('pool-list', '--name')).trim()).toBe('theirs');
   await virsh('pool-destroy', 'theirs');
   await virsh('pool-undefine', 'theirs');
+  fs.rmSync(work, { recursive: true, force: true });
+}, 120000);
+
+// The issue's first failure mode through the real CLI: `labforge destroy` killed with SIGKILL while its
+// `vagrant destroy -f` runs (a stand-in that takes its time); the next destroy stops that leftover, says so, and
+// finishes; nothing of the lock is left.
+test('a destroy killed with SIGKILL: the next destroy stops the vagrant it left running, says so, and finishes', async () => {
+  const work = tempDir('labforge-kill-');
+  fs.chmodSync(work, 0o755);
+  const bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  // The stand-in vagrant: `destroy -f` takes 300 s while work/slow exists, and writes its pid.
+  fs.writeFileSync(
+    path.join(bin, 'vagrant'),
+    `#!/bin/sh\n[ "$1" = destroy ] || exit 0\necho $$ >> ${work}/vagrant.pids\nif [ -e ${work}/slow ]; then exec sleep 300; fi\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(path.join(work, 'slow'), '');
+  const file = path.join(work, 'lab.yaml');
+  fs.writeFileSync(file, 'name: k\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
+  const out = path.join(work, 'out');
+  expect((await cli(['--lab', file, '--out', out, 'render'])).exitCode).toBe(0);
+  const env = { PATH: `${bin}:${process.env.PATH}` };
+  const first = ns().exec('node', [CLI, '--lab', file, '--out', out, 'destroy'], { cwd: work, env, reject: false });
+  const pidFile = path.join(work, 'vagrant.pids');
+  for (let i = 0; i < 300 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const vagrantPid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  expect(JSON.parse(fs.readFileSync(path.join(out, '.lock.children'), 'utf8'))).toEqual([
+    { pid: vagrantPid, start: expect.any(String), tool: 'vagrant' },
+  ]);
+  first.kill('SIGKILL');
+  expect((await first).signal).toBe('SIGKILL');
+  expect(() => process.kill(vagrantPid, 0)).not.toThrow(); // it outlived labforge
+  fs.rmSync(path.join(work, 'slow'));
+  const again = await ns().exec('node', [CLI, '--lab', file, '--out', out, 'destroy'], {
+    cwd: work,
+    env,
+    reject: false,
+  });
+  expect(again.stderr).toContain(
+    `labforge: stopped what an earlier, killed labforge left running on this lab: vagrant (pid ${vagrantPid})`,
+  );
+  expect(again.exitCode).toBe(0);
+  const gone = () => {
+    try {
+      return /^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${vagrantPid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+  expect(gone()).toBe(true);
+  expect(fs.readdirSync(out).filter((n) => n.startsWith('.lock'))).toEqual([]);
   fs.rmSync(work, { recursive: true, force: true });
 }, 120000);
