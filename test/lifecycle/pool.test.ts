@@ -82,9 +82,13 @@ test('a destroy killed with SIGKILL: the next destroy stops the vagrant it left 
   const env = { PATH: `${bin}:${process.env.PATH}` };
   const first = ns().exec('node', [CLI, '--lab', file, '--out', out, 'destroy'], { cwd: work, env, reject: false });
   const pidFile = path.join(work, 'vagrant.pids');
-  for (let i = 0; i < 300 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const ledger = path.join(out, '.lock.children');
+  const ready = () =>
+    (fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8') : '').includes('"vagrant"') &&
+    /\d\n/.test(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8') : '');
+  for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
   const vagrantPid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  expect(JSON.parse(fs.readFileSync(path.join(out, '.lock.children'), 'utf8'))).toEqual([
+  expect(JSON.parse(fs.readFileSync(ledger, 'utf8'))).toEqual([
     { pid: vagrantPid, start: expect.any(String), tool: 'vagrant' },
   ]);
   first.kill('SIGKILL');
