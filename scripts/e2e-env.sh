@@ -2,6 +2,7 @@
 # Usage: scripts/e2e-env.sh up NS STATEDIR
 #        scripts/e2e-env.sh down NS STATEDIR
 #        scripts/e2e-env.sh exec NS STATEDIR CMD [ARG...]
+#        scripts/e2e-env.sh restart-libvirtd NS STATEDIR [DOWN_SECONDS]
 #
 # The isolated libvirt environment labforge's tests run in. Any number of them can exist at once on one machine
 # (one per test file, per worktree, per CI leg): each is a network namespace NS and a mount namespace of its own,
@@ -28,6 +29,9 @@
 #       script's process: `scripts/e2e-env.sh exec NS STATEDIR virsh -c qemu:///system list`. Everything a test
 #       does "in the environment" (virsh, vagrant, packer, labforge, qemu-img, ssh to guests) goes through here.
 #       Exit 1 if the environment is not up.
+# restart-libvirtd
+#       Kills the environment's libvirtd with SIGKILL (a crash: no clean shutdown), waits DOWN_SECONDS (default 0)
+#       and starts it again (guests keep running, as on a host whose libvirtd is restarted). For fault tests.
 # down  Best-effort and idempotent; does every step even if `up` half-failed: destroys + undefines the domains,
 #       networks and pools defined since `up` (with their storage and volumes; objects that existed before are
 #       only stopped, and only volumes created since `up` are deleted from them: a pool may point outside the
@@ -51,6 +55,7 @@ shift 3
 case $ACTION in
   up | down) [[ $# -eq 0 ]] || usage ;;
   exec) [[ $# -ge 1 ]] || usage ;;
+  restart-libvirtd) [[ $# -le 1 ]] || usage ;;
   *) usage ;;
 esac
 [[ $NS =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad namespace name: $NS"
@@ -330,6 +335,20 @@ do_exec() {
   exec nsenter --target "$ENV_PID" --net --mount --root --wdns="$PWD" -- "$@"
 }
 
+do_restart_libvirtd() {
+  local pid i
+  [[ -d $STATEDIR ]] || die "no state directory $STATEDIR"
+  STATEDIR=$(cd "$STATEDIR" && pwd -P)
+  state_paths
+  ENV_PID=$(holder) || die "the environment $NS ($STATEDIR) is not up"
+  pid=$(ours "$LIBVIRTD_PID" libvirtd) || die "libvirtd of $NS is not running"
+  kill -KILL "$pid"
+  for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+  sleep "${1:-0}"
+  start_libvirtd || die "libvirtd did not start again"
+  say "restarted libvirtd (was pid $pid, now $(cat "$LIBVIRTD_PID"))"
+}
+
 # --------------------------------------------------------------------------- down
 FAILS=0
 # run MESSAGE CMD...: run CMD; say MESSAGE on success, count and log a failure otherwise.
@@ -521,4 +540,5 @@ case $ACTION in
   up) do_up ;;
   down) do_down ;;
   exec) do_exec "$@" ;;
+  restart-libvirtd) do_restart_libvirtd "$@" ;;
 esac

@@ -39,6 +39,10 @@ export class UsageError extends Error {
   readonly exitStatus = EXIT.usage;
 }
 
+/** One of labforge's own state files is damaged (truncated, not JSON, not the shape labforge writes): names the file
+ *  and how to recover. */
+export class StateFileError extends UsageError {}
+
 /** A value a CI file cannot carry (labforge ci). */
 export class CiValueError extends UsageError {}
 

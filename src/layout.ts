@@ -33,7 +33,8 @@ export const LAYOUT = {
   addresses: '.labforge-addresses.json',
   /** The ownership record: what labforge and Vagrant created in libvirt for the lab. */
   state: '.labforge-state.json',
-  /** The mutex: one command at a time (and `.lock.break` while a stale one is broken). */
+  /** The mutex: one command at a time (and `.lock.break` while a stale one is broken, `.lock.children` the
+   *  programs its holder runs: tools/children.ts). */
   mutex: '.lock',
   /** Every render, each complete in a folder of its own. */
   renders: '.renders',

@@ -29,6 +29,9 @@ export interface Netns {
   /** The pids of the processes in the environment whose command line matches `pattern` (pgrep -f): a process of
    *  another environment on the machine never counts. */
   pgrep(pattern: string): Promise<number[]>;
+  /** Kills the environment's libvirtd (SIGKILL), waits `downS` seconds and starts it again (scripts/e2e-env.sh
+   *  restart-libvirtd); resolves once it answers. */
+  restartLibvirtd(downS?: number): Promise<string>;
   down(): Promise<string>;
 }
 
@@ -70,6 +73,8 @@ export async function netnsUp(prefix: string): Promise<Netns> {
         .map(Number)
         .filter((pid) => netIno(pid) === ours);
     },
+    restartLibvirtd: async (downS = 0) =>
+      (await execa('bash', [SCRIPT, 'restart-libvirtd', name, state, String(downS)], { all: true })).all ?? '',
     down,
   };
 }

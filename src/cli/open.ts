@@ -24,10 +24,11 @@ export async function openLabOf(program: Command, onParsed?: (raw: unknown) => v
 /** Runs `fn` holding the lab's mutex, in an output folder labforge owns (claimed here when new or empty). */
 export async function holdingLab<T>(o: OpenLab, command: string, fn: () => Promise<T>): Promise<T> {
   const { claimOutDir } = await import('../lifecycle/state/outdir.js');
-  const { acquireMutex } = await import('../lifecycle/state/mutex.js');
+  const { acquireMutex, settleLeftovers } = await import('../lifecycle/state/mutex.js');
   claimOutDir(o.lab.outDir, o.lab.name);
   const release = acquireMutex(o.lab.outDir, command);
   try {
+    await settleLeftovers(o.lab.outDir);
     return await fn();
   } finally {
     release();

@@ -20,6 +20,22 @@ import {
 import { deleteAllSnapshots } from './snapshots/delete.js';
 import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
+import { removeOwnedPools } from './state/pool.js';
+
+/** The folders Vagrant and labforge leave empty after a destroy (.vagrant/machines/<node>/libvirt, .mux). */
+function removeEmptyFolders(outDir: string): void {
+  const out = outLayer(outDir);
+  const prune = (rel: string): void => {
+    if (!out.stat(rel)?.isDirectory()) return;
+    for (const name of out.list(rel)) prune(`${rel}/${name}`);
+    try {
+      out.remove(rel, ['folder']); // only when empty
+    } catch {
+      /* not empty */
+    }
+  };
+  for (const top of ['.vagrant', LAYOUT.mux]) prune(top);
+}
 
 /**
  * Removes exactly what the lab owns (state/ownership.ts): `vagrant destroy -f`, then whatever of the recorded
@@ -92,7 +108,11 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
             removed.push(`network ${n}`);
           }
           kept.push(...plan.kept);
+          const pools = await removeOwnedPools(record, virsh);
+          removed.push(...pools.removed);
+          kept.push(...pools.kept);
           removeRecord(lab.outDir);
+          removeEmptyFolders(lab.outDir);
           outLayer(lab.outDir).remove(LAYOUT.knownHosts);
           return removed.length ? removed.join(', ') : 'nothing left';
         },

@@ -8,7 +8,7 @@ import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
 import { BootTimeoutError, HostNotReadyError, ToolError, UsageError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
-import { Virsh } from '../tools/virsh.js';
+import { libvirtLost, LIBVIRT_LOST, Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
 import { doctor, formatChecks } from './host/doctor.js';
 import { ensureNetwork, labNetworks } from './nodes/networks.js';
@@ -19,6 +19,7 @@ import { BASELINE, baselineMissing } from './snapshots/plan.js';
 import { addToRecord, discoverOwned, readRecord, vagrantDomainIds } from './state/record.js';
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
+import { poolStep } from './state/pool.js';
 import { logFile, runSteps } from './steps.js';
 
 /** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
@@ -126,6 +127,7 @@ export async function up(open: OpenLab): Promise<void> {
           return done;
         },
       })),
+      poolStep(lab, virsh),
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
         task: async (_c, progress) => {
@@ -136,7 +138,18 @@ export async function up(open: OpenLab): Promise<void> {
           try {
             await vagrant.up(lab.outDir, [], { log, onLine: progress });
           } catch (e) {
-            throw bootTimedOut(lab, open.ctx, e) ?? e;
+            if (!(e instanceof ToolError) || !LIBVIRT_LOST.test(e.tail)) throw bootTimedOut(lab, open.ctx, e) ?? e;
+            // libvirtd went away under vagrant-libvirt (restarted): once it answers again, vagrant up (which only
+            // does what is not done yet) runs once more.
+            progress('libvirt went away during vagrant up (libvirtd restarted?): waiting for it, then once more');
+            await virsh.waitForLibvirt();
+            try {
+              await vagrant.up(lab.outDir, [], { log, onLine: progress });
+            } catch (again) {
+              if (again instanceof ToolError && LIBVIRT_LOST.test(again.tail))
+                throw libvirtLost(lab.host.uri, '`vagrant up` (twice)', again.tail);
+              throw bootTimedOut(lab, open.ctx, again) ?? again;
+            }
           }
           return `started ${notRunning.join(', ')}`;
         },

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { commandLine, ToolError, ToolMissingError } from '../errors.js';
 import { terminalText } from '../render/inert.js';
+import { childEnded, childStarted } from './children.js';
 import { tracked } from './signals.js';
 import { openUserAppendStream } from '../fsguard/user-files.js';
 
@@ -71,6 +72,8 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     buffer: true,
     detached: opts.steady === true,
   });
+  childStarted(child.pid, tool);
+  void child.finally(() => childEnded(child.pid)).catch(() => undefined);
   const onLine = (raw: string, stream: 'stdout' | 'stderr') => {
     const line = cleanLine(raw);
     if (line === undefined || line.trim() === '') return;

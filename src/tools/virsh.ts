@@ -1,4 +1,7 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
+import { commandLine, ToolError } from '../errors.js';
+import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_BROKE, libvirtLost } from './libvirt-lost.js';
+export { LIBVIRT_LOST, LibvirtLostError, libvirtLost } from './libvirt-lost.js';
 import { run, runAttached, type RunOptions } from './run.js';
 import {
   parseDomainList,
@@ -10,6 +13,27 @@ import {
   type BlockDevice,
 } from './virsh-output.js';
 
+/** The virsh calls that only read: asked again when libvirt went away meanwhile (a libvirtd restart). */
+const READS = new Set([
+  'version',
+  'list',
+  'domstate',
+  'dumpxml',
+  'domname',
+  'domiflist',
+  'domblklist',
+  'net-list',
+  'net-dumpxml',
+  'net-uuid',
+  'pool-list',
+  'pool-uuid',
+  'vol-list',
+  'vol-dumpxml',
+  'snapshot-list',
+]);
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class Virsh {
   constructor(
     readonly uri: string,
@@ -17,8 +41,31 @@ export class Virsh {
   ) {}
 
   private async virsh(args: string[], o: RunOptions = {}, quiet = true): Promise<string> {
-    const { stdout } = await run('virsh', [...(quiet ? ['-q'] : []), '-c', this.uri, ...args], { ...this.base, ...o });
-    return stdout;
+    const argv = [...(quiet ? ['-q'] : []), '-c', this.uri, ...args];
+    const until = Date.now() + LIBVIRT_BACK_S * 1000;
+    for (;;) {
+      try {
+        const { stdout } = await run('virsh', argv, { ...this.base, ...o });
+        answered.add(this.uri);
+        return stdout;
+      } catch (e) {
+        if (!(e instanceof ToolError)) throw e;
+        if (!LIBVIRT_BROKE.test(e.message) && !(answered.has(this.uri) && LIBVIRT_ABSENT.test(e.message))) throw e;
+        if (!READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
+        if (Date.now() > until)
+          throw libvirtLost(
+            this.uri,
+            `\`${commandLine(['virsh', ...argv])}\` (asked for ${LIBVIRT_BACK_S} s)`,
+            e.message,
+          );
+        await pause(1000);
+      }
+    }
+  }
+
+  /** Waits (up to LIBVIRT_BACK_S) until libvirt answers again. */
+  async waitForLibvirt(): Promise<void> {
+    await this.virsh(['list', '--all', '--name']);
   }
 
   private lines(text: string): string[] {
@@ -180,6 +227,28 @@ export class Virsh {
 
   async pools(): Promise<string[]> {
     return this.lines(await this.virsh(['pool-list', '--all', '--name']));
+  }
+
+  async poolUuid(name: string): Promise<string> {
+    return (await this.virsh(['pool-uuid', name])).trim();
+  }
+
+  /** Defines, builds (makes its folder), starts and autostarts a directory pool. */
+  async createDirPool(name: string, dir: string): Promise<void> {
+    await this.virsh(['pool-define-as', name, 'dir', '--target', dir]);
+    await this.virsh(['pool-build', name]);
+    await this.virsh(['pool-start', name]);
+    await this.virsh(['pool-autostart', name]);
+  }
+
+  async startPool(name: string): Promise<void> {
+    await this.virsh(['pool-start', name]);
+  }
+
+  /** Stops (if active) and undefines a pool; its folder and files stay. */
+  async removePool(name: string): Promise<void> {
+    if ((await this.activePools()).includes(name)) await this.virsh(['pool-destroy', name]);
+    await this.virsh(['pool-undefine', name]);
   }
 
   /** Names of the active pools. */

@@ -67,6 +67,10 @@ export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[
   });
 }
 
+/** Why a node of a lab is paused when no labforge runs: what the user reads next to it. */
+export const PAUSED_WHY =
+  'paused (its CPUs stopped, as a labforge killed during snapshot save or restore leaves a node); `labforge up` resumes it';
+
 export function formatStatus(rows: NodeStatus[]): string {
   const cols: (keyof NodeStatus)[] = ['name', 'fqdn', 'ip', 'state', 'domain'];
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
@@ -75,5 +79,10 @@ export function formatStatus(rows: NodeStatus[]): string {
       .map((v, i) => v.padEnd(width[i]))
       .join('  ')
       .trimEnd();
-  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
+  const paused = rows.filter((r) => r.domain === 'paused').map((r) => r.name);
+  return [
+    line(cols.map((c) => c.toUpperCase())),
+    ...rows.map((r) => line(cols.map((c) => r[c]))),
+    ...(paused.length ? [`\n${paused.join(', ')}: ${PAUSED_WHY}`] : []),
+  ].join('\n');
 }

@@ -9,6 +9,8 @@ import { terminalLine } from '../../render/inert.js';
 import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
 import { target } from './connections.js';
+import { PAUSED_WHY } from './status.js';
+import { Virsh } from '../../tools/virsh.js';
 import { ToolError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
 import { appendUserFile, writeUserFile } from '../../fsguard/user-files.js';
@@ -131,6 +133,8 @@ export async function verify(
 ): Promise<NodeVerdict[]> {
   const command = probeCommand(lab);
   const limits = opts.limits ?? probeTimeLimits(lab.nodes.length);
+  // A paused node cannot answer: say so at once instead of an ssh time-out.
+  const states = await new Virsh(lab.host.uri).domainStates().catch(() => new Map<string, string>());
   // Every node at once; within a node, the checks at once (verify-probe.sh).
   return Promise.all(
     lab.nodes.map(async (node): Promise<NodeVerdict> => {
@@ -147,6 +151,7 @@ export async function verify(
         problems: [problem],
         checks: nodeChecks(lab, node, undefined, problem),
       });
+      if (states.get(node.domain) === 'paused') return unanswered(`${node.name} is ${PAUSED_WHY}`);
       let r: RunResult;
       try {
         // A login of its own on every node, never a shared connection: one made earlier outlives a stopped sshd or a

@@ -3,7 +3,7 @@
 import { SnapshotError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
 import { Virsh } from '../../tools/virsh.js';
-import { vagrantState } from '../nodes/status.js';
+import { PAUSED_WHY, vagrantState } from '../nodes/status.js';
 import type { SnapshotPart } from '../state/ownership.js';
 import { logFile } from '../steps.js';
 import { checkSnapshotName, planSave } from './plan.js';
@@ -34,6 +34,19 @@ export async function saveSnapshot(
   const virsh = new Virsh(lab.host.uri, { log });
   const { record, nodes: resolved } = await resolveLabDomains(lab, virsh);
   const nodes = planSave(record, resolved, name, opts.only);
+  // Nodes left paused (a labforge killed while the lab stood still): a snapshot of them would be one of a frozen lab.
+  // They are resumed first, and the user is told.
+  const paused = resolved.filter((n) => n.domain?.state === 'paused');
+  if (paused.length) {
+    await resumePaused(
+      new Virsh(lab.host.uri, { log, steady: true }),
+      paused.map((n) => n.domain!.uuid),
+    );
+    for (const n of paused) n.domain!.state = 'running';
+    (opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)))(
+      `resumed ${paused.map((n) => n.node).join(', ')}: ${PAUSED_WHY}`,
+    );
+  }
   // A snapshot of that name labforge did not record (made by hand) is not labforge's to replace.
   const recordedParts = (record.snapshots ?? []).find((s) => s.name === name)?.parts ?? [];
   for (const n of nodes) {

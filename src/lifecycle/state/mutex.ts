@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, LabBusyError } from '../../errors.js';
-import { FileLayer } from '../../fsguard/layer.js';
+import { FileLayer, TEMP_MARK, TEMP_NAME } from '../../fsguard/layer.js';
 import { readOwnJson } from './outdir.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
+import { processStart, readLedger, recordChildrenIn, stopLeftovers } from '../../tools/children.js';
 
 interface Holder {
   pid: number;
@@ -20,16 +21,7 @@ interface Holder {
   started: string;
 }
 
-/** When a process started, from /proc; undefined where there is no /proc. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+export { processStart };
 
 function alive(h: Holder): boolean {
   try {
@@ -110,9 +102,47 @@ export function tryLock(file: string, command: string): { release: () => void } 
 export function acquireMutex(outDir: string, command: string): () => void {
   const file = path.join(outDir, LAYOUT.mutex);
   const got = tryLock(file, command);
-  if ('release' in got) return got.release;
+  if ('release' in got) {
+    removeDeadTemps(outDir);
+    return () => {
+      recordChildrenIn(undefined);
+      got.release();
+    };
+  }
   const holder = got.holder;
   throw new LabBusyError(
     `another labforge holds ${file}: \`labforge ${holder.command}\` (pid ${holder.pid}, started ${holder.started}); wait for it or stop it`,
   );
+}
+
+/** The programs the command holding the lock is running (tools/children.ts). */
+export function childrenLedger(outDir: string): string {
+  return path.join(outDir, `${LAYOUT.mutex}.children`);
+}
+
+/** The children ledger's temp files (FileLayer's `..lock.children.labforge-tmp-<hex>`): only the holder of the lock
+ *  writes the ledger, so once we hold it any such file is what a killed holder left between write and rename. */
+function removeDeadTemps(outDir: string): void {
+  const out = new FileLayer(outDir);
+  const prefix = `.${LAYOUT.mutex}.children${TEMP_MARK}`;
+  for (const name of out.list('')) if (name.startsWith(prefix) && TEMP_NAME.test(name)) out.remove(name);
+}
+
+/**
+ * Run right after acquireMutex: stops the programs a killed holder of the lock left running (its `vagrant up`, its
+ * `vagrant destroy -f`: same pid and start time as recorded), says so on stderr, and from now on records this
+ * command's own children in the ledger. Vagrant refuses to act on a machine another Vagrant works on, and two
+ * commands must never act on a lab at once: the leftover goes before this command acts.
+ */
+export async function settleLeftovers(outDir: string, say: (line: string) => void = console.error): Promise<void> {
+  const ledger = childrenLedger(outDir);
+  const left = readLedger(ledger);
+  const stopped = await stopLeftovers(left);
+  if (stopped.length)
+    say(
+      `labforge: stopped what an earlier, killed labforge left running on this lab: ${stopped
+        .map((c) => `${c.tool} (pid ${c.pid})`)
+        .join(', ')}`,
+    );
+  recordChildrenIn(ledger);
 }

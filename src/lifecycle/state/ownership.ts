@@ -26,6 +26,15 @@ export interface OwnedNetwork {
   uuid: string;
 }
 
+/** A storage pool labforge defined for the lab (host.pool did not exist): removed by destroy once it is empty. */
+export interface OwnedPool {
+  name: string;
+  uuid: string;
+  path: string;
+  /** Whether labforge made the folder (it did not exist): destroy then removes it too, when empty. */
+  madeFolder: boolean;
+}
+
 /** One node's part of a lab snapshot: the internal snapshot of that name in the domain with this UUID. */
 export interface SnapshotPart {
   node: string;
@@ -57,6 +66,8 @@ export interface OwnershipRecord {
   networks: OwnedNetwork[];
   /** The lab snapshots labforge took (snapshot save, the baseline of up); destroy and snapshot delete remove them. */
   snapshots?: OwnedSnapshot[];
+  /** The storage pool labforge defined for the lab, if it did. */
+  pools?: OwnedPool[];
 }
 
 /** What libvirt has now. */
@@ -100,7 +111,13 @@ export function mergeRecords(record: OwnershipRecord, more: Partial<OwnershipRec
     if (i >= 0) networks[i] = n;
     else networks.push(n);
   }
-  return { ...record, domains, volumes, networks };
+  const pools = [...(record.pools ?? [])];
+  for (const p of more.pools ?? []) {
+    const i = pools.findIndex((x) => x.name === p.name);
+    if (i >= 0) pools[i] = p;
+    else pools.push(p);
+  }
+  return { ...record, domains, volumes, networks, ...(pools.length ? { pools } : {}) };
 }
 
 /**

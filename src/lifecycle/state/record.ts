@@ -8,6 +8,7 @@ import type { Lab } from '../../lab/model.js';
 import { LAYOUT, vagrantMachineFile } from '../../layout.js';
 import type { Virsh } from '../../tools/virsh.js';
 import { outLayer } from './outdir.js';
+import { StateFileError } from '../../errors.js';
 import {
   emptyRecord,
   mergeRecords,
@@ -33,10 +34,16 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
   let r: OwnershipRecord;
   try {
     r = JSON.parse(text) as OwnershipRecord;
+    const lists = ['domains', 'volumes', 'networks', 'snapshots', 'pools'] as const;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
+    for (const k of lists) if (r[k] !== undefined && !Array.isArray(r[k])) throw new Error(`"${k}" is not a list`);
   } catch (err) {
-    throw new Error(
-      `${statePath(outDir)} is not a labforge ownership record (${(err as Error).message}); ` +
-        'it lists what destroy removes, so labforge will not guess: fix or delete it',
+    throw new StateFileError(
+      `${statePath(outDir)} is damaged (${text.trim() === '' ? 'empty' : (err as Error).message}): it is the lab's ` +
+        'ownership record, the list of what labforge created in libvirt and what destroy removes, so labforge will ' +
+        'not guess. To recover: put back a good copy, or move it away; then `labforge up` records the nodes Vagrant ' +
+        'created again (from .vagrant/machines), and `labforge destroy` finds them the same way (networks labforge ' +
+        'defined are then named by the lab file)',
     );
   }
   return {

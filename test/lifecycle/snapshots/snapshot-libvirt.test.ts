@@ -12,6 +12,8 @@ import { saveSnapshot } from '../../../src/lifecycle/snapshots/save.js';
 import { SnapshotError, UsageError } from '../../../src/errors.js';
 import { LAYOUT } from '../../../src/layout.js';
 import { readRecord } from '../../../src/lifecycle/state/record.js';
+import { PAUSED_WHY } from '../../../src/lifecycle/nodes/status.js';
+import { verify } from '../../../src/lifecycle/nodes/verify.js';
 import { useNetns } from '../../netns.js';
 import { cli, CLI, tempDir } from '../../support.js';
 
@@ -168,6 +170,39 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   expect(lines(await virsh('snapshot-list', 't-b', '--name'))).toEqual(['hand']);
   expect(readRecord(out)!.snapshots).toEqual([]);
 }, 300000);
+
+test('a node left paused (labforge killed during a save): status and verify say so, save resumes it before it snapshots', async () => {
+  if ((await virsh('domstate', 't-a')).trim() === 'shut off') await virsh('start', 't-a');
+  await virsh('suspend', 't-a');
+  const out = path.join(work, 'out');
+  const labFile = path.join(work, 'lab.yaml');
+  const st = await ns().exec('node', [CLI, '--lab', labFile, '--out', out, 'status'], { cwd: work, reject: false });
+  expect(st.exitCode).toBe(0);
+  expect(st.stdout).toMatch(/^a +t\.example\.com|^a /m);
+  expect(st.stdout).toContain(`a: ${PAUSED_WHY}`);
+  // verify of a one-node lab (only a: nothing is asked of an address outside the namespace): no ssh time-out.
+  const one = loadLabText('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', labFile, { outDir: out });
+  const started = Date.now();
+  const [v] = await verify(one.lab);
+  expect(v.ok).toBe(false);
+  expect(v.problems).toEqual([`a is ${PAUSED_WHY}`]);
+  expect(Date.now() - started).toBeLessThan(10000);
+  // save resumes it and says so; the snapshot is of a running node.
+  const { lab } = loadLabText(fs.readFileSync(labFile, 'utf8'), labFile, { outDir: out });
+  const said: string[] = [];
+  await saveSnapshot(lab, 'thawed', { progress: (l) => said.push(l) });
+  expect(said[0]).toBe(`resumed a: ${PAUSED_WHY}`);
+  expect((await virsh('domstate', 't-a')).trim()).toBe('running');
+  expect(
+    readRecord(out)!
+      .snapshots!.find((x) => x.name === 'thawed')!
+      .parts.map((p) => [p.node, p.state]),
+  ).toEqual([
+    ['a', 'running'],
+    ['b', 'shutoff'],
+  ]);
+  await deleteSnapshot(lab, 'thawed');
+}, 120000);
 
 test('halt: a node that ignores the ACPI power button is asked again over ssh, then forced off at the time limit, which is reported', async () => {
   // t-a runs in its BIOS: no operating system takes the power button, and nothing answers on its address.

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireMutex } from '../../../src/lifecycle/state/mutex.js';
+import { acquireMutex, processStart, settleLeftovers } from '../../../src/lifecycle/state/mutex.js';
 import { LabBusyError } from '../../../src/errors.js';
 import { execa } from 'execa';
 import { cli, ROOT, tempDir, writeLab } from '../../support.js';
@@ -85,3 +85,82 @@ test('an empty lock file does not block, and of many commands racing for it exac
   }
   expect(fs.existsSync(path.join(dir, '.lock'))).toBe(false);
 }, 60000);
+
+// A labforge killed with SIGKILL leaves its children running (Node has no PR_SET_PDEATHSIG): they are recorded next
+// to the lock, and the next command stops them (pid and start time checked) before it acts.
+test('the children of a killed holder are stopped by the next command, which says so', async () => {
+  const dir = tempDir();
+  const dist = (m: string) => JSON.stringify(path.join(ROOT, 'dist', m));
+  const script = `
+    import { acquireMutex, settleLeftovers } from ${dist('lifecycle/state/mutex.js')};
+    import { run } from ${dist('tools/run.js')};
+    const dir = process.argv[1];
+    acquireMutex(dir, 'up');
+    await settleLeftovers(dir);
+    await run('sh', ['-c', 'sleep 300 & sleep 301; wait']);`;
+  const holder = execa('node', ['--input-type=module', '-e', script, dir], { reject: false });
+  const ledger = path.join(dir, '.lock.children');
+  let entries: { pid: number; start: string; tool: string }[] = [];
+  for (let i = 0; i < 100 && entries.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (fs.existsSync(ledger)) entries = JSON.parse(fs.readFileSync(ledger, 'utf8'));
+  }
+  expect(entries).toEqual([{ pid: expect.any(Number), start: expect.any(String), tool: 'sh' }]);
+  const sh = entries[0].pid;
+  await new Promise((r) => setTimeout(r, 300)); // the sleeps have started
+  const sleeps = (await execa('pgrep', ['-P', String(sh)])).stdout.split('\n').map(Number);
+  expect(sleeps).toHaveLength(2);
+  holder.kill('SIGKILL');
+  await holder;
+  // The failure mode: the child outlives labforge.
+  expect(() => process.kill(sh, 0)).not.toThrow();
+  const said: string[] = [];
+  const release = acquireMutex(dir, 'up');
+  await settleLeftovers(dir, (l) => said.push(l));
+  expect(said).toEqual([`labforge: stopped what an earlier, killed labforge left running on this lab: sh (pid ${sh})`]);
+  // Gone (a zombie waiting for whoever inherited it to reap it has ended too).
+  const running = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  expect([sh, ...sleeps].filter(running)).toEqual([]);
+  // Our own children are recorded from now on; the release removes the ledger.
+  expect(fs.existsSync(ledger)).toBe(false);
+  release();
+  expect(fs.readdirSync(dir)).toEqual([]);
+}, 60000);
+
+test('a recorded child whose pid now runs another process (another start time) is left alone', async () => {
+  const dir = tempDir();
+  const other = spawn('sleep', ['30']);
+  try {
+    fs.writeFileSync(
+      path.join(dir, '.lock.children'),
+      JSON.stringify([{ pid: other.pid, start: '1', tool: 'vagrant' }]),
+    );
+    const said: string[] = [];
+    const release = acquireMutex(dir, 'up');
+    await settleLeftovers(dir, (l) => said.push(l));
+    release();
+    expect(said).toEqual([]);
+    expect(other.exitCode).toBeNull();
+    expect(processStart(other.pid!)).toBeDefined();
+  } finally {
+    other.kill();
+  }
+});
+
+test("a damaged children ledger and a killed holder's ledger temp file are cleaned up; other files kept", async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, '.lock.children'), '[{"pid": 12');
+  fs.writeFileSync(path.join(dir, '..lock.children.labforge-tmp-0123456789abcdef'), '[]');
+  fs.writeFileSync(path.join(dir, '..lock.children.labforge-tmp-keep'), '[]');
+  fs.writeFileSync(path.join(dir, 'mine.txt'), 'x');
+  const release = acquireMutex(dir, 'up');
+  await settleLeftovers(dir, () => undefined);
+  release();
+  expect(fs.readdirSync(dir).sort()).toEqual(['..lock.children.labforge-tmp-keep', 'mine.txt']);
+});
