@@ -13,6 +13,7 @@ import { doctorCommand } from './doctor.js';
 import { graphCommand } from './graph.js';
 import { haltCommand } from './halt.js';
 import { hostsCommand } from './hosts.js';
+import { inventoryCommand } from './inventory.js';
 import { lockCommand } from './lock.js';
 import type { ProgramOptions } from './open.js';
 import { renderCommand } from './render.js';
@@ -40,6 +41,7 @@ const COMMANDS = [
   graphCommand,
   hostsCommand,
   sshConfigCommand,
+  inventoryCommand,
   snapshotCommand,
   resetCommand,
   consoleCommand,

@@ -82,7 +82,7 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
     step('write');
     const file = path.join(dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+    fs.writeFileSync(file, text, { mode: rel.endsWith('.sh') || rel === LAYOUT.inventory ? 0o755 : 0o644 });
   }
   const manifest: Manifest = {
     lab: lab.name,
