@@ -5,7 +5,7 @@
 //                               written into a folder without it
 //   .renders/<id>/              one complete render (every generated file and its manifest)
 //   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
-//   Vagrantfile, packer, provision, hosts, ssh_config, network.xml, management-network.xml,
+//   Vagrantfile, packer, provision, hosts, ssh_config, inventory, network.xml, management-network.xml,
 //   .labforge-render.json       links into .current/, made once: their paths never change
 //   logs/ .vagrant/ secrets/ known_hosts .labforge-state.json .labforge-addresses.json .lock .mux/ .cache/
 //                               state of the running lab, never touched by a render
@@ -21,6 +21,8 @@ export const LAYOUT = {
   hosts: 'hosts',
   /** `ssh -F <out>/ssh_config NODE`. */
   sshConfig: 'ssh_config',
+  /** The lab as an Ansible dynamic inventory, an executable: `ansible -i <out>/inventory all -m ping`. */
+  inventory: 'inventory',
   labNetwork: 'network.xml',
   managementNetwork: 'management-network.xml',
   /** What the current render wrote: lab, source, bake hash, box, files. */

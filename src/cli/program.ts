@@ -14,6 +14,7 @@ import { doctorCommand } from './doctor.js';
 import { graphCommand } from './graph.js';
 import { haltCommand } from './halt.js';
 import { hostsCommand } from './hosts.js';
+import { inventoryCommand } from './inventory.js';
 import { lockCommand } from './lock.js';
 import { lsCommand } from './ls.js';
 import type { ProgramOptions } from './open.js';
@@ -44,6 +45,7 @@ const COMMANDS = [
   graphCommand,
   hostsCommand,
   sshConfigCommand,
+  inventoryCommand,
   snapshotCommand,
   resetCommand,
   consoleCommand,

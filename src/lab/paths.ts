@@ -19,6 +19,9 @@ export function hostPathProblem(value: string): string | undefined {
     return `holds ${JSON.stringify(xmlSpecial[0])}, which vagrant-libvirt would write unescaped into libvirt XML`;
   // ssh_config expands ${VAR} in IdentityFile and UserKnownHostsFile and has no way to write it literally.
   if (value.includes('${')) return 'holds "${", which ssh would expand as an environment variable';
+  // The lab's Ansible inventory carries the key and the output folder; Ansible templates every value it reads.
+  const jinja = /\{\{|\{%|\{#/.exec(value);
+  if (jinja) return `holds ${JSON.stringify(jinja[0])}, which Ansible would read as a template in the lab's inventory`;
   return undefined;
 }
 

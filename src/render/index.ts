@@ -5,6 +5,7 @@ import type { Lab } from '../lab/model.js';
 import { LAYOUT } from '../layout.js';
 import { isHeaderLine, type RenderContext } from './context.js';
 import { renderHosts, renderSshConfig } from './hosts.js';
+import { renderInventoryScript } from './inventory.js';
 import { renderLabNetwork, renderManagementNetwork } from './network.js';
 import { renderPacker } from './packer.js';
 import { renderProvisionFiles, renderVagrantfile } from './vagrantfile.js';
@@ -53,6 +54,7 @@ export function renderLab(lab: Lab, ctx: RenderContext): Rendered {
     [LAYOUT.managementNetwork]: renderManagementNetwork(lab, source),
     [LAYOUT.hosts]: renderHosts(lab, source),
     [LAYOUT.sshConfig]: renderSshConfig(lab, source),
+    [LAYOUT.inventory]: renderInventoryScript(lab, source),
   };
   return {
     files: Object.fromEntries(

@@ -31,6 +31,7 @@ const NEEDS = [
   'xorriso',
   'ssh',
   'python3',
+  'ansible',
 ];
 
 function missing(): string[] {
@@ -530,6 +531,28 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(ours.map((n) => [n.name, n.state])).toEqual(
         parseStatus(String(theirs.stdout)).map((m) => [m.name, m.state]),
       );
+    },
+    STEP,
+  );
+
+  test(
+    "ansible reaches every node through the inventory a render writes (root, the lab key, the lab's known_hosts)",
+    async () => {
+      // The test box has no Python, which Ansible's modules need on the node: `raw` runs over the same ssh login.
+      const started = Date.now();
+      const r = await ns!.exec(
+        'ansible',
+        ['-i', path.join(outDir, 'inventory'), 'all', '-m', 'raw', '-a', 'id -un; hostname -f', '--one-line'],
+        { env: { ...env, HOME: path.join(work, 'ansible-home'), ANSIBLE_NOCOLOR: '1' }, reject: false },
+      );
+      timings.push(['ansible all -m raw (inventory)', (Date.now() - started) / 1000]);
+      expect([r.exitCode, r.all]).toEqual([0, expect.stringContaining('CHANGED')]);
+      // One line per node; raw runs on a terminal, so its lines end \r\n (written as the text `\r\n`).
+      const lines = r.stdout.split('\n').filter((l) => l.includes(' | '));
+      expect(lines.map((l) => l.replace(/\\r/g, '').split(' (stderr) ')[0]).sort()).toEqual([
+        'node1 | CHANGED | rc=0 | (stdout) root\\nnode1.example.com\\n',
+        'node2 | CHANGED | rc=0 | (stdout) root\\nnode2.example.com\\n',
+      ]);
     },
     STEP,
   );

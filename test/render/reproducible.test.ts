@@ -1,7 +1,7 @@
 // Reproducibility: the same lab file (and the same package-lock, i.e. this checkout) gives byte-identical lab files
 // in two different folders and as two different users, and the same bake hash. The files that make the lab (the
 // Packer recipe, the Vagrantfile, the provisioning, the network XML, hosts) do not depend on the folder; ssh_config
-// names absolute paths on purpose (ssh needs them), and the render manifest names its lab file.
+// and the Ansible inventory name absolute paths on purpose (ssh and Ansible need them), and the render manifest names its lab file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -16,7 +16,9 @@ const LAB =
   'vips:\n  - { name: vip, ip: 10.240.0.30 }\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 /** The files that must not depend on the folder or the user. */
 const FOLDER_INDEPENDENT = (f: string) =>
-  !/^(ssh_config|\.labforge-render\.json|\.labforge-owner\.json|\.lock.*|secrets\/.*|logs\/.*|\.cache\/.*)$/.test(f);
+  !/^(ssh_config|inventory|\.labforge-render\.json|\.labforge-owner\.json|\.lock.*|secrets\/.*|logs\/.*|\.cache\/.*)$/.test(
+    f,
+  );
 
 /** A folder another user can write: the temp dir opened for traversal, the folder owned by that user. */
 function folderFor(uid: number, gid: number): string {
@@ -86,6 +88,7 @@ test('two folders and two users (root and nobody) render byte-identical lab file
   for (const r of [one, two, nobody]) {
     for (const [f, text] of Object.entries(labFiles(r))) expect([f, text.includes(r.out)]).toEqual([f, false]);
     expect(r.files.ssh_config).toContain(`IdentityFile "${r.out}/secrets/id_ed25519"`);
+    expect(r.files.inventory).toContain(`"ansible_ssh_private_key_file": "${r.out}/secrets/id_ed25519"`);
   }
   // Each folder has its own lab key, which the Vagrantfile finds from its own folder.
   expect(one.files.Vagrantfile).toContain("LAB_PUBLIC_KEY = File.expand_path('secrets/id_ed25519.pub', LAB_DIR)");

@@ -129,7 +129,7 @@ export const PLUGIN_BUILD_PACKAGES: readonly string[] = [
 ];
 
 /** The test tools of labforge's own tests (the Debian test box, the namespace's libvirtd, the generated-file checks,
- *  gpg for the key install's test). */
+ *  gpg for the key install's test, ansible-core for the inventory's test and the e2e's Ansible steps). */
 export const TEST_PACKAGES: Record<Family, readonly string[]> = {
   debian: [
     'ruby',
@@ -147,6 +147,7 @@ export const TEST_PACKAGES: Record<Family, readonly string[]> = {
     'ca-certificates',
     'cloud-init',
     'gpg',
+    'ansible-core',
   ],
   fedora: [
     'ruby',
@@ -164,6 +165,7 @@ export const TEST_PACKAGES: Record<Family, readonly string[]> = {
     'ca-certificates',
     'cloud-init',
     'gnupg2',
+    'ansible-core',
   ],
 };
 

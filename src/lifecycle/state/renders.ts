@@ -101,7 +101,7 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   out.write(`${dir}/${MANIFEST}`, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
   for (const [rel, text] of Object.entries(rendered.files)) {
     step('write');
-    out.write(`${dir}/${rel}`, text, rel.endsWith('.sh') ? 0o755 : 0o644);
+    out.write(`${dir}/${rel}`, text, rel.endsWith('.sh') || rel === LAYOUT.inventory ? 0o755 : 0o644);
   }
 
   // The links at the topEntry point into .current, so they are right before and after the swap.
