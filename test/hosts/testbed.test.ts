@@ -6,7 +6,8 @@ import { toolPath } from '../support.js';
 import { testBedUp, type TestBed } from './testbed.js';
 
 const NEEDS = ['libvirtd', 'virsh', 'sshd', 'ssh', 'ip', 'nsenter'];
-const lacking = process.getuid?.() !== 0 ? ['root'] : NEEDS.filter((t) => !toolPath(t) && !fs.existsSync(`/usr/sbin/${t}`));
+const lacking =
+  process.getuid?.() !== 0 ? ['root'] : NEEDS.filter((t) => !toolPath(t) && !fs.existsSync(`/usr/sbin/${t}`));
 if (lacking.length && process.env.CI !== 'true') console.warn(`SKIPPING the test bed test: no ${lacking.join(', ')}`);
 const suite = lacking.length && process.env.CI !== 'true' ? describe.skip : describe;
 
@@ -40,12 +41,9 @@ suite('the remote-host test bed (scripts/hosts-env.sh)', () => {
   test('a host refuses a key it was not given (no password or other way in)', async () => {
     const key = `${bed.state}/other_key`;
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    const r = await bed.exec(
-      'ws',
-      'ssh',
-      ['-o', 'IdentitiesOnly=yes', '-i', key, `root@${bed.ip('a')}`, 'true'],
-      { reject: false },
-    );
+    const r = await bed.exec('ws', 'ssh', ['-o', 'IdentitiesOnly=yes', '-i', key, `root@${bed.ip('a')}`, 'true'], {
+      reject: false,
+    });
     expect(r.exitCode).toBe(255);
     expect(r.all).toMatch(/Permission denied/);
   });

@@ -19,7 +19,7 @@ export interface TestBed {
     cmd: string,
     args: string[],
     opts?: { cwd?: string; env?: Record<string, string>; reject?: boolean; timeout?: number },
-  ): ReturnType<typeof execa>;
+  ): Promise<{ exitCode?: number; stdout: string; stderr: string; all: string }>;
   down(): Promise<string>;
 }
 
@@ -39,14 +39,16 @@ export async function testBedUp(prefix: string, hosts = 2): Promise<TestBed> {
     state,
     ip: (h) => IPS[h],
     uri: (h) => `qemu+ssh://root@${IPS[h]}/system`,
-    exec: (where, cmd, args, opts = {}) =>
-      execa('bash', [HOSTS_ENV, 'exec', name, state, where, cmd, ...args], {
+    exec: async (where, cmd, args, opts = {}) => {
+      const r = await execa('bash', [HOSTS_ENV, 'exec', name, state, where, cmd, ...args], {
         reject: opts.reject ?? true,
         cwd: opts.cwd,
         env: { PATH, ...opts.env },
         timeout: opts.timeout,
         all: true,
-      }),
+      });
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, all: r.all ?? '' };
+    },
     down: async () => (await down()) ?? '',
   };
 }
