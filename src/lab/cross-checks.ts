@@ -3,6 +3,7 @@
 // paths (checked by the caller). Every check looks at each value's type itself, so it runs even where the schema
 // rejected other fields.
 import { BOUNDS } from '../bounds.js';
+import { hostUriProblem } from './host-uri.js';
 import { CIDR, IPV4, LABEL } from './schema.js';
 import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
@@ -175,8 +176,10 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
   }
   if (host.nested === true && host.driver === 'qemu')
     err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
-  if (typeof host.uri === 'string' && !/^[a-z0-9+]+:\/\/[^\s]*$/.test(host.uri))
-    err(['host', 'uri'], `${show(host.uri)} is not a libvirt URI like qemu:///system`);
+  if (typeof host.uri === 'string') {
+    const problem = hostUriProblem(host.uri);
+    if (problem) err(['host', 'uri'], problem);
+  }
 
   // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
   if (checkPath) {

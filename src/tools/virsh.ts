@@ -6,6 +6,9 @@ import {
   parseDomiflist,
   parseVolList,
   parseVolumeBacking,
+  parseNodeFacts,
+  parsePoolAvailable,
+  type NodeFacts,
   volumeDiskPool,
   type BlockDevice,
 } from './virsh-output.js';
@@ -30,6 +33,29 @@ export class Virsh {
 
   async version(): Promise<string> {
     return (await this.virsh(['version', '--daemon'])).trim();
+  }
+
+  /** The daemon's host: CPUs and memory (on a remote host, that host's). */
+  async nodeFacts(): Promise<NodeFacts> {
+    const [info, mem] = await Promise.all([this.virsh(['nodeinfo']), this.virsh(['nodememstats'])]);
+    return parseNodeFacts(info, mem);
+  }
+
+  /** Whether the daemon's QEMU can run KVM guests there (`domcapabilities --virttype kvm` answers). */
+  async kvmSupported(): Promise<boolean> {
+    const r = await run('virsh', ['-q', '-c', this.uri, 'domcapabilities', '--virttype', 'kvm'], {
+      ...this.base,
+      anyExitCode: true,
+    });
+    if (r.exitCode === 0) return true;
+    if (/KVM is not supported|not supported|unsupported/i.test(`${r.stderr}`)) return false;
+    throw new Error(`virsh -c ${this.uri} domcapabilities --virttype kvm: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+
+  /** Free bytes in a pool, or undefined when there is no such pool (yet). */
+  async poolAvailableBytes(pool: string): Promise<number | undefined> {
+    if (!(await this.pools()).includes(pool)) return undefined;
+    return parsePoolAvailable(await this.virsh(['pool-info', '--bytes', pool]));
   }
 
   async networks(): Promise<string[]> {
