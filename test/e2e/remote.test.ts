@@ -40,7 +40,10 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
     return r;
   };
   const onHost = async (h: 'a' | 'b', args: string[]) =>
-    (await bed.exec(h, 'virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout.split('\n').filter(Boolean);
+    (await bed.exec(h, 'virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
 
   beforeAll(async () => {
     work = tempDir('labforge-remote-');
@@ -130,7 +133,7 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
       const s = await labforge(['run', 'node1', '--', 'hostname', '-f']);
       expect(s.stdout).toContain('node1.example.com');
       const st = await labforge(['status']);
-      expect(st.stdout).toMatch(/node1\s+running/);
+      expect(st.stdout).toMatch(/^node1\s.*\srunning\s/m);
     },
     STEP,
   );
