@@ -1,37 +1,73 @@
-// host.uri: the libvirt connection labforge hands virsh and vagrant-libvirt. libvirt's URIs can name transports
-// that run programs (qemu+ext://...?command=, qemu+ssh://...?command= or ?netcat=) and options that change what
-// ssh does, so only an allow-list is taken: the local system and session daemons, and the system daemon over ssh
-// with a checked user, host and port, no query and no fragment.
+// host.uri: which libvirt labforge drives, and, for a remote one, how it is reached. The one place that reads the
+// URI: the lab file's check (cross-checks.ts), the lab model's `host.remote`, and from there the Vagrantfile,
+// ssh_config's ProxyJump and the doctor.
+//
+// Accepted: a local URI without a host (qemu:///system, qemu:///session), or libvirt's ssh transport to a system
+// daemon, `qemu+ssh://[user@]host[:port]/system`, with no parameters: the host is reached with the user's own ssh
+// settings (~/.ssh/config, known_hosts, keys or agent), the same way by libvirt, by vagrant-libvirt and by labforge's
+// ssh to the nodes (ProxyJump), so the three cannot disagree on which machine they talk to.
 
-const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-/** A DNS name (labels of letters, digits and inner hyphens) or an IPv4 address: never starting with `-`. */
-const HOST =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6 = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
+/** A libvirt host reached over ssh. */
+export interface RemoteHost {
+  user?: string;
+  host: string;
+  port?: number;
+  /** ssh's spelling of the same destination: `[user@]host[:port]` (ProxyJump's syntax). */
+  jump: string;
+}
 
-export const LOCAL_URIS = ['qemu:///system', 'qemu:///session'] as const;
+const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const SSH_URI = /^qemu\+ssh:\/\/(?:([^@/?#]*)@)?([^@:/?#]*)(?::(\d+))?(\/[^?#]*)?(\?[^#]*)?(#.*)?$/;
 
-/** Why `uri` is not one labforge takes (the message of a host.uri error), or undefined when it is. */
+/** Why `uri` is not one labforge can drive, as the end of a sentence naming the field; undefined when it is. */
 export function hostUriProblem(uri: string): string | undefined {
-  const accepted = 'use qemu:///system, qemu:///session or qemu+ssh://USER@HOST[:PORT]/system';
-  if ((LOCAL_URIS as readonly string[]).includes(uri)) return undefined;
-  const m = /^qemu\+ssh:\/\/(?:([^@/?#]*)@)?([^/?#:]+|\[[^\]/?#]*\])(?::([^/?#]*))?(\/[^?#]*)?([?#].*)?$/.exec(uri);
-  if (!m) {
-    const scheme = /^([^:/]*):/.exec(uri)?.[1];
-    return scheme && scheme !== 'qemu' && scheme !== 'qemu+ssh'
-      ? `${JSON.stringify(uri)} uses the transport ${JSON.stringify(scheme)}, which labforge does not allow (it can run programs); ${accepted}`
-      : `${JSON.stringify(uri)} is not a libvirt URI labforge takes; ${accepted}`;
+  try {
+    parseHostUri(uri);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
-  const [, user, host, port, pathPart, rest] = m;
-  if (rest !== undefined)
-    return `${JSON.stringify(uri)} has query parameters or a fragment (${JSON.stringify(rest)}), which can make libvirt run programs; ${accepted}`;
-  if (user !== undefined && !USER.test(user))
-    return `${JSON.stringify(uri)}: the user ${JSON.stringify(user)} is not a user name; ${accepted}`;
-  if (!HOST.test(host) && !IPV6.test(host))
-    return `${JSON.stringify(uri)}: the host ${JSON.stringify(host)} is not a host name or address; ${accepted}`;
-  if (port !== undefined && (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535))
-    return `${JSON.stringify(uri)}: the port ${JSON.stringify(port)} is not a number from 1 to 65535; ${accepted}`;
+}
+
+/** The remote host `uri` names, or undefined for a local daemon. Throws an Error (a sentence) for any other URI. */
+export function parseHostUri(uri: string): RemoteHost | undefined {
+  const shown = JSON.stringify(uri);
+  if (/^qemu:\/\/\/(system|session)$/.test(uri)) return undefined;
+  const scheme = /^([^:/]*):/.exec(uri)?.[1];
+  if (scheme?.endsWith('+ext'))
+    throw new Error(
+      `${shown} uses the transport ${JSON.stringify(scheme)}, which labforge does not allow (it can run programs): ` +
+        'use qemu:///system, or qemu+ssh://[user@]host[:port]/system for a remote host',
+    );
+  if (!uri.startsWith('qemu+ssh://'))
+    throw new Error(
+      `${shown} is not a libvirt URI labforge drives: use qemu:///system, or qemu+ssh://[user@]host[:port]/system for a remote host`,
+    );
+  const m = SSH_URI.exec(uri);
+  if (!m) throw new Error(`${shown} is not a qemu+ssh URI like qemu+ssh://user@host/system`);
+  const [, user, host, port, pathPart, query, fragment] = m;
+  if (query !== undefined || fragment !== undefined)
+    throw new Error(
+      `${shown} carries parameters; labforge takes none (keys, known hosts and ssh options go in ~/.ssh/config)`,
+    );
   if (pathPart !== '/system')
-    return `${JSON.stringify(uri)}: over ssh only the system daemon (/system) is taken; ${accepted}`;
-  return undefined;
+    throw new Error(`${shown} must end in /system: the lab's networks need the remote host's system daemon`);
+  if (user !== undefined && !USER.test(user))
+    throw new Error(`${shown}: the user ${JSON.stringify(user)} is not a user name (letters, digits, _ . -)`);
+  if (!HOSTNAME.test(host) && !IPV4.test(host))
+    throw new Error(`${shown}: ${JSON.stringify(host)} is not a host name or IPv4 address`);
+  const portNumber = port === undefined ? undefined : Number(port);
+  if (portNumber !== undefined && (portNumber < 1 || portNumber > 65535 || port !== String(portNumber)))
+    throw new Error(`${shown}: port ${port} is not 1 to 65535`);
+  const jump = `${user ? `${user}@` : ''}${host}${portNumber ? `:${portNumber}` : ''}`;
+  return { user, host, port: portNumber, jump };
+}
+
+/** How a log or a message names where the lab runs. */
+export function hostLabel(uri: string): string {
+  const remote = parseHostUri(uri);
+  return remote ? `host ${remote.host}` : 'this host';
 }

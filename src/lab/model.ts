@@ -1,6 +1,7 @@
 // The typed lab model every renderer and lifecycle step works from: defaults resolved, sizes in MiB/GiB,
 // addresses computed. Built only from a lab that validate.ts accepted.
 import path from 'node:path';
+import { parseHostUri, type RemoteHost } from './host-uri.js';
 import { LAYOUT } from '../layout.js';
 import { DOMAIN_SUFFIX, type LabParsed } from './schema.js';
 import { assignAddresses, chooseManagementSubnet, type AddressRecord } from './addresses.js';
@@ -68,6 +69,8 @@ export interface Lab {
   };
   host: {
     uri: string;
+    /** The remote host host.uri names (qemu+ssh), or undefined for this machine's libvirtd. */
+    remote?: RemoteHost;
     driver: 'auto' | 'kvm' | 'qemu';
     pool: string;
     poolPath?: string;
@@ -174,6 +177,7 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
     },
     host: {
       uri: parsed.host.uri,
+      remote: parseHostUri(parsed.host.uri),
       driver: parsed.host.driver,
       pool: parsed.host.pool,
       poolPath: parsed.host.pool_path ? labPath(labDir, parsed.host.pool_path) : undefined,

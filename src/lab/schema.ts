@@ -233,7 +233,11 @@ export const labSchema = z
       .describe('The base image baked into a Vagrant box.'),
     host: z
       .object({
-        uri: line.default(DEFAULT_URI).describe('libvirt connection URI.'),
+        uri: line
+          .default(DEFAULT_URI)
+          .describe(
+            'libvirt connection URI: qemu:///system, qemu:///session, or a remote host qemu+ssh://[user@]host[:port]/system (no parameters; see docs/remote-hosts.md).',
+          ),
         driver: z
           .enum(['auto', 'kvm', 'qemu'])
           .default('auto')

@@ -15,6 +15,7 @@ import {
   forgetVagrantNetworks,
   libvirtNow,
   readRecord,
+  recordOnThisHost,
   removeRecord,
 } from './state/record.js';
 import { deleteAllSnapshots } from './snapshots/delete.js';
@@ -48,7 +49,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
   const removed: string[] = [];
   const kept: string[] = [];
   const box = readManifest(lab.outDir)?.box;
-  const recordMissing = readRecord(lab.outDir) === undefined;
+  const recordMissing = recordOnThisHost(lab) === undefined;
   await runSteps(
     [
       {

@@ -20,6 +20,7 @@ import { noBaseImage, readLock } from './image/lockfile.js';
 import { localImageSha256 } from './image/local-image.js';
 import { outDirProblem } from './state/outdir.js';
 import { vagrantKeys } from './host/vagrant-keys.js';
+import { remoteDriver } from './host/remote.js';
 
 export interface OpenLab {
   lab: Lab;
@@ -60,6 +61,21 @@ async function checkKey(lab: Lab): Promise<void> {
     throw new UsageError(
       `${field}: ${file}.pub ${pub ? 'is not the public half of' : 'is missing beside'} the private key ${JSON.stringify(file)}`,
     );
+}
+
+/** The driver and CPUs of the remote host the lab runs on. */
+async function remoteContext(lab: Lab): Promise<{ driver: 'kvm' | 'qemu'; cpus: number }> {
+  const virsh = new Virsh(lab.host.uri);
+  const [driver, cpus] = await Promise.all([
+    remoteDriver(lab, virsh).catch(() => (lab.host.driver === 'kvm' ? 'kvm' : 'qemu') as 'kvm' | 'qemu'),
+    lab.host.bootTimeout === undefined
+      ? virsh.nodeFacts().then(
+          (f) => f.cpus,
+          () => 1,
+        )
+      : Promise.resolve(1),
+  ]);
+  return { driver, cpus };
 }
 
 /** The lab with a management subnet free on this host: the subnet of an existing libvirt network of the lab's
@@ -133,9 +149,12 @@ export async function openLab(
   } catch (e) {
     keysProblem = (e as Error).message;
   }
+  // A remote host (host.uri qemu+ssh) is asked over the same connection; it is only asked when it has to be (the
+  // driver is auto, or the boot time-out follows its CPUs), and a host that does not answer leaves TCG's longer wait.
+  const remote = lab.host.remote ? await remoteContext(lab) : undefined;
   const ctx: RenderContext = {
-    driver: resolveDriver(lab.host.driver),
-    hostCpus: os.cpus().length,
+    driver: remote?.driver ?? resolveDriver(lab.host.driver),
+    hostCpus: remote ? remote.cpus : os.cpus().length,
     vagrantPublicKeys: keys?.publicKeys ?? [],
     vagrantKeysProblem: keysProblem,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,

@@ -28,7 +28,12 @@ export function renderHosts(lab: Lab, source: string): string {
 /** How labforge logs in to the lab's nodes: as root with the lab key; the nodes' host keys are kept in the output
  *  folder. */
 export function labLogin(lab: Lab): NodeLogin {
-  return { user: 'root', key: lab.access.sshKey, knownHosts: `${lab.outDir}/${LAYOUT.knownHosts}` };
+  return {
+    user: 'root',
+    key: lab.access.sshKey,
+    knownHosts: `${lab.outDir}/${LAYOUT.knownHosts}`,
+    jump: lab.host.remote?.jump,
+  };
 }
 
 /** ssh_config: `ssh -F <out>/ssh_config etcd1` logs in as root with the lab key. */
@@ -38,5 +43,15 @@ export function renderSshConfig(lab: Lab, source: string): string {
   const options = nodeSshOptions(labLogin(lab)).map(([option, v]) => `  ${option} ${value(option, v)}`);
   const blocks = lab.nodes.map((n) => [`Host ${n.name} ${n.fqdn}`, `  HostName ${n.ip}`, ...options].join('\n'));
   const use = `# ${commentText(`Use: ssh -F ${shell(`${lab.outDir}/${LAYOUT.sshConfig}`)} ${lab.nodes[0].name}`)}`;
-  return [header('#', source), use, '', blocks.join('\n\n'), ''].join('\n');
+  // ssh -F reads this file only, also for the ProxyJump to a remote host: the user's own settings for that host
+  // (its key, known_hosts, an alias) come from their ~/.ssh/config, as they do for libvirt and vagrant-libvirt.
+  const remote = lab.host.remote
+    ? [
+        '',
+        `# The nodes are reached through the libvirt host ${lab.host.remote.host} (host.uri): your ssh settings apply to it.`,
+        'Host *',
+        '  Include ~/.ssh/config',
+      ]
+    : [];
+  return [header('#', source), use, '', blocks.join('\n\n'), ...remote, ''].join('\n');
 }

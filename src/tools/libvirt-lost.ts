@@ -27,3 +27,25 @@ export function libvirtLost(uri: string, what: string, detail: string): LibvirtL
       `it finishes what was started.\n    ${detail.trim().split('\n').slice(-1)[0]}`,
   );
 }
+
+/** The virsh calls that only read: asked again when libvirt went away meanwhile (a libvirtd restart). */
+export const VIRSH_READS: ReadonlySet<string> = new Set([
+  'version',
+  'list',
+  'domstate',
+  'dumpxml',
+  'domname',
+  'domiflist',
+  'domblklist',
+  'net-list',
+  'net-dumpxml',
+  'net-uuid',
+  'pool-list',
+  'pool-uuid',
+  'vol-list',
+  'vol-dumpxml',
+  'snapshot-list',
+  'nodeinfo',
+  'nodememstats',
+  'pool-info',
+]);

@@ -7,6 +7,9 @@ export interface NodeLogin {
   user: string;
   key: string;
   knownHosts: string;
+  /** The libvirt host the nodes' network lives on, when it is not this machine (`[user@]host[:port]`): every login
+   *  goes through it (ProxyJump), with the user's own ssh settings for the host itself. */
+  jump?: string;
 }
 
 /** The options as `[option, value]` pairs, in ssh_config's spelling and order. */
@@ -19,5 +22,6 @@ export function nodeSshOptions(login: NodeLogin): [string, string][] {
     ['UserKnownHostsFile', login.knownHosts],
     ['StrictHostKeyChecking', 'accept-new'],
     ['LogLevel', 'ERROR'],
+    ...(login.jump ? [['ProxyJump', login.jump] as [string, string]] : []),
   ];
 }

@@ -123,3 +123,46 @@ export function parseNetworkIpv4(networkXml: string): { address: string; mask: s
   }
   return out;
 }
+
+/** A host's CPUs and memory as libvirt reports them (`nodeinfo`, `nodememstats`), MiB. */
+export interface NodeFacts {
+  cpus: number;
+  totalMiB: number;
+  /** free + buffers + cached: what the host can give guests without swapping (about /proc/meminfo's MemAvailable). */
+  availableMiB: number;
+}
+
+/** `key: value` lines (nodeinfo, nodememstats, pool-info) as a map, keys lower-cased and trimmed. */
+function keyValues(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+  }
+  return m;
+}
+
+const kib = (v: string | undefined) => {
+  const m = /^(\d+)\s*KiB$/i.exec(v ?? '');
+  return m ? Number(m[1]) / 1024 : undefined;
+};
+
+/** `virsh nodeinfo` and `virsh nodememstats` (both in KiB); throws when either lacks what it always has. */
+export function parseNodeFacts(nodeinfo: string, memstats: string): NodeFacts {
+  const info = keyValues(nodeinfo);
+  const mem = keyValues(memstats);
+  const cpus = Number(info.get('cpu(s)'));
+  const total = kib(mem.get('total')) ?? kib(info.get('memory size'));
+  const free = kib(mem.get('free'));
+  if (!Number.isInteger(cpus) || cpus < 1 || total === undefined || free === undefined)
+    throw new Error(
+      `libvirt's nodeinfo/nodememstats name no CPU count or memory: ${nodeinfo.trim()} / ${memstats.trim()}`,
+    );
+  return { cpus, totalMiB: total, availableMiB: free + (kib(mem.get('buffers')) ?? 0) + (kib(mem.get('cached')) ?? 0) };
+}
+
+/** The free bytes of a pool in `virsh pool-info --bytes`. */
+export function parsePoolAvailable(text: string): number | undefined {
+  const v = keyValues(text).get('available');
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}

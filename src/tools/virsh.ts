@@ -1,6 +1,6 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
 import { commandLine, ToolError } from '../errors.js';
-import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_BROKE, libvirtLost } from './libvirt-lost.js';
+import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_BROKE, libvirtLost, VIRSH_READS } from './libvirt-lost.js';
 export { LIBVIRT_LOST, LibvirtLostError, libvirtLost } from './libvirt-lost.js';
 import { run, runAttached, type RunOptions } from './run.js';
 import {
@@ -9,28 +9,12 @@ import {
   parseDomiflist,
   parseVolList,
   parseVolumeBacking,
+  parseNodeFacts,
+  parsePoolAvailable,
+  type NodeFacts,
   volumeDiskPool,
   type BlockDevice,
 } from './virsh-output.js';
-
-/** The virsh calls that only read: asked again when libvirt went away meanwhile (a libvirtd restart). */
-const READS = new Set([
-  'version',
-  'list',
-  'domstate',
-  'dumpxml',
-  'domname',
-  'domiflist',
-  'domblklist',
-  'net-list',
-  'net-dumpxml',
-  'net-uuid',
-  'pool-list',
-  'pool-uuid',
-  'vol-list',
-  'vol-dumpxml',
-  'snapshot-list',
-]);
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +35,7 @@ export class Virsh {
       } catch (e) {
         if (!(e instanceof ToolError)) throw e;
         if (!LIBVIRT_BROKE.test(e.message) && !(answered.has(this.uri) && LIBVIRT_ABSENT.test(e.message))) throw e;
-        if (!READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
+        if (!VIRSH_READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
         if (Date.now() > until)
           throw libvirtLost(
             this.uri,
@@ -77,6 +61,29 @@ export class Virsh {
 
   async version(): Promise<string> {
     return (await this.virsh(['version', '--daemon'])).trim();
+  }
+
+  /** The daemon's host: CPUs and memory (on a remote host, that host's). */
+  async nodeFacts(): Promise<NodeFacts> {
+    const [info, mem] = await Promise.all([this.virsh(['nodeinfo']), this.virsh(['nodememstats'])]);
+    return parseNodeFacts(info, mem);
+  }
+
+  /** Whether the daemon's QEMU can run KVM guests there (`domcapabilities --virttype kvm` answers). */
+  async kvmSupported(): Promise<boolean> {
+    const r = await run('virsh', ['-q', '-c', this.uri, 'domcapabilities', '--virttype', 'kvm'], {
+      ...this.base,
+      anyExitCode: true,
+    });
+    if (r.exitCode === 0) return true;
+    if (/KVM is not supported|not supported|unsupported/i.test(`${r.stderr}`)) return false;
+    throw new Error(`virsh -c ${this.uri} domcapabilities --virttype kvm: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+
+  /** Free bytes in a pool, or undefined when there is no such pool (yet). */
+  async poolAvailableBytes(pool: string): Promise<number | undefined> {
+    if (!(await this.pools()).includes(pool)) return undefined;
+    return parsePoolAvailable(await this.virsh(['pool-info', '--bytes', pool]));
   }
 
   async networks(): Promise<string[]> {

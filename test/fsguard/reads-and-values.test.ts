@@ -101,11 +101,11 @@ describe('lab.lock is checked on every read (exit 2 naming the field)', () => {
 describe('host.uri and paths', () => {
   test.each([
     ['qemu+ext:///system?command=/tmp/x', /uses the transport "qemu\+ext"/],
-    ['qemu+ssh://root@h/system?command=/tmp/x', /has query parameters/],
+    ['qemu+ssh://root@h/system?command=/tmp/x', /carries parameters; labforge takes none/],
     ['qemu+ssh://root@-oProxyCommand=x/system', /is not a host name/],
-    ['qemu:///system?socket=/tmp/s', /is not a libvirt URI labforge takes/],
-    ['qemu+ssh://root@h:99999/system', /the port "99999"/],
-    ['qemu+ssh://root@h/session', /only the system daemon/],
+    ['qemu:///system?socket=/tmp/s', /is not a libvirt URI labforge drives/],
+    ['qemu+ssh://root@h:99999/system', /port 99999 is not 1 to 65535/],
+    ['qemu+ssh://root@h/session', /must end in \/system/],
   ])('host.uri %s: exit 2 naming the field', async (uri, message) => {
     const dir = tempDir();
     const lab = writeLab(`${LAB}host: { uri: ${JSON.stringify(uri)} }\n`, dir);

@@ -116,3 +116,44 @@ export function versionCheck(name: string, tool: Tool, shown: string, version: s
   const v = supportOf(tool, version);
   return { name, status: v.status, detail: `${shown}${where}: ${v.note}`, fix: v.fix };
 }
+
+/** The verdict on the lab's size on a host with `mem` (MiB): more than the host has at all cannot start (a CI runner
+ *  without KVM and the nine-node lab, say); more than is free now may, if the host gives memory back. `where` names
+ *  the host ("this host's", "host h's"). */
+export function memoryCheck(
+  lab: Pick<Lab, 'nodes' | 'host'>,
+  tcg: boolean,
+  mem: { total: number; available: number },
+  where: string,
+): Check {
+  const need = labMemoryMiB(lab, tcg);
+  const what = `the nodes need about ${need} MiB${tcg ? ' under TCG (their memory, QEMU and its translation cache)' : ''}`;
+  if (need > mem.total)
+    return {
+      name: 'memory',
+      status: 'fail',
+      detail: `${what}, more than ${where} ${Math.round(mem.total)} MiB`,
+      fix: `lower memory or the number of nodes in the lab file${tcg ? ', or run it where KVM is' : ''}, or use a larger host`,
+    };
+  if (need > mem.available)
+    return {
+      name: 'memory',
+      status: 'warn',
+      detail: `${what}, ${Math.round(mem.available)} MiB is available`,
+      fix: 'close other VMs or lower memory in the lab file',
+    };
+  return { name: 'memory', status: 'ok', detail: `${what} of ${Math.round(mem.available)} MiB available` };
+}
+
+/** Free space for the base volume and the nodes' copy-on-write growth (about 1 GiB each). */
+export function diskCheck(lab: Pick<Lab, 'nodes' | 'image'>, freeGiB: number, where: string): Check {
+  const need = lab.image.diskGiB + lab.nodes.length;
+  if (freeGiB < need)
+    return {
+      name: 'disk',
+      status: 'warn',
+      detail: `${freeGiB.toFixed(1)} GiB free ${where}; the lab wants about ${need} GiB`,
+      fix: 'free space or set host.pool_path',
+    };
+  return { name: 'disk', status: 'ok', detail: `${freeGiB.toFixed(1)} GiB free ${where}` };
+}

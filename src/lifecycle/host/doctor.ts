@@ -10,10 +10,12 @@ import { Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
 import { vagrantKeys } from './vagrant-keys.js';
 
+import { remoteChecks } from './remote.js';
 import {
+  diskCheck,
   firstLine,
   kvmChecks,
-  labMemoryMiB,
+  memoryCheck,
   subnetCheck,
   versionCheck,
   parseVirshVersion,
@@ -44,7 +46,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     keys: answerOrError(() => vagrantKeys()),
     packer: answerOrError(() => packer.locate()),
     imageSize: lab.image.local ? answerOrError(() => qemuImg.virtualSizeBytes(lab.image.local!)) : undefined,
-    routes: answerOrError(() => ip.routes()),
+    routes: lab.host.remote ? undefined : answerOrError(() => ip.routes()),
     bridges: [lab.network, lab.management].map((net) =>
       answerOrError(async () => xmlAttr(await virsh.networkXml(net.name), 'bridge', 'name')),
     ),
@@ -67,7 +69,14 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     else add('QEMU', 'warn', `libvirt at ${lab.host.uri} names no QEMU hypervisor (virsh version)`);
   }
 
-  if (/\/session\b/.test(lab.host.uri))
+  const remote = lab.host.remote;
+  if (remote)
+    add(
+      'libvirt URI',
+      'ok',
+      `${lab.host.uri}: the lab runs on ${remote.host}, reached over ssh (libvirt, vagrant-libvirt and ProxyJump to the nodes)`,
+    );
+  else if (/\/session\b/.test(lab.host.uri))
     add(
       'libvirt URI',
       'warn',
@@ -76,7 +85,7 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     );
   else add('libvirt URI', 'ok', `${lab.host.uri} (system daemon: networks and pools are shared)`);
 
-  checks.push(...kvmChecks(kvm(), lab.host));
+  if (!remote) checks.push(...kvmChecks(kvm(), lab.host));
 
   const vv = await asked.vagrant;
   if (vv instanceof Error)
@@ -176,8 +185,13 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     else add('base image', 'ok', `${lab.image.local} (${(size / 2 ** 30).toFixed(1)} GiB)`);
   }
 
+  if (remote) {
+    // KVM, memory, disk and subnets of the remote host, asked of its libvirt (nothing local says anything of them).
+    if (!(daemon instanceof Error)) checks.push(...(await remoteChecks(lab, remote, virsh)));
+    return checks;
+  }
   // The lab subnets must be free on the host, or belong to the lab's own libvirt networks.
-  const routes = await asked.routes;
+  const routes = (await asked.routes)!;
   for (const [i, [net, field]] of (
     [
       [lab.network, 'network.cidr'],
@@ -187,38 +201,9 @@ export async function doctor(lab: Lab): Promise<Check[]> {
     const bridge = daemon instanceof Error ? undefined : await asked.bridges[i];
     checks.push(subnetCheck(net, field, routes, typeof bridge === 'string' ? bridge : undefined));
   }
-
-  // The verdict on the lab's size: more than the host has at all cannot start (a CI runner without KVM and the
-  // nine-node lab, say); more than is free now may, if the host gives memory back.
-  const mem = memoryMiB();
   const tcg = resolveDriver(lab.host.driver) === 'qemu';
-  const need = labMemoryMiB(lab, tcg);
-  const what = `the nodes need about ${need} MiB${tcg ? ' under TCG (their memory, QEMU and its translation cache)' : ''}`;
-  if (need > mem.total)
-    add(
-      'memory',
-      'fail',
-      `${what}, more than this host's ${Math.round(mem.total)} MiB`,
-      `lower memory or the number of nodes in the lab file${tcg ? ', or run it where KVM is' : ''}, or use a larger host`,
-    );
-  else if (need > mem.available)
-    add(
-      'memory',
-      'warn',
-      `${what}, ${Math.round(mem.available)} MiB is available`,
-      'close other VMs or lower memory in the lab file',
-    );
-  else add('memory', 'ok', `${what} of ${Math.round(mem.available)} MiB available`);
+  checks.push(memoryCheck(lab, tcg, memoryMiB(), "this host's"));
   const poolDir = lab.host.poolPath ?? '/var/lib/libvirt/images';
-  const free = freeDiskGiB(poolDir);
-  const needDisk = lab.image.diskGiB + lab.nodes.length; // the base volume, plus copy-on-write growth per node
-  if (free < needDisk)
-    add(
-      'disk',
-      'warn',
-      `${free.toFixed(1)} GiB free under ${poolDir}; the lab wants about ${needDisk} GiB`,
-      'free space or set host.pool_path',
-    );
-  else add('disk', 'ok', `${free.toFixed(1)} GiB free under ${poolDir}`);
+  checks.push(diskCheck(lab, freeDiskGiB(poolDir), `under ${poolDir}`));
   return checks;
 }

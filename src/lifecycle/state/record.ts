@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BOUNDS } from '../../bounds.js';
 import { readBoundedIfExists } from '../../fsguard/read.js';
+import { UsageError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
 import { LAYOUT, vagrantMachineFile } from '../../layout.js';
 import type { Virsh } from '../../tools/virsh.js';
@@ -63,9 +64,21 @@ export function removeRecord(outDir: string): void {
   outLayer(outDir).remove(LAYOUT.state);
 }
 
+/** The lab's record, refused when it names another libvirt host than host.uri: its objects live there, and neither
+ *  adding this host's objects to it nor removing "them" through this host would be right. */
+export function recordOnThisHost(lab: Lab): OwnershipRecord | undefined {
+  const record = readRecord(lab.outDir);
+  if (record && typeof record.uri === 'string' && record.uri !== '' && record.uri !== lab.host.uri)
+    throw new UsageError(
+      `host.uri: the lab's objects are recorded on ${record.uri} (${LAYOUT.state}), but host.uri is now ` +
+        `${JSON.stringify(lab.host.uri)}: set host.uri back to ${record.uri} and destroy the lab there first`,
+    );
+  return record;
+}
+
 /** Adds to the lab's record (creating it). */
 export function addToRecord(lab: Lab, more: Partial<OwnershipRecord>): OwnershipRecord {
-  const record = mergeRecords(readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri), more);
+  const record = mergeRecords(recordOnThisHost(lab) ?? emptyRecord(lab.name, lab.host.uri), more);
   writeRecord(lab.outDir, record);
   return record;
 }

@@ -1,0 +1,61 @@
+// A lab on a remote libvirt host (host.uri qemu+ssh://...): what labforge knows of that host it asks libvirt over the
+// same connection (virsh -c URI): its CPUs, memory, KVM, and the free space of the lab's pool. Nothing is read from
+// this machine's /dev, /proc or /sys for it, and this machine needs no libvirtd.
+import type { Lab } from '../../lab/model.js';
+import type { RemoteHost } from '../../lab/host-uri.js';
+import { Virsh } from '../../tools/virsh.js';
+import { diskCheck, firstLine, memoryCheck, type Check } from './checks.js';
+
+/** host.driver "auto" on the remote host: kvm when its libvirt offers KVM guests. */
+export async function remoteDriver(lab: Lab, virsh = new Virsh(lab.host.uri)): Promise<'kvm' | 'qemu'> {
+  if (lab.host.driver !== 'auto') return lab.host.driver;
+  return (await virsh.kvmSupported()) ? 'kvm' : 'qemu';
+}
+
+/** doctor's checks of the remote host's KVM, memory, disk and subnets, each asked of its libvirt. */
+export async function remoteChecks(lab: Lab, remote: RemoteHost, virsh: Virsh): Promise<Check[]> {
+  const where = `host ${remote.host}`;
+  const checks: Check[] = [];
+  const [kvm, facts, pool] = await Promise.all(
+    [virsh.kvmSupported(), virsh.nodeFacts(), virsh.poolAvailableBytes(lab.host.pool)].map((p) =>
+      (p as Promise<unknown>).catch((e: Error) => e),
+    ),
+  );
+  if (kvm instanceof Error) checks.push({ name: 'KVM', status: 'warn', detail: `${where}: ${firstLine(kvm)}` });
+  else if (kvm) checks.push({ name: 'KVM', status: 'ok', detail: `libvirt on ${where} offers KVM guests` });
+  else
+    checks.push({
+      name: 'KVM',
+      status: lab.host.driver === 'kvm' ? 'fail' : 'warn',
+      detail: `libvirt on ${where} offers no KVM guests: they run under QEMU TCG (much slower)`,
+      fix:
+        lab.host.driver === 'kvm'
+          ? `enable virtualization on ${remote.host}, or set host.driver to auto`
+          : `enable hardware virtualization on ${remote.host} for speed`,
+    });
+  const tcg = lab.host.driver === 'qemu' || (lab.host.driver === 'auto' && kvm !== true);
+  if (facts instanceof Error)
+    checks.push({ name: 'memory', status: 'warn', detail: `cannot read ${where}'s memory: ${firstLine(facts)}` });
+  else {
+    const f = facts as { totalMiB: number; availableMiB: number; cpus: number };
+    checks.push(memoryCheck(lab, tcg, { total: f.totalMiB, available: f.availableMiB }, `${where}'s`));
+  }
+  if (pool instanceof Error)
+    checks.push({ name: 'disk', status: 'warn', detail: `cannot read pool ${lab.host.pool}: ${firstLine(pool)}` });
+  else if (pool === undefined)
+    checks.push({
+      name: 'disk',
+      status: 'ok',
+      detail:
+        `${where} has no pool ${lab.host.pool} yet: vagrant-libvirt creates it ` +
+        `(at ${lab.host.poolPath ?? '/var/lib/libvirt/images'}) and libvirt checks its space then`,
+    });
+  else checks.push(diskCheck(lab, (pool as number) / 2 ** 30, `in pool ${lab.host.pool} on ${where}`));
+  for (const net of [lab.network, lab.management])
+    checks.push({
+      name: `subnet ${net.subnet.cidr}`,
+      status: 'ok',
+      detail: `on ${where}: libvirt refuses to start network ${net.name} there if the subnet is in use`,
+    });
+  return checks;
+}

@@ -1,0 +1,159 @@
+// A lab on a remote libvirt host, end to end (issue #22, stage 1), on the test bed of scripts/hosts-env.sh: the
+// workstation namespace (no libvirtd at all) runs labforge, Packer and Vagrant; host a (a namespace with its own
+// libvirtd and sshd) runs the lab; labforge reaches it only over ssh (host.uri qemu+ssh://root@10.77.0.11/system,
+// root's key and known_hosts in the workstation's ~/.ssh). One node: the box is baked on the workstation, uploaded
+// into host a's pool by vagrant-libvirt, the node is verified through ProxyJump, and destroy leaves nothing of the
+// lab on host a (and there never was anything on host b or in the workstation).
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { CLI, ROOT, tempDir, toolPath } from '../support.js';
+import { testBedUp, type TestBed } from '../hosts/testbed.js';
+
+const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ssh'];
+const lacking = process.getuid?.() !== 0 ? ['root'] : NEEDS.filter((t) => !toolPath(t));
+if (lacking.length && process.env.CI !== 'true') console.warn(`SKIPPING the remote e2e: no ${lacking.join(', ')}`);
+const e2e = lacking.length && process.env.CI !== 'true' ? describe.skip : describe;
+
+const STEP = 15 * 60 * 1000;
+const timings: [string, number][] = [];
+
+e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
+  let bed: TestBed;
+  let work: string;
+  let labFile: string;
+  let outDir: string;
+  let env: Record<string, string>;
+  const outputs: string[] = [];
+  const labforge = async (args: string[]) => {
+    const started = Date.now();
+    const r = await bed.exec('ws', 'node', [CLI, '--lab', labFile, '--out', outDir, ...args], {
+      cwd: work,
+      env,
+      reject: false,
+      timeout: STEP,
+    });
+    timings.push([`labforge ${args.join(' ')}`, (Date.now() - started) / 1000]);
+    outputs.push(`$ labforge ${args.join(' ')}\n${r.all}`);
+    if (r.exitCode !== 0)
+      console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${r.all.split('\n').slice(-60).join('\n')}`);
+    return r;
+  };
+  const onHost = async (h: 'a' | 'b', args: string[]) =>
+    (await bed.exec(h, 'virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+
+  beforeAll(async () => {
+    work = tempDir('labforge-remote-');
+    fs.chmodSync(work, 0o755);
+    const built = await execa(
+      'bash',
+      [path.join(ROOT, 'scripts', 'build-test-box.sh'), path.join(ROOT, '.cache', 'test-box')],
+      {
+        all: true,
+        reject: false,
+        timeout: STEP,
+      },
+    );
+    if (built.exitCode !== 0) throw new Error(`build-test-box.sh failed:\n${built.all}`);
+    const image = built.stdout.trim().split('\n').pop()!;
+    let t = Date.now();
+    bed = await testBedUp('lfrem');
+    timings.push(['test bed up (workstation + 2 hosts)', (Date.now() - t) / 1000]);
+    outDir = path.join(work, 'out');
+    labFile = path.join(work, 'lab.yaml');
+    fs.writeFileSync(
+      labFile,
+      [
+        'name: remote',
+        'network:',
+        '  name: lf-remote',
+        '  cidr: 10.240.0.0/24',
+        '  management: { name: lf-remote-mgmt, cidr: 192.168.121.0/24, forward: isolated }',
+        'vips: []',
+        'defaults: { cpus: 1, memory: 512M }',
+        'nodes:',
+        '  - { name: node1, ip: 10.240.0.11 }',
+        'image:',
+        `  local: ${JSON.stringify(image)}`,
+        '  update: false',
+        '  disk: 2G',
+        '  cpus: 1',
+        '  memory: 1G',
+        'host:',
+        `  uri: ${JSON.stringify(bed.uri('a'))}`,
+        '  driver: qemu',
+        `  pool_path: ${JSON.stringify(path.join(work, 'pool-on-a'))}`,
+        '',
+      ].join('\n'),
+    );
+    env = {
+      VAGRANT_HOME: path.join(work, 'vagrant-home'),
+      PACKER_CACHE_DIR: path.join(work, 'packer-cache'),
+      VAGRANT_CHECKPOINT_DISABLE: '1',
+      CI: 'true',
+      NO_COLOR: '1',
+      LABFORGE_OFFLINE: '1',
+    };
+    t = Date.now();
+  }, STEP);
+
+  afterAll(async () => {
+    const keep = path.join(ROOT, '.cache', 'e2e-logs', 'remote');
+    fs.rmSync(keep, { recursive: true, force: true });
+    fs.mkdirSync(keep, { recursive: true });
+    fs.writeFileSync(path.join(keep, 'outputs.txt'), outputs.join('\n\n'));
+    if (outDir && fs.existsSync(path.join(outDir, 'logs')))
+      fs.cpSync(path.join(outDir, 'logs'), path.join(keep, 'logs'), { recursive: true });
+    console.log(timings.map(([s, v]) => `${v.toFixed(1).padStart(7)} s  ${s}`).join('\n'));
+  });
+
+  test(
+    'up from the workstation puts the lab on host a; verify passes through ProxyJump',
+    async () => {
+      const r = await labforge(['up']);
+      expect(r.exitCode).toBe(0);
+      expect(await onHost('a', ['list', '--all', '--name'])).toEqual(['remote-node1']);
+      expect(await onHost('a', ['net-list', '--all', '--name'])).toEqual(
+        expect.arrayContaining(['lf-remote', 'lf-remote-mgmt']),
+      );
+      // Nothing on host b, and the workstation has no libvirt to hold anything.
+      expect(await onHost('b', ['list', '--all', '--name'])).toEqual([]);
+      expect(await onHost('b', ['net-list', '--all', '--name'])).toEqual([]);
+      const local = await bed.exec('ws', 'virsh', ['-c', 'qemu:///system', 'list', '--all'], { reject: false });
+      expect(local.exitCode).not.toBe(0);
+      // The ownership record names the host.
+      const record = fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8');
+      expect(record).toContain(bed.uri('a'));
+
+      const v = await labforge(['verify']);
+      expect(v.exitCode).toBe(0);
+      const s = await labforge(['run', 'node1', '--', 'hostname', '-f']);
+      expect(s.stdout).toContain('node1.example.com');
+      const st = await labforge(['status']);
+      expect(st.stdout).toMatch(/^node1\s.*\srunning\s/m);
+    },
+    STEP,
+  );
+
+  test(
+    'destroy leaves nothing of the lab on host a',
+    async () => {
+      const r = await labforge(['destroy']);
+      expect(r.exitCode).toBe(0);
+      expect(await onHost('a', ['list', '--all', '--name'])).toEqual([]);
+      const nets = await onHost('a', ['net-list', '--all', '--name']);
+      expect(nets).not.toContain('lf-remote');
+      expect(nets).not.toContain('lf-remote-mgmt');
+      const pools = await onHost('a', ['pool-list', '--all', '--name']);
+      const volumes = pools.length ? await onHost('a', ['vol-list', '--pool', pools[0]]) : [];
+      console.log(
+        `host a after destroy: pools ${pools.join(', ') || '(none)'}; volumes:\n${volumes.join('\n') || '(none)'}`,
+      );
+      expect(volumes.filter((v) => /node1/.test(v))).toEqual([]);
+    },
+    STEP,
+  );
+});

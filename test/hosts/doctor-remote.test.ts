@@ -1,0 +1,102 @@
+// labforge doctor against a remote libvirt host of the test bed (scripts/hosts-env.sh), run from the workstation
+// namespace, which has no libvirtd: libvirt's and QEMU's versions, KVM, memory and the pool's free space all come
+// from host a over ssh; host b's pool is not host a's; a host that cannot be reached fails naming the URI.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CLI, tempDir, toolPath } from '../support.js';
+import { testBedUp, type TestBed } from './testbed.js';
+
+const lacking =
+  process.getuid?.() !== 0 ? ['root'] : ['libvirtd', 'virsh', 'ssh', 'vagrant'].filter((t) => !toolPath(t));
+if (lacking.length && process.env.CI !== 'true')
+  console.warn(`SKIPPING the remote doctor test: no ${lacking.join(', ')}`);
+const suite = lacking.length && process.env.CI !== 'true' ? describe.skip : describe;
+
+suite('labforge doctor on a remote host (qemu+ssh)', () => {
+  let bed: TestBed;
+  let dir: string;
+  const doctor = (uri: string, extra = '') => {
+    const lab = path.join(dir, `lab-${Math.random().toString(36).slice(2)}.yaml`);
+    fs.writeFileSync(
+      lab,
+      `host: { uri: "${uri}", pool: lfpool${extra} }\nnodes:\n  - { name: n1, ip: 10.240.0.11, memory: 512M }\nvips: []\n`,
+    );
+    return bed.exec('ws', 'node', [CLI, 'doctor', '--lab', lab, '--json'], {
+      reject: false,
+      env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', HOME: process.env.HOME ?? '/root' },
+    });
+  };
+  const parse = (all: string) =>
+    new Map((JSON.parse(all) as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+
+  beforeAll(async () => {
+    bed = await testBedUp('lfdoc');
+    dir = tempDir('labforge-doctor-');
+    fs.chmodSync(dir, 0o755);
+    // Host a gets the pool the lab names; host b has none.
+    fs.mkdirSync(path.join(dir, 'pool-a'));
+    await bed.exec('a', 'virsh', [
+      '-c',
+      'qemu:///system',
+      'pool-define-as',
+      'lfpool',
+      'dir',
+      '--target',
+      path.join(dir, 'pool-a'),
+    ]);
+    await bed.exec('a', 'virsh', ['-c', 'qemu:///system', 'pool-start', 'lfpool']);
+  }, 120000);
+
+  test('every host fact comes from host a over ssh: versions, KVM, memory, pool space', async () => {
+    const r = await doctor(bed.uri('a'));
+    const checks = parse(r.stdout);
+    expect(checks.get('libvirt')?.detail).toMatch(/^libvirt \d+\.\d+\.\d+ at qemu\+ssh:\/\/root@10\.77\.0\.11\/system/);
+    expect(checks.get('QEMU')?.detail).toMatch(/^QEMU \d+\.\d+/);
+    expect(checks.get('libvirt URI')).toMatchObject({ status: 'ok' });
+    expect(checks.get('libvirt URI')?.detail).toContain('the lab runs on 10.77.0.11, reached over ssh');
+    // This machine has no KVM: host a's libvirt says so (not /dev/kvm of the workstation).
+    expect(checks.get('KVM')?.detail).toMatch(/libvirt on host 10\.77\.0\.11 offers (no )?KVM guests/);
+    expect(checks.get('memory')).toMatchObject({ status: 'ok' });
+    expect(checks.get('memory')?.detail).toMatch(/of \d+ MiB available/);
+    expect(checks.get('disk')?.detail).toMatch(/GiB free in pool lfpool on host 10\.77\.0\.11/);
+  });
+
+  test('host b has no pool lfpool: doctor says so of host b, not of host a', async () => {
+    const checks = parse((await doctor(bed.uri('b'))).stdout);
+    expect(checks.get('disk')?.detail).toMatch(/^host 10\.77\.0\.12 has no pool lfpool yet/);
+  });
+
+  test('a lab bigger than the remote host fails on memory, exit 3, naming the host', async () => {
+    const lab = path.join(dir, 'big.yaml');
+    fs.writeFileSync(
+      lab,
+      `host: { uri: "${bed.uri('a')}", driver: qemu }\nnodes:\n  - { name: n1, ip: 10.240.0.11, memory: 1000G }\nvips: []\n`,
+    );
+    const r = await bed.exec('ws', 'node', [CLI, 'doctor', '--lab', lab], { reject: false, env: { NO_COLOR: '1' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+memory: the nodes need about \d+ MiB.*more than host 10\.77\.0\.11's \d+ MiB/);
+  });
+
+  test('an unreachable host: libvirt fails naming the URI, exit 3', async () => {
+    const r = await bed.exec(
+      'ws',
+      'node',
+      [
+        CLI,
+        'doctor',
+        '--lab',
+        (() => {
+          const lab = path.join(dir, 'gone.yaml');
+          fs.writeFileSync(
+            lab,
+            'host: { uri: "qemu+ssh://root@10.77.0.99/system" }\nnodes:\n  - { name: n1, ip: 10.240.0.11 }\nvips: []\n',
+          );
+          return lab;
+        })(),
+      ],
+      { reject: false, env: { NO_COLOR: '1' }, timeout: 90000 },
+    );
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+libvirt: cannot reach libvirtd at qemu\+ssh:\/\/root@10\.77\.0\.99\/system/);
+  }, 120000);
+});
