@@ -4,11 +4,11 @@
 // rejected other fields.
 import { BOUNDS } from '../bounds.js';
 import { publicDomainWarning } from './domain.js';
-import { CIDR, DOMAIN, IPV4, LABEL } from './schema.js';
+import { CIDR, DEFAULT_URI, DOMAIN, IPV4, LABEL } from './schema.js';
 import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
-import { hostUriProblem } from './host-uri.js';
+import { hostUriProblem, parseHostUri } from './host-uri.js';
 import { freeAddressCount } from './addresses.js';
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
@@ -193,6 +193,7 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
   const uriProblem = typeof host.uri === 'string' ? hostUriProblem(host.uri) : undefined;
   if (uriProblem) err(['host', 'uri'], uriProblem);
+  hostsIssues(lab, nodes, roles, err);
 
   // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
   if (checkPath) {
@@ -211,4 +212,75 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
   const publicDomain = typeof lab.domain === 'string' && DOMAIN.test(lab.domain) && publicDomainWarning(lab.domain);
   if (publicDomain) issues.push({ path: ['domain'], message: publicDomain, severity: 'warning' });
   return issues;
+}
+
+/** `hosts` (a lab across several libvirt hosts) and every `host:` that picks one of them. */
+function hostsIssues(
+  lab: Record<string, unknown>,
+  nodes: Record<string, unknown>[],
+  roles: Record<string, unknown>,
+  err: (path: FieldPath, message: string) => void,
+): void {
+  const hosts = Array.isArray(lab.hosts) ? lab.hosts.map(obj) : undefined;
+  const names = new Set<string>();
+  if (hosts) {
+    // One way to say where the lab runs: host.uri (one host) or hosts (one or more).
+    const uri = obj(lab.host).uri;
+    if (uri !== undefined && uri !== DEFAULT_URI)
+      err(
+        ['host', 'uri'],
+        `${show(uri)} is set beside \`hosts\`: name every host in \`hosts\` (the first one holds the gateway)`,
+      );
+    const uris = new Map<string, number>();
+    const addresses = new Map<string, number>();
+    hosts.forEach((h, i) => {
+      if (isName(h.name)) {
+        if (names.has(h.name)) err(['hosts', i, 'name'], `"${h.name}" names an earlier host too`);
+        names.add(h.name);
+      }
+      if (typeof h.uri !== 'string') return;
+      let remote: ReturnType<typeof parseHostUri>;
+      try {
+        remote = parseHostUri(h.uri);
+      } catch (e) {
+        err(['hosts', i, 'uri'], (e as Error).message);
+        return;
+      }
+      if (!remote) {
+        err(
+          ['hosts', i, 'uri'],
+          `${show(h.uri)} is this machine's libvirt: a lab across hosts reaches every host over ssh ` +
+            '(qemu+ssh://[user@]host[:port]/system), also this one',
+        );
+        return;
+      }
+      const key = `${remote.host}:${remote.port ?? 22}`;
+      const same = uris.get(key);
+      if (same !== undefined) err(['hosts', i, 'uri'], `${show(h.uri)} is the host of hosts[${same}] again`);
+      else uris.set(key, i);
+      const address = isIp(h.address)
+        ? h.address
+        : h.address === undefined && isIp(remote.host)
+          ? remote.host
+          : undefined;
+      if (h.address === undefined && !isIp(remote.host))
+        err(
+          ['hosts', i, 'address'],
+          `is required: the URI names the host ${show(remote.host)}, and the VXLAN tunnel needs its IPv4 address ` +
+            'on the network the hosts share',
+        );
+      if (address !== undefined) {
+        const twice = addresses.get(address);
+        if (twice !== undefined) err(['hosts', i, 'address'], `${address} is the address of hosts[${twice}] too`);
+        else addresses.set(address, i);
+      }
+    });
+  }
+  const pick = (where: FieldPath, value: unknown) => {
+    if (!isName(value)) return;
+    if (!hosts) err(where, `names the host "${value}", but the lab file lists no \`hosts\``);
+    else if (!names.has(value)) err(where, `"${value}" is not a name in \`hosts\` (known: ${[...names].join(', ')})`);
+  };
+  for (const [k, v] of Object.entries(roles)) pick(['roles', k, 'host'], obj(v).host);
+  nodes.forEach((n, i) => pick(['nodes', i, 'host'], n.host));
 }

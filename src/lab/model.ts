@@ -22,6 +22,17 @@ export interface LabNode {
   memoryMiB: number;
   /** Disk size in GiB; equal to the box disk unless the node asks for more. */
   diskGiB: number;
+  /** With `hosts`: the name of the host it runs on (its own `host:`, its role's, else the first host). */
+  host?: string;
+}
+
+/** One libvirt host of a lab that spans several (`hosts`). */
+export interface LabHost {
+  name: string;
+  uri: string;
+  remote: RemoteHost;
+  /** Its address on the network the hosts share: its VXLAN endpoint. */
+  address: string;
 }
 
 export interface LabNetwork {
@@ -67,6 +78,9 @@ export interface Lab {
     cpus: number;
     memoryMiB: number;
   };
+  /** With `hosts`: every host, the first holding the gateway, DHCP and DNS (host.uri is then the first's URI). Empty
+   *  for a lab on host.uri alone. */
+  hosts: LabHost[];
   host: {
     uri: string;
     /** The remote host host.uri names (qemu+ssh), or undefined for this machine's libvirtd. */
@@ -119,9 +133,16 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
   const diskGiB = parseSize(parsed.image.disk, 'GiB');
   const defaults = parsed.defaults;
   const domainPrefix = `${parsed.name}-`;
+  const hosts = (parsed.hosts ?? []).map((h): LabHost => {
+    const remote = parseHostUri(h.uri);
+    if (!remote) throw new Error(`hosts: ${h.uri} is not remote (validation should have said so)`);
+    return { name: h.name, uri: h.uri, remote, address: h.address ?? remote.host };
+  });
+  const uri = hosts[0]?.uri ?? parsed.host.uri;
   const nodes = parsed.nodes.map((n): LabNode => {
     const role = n.role && Object.hasOwn(parsed.roles, n.role) ? parsed.roles[n.role] : {};
     const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
+    const host = hosts.length ? (n.host ?? ('host' in role ? role.host : undefined) ?? hosts[0].name) : undefined;
     const memory = pick('memory');
     const disk = pick('disk');
     const ip = addresses.get(n.name);
@@ -136,6 +157,7 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       cpus: pick('cpus'),
       memoryMiB: parseSize(memory, 'MiB'),
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
+      ...(host === undefined ? {} : { host }),
     };
   });
   return {
@@ -175,9 +197,10 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       cpus: parsed.image.cpus,
       memoryMiB: parseSize(parsed.image.memory, 'MiB'),
     },
+    hosts,
     host: {
-      uri: parsed.host.uri,
-      remote: parseHostUri(parsed.host.uri),
+      uri,
+      remote: parseHostUri(uri),
       driver: parsed.host.driver,
       pool: parsed.host.pool,
       poolPath: parsed.host.pool_path ? labPath(labDir, parsed.host.pool_path) : undefined,
@@ -207,4 +230,21 @@ export function addressRecordOf(lab: Lab): AddressRecord {
     nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, n.ip])),
     ...(lab.management.from === 'file' ? {} : { management: lab.management.subnet.cidr }),
   };
+}
+
+/** The entry of `hosts` named `name` (a node's `host`). */
+export function hostOf(lab: Pick<Lab, 'hosts'>, name: string | undefined): LabHost {
+  const host = lab.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`no host ${JSON.stringify(name)} in hosts (validation should have said so)`);
+  return host;
+}
+
+/** Whether the lab spans several hosts (a VXLAN joins their bridges). */
+export function spansHosts(lab: Pick<Lab, 'hosts'>): boolean {
+  return lab.hosts.length > 1;
+}
+
+/** The nodes placed on `host`. */
+export function nodesOn(lab: Pick<Lab, 'nodes' | 'hosts'>, host: LabHost): LabNode[] {
+  return lab.nodes.filter((n) => (n.host ?? lab.hosts[0]?.name) === host.name);
 }

@@ -5,20 +5,8 @@ import * as z from 'zod';
 import { BOUNDS } from '../bounds.js';
 import { BOOT_S } from '../time-limits.js';
 import { DEFAULT_RELEASE, FEDORA, OLDEST_RELEASE } from './fedora.js';
-
-/** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */
-export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A DNS domain of two or more RFC 1123 labels. */
-export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-/** A size: a number of MiB, or a number with a unit (M, G; MB, GB, MiB, GiB accepted, any case). No flags: the
- *  JSON Schema copies the pattern and has none. At most 7 digits before the point, so absurd sizes fail both. */
-export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
-/** Characters no free-text value or path may hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
- *  separators (YAML 1.1 and many editors break lines at them). */
-// eslint-disable-next-line no-control-regex -- the control characters are what this class is for
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+import { cidr, cpus, diskSize, DOMAIN, ipv4, label, LABEL, line, memorySize, sizing } from './schema-fields.js';
+export { CIDR, CONTROL, DOMAIN, IPV4, LABEL, SIZE } from './schema-fields.js';
 
 /** The name of a lab whose file gives none. */
 export const DEFAULT_LAB_NAME = 'lab';
@@ -29,45 +17,27 @@ export const DOMAIN_SUFFIX = '.test';
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
 export const DEFAULT_URI = 'qemu:///system';
 
-const label = (what: string) =>
-  z.string().regex(LABEL, {
-    message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'`,
-  });
-const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
-const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
-/** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in
- *  validate.ts, like the other rules a JSON Schema cannot express. */
-const size = (maxMiB: number) =>
-  z.union([
-    z
-      .number()
-      .positive()
-      .max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }),
-    z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' }),
-  ]);
-const memorySize = size(BOUNDS.memoryMiB.max);
-const diskSize = size(BOUNDS.diskGiB.max * 1024);
-const cpus = z
-  .number()
-  .int()
-  .min(BOUNDS.cpus.min, { message: `must be at least ${BOUNDS.cpus.min}` })
-  .max(BOUNDS.cpus.max, { message: `must be at most ${BOUNDS.cpus.max}` });
-/** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
-const line = z
-  .string()
-  .min(1)
-  .max(BOUNDS.text.max, { message: `must be at most ${BOUNDS.text.max} characters` })
-  .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), {
-    message: 'must be a single line without control characters',
-  });
+/** `host:` of a node or a role: which entry of `hosts` it runs on. */
+const hostChoice = label('host name')
+  .optional()
+  .describe('The name of an entry of `hosts` this runs on (only with `hosts`). Default: the first host.');
 
-const sizing = z
+/** A role: sizing, and the host its nodes run on. */
+export const roleSchema = sizing.extend({ host: hostChoice }).strict();
+
+/** One libvirt host of a lab that spans several (`hosts`). */
+export const hostEntrySchema = z
   .object({
-    cpus: cpus.optional().describe('Virtual CPUs.'),
-    memory: memorySize.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
-    disk: diskSize
+    name: label('host name').describe('What nodes and roles call this host (`host:`).'),
+    uri: line.describe(
+      'Its libvirt connection: qemu+ssh://[user@]host[:port]/system (no parameters; the same rules as host.uri).',
+    ),
+    address: ipv4
       .optional()
-      .describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
+      .describe(
+        "The host's address on the network the hosts share: the VXLAN tunnel's endpoint. Default: the URI's host, " +
+          'when it is an IPv4 address (a name is not resolved: every host must agree on it).',
+      ),
   })
   .strict();
 
@@ -83,6 +53,9 @@ export const nodeSchema = sizing
     role: label('role name')
       .optional()
       .describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
+    host: hostChoice.describe(
+      "The name of an entry of `hosts` this node runs on (only with `hosts`). Default: its role's host, else the first host.",
+    ),
   })
   .strict();
 
@@ -161,10 +134,10 @@ export const labSchema = z
         'Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.',
       ),
     roles: z
-      .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), sizing)
+      .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), roleSchema)
       .default({})
       .describe(
-        'Per-role sizing: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
+        'Per-role sizing and host: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
       ),
     nodes: z
       .array(nodeSchema)
@@ -274,7 +247,16 @@ export const labSchema = z
       })
       .strict()
       .prefault({})
-      .describe('The libvirt host.'),
+      .describe('The libvirt host (with `hosts`: the settings every host of the lab shares; uri is then not set).'),
+    hosts: z
+      .array(hostEntrySchema)
+      .min(BOUNDS.hosts.min, { message: 'must list at least one host' })
+      .max(BOUNDS.hosts.max, { message: `must list at most ${BOUNDS.hosts.max} hosts` })
+      .optional()
+      .describe(
+        'One lab across several libvirt hosts (see docs/remote-hosts.md): the lab network spans them (a bridge per ' +
+          'host joined by VXLAN; gateway, DHCP and DNS on the first host). Default: none, the whole lab on host.uri.',
+      ),
     access: z
       .object({
         ssh_key: line
