@@ -22,6 +22,7 @@ import { deleteAllSnapshots } from './snapshots/delete.js';
 import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
 import { removeOwnedPools } from './state/pool.js';
+import { fabricDown } from './nodes/fabric.js';
 
 /** The folders Vagrant and labforge leave empty after a destroy (.vagrant/machines/<node>/libvirt, .mux). */
 function removeEmptyFolders(outDir: string): void {
@@ -82,6 +83,20 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         task: async (_c, progress) => {
           await disconnect(lab);
           await vagrant.destroy(lab.outDir, { log, onLine: progress });
+        },
+      },
+      {
+        // A lab across hosts: the other hosts' lab networks and the tunnel devices and bridges labforge made, on
+        // every host, each only if it is still the one recorded. A host not reached keeps its part in the record.
+        title: "Remove the lab network's tunnel and bridges on every host",
+        skip: () => (readRecord(lab.outDir)?.fabric ? false : 'the lab spans no hosts'),
+        task: async () => {
+          const fabric = await fabricDown(lab, { log });
+          removed.push(...fabric.removed);
+          kept.push(...fabric.kept);
+          if (fabric.kept.some((k) => k.endsWith('its part stays in the record')))
+            throw new Error(`some hosts were not reached; run labforge destroy again:\n  ${fabric.kept.join('\n  ')}`);
+          return fabric.removed.length ? fabric.removed.join(', ') : 'nothing left';
         },
       },
       {
