@@ -96,12 +96,12 @@ suite('the lab network across two hosts (VXLAN between per-host bridges)', () =>
     expect(again.result.done).toEqual(['host a: network span already running', 'host b: network span already running']);
     // Someone replaces b's VXLAN with a device of another kind: up refuses, names it, and destroy keeps it.
     await onHost('b', 'ip', ['link', 'delete', 'lfvx10001']);
-    await onHost('b', 'ip', ['link', 'add', 'lfvx10001', 'type', 'dummy']);
+    await onHost('b', 'ip', ['link', 'add', 'lfvx10001', 'type', 'bridge']);
     const refused = await driver('up');
     expect(refused.exitCode).toBe(1);
-    expect(refused.result.error).toContain('host b already has a device lfvx10001 (dummy)');
+    expect(refused.result.error).toContain('host b already has a device lfvx10001 (bridge)');
     const down = await driver('down');
-    expect(down.result.kept).toEqual(['vxlan lfvx10001 on host b: not the device labforge made (dummy)']);
+    expect(down.result.kept).toEqual(['vxlan lfvx10001 on host b: not the device labforge made (bridge)']);
     expect(await links('b')).toContain('lfvx10001');
     await onHost('b', 'ip', ['link', 'delete', 'lfvx10001']);
   });
