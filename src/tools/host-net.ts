@@ -143,33 +143,35 @@ export class HostNet {
 
   /** Creates the lab bridge (no STP: one port to the tunnel, the others guests) with the MTU, up. */
   async addBridge(name: string, mtu: number): Promise<void> {
-    const m = integer(mtu, 576, 65535, 'MTU');
-    await this.ip(['ip', 'link', 'add', device(name), 'mtu', m, 'type', 'bridge', 'stp_state', '0']);
+    const [m, bridge] = [integer(mtu, 576, 65535, 'MTU'), device(name)];
+    await this.ip(['ip', 'link', 'add', bridge, 'mtu', m, 'type', 'bridge', 'stp_state', '0']);
     await this.ip(['ip', 'link', 'set', device(name), 'up']);
   }
 
   /** Creates the VXLAN device (unicast, learning, IANA's port), floods to each peer (one all-zeros fdb entry per
    *  peer: head-end replication), and makes it a port of `bridge`, up. */
   async addVxlan(v: { name: string; vni: number; local: string; mtu: number; bridge: string; peers: string[] }) {
+    // Every value checked before the first command runs: a bad one never leaves half a device behind.
     const [name, bridge] = [device(v.name), device(v.bridge)];
+    const peers = v.peers.map(address);
+    const words = [integer(v.mtu, 576, 65535, 'MTU'), integer(v.vni, 1, 16777215, 'VNI'), address(v.local)];
     await this.ip([
       'ip',
       'link',
       'add',
       name,
       'mtu',
-      integer(v.mtu, 576, 65535, 'MTU'),
+      words[0],
       'type',
       'vxlan',
       'id',
-      integer(v.vni, 1, 16777215, 'VNI'),
+      words[1],
       'local',
-      address(v.local),
+      words[2],
       'dstport',
       String(VXLAN_PORT),
     ]);
-    for (const peer of v.peers)
-      await this.ip(['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', address(peer)]);
+    for (const peer of peers) await this.ip(['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', peer]);
     await this.ip(['ip', 'link', 'set', name, 'master', bridge, 'up']);
   }
 
