@@ -144,6 +144,26 @@ suite('the lab network across two hosts (VXLAN between per-host bridges)', () =>
     expect(refused.result.error).not.toContain('host a:');
   });
 
+  test('labforge up: a placement that does not fit is exit 3 naming host b, before anything exists on either host', async () => {
+    const big = path.join(dir, 'big.yaml');
+    fs.writeFileSync(big, fs.readFileSync(labFile, 'utf8').replace('node2, host: b', 'node2, host: b, memory: 900G'));
+    const bigOut = path.join(dir, 'big-out');
+    const up = (file: string) =>
+      bed.exec('ws', 'node', [CLI, 'up', '--lab', file, '--out', bigOut], { reject: false, env, cwd: dir });
+    const refused = await up(big);
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stderr).toMatch(/host b: the nodes placed there \(node2\) need about 92\d{4} MiB, \d+ MiB more/);
+    // A placement that fits: up says plainly that nodes on several hosts are not brought up yet (exit 2).
+    const fits = await up(labFile);
+    expect(fits.exitCode).toBe(2);
+    expect(fits.stderr).toMatch(/the placement fits \(host a: 704 of \d+ MiB; host b: 704 of \d+ MiB\)/);
+    for (const h of ['a', 'b'] as const) {
+      expect(await links(h)).not.toMatch(/lfbr|lfvx/);
+      expect(await onHost(h, 'virsh', ['-q', '-c', 'qemu:///system', 'net-list', '--all', '--name'])).toBe('');
+      expect(await onHost(h, 'virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'])).toBe('');
+    }
+  });
+
   afterAll(async () => {
     const o = await bed.down();
     expect(o).toMatch(/deleted network namespace/);
