@@ -102,6 +102,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
       {
         title: 'Remove what the lab owns and is left in libvirt',
         task: async (_c, progress) => {
+          const before = removed.length;
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
           const wantBacking = record.volumes.length > 0;
           const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), {
@@ -130,7 +131,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           removeRecord(lab.outDir);
           removeEmptyFolders(lab.outDir);
           outLayer(lab.outDir).remove(LAYOUT.knownHosts);
-          return removed.length ? removed.join(', ') : 'nothing left';
+          return removed.length > before ? removed.slice(before).join(', ') : 'nothing left';
         },
       },
       {
