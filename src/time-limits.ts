@@ -67,3 +67,6 @@ export const LOCAL_QUERY_S = 10;
 
 /** How long a program a killed labforge left running gets between SIGTERM and SIGKILL (tools/children.ts). */
 export const CHILD_STOP_GRACE_S = 10;
+
+/** `labforge ls`: how long one libvirt connection may take to list its domains before its labs show "unknown". */
+export const LS_LIBVIRT_S = 20;
