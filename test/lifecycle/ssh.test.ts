@@ -11,7 +11,7 @@ function setup() {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   standInVirsh(bin, ['t-a']);
-  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const lab = writeLab('name: t\ndomain: example.com\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
     execa(process.execPath, [CLI, '--lab', lab, '--out', out, ...args], {
@@ -67,7 +67,7 @@ test('a mistake in the lab file is exit 2 and a failing tool exit 1, from the er
   expect(bad.stderr).toContain('nodez: unknown field');
   // render makes the lab key with ssh-keygen: a stand-in that fails makes a ToolError. (Vagrant's keys come first.)
   await standInVagrant(bin);
-  fs.writeFileSync(path.join(dir, 'lab.yaml'), 'name: t\ndomain: example.com\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
+  fs.writeFileSync(path.join(dir, 'lab.yaml'), 'name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
   fs.writeFileSync(path.join(bin, 'ssh-keygen'), '#!/bin/sh\necho "stand-in ssh-keygen refuses" >&2\nexit 3\n', {
     mode: 0o755,
   });
