@@ -145,7 +145,18 @@ export class HostNet {
   async addBridge(name: string, mtu: number): Promise<void> {
     const [m, bridge] = [integer(mtu, 576, 65535, 'MTU'), device(name)];
     await this.ip(['ip', 'link', 'add', bridge, 'mtu', m, 'type', 'bridge', 'stp_state', '0']);
-    await this.ip(['ip', 'link', 'set', device(name), 'up']);
+    await this.undoOnFailure(bridge, () => this.ip(['ip', 'link', 'set', bridge, 'up']));
+  }
+
+  /** Runs the steps after a device's creation; when one fails, the device this call made is deleted again (best
+   *  effort) and the failure passed on: no half-made device is left behind. */
+  private async undoOnFailure(name: string, steps: () => Promise<unknown>): Promise<void> {
+    try {
+      await steps();
+    } catch (e) {
+      await this.ip(['ip', 'link', 'delete', device(name)], true).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Creates the VXLAN device (unicast, learning, IANA's port), floods to each peer (one all-zeros fdb entry per
@@ -171,8 +182,11 @@ export class HostNet {
       'dstport',
       String(VXLAN_PORT),
     ]);
-    for (const peer of peers) await this.ip(['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', peer]);
-    await this.ip(['ip', 'link', 'set', name, 'master', bridge, 'up']);
+    await this.undoOnFailure(name, async () => {
+      for (const peer of peers)
+        await this.ip(['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', peer]);
+      await this.ip(['ip', 'link', 'set', name, 'master', bridge, 'up']);
+    });
   }
 
   /** Deletes a device labforge made (the caller checked it is the recorded one). */

@@ -164,6 +164,34 @@ suite('the lab network across two hosts (VXLAN between per-host bridges)', () =>
     }
   });
 
+  test('a device that cannot be finished is removed again and leaves the record: nothing half-made stays', async () => {
+    // Host a already has a network of the lab's name on a bridge of another name (made by hand): the VXLAN is
+    // created, but cannot join lfbr<VNI>.
+    const other = path.join(dir, 'other.yaml');
+    fs.writeFileSync(
+      other,
+      fs
+        .readFileSync(labFile, 'utf8')
+        .replace('name: span', 'name: span2')
+        .replace('{ forward: isolated }', '{ forward: isolated, cidr: 10.241.0.0/24 }'),
+    );
+    const xml = path.join(dir, 'span2.xml');
+    fs.writeFileSync(
+      xml,
+      "<network><name>span2</name><bridge name='lfhand0'/><ip address='10.241.0.1' netmask='255.255.255.0'/></network>\n",
+    );
+    await bed.exec('a', 'virsh', ['-c', 'qemu:///system', 'net-create', xml]);
+    const out2 = path.join(dir, 'out2');
+    await bed.exec('ws', 'node', [CLI, 'render', '--lab', other, '--out', out2], { env, cwd: dir });
+    const r = await bed.exec('ws', 'node', [DRIVER, 'up', other, out2], { reject: false, env, cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/lfbr1000\d/);
+    expect(await links('a')).not.toMatch(/lfvx/);
+    const rec = JSON.parse(fs.readFileSync(path.join(out2, '.labforge-state.json'), 'utf8'));
+    expect(rec.fabric.devices).toEqual([]);
+    await bed.exec('a', 'virsh', ['-c', 'qemu:///system', 'net-destroy', 'span2']);
+  });
+
   afterAll(async () => {
     const o = await bed.down();
     expect(o).toMatch(/deleted network namespace/);

@@ -136,7 +136,15 @@ export async function fabricUp(lab: Lab, opts: { log?: string } = {}): Promise<{
         );
       }
       if (!mine) record({ devices: [device] });
-      await create();
+      try {
+        await create();
+      } catch (e) {
+        // Not created (another lab may have taken the name or the VNI since we looked; the adapter removes a device
+        // it made half): out of the record, so destroy never removes a device of that name that is someone else's.
+        owned = { ...owned, devices: owned.devices.filter((d) => !(d.host === host.name && d.name === device.name)) };
+        writeFabric(lab, owned);
+        throw e;
+      }
       did.push(`${device.kind} ${device.name}`);
     };
     const devices = fabricDevices(lab, fabric, host).map((d) => ({ ...d, uri: host.uri }));
