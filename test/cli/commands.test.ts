@@ -81,7 +81,8 @@ describe('labforge completion', () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     const top = await complete('labforge', '');
-    expect(top).toEqual(expect.arrayContaining(['up', 'verify', 'destroy', 'snapshot', 'completion', '--lab']));
+    expect(top).toEqual(expect.arrayContaining(['init', 'up', 'verify', 'destroy', 'snapshot', 'completion', '--lab']));
+    expect(await complete('labforge', 'init', '--')).toEqual(['--nodes', '--json', '--help']);
     expect(await complete('labforge', 'de')).toEqual(['destroy']);
     expect(await complete('labforge', 'snapshot', '')).toEqual(['save', 'restore', 'list', 'delete', '--help']);
     expect(await complete('labforge', '--lab', 'x.yaml', 'destroy', '--d')).toEqual(['--dry-run']);
