@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { commandLine, UsageError } from '../errors.js';
-import { terminalLine } from '../render/inert.js';
+import { terminalLine } from '../inert.js';
 import { printJson } from './output.js';
 
 export function initCommand(program: Command): void {
