@@ -13,7 +13,7 @@ import { requireTool, ROOT, tempDir } from '../support.js';
 
 const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-test("npm pack gives a tarball that installs globally into a clean prefix and runs: --version, -V, init and a render of the default lab, the newcomer's hour, ci", async () => {
+test("npm pack's tarball installs globally into a clean prefix and runs: --version, -V, init, render, the newcomer's hour, ci", async () => {
   requireTool('npm');
   const dir = tempDir();
   const packed = await execa('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT });
