@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { buildProgram } from '../../src/cli/program.js';
 import { closeCommands, editDistance } from '../../src/cli/suggest.js';
-import { cli, tempDir, toolPath, writeLab } from '../support.js';
+import { cli, ROOT, tempDir, toolPath, writeLab } from '../support.js';
 
 describe('a mistyped command', () => {
   test.each([
@@ -48,6 +49,23 @@ test("every command's help shows the global options", async () => {
     const r = await cli([...args, '--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/Global Options:[\s\S]*-l, --lab <file>[\s\S]*-o, --out <dir>[\s\S]*--ci/);
+  }
+});
+
+test("every command has its line in the README's command table and in docs/usage.md's", () => {
+  const names = buildProgram()
+    .commands.map((c) => c.name())
+    .filter((n) => n !== 'help');
+  expect(names).toContain('init');
+  for (const doc of ['README.md', 'docs/usage.md']) {
+    const rows = fs
+      .readFileSync(path.join(ROOT, doc), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
+    const missing = names.filter(
+      (n) => !rows.some((r) => ['`', ' ', '['].some((after) => r.includes(`\`${n}${after}`))),
+    );
+    expect({ doc, missing }).toEqual({ doc, missing: [] });
   }
 });
 
