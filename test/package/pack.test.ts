@@ -4,6 +4,7 @@
 // the sources, tests or node_modules.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { subnetOf } from '../../src/lab/addresses.js';
@@ -122,6 +123,16 @@ async function newcomersHour(labforge: string, env: Record<string, string>, home
   const betaFile = path.join(home, 'beta', 'lab.yaml');
   fs.writeFileSync(betaFile, fs.readFileSync(betaFile, 'utf8').replace('cidr: 10.240.0.0/24', 'cidr: 10.77.2.0/24'));
 
+  // What an editor checks the files against: the installed schema their first line names.
+  const schemaFile = /^# yaml-language-server: \$schema=(\S+)\n/.exec(fs.readFileSync(betaFile, 'utf8'))![1];
+  expect(schemaFile).toBe(
+    path.join(path.dirname(path.dirname(labforge)), 'lib', 'node_modules', 'labforge', 'schema', 'lab.schema.json'),
+  );
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(fs.readFileSync(schemaFile, 'utf8')));
+  for (const file of [alphaFile, betaFile]) {
+    validate(YAML.parse(fs.readFileSync(file, 'utf8')));
+    expect({ file, errors: validate.errors ?? [] }).toEqual({ file, errors: [] });
+  }
   for (const lab of ['alpha', 'beta']) {
     const r = await run(['render'], path.join(home, lab));
     expect({ lab, exit: r.exitCode, stderr: r.stderr }).toEqual({ lab, exit: 0, stderr: '' });
