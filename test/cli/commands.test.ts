@@ -69,6 +69,14 @@ test("every command has its line in the README's command table and in docs/usage
   }
 });
 
+test('README: at most 300 lines; its first screen says how to install labforge and how to start a lab', () => {
+  const lines = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
+  expect(lines.length).toBeLessThanOrEqual(300);
+  const screen = lines.slice(0, 50).join('\n');
+  for (const wanted of ['npm install -g', 'labforge --version', 'labforge init', 'labforge up'])
+    expect({ wanted, onFirstScreen: screen.includes(wanted) }).toEqual({ wanted, onFirstScreen: true });
+});
+
 test('halt: --timeout, and the old --time-limit still read, with a warning, hidden from help', async () => {
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
   const help = await cli(['halt', '--help']);
