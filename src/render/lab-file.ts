@@ -2,7 +2,6 @@
 // small neutral lab of N nodes without addresses (init/neutral-lab.yaml.ejs). Both start with the YAML language
 // server's `$schema` line, pointing at schema/lab.schema.json of the labforge that writes them. Pure: text out.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { freeAddressCount } from '../lab/addresses.js';
 import { gatewayOf, parseCidr } from '../lab/ipv4.js';
 import { DEFAULT_LAB_NAME, LABEL } from '../lab/schema.js';
@@ -21,10 +20,13 @@ export function packageSchemaPath(): string {
 }
 
 /** How the `$schema` line names a file: its absolute path when that is plain (the YAML language server reads
- *  absolute paths), else its file: URL, in which a space, `#`, `%`, a line break or any other character that would
- *  end or change the comment is percent-encoded. */
+ *  absolute paths), else its file: URL with every other character of each part percent-encoded as UTF-8 (a space,
+ *  `#`, `%`, a line break, a control character that would end or change the comment or that a URL parser drops). */
 export function schemaReference(file: string): string {
-  return /^\/[A-Za-z0-9_@+=:,./-]*$/.test(file) ? file : pathToFileURL(file).href;
+  if (/^\/[A-Za-z0-9_@+=:,./-]*$/.test(file)) return file;
+  // A lone surrogate (no file system gives one) as U+FFFD: encodeURIComponent takes only well-formed text.
+  const wellFormed = file.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return 'file://' + wellFormed.split('/').map(encodeURIComponent).join('/');
 }
 
 const MODELINE = /^# yaml-language-server: \$schema=\S*\n/;

@@ -158,7 +158,7 @@ describe('what init writes', () => {
     expect(labNameFor('/x/ÄÖ')).toBe('lab');
     expect(labNameFor(`/x/${'a'.repeat(62)}-b`)).toBe('a'.repeat(62));
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), (s) => {
+      fc.property(fc.string({ maxLength: 80, unit: 'binary' }), (s) => {
         expect(labNameFor(`/x/${s.replace(/\//g, '')}`)).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
       }),
     );
@@ -169,22 +169,28 @@ describe('what init writes', () => {
       '/usr/lib/node_modules/labforge/schema/lab.schema.json',
     );
     expect(schemaReference('/home/a b/#x%/lab.schema.json')).toBe('file:///home/a%20b/%23x%25/lab.schema.json');
+    // Control characters too (a URL parser would drop some of them and name another file).
+    expect(schemaReference('/opt/a\u0001\n/é.json')).toBe('file:///opt/a%01%0A/%C3%A9.json');
     fc.assert(
-      fc.property(fc.array(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 4 }), (parts) => {
-        const file = '/' + parts.map((p) => p.replace(/[/\0]/g, '_')).join('/');
-        const ref = schemaReference(file);
-        const text = renderNeutralLab({ name: 'p', count: 1, schema: ref });
-        const first = text.split('\n')[0];
-        expect(first).toBe(`# yaml-language-server: $schema=${ref}`);
-        expect(ref).toMatch(/^\S+$/);
-        expect(ref.startsWith('file:') ? fileURLToPath(ref) : ref).toBe(file);
-        expect(YAML.parse(text)).toEqual({
-          name: 'p',
-          network: { cidr: '10.240.0.0/24' },
-          defaults: { cpus: 1, memory: '512M' },
-          nodes: [{ name: 'node1' }],
-        });
-      }),
+      fc.property(
+        fc.array(fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }), { minLength: 1, maxLength: 4 }),
+        (parts) => {
+          // An install path: absolute and normalized (no `.` or `..` parts: a file: URL would resolve them).
+          const file = '/' + parts.map((p) => (p === '.' || p === '..' ? '_' : p.replace(/[/\0]/g, '_'))).join('/');
+          const ref = schemaReference(file);
+          const text = renderNeutralLab({ name: 'p', count: 1, schema: ref });
+          const first = text.split('\n')[0];
+          expect(first).toBe(`# yaml-language-server: $schema=${ref}`);
+          expect(ref).toMatch(/^\S+$/);
+          expect(ref.startsWith('file:') ? fileURLToPath(ref) : ref).toBe(file);
+          expect(YAML.parse(text)).toEqual({
+            name: 'p',
+            network: { cidr: '10.240.0.0/24' },
+            defaults: { cpus: 1, memory: '512M' },
+            nodes: [{ name: 'node1' }],
+          });
+        },
+      ),
     );
   });
 });
