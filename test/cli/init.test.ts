@@ -177,7 +177,7 @@ describe('what init writes', () => {
         const first = text.split('\n')[0];
         expect(first).toBe(`# yaml-language-server: $schema=${ref}`);
         expect(ref).toMatch(/^\S+$/);
-        expect(ref.startsWith('file:') ? fileURLToPath(ref) : ref).toBe(file);
+        expect(path.resolve(ref.startsWith('file:') ? fileURLToPath(ref) : ref)).toBe(path.resolve(file));
         expect(YAML.parse(text)).toEqual({
           name: 'p',
           network: { cidr: '10.240.0.0/24' },
