@@ -27,6 +27,8 @@ test("npm pack's tarball installs globally into a clean prefix and runs: --versi
     'bin/labforge.js',
     'dist/bundle/labforge.mjs',
     'lab.yaml',
+    'init/neutral-lab.yaml.ejs',
+    'schema/lab.schema.json',
     'ci/github-workflow.yml',
     'ci/gitlab-ci.yml',
     'ci/install.yml',
