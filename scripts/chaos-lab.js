@@ -378,7 +378,7 @@ async function fullDiskPoint(p) {
   else await reach('running');
   const from = state;
   if (command === 'snapshot-save') snapName = `full${result.rows.length + 1}`;
-  const filler = await fill(command === 'up' ? 40 : 8);
+  const filler = await fill(command === 'up' ? 100 : 200);
   const before = (await sh('df', ['-h', '--output=avail', fsMount])).stdout.split('\n')[1]?.trim();
   say(`full disk: ${command} with ${before} free in the pool's file system`);
   const first = await labforge(command);
