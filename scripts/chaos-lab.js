@@ -184,6 +184,8 @@ async function converged(command, r) {
     }
     case 'destroy':
       return all('absent') ? [true, ''] : [false, show];
+    case 'verify':
+      return all('running') ? [true, ''] : [false, show];
   }
   return [false, `unknown command ${command}`];
 }
@@ -296,27 +298,37 @@ async function recover() {
 }
 
 async function libvirtdPoint(p) {
-  await reach('halted');
-  const at = p.at ?? 5 + rng(cfg.seed ^ 0x5bd1e995)() * (ESTIMATE['up:halted'] * 0.6);
-  say(`libvirtd restart during up from halted, at ${at.toFixed(1)} s`);
+  const command = p.command ?? 'up';
+  await reach(command === 'up' ? 'halted' : 'running');
+  if (command === 'snapshot-save') snapName = `c${result.rows.length + 1}`;
+  const from = state;
+  const est = ESTIMATE[estimateKey(command)] ?? 20;
+  const r = rng((cfg.seed ^ 0x5bd1e995) + result.rows.length)();
+  const at = p.at ?? (command === 'up' ? 5 + r * est * 0.6 : 0.5 + r * est * 0.8);
+  say(`libvirtd restart during ${command} from ${from}, at ${at.toFixed(1)} s`);
   let restarted = '';
-  const first = await labforge('up', {
+  const first = await labforge(command, {
     during: async () => {
-      await new Promise((r) => setTimeout(r, at * 1000));
-      const r = await sh('bash', [E2E_ENV, 'restart-libvirtd', cfg.ns, cfg.state, '3']);
+      await new Promise((res) => setTimeout(res, at * 1000));
+      const x = await sh('bash', [E2E_ENV, 'restart-libvirtd', cfg.ns, cfg.state, '3']);
       restarted =
-        r.exitCode === 0 ? `libvirtd killed at ${at.toFixed(1)} s, back 3 s later` : `restart failed: ${tail(r.all)}`;
+        x.exitCode === 0 ? `libvirtd killed at ${at.toFixed(1)} s, back 3 s later` : `restart failed: ${tail(x.all)}`;
     },
   });
   let again = first;
-  if (first.exitCode !== 0) again = await labforge('up');
-  const [ok, why] = await converged('up', again);
-  if (ok) state = 'running';
+  if (first.exitCode !== 0) again = await labforge(command);
+  const [ok, why] = await converged(command, again);
+  if (ok) state = AFTER[command];
+  if (ok && command === 'snapshot-save') savedSnapshots.add(snapName);
+  const how =
+    first.exitCode === 0
+      ? 'rode it out'
+      : `failed (exit ${first.exitCode}: ${tail(first.all).slice(0, 160)}), run again`;
   record({
     fault: 'libvirtd killed and restarted',
-    command: 'up',
-    from: 'halted',
-    point: `${restarted}; up ${first.exitCode === 0 ? 'rode it out' : `failed (exit ${first.exitCode}: ${tail(first.all).slice(0, 120)}), run again`}`,
+    command: argsOf(command).join(' '),
+    from,
+    point: `${restarted}; ${command} ${how}`,
     firstExit: first.exitCode,
     nextExit: again.exitCode,
     nextSeconds: again.seconds,
@@ -328,7 +340,7 @@ async function libvirtdPoint(p) {
   if (!ok) await recover();
 }
 
-async function lostHostPoint() {
+async function lostHostPoint(p) {
   await reach('running');
   const qemu = await procs('qemu-system');
   for (const l of qemu) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
@@ -336,6 +348,8 @@ async function lostHostPoint() {
   const status = await sh('node', [CLI, '--lab', labFile, '--out', out, 'status', '--json'], { cwd: labDir });
   const states = JSON.parse(String(status.stdout) || '[]').map((n) => `${n.name} ${n.state}`);
   const down = states.length === NODES.length && states.every((s) => !s.endsWith(' running'));
+  // With @SECONDS, the up that brings the lab back is itself killed (kill -9 of labforge) then, and run again.
+  const killed = p.at === undefined ? undefined : await labforge('up', { killAt: p.at });
   const again = await labforge('up');
   let [ok, why] = await converged('up', again);
   if (ok) {
@@ -350,7 +364,10 @@ async function lostHostPoint() {
     fault: 'host lost (every QEMU killed)',
     command: 'status, up, verify',
     from: 'running',
-    point: `${qemu.length} QEMU processes killed; status said: ${states.join(', ')}; snapshots after: ${snaps.join(', ') || 'none'}`,
+    point:
+      `${qemu.length} QEMU processes killed; status said: ${states.join(', ')}` +
+      `${killed?.killed ? `; the up after it killed -9 at ${killed.killed.at.toFixed(1)} s` : ''}` +
+      `; snapshots after: ${snaps.join(', ') || 'none'}`,
     firstExit: status.exitCode,
     nextExit: again.exitCode,
     nextSeconds: again.seconds,
@@ -502,7 +519,14 @@ async function setup() {
 async function main() {
   const plan = cfg.plan ? parsePlan(cfg.plan) : randomPlan(cfg.seed, cfg.count);
   if (!cfg.plan) {
-    if (cfg.libvirtd) plan.splice(Math.floor(plan.length / 2), 0, { fault: 'libvirtd', command: 'up' });
+    if (cfg.libvirtd)
+      plan.splice(
+        Math.floor(plan.length / 2),
+        0,
+        { fault: 'libvirtd', command: 'up' },
+        { fault: 'libvirtd', command: 'verify' },
+        { fault: 'libvirtd', command: 'snapshot-save' },
+      );
     if (cfg.lostHost) plan.push({ fault: 'lost-host', command: 'up' });
     if (cfg.fullDisk)
       plan.push({ fault: 'full-disk', command: 'snapshot-save' }, { fault: 'full-disk', command: 'up' });

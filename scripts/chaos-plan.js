@@ -23,6 +23,7 @@ export const ESTIMATE = {
   'snapshot-restore': 20,
   reset: 60,
   destroy: 30,
+  verify: 25,
 };
 
 /** What each command asks for, from each state the lab can be in. */
@@ -38,6 +39,7 @@ export const AFTER = {
   'snapshot-restore': 'running',
   reset: 'running',
   destroy: 'absent',
+  verify: 'running',
 };
 
 /** The kill points of a seed: [command, fraction of its duration] pairs, walking the lab's states from running. */
