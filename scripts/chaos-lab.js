@@ -86,11 +86,15 @@ async function labforge(command, { killAt, during } = {}) {
           killed = { at: (Date.now() - started) / 1000, last };
           process.kill(child.pid, 'SIGKILL');
         }, killAt * 1000);
+  // Killed, labforge is waited for by its exit alone: a program it started may live on holding its output open.
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const side = during ? during(started) : undefined;
-  const r = await child;
+  const ended = await Promise.race([child.then((r) => ({ r })), exited.then((e) => ({ e }))]);
+  const r = ended.r ?? (killed ? undefined : await child);
   clearTimeout(timer);
   await side;
   const seconds = (Date.now() - started) / 1000;
+  if (!r) return { exitCode: undefined, signal: 'SIGKILL', all: text, seconds, killed };
   if (!killed && r.exitCode === 0) ESTIMATE[estimateKey(command)] = seconds;
   return { exitCode: r.exitCode, signal: r.signal, all: String(r.all ?? text), seconds, killed };
 }
