@@ -69,11 +69,17 @@ async function packageOwner(file: string, resolved: string): Promise<PackerCandi
     const r = await run('dpkg-query', ['-S', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
     const name = r.exitCode === 0 ? /^([^:,\s]+)[^:]*: /.exec(r.stdout)?.[1] : undefined;
     if (!name) return undefined;
-    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
+    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], {
+      anyExitCode: true,
+      timeoutMs: LOCAL_QUERY_S * 1000,
+    });
     return { name, version: v.stdout.trim() };
   };
   const rpm = async (f: string) => {
-    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
+    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], {
+      anyExitCode: true,
+      timeoutMs: LOCAL_QUERY_S * 1000,
+    });
     const m = r.exitCode === 0 ? /^(\S+) (\S+)$/m.exec(r.stdout) : undefined;
     return m ? { name: m[1], version: m[2] } : undefined;
   };
@@ -230,13 +236,20 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
   });
 }
 
-/** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run. */
+/** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run.
+ *  Packer's own temp files (1.6.6 leaves its `packer_to_cdrom*` ISO of cd_files behind) go to a temp folder of
+ *  labforge's, removed when the build ends, whatever its outcome. */
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
-  await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
-    tailLines: 25,
-    ...opts,
-    program: (await packer()).file,
-    cwd: dir,
-    env: { ...ENV, ...opts.env },
-  });
+  const tmp = makeOwnTemp(os.tmpdir(), 'labforge-packer-build-');
+  try {
+    await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
+      tailLines: 25,
+      ...opts,
+      program: (await packer()).file,
+      cwd: dir,
+      env: { ...ENV, ...opts.env, TMPDIR: tmp },
+    });
+  } finally {
+    removeOwnTemp(tmp);
+  }
 }
