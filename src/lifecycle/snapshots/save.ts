@@ -75,7 +75,13 @@ export async function saveSnapshot(
     `their disks, and ${SNAPSHOT_SLACK_MIB} MiB for each node's device state`;
   const space: Space | undefined = await poolSpace(lab, virsh);
   if (space) requireSpace('labforge snapshot save', space, needBytes, why);
-  const existed = (record.snapshots ?? []).some((s) => s.name === name);
+  const before = (record.snapshots ?? []).find((s) => s.name === name);
+  const existed = before !== undefined;
+  const retake = before?.status === 'saving' && !opts.only;
+  if (retake)
+    (opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)))(
+      `snapshot ${name} was left incomplete by an interrupted save: taking it again`,
+    );
   const parts: SnapshotPart[] = nodes.map((n) => ({
     node: n.node,
     uuid: n.domain!.uuid,
@@ -85,7 +91,7 @@ export async function saveSnapshot(
   const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   changeSnapshot(lab, name, (s) => ({
     name,
-    createdAt: s?.createdAt ?? createdAt,
+    createdAt: retake ? createdAt : (s?.createdAt ?? createdAt),
     status: 'saving',
     parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
   }));
