@@ -278,7 +278,7 @@ async function killPoint(p) {
     converged: ok,
     why,
     said: noticed(again.all),
-    leaked: await leaks(ok ? AFTER[command] : state),
+    leaked: await leaks(ok ? AFTER[command] : 'not converged'),
     snapshot: command === 'snapshot-save' ? snapName : undefined,
   });
   if (!ok) await recover();

@@ -63,7 +63,11 @@ if (why.length) {
   process.exit(3);
 }
 
-console.log(`chaos: seed ${seed} (replay with: npm run chaos -- --seed ${seed} --count ${count})`);
+console.log(
+  opt('--plan')
+    ? `chaos: the points of --plan ${opt('--plan')}`
+    : `chaos: seed ${seed} (replay with: npm run chaos -- --seed ${seed} --count ${count})`,
+);
 console.error('chaos: building (or reusing) the test box');
 const image = execFileSync(
   'bash',
