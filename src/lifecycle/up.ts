@@ -22,6 +22,42 @@ import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { poolStep } from './state/pool.js';
 import { logFile, runSteps } from './steps.js';
+import { diskFullOr, localSpace, mib, NEW_NODE_DISK_MIB, poolSpace, requireSpace, type Space } from './host/space.js';
+
+/** What up writes into the output folder while the lab comes up, at least: logs, the nodes' console logs, state. */
+const OUT_DIR_NEED_MIB = 16;
+
+/**
+ * Free space for what up creates, before anything is created: in the lab's pool, the box's base volume (when the
+ * pool does not hold it yet) and NEW_NODE_DISK_MIB for each node disk Vagrant makes; in the output folder,
+ * OUT_DIR_NEED_MIB. A file system too small is exit 1 naming it and the space needed (DiskFullError).
+ */
+export async function checkUpSpace(lab: Lab, virsh: Virsh, box: string): Promise<Space | undefined> {
+  requireSpace(
+    'labforge up',
+    localSpace(lab.outDir, `the output folder ${lab.outDir}`),
+    OUT_DIR_NEED_MIB * 2 ** 20,
+    "the lab's logs, the nodes' console logs and its state files",
+  );
+  const space = await poolSpace(lab, virsh);
+  if (!space) return undefined;
+  const fresh = (await status(lab)).filter((s) => s.state === 'not_created').length;
+  if (fresh === 0) return space;
+  const pool = lab.host.pool;
+  const prefix = `${box.replace(/\//g, '-VAGRANTSLASH-')}_vagrant_box_image_`;
+  const hasBase =
+    (await virsh.activePools()).includes(pool) &&
+    [...(await virsh.volumes(pool)).keys()].some((v) => v.startsWith(prefix));
+  const base = hasBase ? 0 : (vagrant.boxImageBytes(box) ?? 0);
+  const why = [
+    base ? `the box's base volume, ${mib(base)}` : undefined,
+    `${NEW_NODE_DISK_MIB} MiB for each of the ${fresh} node disks it creates`,
+  ]
+    .filter(Boolean)
+    .join(', and ');
+  requireSpace('labforge up', space, base + fresh * NEW_NODE_DISK_MIB * 2 ** 20, why);
+  return space;
+}
 
 /** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
  *  not boot. */
@@ -122,10 +158,19 @@ export async function up(open: OpenLab): Promise<void> {
   if (failed.length)
     throw new HostNotReadyError(`this host cannot run lab ${lab.name} (labforge doctor):\n${formatChecks(failed)}`);
   // bake renders the lab and returns at once when its box is installed; otherwise it bakes the box first.
-  await bake(open, {});
+  const baked = await bake(open, {});
   const log = logFile(lab.outDir, 'up');
-  console.log(`labforge: bringing up lab ${lab.name}; full log: ${log}`);
   const virsh = new Virsh(lab.host.uri, { log });
+  const space = await checkUpSpace(lab, virsh, baked.box);
+  console.log(`labforge: bringing up lab ${lab.name}; full log: ${log}`);
+  const full = (e: unknown) =>
+    diskFullOr(
+      e,
+      'labforge up',
+      space,
+      "Vagrant could not write the nodes' disks",
+      'Free space there, then run labforge up again: it finishes what was started.',
+    );
   await runSteps<{ pending: string[] }>(
     [
       ...labNetworks(lab).map(({ net, file, field }) => ({
@@ -149,7 +194,8 @@ export async function up(open: OpenLab): Promise<void> {
           try {
             await vagrant.up(lab.outDir, [], { log, onLine: progress });
           } catch (e) {
-            if (!(e instanceof ToolError) || !LIBVIRT_LOST.test(e.tail)) throw bootTimedOut(lab, open.ctx, e) ?? e;
+            if (!(e instanceof ToolError) || !LIBVIRT_LOST.test(e.tail))
+              throw bootTimedOut(lab, open.ctx, e) ?? full(e);
             // libvirtd went away under vagrant-libvirt (restarted): once it answers again, vagrant up (which only
             // does what is not done yet) runs once more.
             progress('libvirt went away during vagrant up (libvirtd restarted?): waiting for it, then once more');
@@ -159,7 +205,7 @@ export async function up(open: OpenLab): Promise<void> {
             } catch (again) {
               if (again instanceof ToolError && LIBVIRT_LOST.test(again.tail))
                 throw libvirtLost(lab.host.uri, '`vagrant up` (twice)', again.tail);
-              throw bootTimedOut(lab, open.ctx, again) ?? again;
+              throw bootTimedOut(lab, open.ctx, again) ?? full(again);
             }
           }
           return `started ${notRunning.join(', ')}`;

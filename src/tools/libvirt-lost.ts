@@ -48,4 +48,6 @@ export const VIRSH_READS: ReadonlySet<string> = new Set([
   'nodeinfo',
   'nodememstats',
   'pool-info',
+  'pool-dumpxml',
+  'pool-refresh',
 ]);

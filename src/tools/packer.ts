@@ -236,13 +236,20 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
   });
 }
 
-/** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run. */
+/** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run.
+ *  Packer's own temp files (1.6.6 leaves its `packer_to_cdrom*` ISO of cd_files behind) go to a temp folder of
+ *  labforge's, removed when the build ends, whatever its outcome. */
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
-  await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
-    tailLines: 25,
-    ...opts,
-    program: (await packer()).file,
-    cwd: dir,
-    env: { ...ENV, ...opts.env },
-  });
+  const tmp = makeOwnTemp(os.tmpdir(), 'labforge-packer-build-');
+  try {
+    await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
+      tailLines: 25,
+      ...opts,
+      program: (await packer()).file,
+      cwd: dir,
+      env: { ...ENV, ...opts.env, TMPDIR: tmp },
+    });
+  } finally {
+    removeOwnTemp(tmp);
+  }
 }

@@ -179,3 +179,19 @@ export function boxInstalled(name: string): boolean {
       [vagrantArchitecture(), 'unknown'].some((arch) => isFile(dir, version, arch, 'libvirt', 'metadata.json')),
   );
 }
+
+/** The size of an installed libvirt box's disk image (`box.img`, what vagrant-libvirt uploads as the base volume), in
+ *  bytes: the largest of its versions; undefined when it is not installed. */
+export function boxImageBytes(name: string): number | undefined {
+  const home = process.env.VAGRANT_HOME ?? path.join(process.env.HOME ?? '/root', '.vagrant.d');
+  const dir = path.join(home, 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+  const size = (...p: string[]) => {
+    const st = fs.statSync(path.join(...p), { throwIfNoEntry: false });
+    return st?.isFile() ? st.size : 0;
+  };
+  let most = 0;
+  for (const version of safeList(dir))
+    for (const sub of [['libvirt'], ...[vagrantArchitecture(), 'unknown'].map((a) => [a, 'libvirt'])])
+      most = Math.max(most, size(dir, version, ...sub, 'box.img'));
+  return most || undefined;
+}

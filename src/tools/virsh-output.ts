@@ -166,3 +166,15 @@ export function parsePoolAvailable(text: string): number | undefined {
   const v = keyValues(text).get('available');
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
+
+/** The target path of a pool in `virsh pool-dumpxml` (`<target><path>...</path>`), XML entities decoded. */
+export function parsePoolTargetPath(xml: string): string | undefined {
+  const m = /<target>[\s\S]*?<path>([^<]*)<\/path>/.exec(xml);
+  if (!m) return undefined;
+  return m[1]
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}

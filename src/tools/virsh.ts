@@ -11,6 +11,7 @@ import {
   parseVolumeBacking,
   parseNodeFacts,
   parsePoolAvailable,
+  parsePoolTargetPath,
   type NodeFacts,
   volumeDiskPool,
   type BlockDevice,
@@ -82,10 +83,18 @@ export class Virsh {
     throw new Error(`virsh -c ${this.uri} domcapabilities --virttype kvm: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
 
-  /** Free bytes in a pool, or undefined when there is no such pool (yet). */
-  async poolAvailableBytes(pool: string): Promise<number | undefined> {
+  /** Free bytes in a pool, or undefined when there is no such pool (yet). `refresh`: libvirt looks at the pool's
+   *  storage again first (pool-info otherwise gives what it saw at the last refresh or volume change). */
+  async poolAvailableBytes(pool: string, refresh = false): Promise<number | undefined> {
     if (!(await this.pools()).includes(pool)) return undefined;
+    if (refresh && (await this.activePools()).includes(pool)) await this.virsh(['pool-refresh', pool]);
     return parsePoolAvailable(await this.virsh(['pool-info', '--bytes', pool]));
+  }
+
+  /** The folder (target path) of a pool, or undefined when there is no such pool. */
+  async poolTargetPath(pool: string): Promise<string | undefined> {
+    if (!(await this.pools()).includes(pool)) return undefined;
+    return parsePoolTargetPath(await this.virsh(['pool-dumpxml', pool]));
   }
 
   async networks(): Promise<string[]> {

@@ -29,7 +29,9 @@ export function planSave(
   only?: string[],
 ): ResolvedNode[] {
   const existing = (record.snapshots ?? []).find((s) => s.name === name);
-  if (existing && !only) {
+  // A save of this name that was interrupted (killed, libvirt restarted) is finished by the same save: every part is
+  // taken again (saveSnapshot replaces the parts labforge recorded). An interrupted delete is finished by delete.
+  if (existing && !only && existing.status !== 'saving') {
     if (existing.status === 'complete')
       throw new UsageError(
         `snapshot save: lab ${record.lab} already has a snapshot ${JSON.stringify(name)} (taken ${existing.createdAt}); delete it first or choose another name`,

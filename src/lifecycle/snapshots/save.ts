@@ -9,6 +9,11 @@ import { logFile } from '../steps.js';
 import { checkSnapshotName, planSave } from './plan.js';
 import { changeSnapshot, resolveLabDomains } from './record.js';
 import { resumePaused, settleAll, shieldedFromSignals, stopIfInterrupted } from './steady.js';
+import { DiskFullError, diskFullOr, mib, poolSpace, requireSpace, type Space } from '../host/space.js';
+import { readRecord } from '../state/record.js';
+
+/** Beyond the nodes' memory, what a snapshot with memory writes into each node's disk (device state, qcow2 tables). */
+const SNAPSHOT_SLACK_MIB = 16;
 
 export interface SaveResult {
   name: string;
@@ -59,6 +64,24 @@ export async function saveSnapshot(
     // labforge's own part, left by a save interrupted before it was recorded as taken: taken again below.
     await virsh.snapshotDelete(d.uuid, name);
   }
+  // The snapshot writes every running node's memory into its disk: the pool's file system must hold it, checked
+  // before anything is recorded or suspended.
+  const running = nodes.filter((n) => n.domain!.state === 'running');
+  const needBytes =
+    running.reduce((sum, n) => sum + (lab.nodes.find((x) => x.name === n.node)?.memoryMiB ?? 0), 0) * 2 ** 20 +
+    nodes.length * SNAPSHOT_SLACK_MIB * 2 ** 20;
+  const why =
+    `the memory of ${running.length} running node${running.length === 1 ? '' : 's'}, which the snapshot keeps in ` +
+    `their disks, and ${SNAPSHOT_SLACK_MIB} MiB for each node's device state`;
+  const space: Space | undefined = await poolSpace(lab, virsh);
+  if (space) requireSpace('labforge snapshot save', space, needBytes, why);
+  const before = (record.snapshots ?? []).find((s) => s.name === name);
+  const existed = before !== undefined;
+  const retake = before?.status === 'saving' && !opts.only;
+  if (retake)
+    (opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)))(
+      `snapshot ${name} was left incomplete by an interrupted save: taking it again`,
+    );
   const parts: SnapshotPart[] = nodes.map((n) => ({
     node: n.node,
     uuid: n.domain!.uuid,
@@ -68,7 +91,7 @@ export async function saveSnapshot(
   const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   changeSnapshot(lab, name, (s) => ({
     name,
-    createdAt: s?.createdAt ?? createdAt,
+    createdAt: retake ? createdAt : (s?.createdAt ?? createdAt),
     status: 'saving',
     parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
   }));
@@ -76,51 +99,91 @@ export async function saveSnapshot(
   // While nodes stand still, each libvirt request runs to its end, also on SIGINT: a request whose client was killed
   // would land later, unseen (a node paused again after labforge resumed it). The save then ends with exit 130.
   const steady = new Virsh(lab.host.uri, { log, steady: true });
-  await shieldedFromSignals(async () => {
-    // Every node labforge asks to suspend, before it asks: a failing `virsh suspend` may still have paused it.
-    const suspended: string[] = [];
-    const stillAt = Date.now();
-    try {
-      // Every running node stops at once: from here to the resume, the lab stands still.
-      await settleAll(
-        nodes
-          .filter((n) => n.domain!.state === 'running')
-          .map(async (n) => {
-            suspended.push(n.domain!.uuid);
-            await steady.suspend(n.domain!.uuid);
-          }),
-      );
-      stopIfInterrupted('before the snapshot was taken; the nodes were resumed');
-      opts.progress?.(`${nodes.length} nodes stand still; taking snapshot ${name}`);
-      const description = `labforge: lab ${lab.name}, snapshot ${name}`;
-      const taken: string[] = [];
+  try {
+    await shieldedFromSignals(async () => {
+      // Every node labforge asks to suspend, before it asks: a failing `virsh suspend` may still have paused it.
+      const suspended: string[] = [];
+      const stillAt = Date.now();
       try {
+        // Every running node stops at once: from here to the resume, the lab stands still.
         await settleAll(
-          nodes.map(async (n) => {
-            await steady.snapshotCreate(n.domain!.uuid, name, description);
-            taken.push(n.node);
-          }),
+          nodes
+            .filter((n) => n.domain!.state === 'running')
+            .map(async (n) => {
+              suspended.push(n.domain!.uuid);
+              await steady.suspend(n.domain!.uuid);
+            }),
         );
+        stopIfInterrupted('before the snapshot was taken; the nodes were resumed');
+        opts.progress?.(`${nodes.length} nodes stand still; taking snapshot ${name}`);
+        const description = `labforge: lab ${lab.name}, snapshot ${name}`;
+        const taken: string[] = [];
+        try {
+          await settleAll(
+            nodes.map(async (n) => {
+              await steady.snapshotCreate(n.domain!.uuid, name, description);
+              taken.push(n.node);
+            }),
+          );
+        } finally {
+          changeSnapshot(
+            lab,
+            name,
+            (s) =>
+              s && {
+                ...s,
+                parts: s.parts.map((p) =>
+                  taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p,
+                ),
+              },
+          );
+        }
       } finally {
-        changeSnapshot(
-          lab,
-          name,
-          (s) =>
-            s && {
-              ...s,
-              parts: s.parts.map((p) =>
-                taken.includes(p.node) && parts.some((q) => q.uuid === p.uuid) ? { ...p, taken: true } : p,
-              ),
-            },
-        );
+        await resumePaused(steady, suspended);
+        suspendedSeconds = (Date.now() - stillAt) / 1000;
       }
-    } finally {
-      await resumePaused(steady, suspended);
-      suspendedSeconds = (Date.now() - stillAt) / 1000;
-    }
-  });
+    });
+  } catch (e) {
+    const full = diskFullOr(
+      e,
+      'labforge snapshot save',
+      space,
+      `snapshot ${name} needs about ${mib(needBytes)} (${why})`,
+      '',
+    );
+    if (!(full instanceof DiskFullError)) throw e;
+    throw new DiskFullError(`${full.message}${await dropFailedSave(lab, steady, name, parts, existed)}`);
+  }
   // Every part is taken (a failure or an interruption before that has thrown): the snapshot is complete, also when
   // a signal came in meanwhile (labforge then exits 130 with the new state in place).
   changeSnapshot(lab, name, (s) => s && { ...s, status: 'complete' });
   return { name, nodes: nodes.map((n) => n.node), suspendedSeconds, seconds: (Date.now() - started) / 1000 };
+}
+
+/** After a save the disk filled up under: the parts it took are deleted again and a snapshot it started is taken out
+ *  of the record (one that existed before stays, listed as incomplete). Says what it did. */
+async function dropFailedSave(
+  lab: Lab,
+  virsh: Virsh,
+  name: string,
+  parts: SnapshotPart[],
+  existed: boolean,
+): Promise<string> {
+  const taken = (readRecord(lab.outDir)?.snapshots ?? [])
+    .find((s) => s.name === name)
+    ?.parts.filter((p) => p.taken && parts.some((q) => q.uuid === p.uuid));
+  const left: string[] = [];
+  for (const p of taken ?? []) {
+    try {
+      await virsh.snapshotDelete(p.uuid, name);
+    } catch {
+      left.push(p.node);
+    }
+  }
+  if (!existed && left.length === 0) {
+    changeSnapshot(lab, name, () => undefined);
+    return ` Snapshot ${name} was not kept (no part of it is left); the nodes run as before.`;
+  }
+  const where = left.length ? ` (parts left on ${left.join(', ')})` : '';
+  return ` Snapshot ${name} is recorded as incomplete${where}: \`labforge snapshot delete ${name}\` removes it.`;
 }

@@ -64,3 +64,25 @@ test('Packer 1.6.6: no packer init (it has the builders built in and rejects req
   expect(r.stdout).toMatch(/^labforge: 3 steps: 1 done, 1 skipped, 1 failed in \d+\.\d s \(failed: Build the image/m);
   expect(r.stdout).not.toContain('[OUTPUT]');
 });
+
+test("Packer's temp files go to a folder of labforge's, removed after the build (a failed one too): nothing is left in TMPDIR", async () => {
+  const { dir, lab, env } = standInPacker(
+    [
+      'if [ "$1" = version ]; then echo "Packer v1.6.6"; exit 0; fi',
+      // What Packer 1.6.6 leaves behind after a build with cd_files.
+      'if [ "$1" = build ]; then echo "$TMPDIR" > "$STANDIN_DIR/tmpdir"; : > "$TMPDIR/packer_to_cdrom123"; fi',
+      `echo "Build 'qemu.fedora' errored: stand-in failure"; exit 3`,
+    ].join('\n'),
+  );
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp);
+  const r = await execa('node', [CLI, '--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
+    env: { ...env, TMPDIR: tmp },
+    reject: false,
+  });
+  expect(r.exitCode).toBe(1);
+  const used = fs.readFileSync(path.join(dir, 'tmpdir'), 'utf8').trim();
+  expect(path.dirname(used)).toBe(tmp);
+  expect(path.basename(used)).toMatch(/^labforge-packer-build-/);
+  expect(fs.readdirSync(tmp)).toEqual([]);
+});

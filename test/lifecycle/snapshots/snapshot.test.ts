@@ -118,7 +118,7 @@ describe('save', () => {
     expect(planSave(record(), resolved, 's1').map((n) => n.node)).toEqual(['a', 'b']);
   });
 
-  test('a name the lab has is a usage error (exit 2) naming it; an incomplete one says how to remove it', () => {
+  test('a name the lab has is a usage error (exit 2) naming it; an interrupted save is taken again, an interrupted delete refused', () => {
     const r = record({ snapshots: [complete('s1'), { ...complete('s2'), status: 'saving' }] });
     const e = (() => {
       try {
@@ -132,9 +132,12 @@ describe('save', () => {
     expect(e!.message).toBe(
       'snapshot save: lab t already has a snapshot "s1" (taken 2026-11-26T10:00:00Z); delete it first or choose another name',
     );
-    expect(() => planSave(r, resolved, 's2')).toThrow(
+    // One left by an interrupted save is taken again, whole, by the same save; one left by a delete is refused.
+    expect(planSave(r, resolved, 's2').map((n) => n.node)).toEqual(['a', 'b']);
+    const deleting = record({ snapshots: [{ ...complete('s3'), status: 'deleting' }] });
+    expect(() => planSave(deleting, resolved, 's3')).toThrow(
       new SnapshotError(
-        'snapshot s2 is incomplete (interrupted while saving): `labforge snapshot delete s2` removes its parts',
+        'snapshot s3 is incomplete (interrupted while deleting): `labforge snapshot delete s3` removes its parts',
       ),
     );
   });

@@ -1,0 +1,576 @@
+#!/usr/bin/env node
+// The lab half of `npm run chaos` (scripts/chaos.js starts it INSIDE a libvirt environment of its own: network and
+// mount namespaces with their own libvirtd, scripts/e2e-env.sh; nothing here reaches outside it).
+//
+//   node scripts/chaos-lab.js '{"work":...,"image":...,"seed":N,"count":N,"plan":...,"ns":...,"state":...,
+//                               "result":...}'
+//
+// A two-node lab of the Debian test box (the e2e's), its pool on a loop-mounted ext4 file system of its own (so
+// that the full-disk point can fill it), a bystander network and pool that no point may touch. Writes
+// {seed, rows, ...} to the result file as it goes (a run cut short still reports what it did).
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AFTER, ESTIMATE, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+
+const cfg = JSON.parse(process.argv[2] ?? '{}');
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const CLI = path.join(ROOT, 'bin', 'labforge.js');
+const E2E_ENV = path.join(ROOT, 'scripts', 'e2e-env.sh');
+const work = cfg.work;
+const LAB = 'chaos';
+const NODES = ['node1', 'node2'];
+const NETWORKS = ['lf-chaos', 'lf-chaos-mgmt'];
+const labDir = path.join(work, 'lab');
+const labFile = path.join(labDir, 'lab.yaml');
+const out = path.join(labDir, 'out');
+const fsImage = path.join(work, 'pool.ext4');
+const fsMount = path.join(work, 'poolfs');
+const pool = path.join(fsMount, 'pool');
+const tmp = path.join(work, 'tmp');
+const bystanderPool = path.join(work, 'bystander-pool');
+const result = { seed: cfg.seed, count: cfg.count, plan: cfg.plan ?? null, rows: [], setup: [], notes: [] };
+const save = () => fs.writeFileSync(cfg.result, JSON.stringify(result, null, 2));
+const t0 = Date.now();
+const say = (line) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// ------------------------------------------------------------------------------------------------ running things
+const env = {
+  ...process.env,
+  // The box is baked once per test image and labforge recipe, and kept between chaos runs.
+  VAGRANT_HOME: path.join(ROOT, '.cache', 'chaos-vagrant-home'),
+  VAGRANT_CHECKPOINT_DISABLE: '1',
+  XDG_STATE_HOME: path.join(work, 'state'),
+  // labforge's (and its tools') temp files: checked for leftovers after every command.
+  TMPDIR: tmp,
+  CI: 'true',
+  LABFORGE_OFFLINE: '1',
+  NO_COLOR: '1',
+};
+
+const sh = async (cmd, args, opts = {}) => execa(cmd, args, { env, reject: false, all: true, ...opts });
+const virsh = async (...a) => String((await sh('virsh', ['-q', '-c', 'qemu:///system', ...a])).stdout);
+const lines = (s) =>
+  String(s)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+const words = (c) =>
+  c === 'snapshot-save' ? ['snapshot', 'save'] : c === 'snapshot-restore' ? ['snapshot', 'restore'] : [c];
+let snapName = 'c0';
+const argsOf = (command) => {
+  const a = words(command);
+  if (command === 'snapshot-save' || command === 'snapshot-restore') a.push(snapName);
+  if (command === 'destroy') a.push('--yes');
+  return a;
+};
+
+/** labforge COMMAND; with `killAt` (s), labforge alone is killed with SIGKILL at that moment (its children live on). */
+async function labforge(command, { killAt, during } = {}) {
+  const started = Date.now();
+  const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command)], {
+    env,
+    cwd: labDir,
+    reject: false,
+    all: true,
+    timeout: 60 * 60 * 1000,
+  });
+  let text = '';
+  child.all?.on('data', (d) => (text += d));
+  let killed;
+  const timer =
+    killAt === undefined
+      ? undefined
+      : setTimeout(() => {
+          const last = lines(text).pop() ?? '(nothing printed yet)';
+          killed = { at: (Date.now() - started) / 1000, last };
+          process.kill(child.pid, 'SIGKILL');
+        }, killAt * 1000);
+  // Killed, labforge is waited for by its exit alone: a program it started may live on holding its output open.
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const side = during ? during(started) : undefined;
+  const ended = await Promise.race([child.then((r) => ({ r })), exited.then((e) => ({ e }))]);
+  const r = ended.r ?? (killed ? undefined : await child);
+  clearTimeout(timer);
+  await side;
+  const seconds = (Date.now() - started) / 1000;
+  if (!r) return { exitCode: undefined, signal: 'SIGKILL', all: text, seconds, killed };
+  if (!killed && r.exitCode === 0) ESTIMATE[estimateKey(command)] = seconds;
+  return { exitCode: r.exitCode, signal: r.signal, all: String(r.all ?? text), seconds, killed };
+}
+
+let state = 'absent';
+const estimateKey = (command) => (command === 'up' ? `up:${state === 'halted' ? 'halted' : 'absent'}` : command);
+
+// ------------------------------------------------------------------------------------------------ checks
+/** Processes in this environment (its network namespace) whose command line matches. */
+async function procs(pattern) {
+  const { stdout } = await sh('pgrep', ['-a', '--ns', String(process.pid), '--nslist', 'net', '-f', pattern]);
+  return lines(stdout).filter((l) => !l.includes('pgrep'));
+}
+
+async function domainStates() {
+  const states = {};
+  for (const n of NODES) {
+    const s = lines(await virsh('domstate', `${LAB}-${n}`))[0];
+    states[n] = s ?? 'absent';
+  }
+  return states;
+}
+
+/** What a command left that it should not have: lock files, programs still running, temp files. `after`: the lab's
+ *  state now (absent: also everything of the lab anywhere). */
+async function leaks(after) {
+  const found = [];
+  if (fs.existsSync(out))
+    for (const f of fs.readdirSync(out)) if (f === '.lock' || f.startsWith('.lock.')) found.push(`lock file ${f}`);
+  // Every program a labforge started ends with it, or is stopped by the next labforge (the one just run).
+  for (const p of await procs('bin/labforge\\.js')) found.push(`labforge still running: ${p.slice(0, 80)}`);
+  for (const p of await procs('bin/vagrant( |$)')) found.push(`vagrant still running: ${p.slice(0, 80)}`);
+  for (const p of await procs('(^|/)virsh ')) found.push(`virsh still running: ${p.slice(0, 80)}`);
+  for (const p of await procs('(^|/)packer ')) found.push(`packer still running: ${p.slice(0, 80)}`);
+  if (fs.existsSync(tmp)) for (const f of fs.readdirSync(tmp)) found.push(`temp ${f}`);
+  // Bystanders: never touched.
+  if (!lines(await virsh('net-list', '--all', '--name')).includes('chaos-bystander'))
+    found.push('REMOVED the bystander network');
+  if (!lines(await virsh('vol-list', '--pool', 'chaos-bystander')).some((l) => l.startsWith('bystander.qcow2')))
+    found.push('REMOVED the bystander volume');
+  if (after === 'absent') {
+    for (const d of lines(await virsh('list', '--all', '--name'))) found.push(`domain ${d}`);
+    for (const n of lines(await virsh('net-list', '--all', '--name')))
+      if (NETWORKS.includes(n)) found.push(`network ${n}`);
+    for (const p of lines(await virsh('pool-list', '--all', '--name'))) {
+      if (p === 'chaos-bystander') continue;
+      found.push(`pool ${p}`);
+      for (const v of lines(await virsh('vol-list', '--pool', p)))
+        found.push(`volume ${v.split(/\s+/)[0]} (pool ${p})`);
+    }
+    if (fs.existsSync(pool) && fs.readdirSync(pool).length)
+      found.push(`files in the pool folder: ${fs.readdirSync(pool).join(' ')}`);
+    for (const f of ['.labforge-state.json', '.lock.children'])
+      if (fs.existsSync(path.join(out, f))) found.push(`${f}`);
+    const mux = path.join(out, '.mux');
+    if (fs.existsSync(mux) && fs.readdirSync(mux).length) found.push(`mux sockets: ${fs.readdirSync(mux).join(' ')}`);
+    for (const n of NODES)
+      if (fs.existsSync(path.join(out, '.vagrant', 'machines', n, 'libvirt', 'id')))
+        found.push(`.vagrant/machines/${n}/libvirt/id`);
+    for (const p of await procs(`ControlPath=${out}`)) found.push(`ssh master: ${p.slice(0, 60)}`);
+    for (const p of await procs('qemu-system')) found.push(`qemu: ${p.slice(0, 60)}`);
+  }
+  return found;
+}
+
+/** Whether the lab is in the state `command` asks for: [ok, why not]. */
+async function converged(command, r) {
+  const st = await domainStates();
+  const all = (s) => NODES.every((n) => st[n] === s);
+  const show = NODES.map((n) => `${n} ${st[n]}`).join(', ');
+  if (r.exitCode !== 0) return [false, `exit ${r.exitCode}: ${tail(r.all)}`];
+  switch (command) {
+    case 'up':
+    case 'reset':
+      return all('running') ? [true, ''] : [false, show];
+    case 'halt':
+      return all('shut off') ? [true, ''] : [false, show];
+    case 'snapshot-save': {
+      const list = await sh('node', [CLI, '--lab', labFile, '--out', out, 'snapshot', 'list', '--json'], {
+        cwd: labDir,
+      });
+      const row = JSON.parse(String(list.stdout) || '[]').find((s) => s.name === snapName);
+      if (!row || row.status !== 'complete' || row.coverage !== '2/2')
+        return [false, `snapshot ${snapName}: ${JSON.stringify(row)}`];
+      return all('running') ? [true, ''] : [false, show];
+    }
+    case 'snapshot-restore': {
+      if (!all('running')) return [false, show];
+      const v = await labforge('verify');
+      return v.exitCode === 0 ? [true, ''] : [false, `verify exit ${v.exitCode}: ${tail(v.all)}`];
+    }
+    case 'destroy':
+      return all('absent') ? [true, ''] : [false, show];
+    case 'verify':
+      return all('running') ? [true, ''] : [false, show];
+  }
+  return [false, `unknown command ${command}`];
+}
+
+const tail = (text) =>
+  lines(text)
+    .filter((l) => !/^\s*at /.test(l))
+    .slice(-2)
+    .join(' / ')
+    .slice(0, 240);
+
+/** What the next command said about the killed one (tools/children.ts, the stale lock, paused nodes). */
+function noticed(text) {
+  const said = [];
+  const stopped = /stopped what an earlier, killed labforge left running on this lab: ([^\n]*)/.exec(text);
+  if (stopped) said.push(`stopped ${stopped[1]}`);
+  if (/resumed [^\n]*paused|left paused|resum(ed|es) .*paused/i.test(text)) said.push('resumed paused nodes');
+  return said.join('; ');
+}
+
+// ------------------------------------------------------------------------------------------------ the points
+/** Bring the lab to `want` with plain commands (no fault), when a point needs it. */
+async function reach(want) {
+  if (state === want) return;
+  if (want === 'running') {
+    const r = await labforge('up');
+    if (r.exitCode !== 0) throw new Error(`up (to start a point) failed: ${tail(r.all)}`);
+  } else if (want === 'halted') {
+    await reach('running');
+    const r = await labforge('halt');
+    if (r.exitCode !== 0) throw new Error(`halt (to start a point) failed: ${tail(r.all)}`);
+  } else if (want === 'absent') {
+    const r = await labforge('destroy');
+    if (r.exitCode !== 0) throw new Error(`destroy (to start a point) failed: ${tail(r.all)}`);
+  }
+  state = want;
+}
+
+function record(row) {
+  result.rows.push(row);
+  save();
+  say(
+    `#${result.rows.length} ${row.fault} ${row.command} ${row.point}: ${row.converged ? 'converged' : 'NOT converged'}` +
+      `${row.why ? ` (${row.why})` : ''}; leaked: ${row.leaked.length ? row.leaked.join(', ') : 'nothing'}` +
+      `${row.said ? `; next command: ${row.said}` : ''}`,
+  );
+}
+
+async function killPoint(p) {
+  const command = p.command;
+  if (['snapshot-restore', 'snapshot-save', 'reset', 'halt'].includes(command)) await reach('running');
+  if (command === 'snapshot-restore' && !savedSnapshots.size) {
+    // Something to restore: a snapshot taken without a fault.
+    snapName = `c${result.rows.length}`;
+    const s = await labforge('snapshot-save');
+    if (s.exitCode !== 0) throw new Error(`snapshot save (to start a point) failed: ${tail(s.all)}`);
+    savedSnapshots.add(snapName);
+  }
+  if (command === 'snapshot-save') snapName = `c${result.rows.length + 1}`;
+  if (command === 'snapshot-restore') snapName = [...savedSnapshots].pop();
+  const from = state;
+  const est = ESTIMATE[estimateKey(command)];
+  const at = p.at ?? Math.max(0.5, p.fraction * est);
+  say(
+    `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${at.toFixed(1)} s (of about ${est.toFixed(0)} s)`,
+  );
+  const first = await labforge(command, { killAt: at });
+  const point = first.killed
+    ? `kill -9 at ${first.killed.at.toFixed(1)} s; last line: ${first.killed.last.replace(/^\S+T\S+ /, '').slice(0, 90)}`
+    : `finished (exit ${first.exitCode}) in ${first.seconds.toFixed(1)} s, before the kill at ${at.toFixed(1)} s`;
+  const again = await labforge(command);
+  const [ok, why] = await converged(command, again);
+  if (ok) state = AFTER[command];
+  if (ok && command === 'snapshot-save') savedSnapshots.add(snapName);
+  if (ok && command === 'destroy') savedSnapshots.clear();
+  record({
+    fault: 'kill -9 labforge',
+    command: argsOf(command)
+      .filter((a) => a !== '--yes')
+      .join(' '),
+    from,
+    point,
+    firstExit: first.killed ? 'SIGKILL' : first.exitCode,
+    nextExit: again.exitCode,
+    nextSeconds: again.seconds,
+    converged: ok,
+    why,
+    said: noticed(again.all),
+    leaked: await leaks(ok ? AFTER[command] : 'not converged'),
+    snapshot: command === 'snapshot-save' ? snapName : undefined,
+  });
+  if (!ok) await recover();
+}
+const savedSnapshots = new Set();
+
+/** After a point that did not converge: the lab back to a known state (up, else destroy and up), noted. */
+async function recover() {
+  let r = await labforge('up');
+  if (r.exitCode === 0) {
+    state = 'running';
+    result.notes.push(`recovered with up after point ${result.rows.length}`);
+    return;
+  }
+  await labforge('destroy');
+  savedSnapshots.clear();
+  r = await labforge('up');
+  state = r.exitCode === 0 ? 'running' : 'unknown';
+  result.notes.push(`recovered with destroy + up after point ${result.rows.length}: ${state}`);
+  save();
+}
+
+async function libvirtdPoint(p) {
+  const command = p.command ?? 'up';
+  await reach(command === 'up' ? 'halted' : 'running');
+  if (command === 'snapshot-save') snapName = `c${result.rows.length + 1}`;
+  const from = state;
+  const est = ESTIMATE[estimateKey(command)] ?? 20;
+  const r = rng((cfg.seed ^ 0x5bd1e995) + result.rows.length)();
+  const at = p.at ?? (command === 'up' ? 5 + r * est * 0.6 : 0.5 + r * est * 0.8);
+  say(`libvirtd restart during ${command} from ${from}, at ${at.toFixed(1)} s`);
+  let restarted = '';
+  const first = await labforge(command, {
+    during: async () => {
+      await new Promise((res) => setTimeout(res, at * 1000));
+      const x = await sh('bash', [E2E_ENV, 'restart-libvirtd', cfg.ns, cfg.state, '3']);
+      restarted =
+        x.exitCode === 0 ? `libvirtd killed at ${at.toFixed(1)} s, back 3 s later` : `restart failed: ${tail(x.all)}`;
+    },
+  });
+  let again = first;
+  if (first.exitCode !== 0) again = await labforge(command);
+  const [ok, why] = await converged(command, again);
+  if (ok) state = AFTER[command];
+  if (ok && command === 'snapshot-save') savedSnapshots.add(snapName);
+  const how =
+    first.exitCode === 0
+      ? 'rode it out'
+      : `failed (exit ${first.exitCode}: ${tail(first.all).slice(0, 160)}), run again`;
+  record({
+    fault: 'libvirtd killed and restarted',
+    command: argsOf(command).join(' '),
+    from,
+    point: `${restarted}; ${command} ${how}`,
+    firstExit: first.exitCode,
+    nextExit: again.exitCode,
+    nextSeconds: again.seconds,
+    converged: ok,
+    why,
+    said: noticed(again.all),
+    leaked: await leaks(state),
+  });
+  if (!ok) await recover();
+}
+
+async function lostHostPoint(p) {
+  await reach('running');
+  const qemu = await procs('qemu-system');
+  for (const l of qemu) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 3000));
+  const status = await sh('node', [CLI, '--lab', labFile, '--out', out, 'status', '--json'], { cwd: labDir });
+  const states = JSON.parse(String(status.stdout) || '[]').map((n) => `${n.name} ${n.state}`);
+  const down = states.length === NODES.length && states.every((s) => !s.endsWith(' running'));
+  // With @SECONDS, the up that brings the lab back is itself killed (kill -9 of labforge) then, and run again.
+  const killed = p.at === undefined ? undefined : await labforge('up', { killAt: p.at });
+  const again = await labforge('up');
+  let [ok, why] = await converged('up', again);
+  if (ok) {
+    const v = await labforge('verify');
+    if (v.exitCode !== 0) [ok, why] = [false, `verify exit ${v.exitCode}: ${tail(v.all)}`];
+  }
+  // Snapshots taken before are still listed (or reported lost).
+  const list = await sh('node', [CLI, '--lab', labFile, '--out', out, 'snapshot', 'list', '--json'], { cwd: labDir });
+  const snaps = JSON.parse(String(list.stdout) || '[]').map((s) => `${s.name} ${s.status}`);
+  if (ok) state = 'running';
+  record({
+    fault: 'host lost (every QEMU killed)',
+    command: 'status, up, verify',
+    from: 'running',
+    point:
+      `${qemu.length} QEMU processes killed; status said: ${states.join(', ')}` +
+      `${killed?.killed ? `; the up after it killed -9 at ${killed.killed.at.toFixed(1)} s` : ''}` +
+      `; snapshots after: ${snaps.join(', ') || 'none'}`,
+    firstExit: status.exitCode,
+    nextExit: again.exitCode,
+    nextSeconds: again.seconds,
+    converged: ok && down,
+    why: down ? why : `status did not say the nodes are down: ${states.join(', ')}`,
+    said: noticed(again.all),
+    leaked: await leaks(state),
+  });
+  if (!ok) await recover();
+}
+
+/** The pool's file system filled up to `leaveMiB` free; returns the filler file. */
+async function fill(leaveMiB) {
+  const filler = path.join(fsMount, 'filler');
+  const { stdout } = await sh('df', ['-B1', '--output=avail', fsMount]);
+  const avail = Number(lines(stdout)[1]);
+  const size = Math.max(0, avail - leaveMiB * 2 ** 20);
+  await sh('fallocate', ['-l', String(size), filler]);
+  return filler;
+}
+
+async function fullDiskPoint(p) {
+  const command = p.command ?? 'snapshot-save';
+  if (command === 'up') await reach('absent');
+  else await reach('running');
+  const from = state;
+  if (command === 'snapshot-save') snapName = `full${result.rows.length + 1}`;
+  const filler = await fill(command === 'up' ? 100 : 200);
+  const before = (await sh('df', ['-h', '--output=avail', fsMount])).stdout.split('\n')[1]?.trim();
+  say(`full disk: ${command} with ${before} free in the pool's file system`);
+  const first = await labforge(command);
+  const message = lines(first.all)
+    .filter((l) => /space|ENOSPC|full/i.test(l))
+    .slice(-2)
+    .join(' / ')
+    .slice(0, 240);
+  // Nothing recorded half: no snapshot recorded complete, the lab as it was.
+  let half = '';
+  if (command === 'snapshot-save') {
+    const list = await sh('node', [CLI, '--lab', labFile, '--out', out, 'snapshot', 'list', '--json'], { cwd: labDir });
+    const row = JSON.parse(String(list.stdout) || '[]').find((s) => s.name === snapName);
+    if (row) half = `snapshot ${snapName} recorded ${row.status}`;
+    const st = await domainStates();
+    if (!NODES.every((n) => st[n] === 'running')) half += ` nodes: ${JSON.stringify(st)}`;
+  }
+  fs.rmSync(filler, { force: true });
+  const again = await labforge(command);
+  const [ok, why] = await converged(command, again);
+  if (ok) state = AFTER[command];
+  record({
+    fault: 'full disk (pool file system)',
+    command: argsOf(command).join(' '),
+    from,
+    point: `${before} free; exit ${first.exitCode}: ${message || tail(first.all)}${half ? `; LEFT HALF: ${half}` : ''}`,
+    firstExit: first.exitCode,
+    nextExit: again.exitCode,
+    nextSeconds: again.seconds,
+    converged: ok && first.exitCode === 1 && !half && /space/i.test(message),
+    why: first.exitCode !== 1 ? `the full-disk run exited ${first.exitCode}` : half || why,
+    said: noticed(again.all),
+    leaked: await leaks(state),
+  });
+  if (!ok) await recover();
+}
+
+// ------------------------------------------------------------------------------------------------ setup, run, table
+async function must(what, cmd, args, opts) {
+  const started = Date.now();
+  const r = await sh(cmd, args, opts);
+  result.setup.push([what, (Date.now() - started) / 1000]);
+  if (r.exitCode !== 0) throw new Error(`${what}: ${cmd} ${args.join(' ')} exited ${r.exitCode}:\n${tail(r.all)}`);
+  return r;
+}
+
+async function setup() {
+  fs.mkdirSync(labDir, { recursive: true });
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o1777 });
+  // The pool's own file system: 4 GiB of ext4 on a sparse file, mounted in this environment's mount namespace.
+  await must('pool file system', 'truncate', ['-s', '4G', fsImage]);
+  await must('mkfs', 'mkfs.ext4', ['-q', '-F', fsImage]);
+  fs.mkdirSync(fsMount, { recursive: true });
+  await must('mount', 'mount', ['-o', 'loop', fsImage, fsMount]);
+  fs.chmodSync(fsMount, 0o755);
+  fs.writeFileSync(
+    labFile,
+    [
+      `name: ${LAB}`,
+      'domain: example.com',
+      'network:',
+      `  name: ${NETWORKS[0]}`,
+      '  cidr: 10.243.0.0/24',
+      `  management: { name: ${NETWORKS[1]}, cidr: 192.168.127.0/24, forward: isolated }`,
+      'vips: []',
+      'defaults: { cpus: 1, memory: 512M }',
+      'nodes:',
+      '  - { name: node1, ip: 10.243.0.11 }',
+      '  - { name: node2, ip: 10.243.0.12 }',
+      'image:',
+      `  local: ${JSON.stringify(cfg.image)}`,
+      '  update: false',
+      '  disk: 2G',
+      '  cpus: 1',
+      '  memory: 1G',
+      'host:',
+      '  driver: qemu',
+      `  pool_path: ${JSON.stringify(pool)}`,
+      '',
+    ].join('\n'),
+  );
+  // Bystanders: a network and a pool with a volume that are not the lab's.
+  const netXml = path.join(work, 'bystander-net.xml');
+  fs.writeFileSync(netXml, "<network><name>chaos-bystander</name><bridge name='virbr-chby'/></network>\n");
+  await must('bystander network', 'virsh', ['-q', '-c', 'qemu:///system', 'net-define', netXml]);
+  fs.mkdirSync(bystanderPool, { recursive: true });
+  await must('bystander pool', 'virsh', [
+    '-q',
+    '-c',
+    'qemu:///system',
+    'pool-define-as',
+    'chaos-bystander',
+    'dir',
+    '--target',
+    bystanderPool,
+  ]);
+  await must('bystander pool start', 'virsh', ['-q', '-c', 'qemu:///system', 'pool-start', 'chaos-bystander']);
+  await must('bystander volume', 'virsh', [
+    '-q',
+    '-c',
+    'qemu:///system',
+    'vol-create-as',
+    'chaos-bystander',
+    'bystander.qcow2',
+    '1M',
+    '--format',
+    'qcow2',
+  ]);
+  // A check of the set-up alone (no guest is started): CHAOS_SETUP_ONLY=1.
+  if (process.env.CHAOS_SETUP_ONLY) throw new Error('stopped before the bake (CHAOS_SETUP_ONLY)');
+  say('bake (the box is kept in .cache/chaos-vagrant-home between runs)');
+  await must('bake', 'node', [CLI, '--lab', labFile, '--out', out, 'bake'], { cwd: labDir, timeout: 60 * 60 * 1000 });
+  say('up');
+  const up = await labforge('up');
+  result.setup.push(['up', up.seconds]);
+  if (up.exitCode !== 0) throw new Error(`the first up failed:\n${tail(up.all)}`);
+  state = 'running';
+  save();
+}
+
+async function main() {
+  const plan = cfg.plan ? parsePlan(cfg.plan) : randomPlan(cfg.seed, cfg.count);
+  if (!cfg.plan) {
+    if (cfg.libvirtd)
+      plan.splice(
+        Math.floor(plan.length / 2),
+        0,
+        { fault: 'libvirtd', command: 'up' },
+        { fault: 'libvirtd', command: 'verify' },
+        { fault: 'libvirtd', command: 'snapshot-save' },
+      );
+    if (cfg.lostHost) plan.push({ fault: 'lost-host', command: 'up' });
+    if (cfg.fullDisk)
+      plan.push({ fault: 'full-disk', command: 'snapshot-save' }, { fault: 'full-disk', command: 'up' });
+  }
+  result.planned = plan;
+  say(`seed ${cfg.seed}: ${describePlan(plan)}`);
+  await setup();
+  for (const p of plan) {
+    try {
+      if (p.fault === 'kill') await killPoint(p);
+      else if (p.fault === 'libvirtd') await libvirtdPoint(p);
+      else if (p.fault === 'lost-host') await lostHostPoint(p);
+      else if (p.fault === 'full-disk') await fullDiskPoint(p);
+    } catch (e) {
+      result.notes.push(`point ${p.fault}:${p.command}: ${e.message}`);
+      say(`point ${p.fault}:${p.command} could not run: ${e.message}`);
+      save();
+      await recover();
+    }
+  }
+  // The end: the lab destroyed, and nothing of it left.
+  const d = await labforge('destroy');
+  const left = await leaks('absent');
+  result.final = { exitCode: d.exitCode, leaked: left };
+  say(`final destroy: exit ${d.exitCode}; left: ${left.length ? left.join(', ') : 'nothing'}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  result.notes.push(`stopped: ${e.message}`);
+  say(`stopped: ${e.message}`);
+  await labforge('destroy').catch(() => undefined);
+} finally {
+  await sh('umount', ['-l', fsMount]);
+  result.minutes = (Date.now() - t0) / 60000;
+  save();
+  console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
+  console.log(table(result.rows));
+  if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
+  const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
+  process.exitCode = bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;
+}

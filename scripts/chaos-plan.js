@@ -1,0 +1,111 @@
+// The pure half of `npm run chaos` (scripts/chaos.js, scripts/chaos-lab.js): the seeded random kill points, the
+// --plan syntax, and the table. Tested in test/scripts/chaos-plan.test.ts.
+// ------------------------------------------------------------------------------------------------ the random plan
+/** mulberry32: a small seeded generator, so that a seed replays the same points. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** How long each command takes here when nothing goes wrong (s; TCG, two nodes, a shared two-core machine): a kill
+ *  point is a moment in [0.5 s, this]. Replaced by what this run measures. */
+export const ESTIMATE = {
+  'up:absent': 300,
+  'up:halted': 180,
+  halt: 45,
+  'snapshot-save': 10,
+  'snapshot-restore': 20,
+  reset: 60,
+  destroy: 30,
+  verify: 25,
+};
+
+/** What each command asks for, from each state the lab can be in. */
+export const NEXT = {
+  running: ['halt', 'snapshot-save', 'snapshot-restore', 'reset', 'destroy'],
+  halted: ['up', 'destroy'],
+  absent: ['up'],
+};
+export const AFTER = {
+  up: 'running',
+  halt: 'halted',
+  'snapshot-save': 'running',
+  'snapshot-restore': 'running',
+  reset: 'running',
+  destroy: 'absent',
+  verify: 'running',
+};
+
+/** The kill points of a seed: [command, fraction of its duration] pairs, walking the lab's states from running. */
+export function randomPlan(seed, count) {
+  const r = rng(seed);
+  const plan = [];
+  let st = 'running';
+  for (let i = 0; i < count; i++) {
+    const options = NEXT[st];
+    const command = options[Math.floor(r() * options.length)];
+    plan.push({ fault: 'kill', command, fraction: r() });
+    st = AFTER[command];
+  }
+  return plan;
+}
+
+/** `kill:halt@12.5,libvirtd:up@30,lost-host,full-disk:snapshot-save`: exact points (seconds after the start). */
+export function parsePlan(text) {
+  return text.split(',').map((item) => {
+    const m = /^(kill|libvirtd|lost-host|full-disk)(?::([a-z-]+))?(?:@([\d.]+))?$/.exec(item.trim());
+    if (!m)
+      throw new Error(
+        `--plan: cannot read ${JSON.stringify(item)} (kill:COMMAND@SECONDS, libvirtd:up@SECONDS, lost-host, full-disk:COMMAND)`,
+      );
+    const [, fault, command, at] = m;
+    if (fault === 'kill' && !(command in AFTER))
+      throw new Error(`--plan: ${JSON.stringify(command)} is not one of ${Object.keys(AFTER).join(', ')}`);
+    return {
+      fault,
+      command: command ?? (fault === 'lost-host' ? 'up' : undefined),
+      at: at === undefined ? undefined : Number(at),
+    };
+  });
+}
+
+/** One line per point: `kill:halt@37%, libvirtd:up, ...`. */
+export function describePlan(plan) {
+  return plan
+    .map((p) => {
+      const when =
+        p.at !== undefined ? `@${p.at}` : p.fraction !== undefined ? `@${(p.fraction * 100).toFixed(0)}%` : '';
+      return `${p.fault}${p.command ? `:${p.command}` : ''}${when}`;
+    })
+    .join(', ');
+}
+
+export function table(rows) {
+  const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const head =
+    '| # | fault | command (from) | point | next command | converged | leaked |\n|---|---|---|---|---|---|---|';
+  return [
+    head,
+    ...rows.map((r, i) =>
+      [
+        '',
+        i + 1,
+        esc(r.fault),
+        `${esc(r.command)} (${r.from})`,
+        esc(r.point),
+        `exit ${r.nextExit}, ${r.nextSeconds.toFixed(0)} s${r.said ? `; ${esc(r.said)}` : ''}`,
+        r.converged ? 'yes' : `**no**: ${esc(r.why)}`,
+        r.leaked.length ? esc(r.leaked.join(', ')) : 'nothing',
+        '',
+      ]
+        .join(' | ')
+        .trim(),
+    ),
+  ].join('\n');
+}
