@@ -20,7 +20,16 @@ const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 /** A lab-file field that names a path on this host. */
-export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
+export type PathField =
+  | 'image.local'
+  | 'access.ssh_key'
+  | 'host.pool_path'
+  | 'provision.script'
+  | 'provision.copy.src'
+  | 'provision.playbook';
+
+/** The kinds of provisioning step: each step has exactly one. */
+export const STEP_KINDS = ['script', 'shell', 'copy', 'playbook'] as const;
 
 /** Checks one path field's value; returns what is wrong with it, or undefined. */
 export type PathCheck = (field: PathField, value: string) => string | undefined;
@@ -117,7 +126,64 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
 
   // Roles, sizes.
   const roles = obj(lab.roles);
-  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk'][] = [];
+  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk' | 'data'][] = [];
+
+  // Provisioning steps (the lab's, each role's, each node's) and data disks (each role's, each node's).
+  const provisionPaths: [FieldPath, unknown, PathField][] = [];
+  const stepLists: [FieldPath, unknown][] = [
+    [['provision'], lab.provision],
+    ...Object.entries(roles).map(([k, v]): [FieldPath, unknown] => [['roles', k, 'provision'], obj(v).provision]),
+    ...nodes.map((n, i): [FieldPath, unknown] => [['nodes', i, 'provision'], n.provision]),
+  ];
+  for (const [where, list] of stepLists) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((raw, i) => {
+      const step = obj(raw);
+      const at: FieldPath = [...where, i];
+      const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
+      if (kinds.length !== 1)
+        err(
+          at,
+          kinds.length === 0
+            ? `names no step: give exactly one of ${STEP_KINDS.join(', ')}`
+            : `gives ${kinds.join(' and ')}: a step is exactly one of ${STEP_KINDS.join(', ')} (make them separate steps)`,
+        );
+      if (step.script !== undefined) provisionPaths.push([[...at, 'script'], step.script, 'provision.script']);
+      if (step.playbook !== undefined) provisionPaths.push([[...at, 'playbook'], step.playbook, 'provision.playbook']);
+      const copy = obj(step.copy);
+      if (copy.src !== undefined) provisionPaths.push([[...at, 'copy', 'src'], copy.src, 'provision.copy.src']);
+      if (typeof copy.dest === 'string' && !/^\/[^\0]*$/.test(copy.dest))
+        err([...at, 'copy', 'dest'], `${show(copy.dest)} is not an absolute path on the node (it must start with /)`);
+      else if (typeof copy.dest === 'string' && copy.dest.split('/').includes('..'))
+        err([...at, 'copy', 'dest'], `${show(copy.dest)} holds "..": name the place on the node without it`);
+      if (typeof step.copy === 'object' && step.copy !== null && typeof copy.mode === 'number')
+        err(
+          [...at, 'copy', 'mode'],
+          `${show(copy.mode)} is a number (YAML reads 0644 as 644): write the mode in quotes, like '0644'`,
+        );
+    });
+  }
+  const diskLists: [FieldPath, unknown][] = [
+    ...Object.entries(roles).map(([k, v]): [FieldPath, unknown] => [['roles', k, 'disks'], obj(v).disks]),
+    ...nodes.map((n, i): [FieldPath, unknown] => [['nodes', i, 'disks'], n.disks]),
+  ];
+  for (const [where, list] of diskLists) {
+    if (!Array.isArray(list)) continue;
+    const names = new Map<string, number>();
+    list.forEach((raw, i) => {
+      const disk = obj(raw);
+      sizeChecks.push([[...where, i, 'size'], disk.size, 'data']);
+      const name = typeof disk.name === 'string' ? disk.name : `data${i + 1}`;
+      const first = names.get(name);
+      if (first !== undefined)
+        err(
+          [...where, i, 'name'],
+          `"${name}" is already the name of ${formatPath([...where, first])}` +
+            `${disk.name === undefined ? ' (a disk without a name is data<position>)' : ''}; each disk of a node needs its own`,
+        );
+      else names.set(name, i);
+    });
+  }
   for (const [where, sizing] of [
     [['defaults'], obj(lab.defaults)],
     ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
@@ -151,7 +217,7 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     } else {
       if (mib > BOUNDS.diskGiB.max * 1024) err(p, `${show(value)} is above the maximum of ${BOUNDS.diskGiB.max}G`);
       else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
-      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
+      else if (kind === 'disk' && p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
         err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
     }
   }
@@ -204,6 +270,11 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     for (const [p, value] of paths) {
       if (typeof value !== 'string' || value === '') continue;
       const problem = checkPath(formatPath(p) as PathField, value);
+      if (problem) err(p, problem);
+    }
+    for (const [p, value, field] of provisionPaths) {
+      if (typeof value !== 'string' || value === '') continue;
+      const problem = checkPath(field, value);
       if (problem) err(p, problem);
     }
   }

@@ -22,6 +22,34 @@ export interface LabNode {
   memoryMiB: number;
   /** Disk size in GiB; equal to the box disk unless the node asks for more. */
   diskGiB: number;
+  /** Extra data disks (the node's list, else its role's): the guest finds each as /dev/disk/by-id/virtio-<name>. */
+  disks: LabDisk[];
+}
+
+export interface LabDisk {
+  /** Its name, also its serial. */
+  name: string;
+  sizeGiB: number;
+}
+
+/** What a provisioning step does, with every path resolved (absolute). */
+export type ProvisionAction =
+  | { kind: 'script'; path: string; file: string }
+  | { kind: 'shell'; command: string }
+  | { kind: 'copy'; path: string; file: string; dest: string; mode?: string; owner?: string }
+  | { kind: 'playbook'; path: string; file: string };
+
+export type ProvisionStep = ProvisionAction & {
+  /** Where the lab file says it: `provision[0]`, `roles.web.provision[1]`, `nodes[2].provision[0]`. */
+  field: string;
+  /** Its title: the step's `name`, or its kind and what it names. */
+  title: string;
+};
+
+/** A step and the nodes it applies to (lab order): the lab's steps first, then each role's, then each node's. */
+export interface ProvisionStage {
+  step: ProvisionStep;
+  nodes: string[];
 }
 
 export interface LabNetwork {
@@ -40,6 +68,10 @@ export interface Lab {
   source: string;
   /** Absolute output directory. */
   outDir: string;
+  /** The lab file's folder (the current folder when there is no lab file): provisioning paths are inside it. */
+  labDir: string;
+  /** The provisioning steps in the order they run. */
+  provision: ProvisionStage[];
   network: LabNetwork;
   /** `from`: the lab file's cidr, the one an earlier render chose (recorded), or a stand-in not yet chosen against
    *  the host (`unchosen`: lifecycle/open.ts chooses it before anything renders). */
@@ -136,14 +168,38 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       cpus: pick('cpus'),
       memoryMiB: parseSize(memory, 'MiB'),
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
+      disks: (n.disks ?? role.disks ?? []).map((d, i) => ({
+        name: d.name ?? `data${i + 1}`,
+        sizeGiB: parseSize(d.size, 'GiB'),
+      })),
     };
   });
+  const stages: ProvisionStage[] = [
+    ...(parsed.provision ?? []).map((s, i) => ({
+      step: provisionStep(labDir, s, `provision[${i}]`),
+      nodes: nodes.map((n) => n.name),
+    })),
+    ...Object.entries(parsed.roles).flatMap(([role, r]) =>
+      (r.provision ?? []).map((s, i) => ({
+        step: provisionStep(labDir, s, `roles.${role}.provision[${i}]`),
+        nodes: nodes.filter((n) => n.role === role).map((n) => n.name),
+      })),
+    ),
+    ...parsed.nodes.flatMap((n, k) =>
+      (n.provision ?? []).map((s, i) => ({
+        step: provisionStep(labDir, s, `nodes[${k}].provision[${i}]`),
+        nodes: [n.name],
+      })),
+    ),
+  ].filter((stage) => stage.nodes.length > 0);
   return {
     name: parsed.name,
     domainPrefix,
     domain,
     source: opts.labFile ? path.resolve(opts.labFile) : '<defaults>',
     outDir,
+    labDir,
+    provision: stages,
     network: {
       name: networkName,
       subnet,
@@ -191,6 +247,38 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       rootPassword: parsed.access.root_password,
     },
   };
+}
+
+type StepInput = NonNullable<LabParsed['provision']>[number];
+
+/** A validated step of the lab file as the model's step (validate.ts made sure it has exactly one kind). */
+function provisionStep(labDir: string, s: StepInput, field: string): ProvisionStep {
+  const named = (action: ProvisionAction, what: string): ProvisionStep => ({
+    ...action,
+    field,
+    title: s.name ?? `${action.kind} ${what}`,
+  });
+  if (s.script !== undefined)
+    return named({ kind: 'script', path: s.script, file: labPath(labDir, s.script) }, s.script);
+  if (s.playbook !== undefined)
+    return named({ kind: 'playbook', path: s.playbook, file: labPath(labDir, s.playbook) }, s.playbook);
+  if (s.copy !== undefined)
+    return named(
+      {
+        kind: 'copy',
+        path: s.copy.src,
+        file: labPath(labDir, s.copy.src),
+        dest: s.copy.dest,
+        ...(s.copy.mode !== undefined ? { mode: s.copy.mode } : {}),
+        ...(s.copy.owner !== undefined ? { owner: s.copy.owner } : {}),
+      },
+      `${s.copy.src} to ${s.copy.dest}`,
+    );
+  if (s.shell !== undefined) {
+    const first = s.shell.trim().split('\n')[0];
+    return named({ kind: 'shell', command: s.shell }, first.length > 40 ? `${first.slice(0, 37)}...` : first);
+  }
+  throw new Error(`${field} has no kind (validation should have said so)`);
 }
 
 /** The lab with the management subnet the host has free (lifecycle/open.ts chooses it for an `unchosen` one). */

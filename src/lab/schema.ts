@@ -5,20 +5,10 @@ import * as z from 'zod';
 import { BOUNDS } from '../bounds.js';
 import { BOOT_S } from '../time-limits.js';
 import { DEFAULT_RELEASE, FEDORA, OLDEST_RELEASE } from './fedora.js';
+import { cidr, cpus, diskSize, DOMAIN, ipv4, label, LABEL, line, memorySize } from './schema-parts.js';
+import { disks, provision } from './schema-steps.js';
 
-/** RFC 1123 label: what a hostname, a libvirt network name and a lab name may be. */
-export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A DNS domain of two or more RFC 1123 labels. */
-export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-export const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-/** A size: a number of MiB, or a number with a unit (M, G; MB, GB, MiB, GiB accepted, any case). No flags: the
- *  JSON Schema copies the pattern and has none. At most 7 digits before the point, so absurd sizes fail both. */
-export const SIZE = /^\d{1,7}(\.\d{1,3})?\s*([MmGg]([Ii]?[Bb])?)?$/;
-/** Characters no free-text value or path may hold: C0 and C1 controls, DEL, and the Unicode line and paragraph
- *  separators (YAML 1.1 and many editors break lines at them). */
-// eslint-disable-next-line no-control-regex -- the control characters are what this class is for
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export { CIDR, CONTROL, DOMAIN, IPV4, LABEL, SIZE } from './schema-parts.js';
 
 /** The name of a lab whose file gives none. */
 export const DEFAULT_LAB_NAME = 'lab';
@@ -28,38 +18,6 @@ export const DOMAIN_SUFFIX = '.test';
 
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
 export const DEFAULT_URI = 'qemu:///system';
-
-const label = (what: string) =>
-  z.string().regex(LABEL, {
-    message: `must be a ${what}: lower-case letters, digits and '-', 1-63 characters, not starting or ending with '-'`,
-  });
-const ipv4 = z.string().regex(IPV4, { message: 'must be an IPv4 address like 10.240.0.11' });
-const cidr = z.string().regex(CIDR, { message: 'must be an IPv4 network in CIDR form like 10.240.0.0/24' });
-/** A size: a number of MiB (at most `maxMiB`) or a size string; the exact bounds of strings are checked in
- *  validate.ts, like the other rules a JSON Schema cannot express. */
-const size = (maxMiB: number) =>
-  z.union([
-    z
-      .number()
-      .positive()
-      .max(maxMiB, { message: `must be at most ${maxMiB} (MiB)` }),
-    z.string().regex(SIZE, { message: 'must be a size like 512M, 1G or 1.5G' }),
-  ]);
-const memorySize = size(BOUNDS.memoryMiB.max);
-const diskSize = size(BOUNDS.diskGiB.max * 1024);
-const cpus = z
-  .number()
-  .int()
-  .min(BOUNDS.cpus.min, { message: `must be at least ${BOUNDS.cpus.min}` })
-  .max(BOUNDS.cpus.max, { message: `must be at most ${BOUNDS.cpus.max}` });
-/** Free text that ends up in generated files: one line, printable, escaped per language where it lands. */
-const line = z
-  .string()
-  .min(1)
-  .max(BOUNDS.text.max, { message: `must be at most ${BOUNDS.text.max} characters` })
-  .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), {
-    message: 'must be a single line without control characters',
-  });
 
 const sizing = z
   .object({
@@ -71,8 +29,17 @@ const sizing = z
   })
   .strict();
 
+export const roleSchema = sizing
+  .extend({
+    provision: provision.describe("Steps for the role's nodes, after the lab's steps."),
+    disks,
+  })
+  .strict();
+
 export const nodeSchema = sizing
   .extend({
+    provision: provision.describe("Steps for this node, after the lab's and its role's."),
+    disks,
     name: label('hostname').describe('Short hostname; the FQDN is <name>.<domain>.'),
     ip: ipv4
       .optional()
@@ -161,16 +128,19 @@ export const labSchema = z
         'Sizing for every node unless its role or the node says otherwise. Defaults: cpus 1, memory 512M, disk = image.disk.',
       ),
     roles: z
-      .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), sizing)
+      .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), roleSchema)
       .default({})
       .describe(
-        'Per-role sizing: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
+        'Per-role sizing, provisioning steps and data disks: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
       ),
     nodes: z
       .array(nodeSchema)
       .min(BOUNDS.nodes.min, { message: 'must list at least one node' })
       .max(BOUNDS.nodes.max, { message: `must list at most ${BOUNDS.nodes.max} nodes` })
       .describe('The VMs (required: no lab has default machines).'),
+    provision: provision.describe(
+      "Provisioning steps for every node, run first (then each role's, then each node's); see docs/provisioning.md.",
+    ),
     image: z
       .object({
         release: z
