@@ -176,7 +176,9 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         "  - copy: { src: prov/conf, dest: /etc/labforge-conf, mode: '0600' }",
         '  - name: inline with quotes',
         `    shell: ${JSON.stringify(String.raw`printf '%s\n' "inline $LABFORGE_NODE $(hostname -s) it's \"quoted\"" > /root/inline.txt`)}`,
-        '  - playbook: prov/playbook.yml',
+        // In a folder of its own: a playbook's key covers its folder (roles, templates), so the script beside it
+        // would count too.
+        '  - playbook: prov/ansible/playbook.yml',
         '  - script: prov/setup.sh',
         'image:',
         '  release: 44',
@@ -198,11 +200,12 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     // The provisioning files: a file and a folder to copy, a playbook (raw tasks: the test box has no Python), a script.
     const prov = path.join(work, 'prov');
     fs.mkdirSync(path.join(prov, 'conf', 'sub'), { recursive: true });
+    fs.mkdirSync(path.join(prov, 'ansible'));
     fs.writeFileSync(path.join(prov, 'motd'), 'welcome to the e2e lab\n');
     fs.writeFileSync(path.join(prov, 'conf', 'a.conf'), 'a=1\n');
     fs.writeFileSync(path.join(prov, 'conf', 'sub', 'b.conf'), 'b=2\n');
     fs.writeFileSync(
-      path.join(prov, 'playbook.yml'),
+      path.join(prov, 'ansible', 'playbook.yml'),
       [
         '- hosts: all',
         '  gather_facts: false',

@@ -171,7 +171,8 @@ export function formatProvision(r: ProvisionResult): string {
   const ran = r.steps.reduce((n, s) => n + s.ran.length, 0);
   const skipped = r.steps.reduce((n, s) => n + s.skipped.length, 0);
   const verdict = r.failed
-    ? `FAILED at ${r.failed.field} (${terminalLine(r.failed.title)}) on ${r.failed.nodes.map((n) => `${n.node}: ${terminalLine(n.why)}`).join('; ')}`
+    ? `FAILED at ${r.failed.field} (${terminalLine(r.failed.title)}) on ` +
+      `${r.failed.nodes.map((n) => `${n.node} (${terminalLine(n.why)})`).join(', ')}; the steps after it did not run`
     : 'ok';
   return [
     ...table,
