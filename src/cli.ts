@@ -5,7 +5,7 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import type { ProgramOptions } from './cli/open.js';
 import { EXIT, exitStatusOf } from './errors.js';
-import { terminalText } from './render/inert.js';
+import { terminalText } from './inert.js';
 import { forwardSignals, interruptedBy } from './tools/signals.js';
 
 /** Runs the CLI; resolves with the exit code. */

@@ -60,3 +60,13 @@ export const MUTEX_BREAK_STALE_S = 10;
 /** hosts/ssh-config --install and --remove: how long they wait for another labforge changing the same file (a change
  *  takes milliseconds; a holder still there after this is stuck, and is named). */
 export const SHARED_FILE_LOCK_WAIT_S = 30;
+
+/** A quick local question to a program (ssh-keygen -y, the package owning a file, libvirt's networks while a
+ *  management subnet is chosen): an answer takes milliseconds, a hang is cut here. */
+export const LOCAL_QUERY_S = 10;
+
+/** How long a program a killed labforge left running gets between SIGTERM and SIGKILL (tools/children.ts). */
+export const CHILD_STOP_GRACE_S = 10;
+
+/** `labforge ls`: how long one libvirt connection may take to list its domains before its labs show "unknown". */
+export const LS_LIBVIRT_S = 20;

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { FanOptions, NodeOutcome } from '../lifecycle/nodes/fanout.js';
 import { OPTION_BOUNDS } from '../bounds.js';
-import { terminalLine } from '../render/inert.js';
+import { terminalLine } from '../inert.js';
 import { FAN_OUT_S } from '../time-limits.js';
 import { wholeNumber } from './options.js';
 import { printJson } from './output.js';

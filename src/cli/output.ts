@@ -1,6 +1,6 @@
 // How commands print: JSON for programs (--json), text for people; the read-only commands that only report.
 import type { Command } from 'commander';
-import { codeEscape } from '../render/inert.js';
+import { codeEscape } from '../inert.js';
 import type { OpenLab } from '../lifecycle/open.js';
 import { openLabOf } from './open.js';
 

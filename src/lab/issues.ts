@@ -1,6 +1,6 @@
 // A problem of a lab file: its field path, the message, and where it is in the file. Every message names the field
 // and shows the bad value (a secret's never).
-import { asciiOnly, showInvisible } from '../render/inert.js';
+import { asciiOnly, showInvisible } from '../inert.js';
 
 export type FieldPath = (string | number)[];
 

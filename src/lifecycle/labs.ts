@@ -4,6 +4,7 @@ import type { OwnershipRecord } from './state/ownership.js';
 import { readRecord } from './state/record.js';
 import { readRegistry, type RegisteredLab } from './state/registry.js';
 import { Virsh } from '../tools/virsh.js';
+import { LS_LIBVIRT_S } from '../time-limits.js';
 
 export interface LabListing {
   lab: string;
@@ -43,6 +44,8 @@ export function listingOf(
     management: entry.management,
     networks: (record?.networks ?? []).map((n) => n.name),
   };
+  // A lab with nothing recorded has nothing in libvirt to ask about: not up, whether libvirt answers or not.
+  if (!record?.domains.length) return { ...base, state: 'not up', domains: [] };
   if ('problem' in libvirt)
     return {
       ...base,
@@ -66,7 +69,7 @@ export function listingOf(
 }
 
 async function askLibvirt(uri: string): Promise<LibvirtDomains | { problem: string }> {
-  const virsh = new Virsh(uri, { timeoutMs: 20_000 });
+  const virsh = new Virsh(uri, { timeoutMs: LS_LIBVIRT_S * 1000 });
   try {
     const [uuids, states] = await Promise.all([virsh.domainUuids(), virsh.domainStates()]);
     return { uuids: new Set(uuids), states };

@@ -21,6 +21,7 @@ import { localImageSha256 } from './image/local-image.js';
 import { outDirProblem } from './state/outdir.js';
 import { vagrantKeys } from './host/vagrant-keys.js';
 import { remoteDriver } from './host/remote.js';
+import { LOCAL_QUERY_S } from '../time-limits.js';
 
 export interface OpenLab {
   lab: Lab;
@@ -85,7 +86,7 @@ async function remoteContext(lab: Lab): Promise<{ driver: 'kvm' | 'qemu'; cpus: 
 async function chooseManagement(lab: Lab): Promise<Lab> {
   let libvirt: UsedSubnet[] = [];
   try {
-    libvirt = await libvirtSubnets(new Virsh(lab.host.uri, { timeoutMs: 10_000 }));
+    libvirt = await libvirtSubnets(new Virsh(lab.host.uri, { timeoutMs: LOCAL_QUERY_S * 1000 }));
   } catch {
     /* no libvirt (yet) */
   }

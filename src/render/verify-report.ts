@@ -3,7 +3,7 @@
 // coloured by its verdict). Pure: lab + verdicts in, text out.
 import type { Lab, LabNetwork, LabNode } from '../lab/model.js';
 import { xml } from './escape.js';
-import { markdownText, xmlChars } from './inert.js';
+import { markdownText, xmlChars } from '../inert.js';
 
 /** verify's verdict on a node: what the reports show. */
 export interface NodeVerdict {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { BOUNDS } from '../bounds.js';
 import { FileLayer } from '../fsguard/layer.js';
 import { readBoundedIfExists } from '../fsguard/read.js';
+import { CHILD_STOP_GRACE_S } from '../time-limits.js';
 
 export interface ChildEntry {
   pid: number;
@@ -147,7 +148,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `graceMs` to end, then SIGKILL. Returns what was stopped (for the message). Only processes whose pid and start time
  * are the recorded ones (or that descend from them now) are signalled.
  */
-export async function stopLeftovers(entries: ChildEntry[], graceMs = 10_000): Promise<ChildEntry[]> {
+export async function stopLeftovers(entries: ChildEntry[], graceMs = CHILD_STOP_GRACE_S * 1000): Promise<ChildEntry[]> {
   const running = stillRunning(entries);
   if (running.length === 0) return [];
   const tree = (): { pid: number; start: string | undefined }[] => {

@@ -10,6 +10,7 @@ import { userCacheDir } from './host.js';
 import { readProgramKind } from './go-binary.js';
 import { ToolMissingError } from '../errors.js';
 import { run, type RunOptions } from './run.js';
+import { LOCAL_QUERY_S } from '../time-limits.js';
 
 export interface Version {
   major: number;
@@ -65,14 +66,14 @@ export interface PackerCandidate {
 /** The package that owns `file` (dpkg on Debian and Ubuntu, rpm on Fedora), or undefined. */
 async function packageOwner(file: string, resolved: string): Promise<PackerCandidate['owner']> {
   const dpkg = async (f: string) => {
-    const r = await run('dpkg-query', ['-S', f], { anyExitCode: true, timeoutMs: 10_000 });
+    const r = await run('dpkg-query', ['-S', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
     const name = r.exitCode === 0 ? /^([^:,\s]+)[^:]*: /.exec(r.stdout)?.[1] : undefined;
     if (!name) return undefined;
-    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], { anyExitCode: true, timeoutMs: 10_000 });
+    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
     return { name, version: v.stdout.trim() };
   };
   const rpm = async (f: string) => {
-    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], { anyExitCode: true, timeoutMs: 10_000 });
+    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
     const m = r.exitCode === 0 ? /^(\S+) (\S+)$/m.exec(r.stdout) : undefined;
     return m ? { name: m[1], version: m[2] } : undefined;
   };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import { commandLine, ToolError, ToolMissingError } from '../errors.js';
-import { terminalText } from '../render/inert.js';
+import { terminalText } from '../inert.js';
 import { childEnded, childStarted } from './children.js';
 import { tracked } from './signals.js';
 import { openUserAppendStream } from '../fsguard/user-files.js';

@@ -1,7 +1,7 @@
 // ssh and ssh-keygen: the lab key pair and commands on nodes as root.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SSH_CONNECT_S, SSH_PERSIST_S, SSH_SOCKET_S } from '../time-limits.js';
+import { LOCAL_QUERY_S, SSH_CONNECT_S, SSH_PERSIST_S, SSH_SOCKET_S } from '../time-limits.js';
 import { run, runAttached, type RunOptions, type RunResult } from './run.js';
 import { nodeSshOptions, type NodeLogin } from './ssh-options.js';
 import { FileLayer } from '../fsguard/layer.js';
@@ -17,7 +17,7 @@ export async function ensureKey(file: string, comment: string): Promise<boolean>
 /** The public key (type and base64, without comment) that ssh-keygen derives from a private key file, or the
  *  error when it cannot read one without a passphrase. */
 export async function publicKeyOf(file: string): Promise<string> {
-  const { stdout } = await run('ssh-keygen', ['-y', '-P', '', '-f', file], { timeoutMs: 10000 });
+  const { stdout } = await run('ssh-keygen', ['-y', '-P', '', '-f', file], { timeoutMs: LOCAL_QUERY_S * 1000 });
   return stdout.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 

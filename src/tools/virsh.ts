@@ -34,7 +34,9 @@ export class Virsh {
         return stdout;
       } catch (e) {
         if (!(e instanceof ToolError)) throw e;
-        if (!LIBVIRT_BROKE.test(e.message) && !(answered.has(this.uri) && LIBVIRT_ABSENT.test(e.message))) throw e;
+        // Only a libvirt that answered before in this process went away; one that never answered (no daemon, an
+        // unreachable remote host) is reported at once.
+        if (!answered.has(this.uri) || !(LIBVIRT_BROKE.test(e.message) || LIBVIRT_ABSENT.test(e.message))) throw e;
         if (!VIRSH_READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
         if (Date.now() > until)
           throw libvirtLost(

@@ -1,7 +1,7 @@
 // Labs side by side (issue #19, point 5): per-lab network names, a management subnet chosen free on the host and
 // kept, the lab's subnets checked against libvirt's networks before anything is created, and `labforge ls`.
-// The networks of two labs go through a real libvirtd in the test's own namespace; the CLI runs against libvirt's
-// built-in test driver (test:///default), a real libvirt connection that needs no daemon.
+// The networks of two labs go through a real libvirtd in the test's own namespace; the CLI renders with the default
+// host.uri, with or without a daemon there (host.uri takes no test driver: only qemu:///system, session, qemu+ssh).
 import fs from 'node:fs';
 import path from 'node:path';
 import { chooseManagementSubnet, subnetOf } from '../../src/lab/addresses.js';
@@ -131,8 +131,9 @@ describe('two labs in one libvirtd', () => {
 });
 
 describe('labforge render and ls', () => {
-  // libvirt's test driver: a real connection (virsh answers), no daemon, no networks of this host's.
-  const extra = 'host: { uri: "test:///default" }\n';
+  // The default host.uri (qemu:///system): render asks libvirt for its networks when a daemon runs (CI starts one),
+  // and chooses without them when none does; either way the two labs' management subnets differ.
+  const extra = '';
 
   test('render records the addresses; a node added later leaves the others where they were', async () => {
     const file = writeLab(neutral('gamma', '10.250.0.0/24', ['b', 'c'], extra));

@@ -11,7 +11,7 @@ function setup() {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   standInVirsh(bin, ['t-a']);
-  const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
+  const lab = writeLab('name: t\ndomain: example.com\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   const out = path.join(dir, 'out');
   const labforge = (args: string[]) =>
     execa(process.execPath, [CLI, '--lab', lab, '--out', out, ...args], {

@@ -9,7 +9,7 @@ import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { SaxesParser } from 'saxes';
 import { loadLabText } from '../../src/lab/load.js';
 import { nodeChecks } from '../../src/lifecycle/nodes/verify.js';
-import { asciiOnly, markdownText, showInvisible, terminalText, xmlChars } from '../../src/render/inert.js';
+import { asciiOnly, markdownText, showInvisible, terminalText, xmlChars } from '../../src/inert.js';
 import { renderJunit, renderSummary, type NodeVerdict } from '../../src/render/verify-report.js';
 
 const { lab } = loadLabText(

@@ -9,7 +9,7 @@ import { consoleHistory, consoleLog } from '../../layout.js';
 import { Virsh } from '../../tools/virsh.js';
 import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
-import { terminalText } from '../../render/inert.js';
+import { terminalText } from '../../inert.js';
 import { readRecord } from '../state/record.js';
 import { liveDomains, resolveNodes, type LiveDomain } from './domains.js';
 import { appendUserFile } from '../../fsguard/user-files.js';

@@ -7,7 +7,7 @@ import type { Lab, LabNode } from '../../lab/model.js';
 import * as ssh from '../../tools/ssh.js';
 import { ToolError, UsageError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
-import { terminalLine } from '../../render/inert.js';
+import { terminalLine } from '../../inert.js';
 import { connected } from './connections.js';
 
 export interface NodeOutcome {

@@ -5,7 +5,7 @@ import type { Lab, LabNode } from '../../lab/model.js';
 import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { shell } from '../../render/escape.js';
-import { terminalLine } from '../../render/inert.js';
+import { terminalLine } from '../../inert.js';
 import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
 import { target } from './connections.js';

@@ -10,7 +10,8 @@ import { cli, tempDir, writeLab } from '../../support.js';
 const ns = useNetns('lf-ready');
 const LAB = 'name: rdy\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n  - { name: b, ip: 10.240.0.12 }\n';
 // A libvirt URI whose socket does not exist: virsh fails to connect, as with a libvirtd that is not running.
-const UNREACHABLE = 'qemu+unix:///system?socket=/nonexistent/labforge-test/libvirt-sock';
+// A libvirt that cannot be reached: ssh to a closed port on the loopback (refused at once; no traffic leaves the host).
+const UNREACHABLE = 'qemu+ssh://root@127.0.0.1:1/system';
 
 const COMMANDS: [string, string[]][] = [
   ['verify', ['verify']],

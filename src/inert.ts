@@ -2,7 +2,7 @@
 // facts, run's output, the serial console) and the values a user hands us are untrusted: in an XML report they must
 // stay XML characters, in Markdown they must not become links, images, HTML or emphasis, and on a terminal they must
 // not become control sequences (colours, cursor moves, window titles, hyperlinks, a bracketed-paste trap).
-// Escaping of the lab's own values for generated files lives in escape.ts; this module is for text we only show.
+// Escaping of the lab's own values for generated files lives in render/escape.ts; this module is for text we only show.
 
 /** Characters XML 1.0 cannot carry at all, not even as references (its Char production: tab, LF, CR, U+0020-U+D7FF,
  *  U+E000-U+FFFD, U+10000-U+10FFFF), plus DEL and the C1 controls, which it allows but a report has no use for.
