@@ -5,7 +5,7 @@
 // recorded per node with the key of its inputs (plan.ts), so a re-run skips what has not changed. After a run that
 // changed something, the `provisioned` snapshot is taken anew: `labforge reset provisioned` returns to it.
 import type { Lab, LabNode, ProvisionStep } from '../../lab/model.js';
-import { terminalLine } from '../../render/inert.js';
+import { terminalLine } from '../../inert.js';
 import type { FanOptions, NodeOutcome } from '../nodes/fanout.js';
 import { requireRunning } from '../nodes/ready.js';
 import { deleteSnapshot } from '../snapshots/delete.js';
