@@ -69,11 +69,17 @@ async function packageOwner(file: string, resolved: string): Promise<PackerCandi
     const r = await run('dpkg-query', ['-S', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
     const name = r.exitCode === 0 ? /^([^:,\s]+)[^:]*: /.exec(r.stdout)?.[1] : undefined;
     if (!name) return undefined;
-    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
+    const v = await run('dpkg-query', ['-W', '-f=${Version}', name], {
+      anyExitCode: true,
+      timeoutMs: LOCAL_QUERY_S * 1000,
+    });
     return { name, version: v.stdout.trim() };
   };
   const rpm = async (f: string) => {
-    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], { anyExitCode: true, timeoutMs: LOCAL_QUERY_S * 1000 });
+    const r = await run('rpm', ['-qf', '--qf', '%{NAME} %{VERSION}\\n', f], {
+      anyExitCode: true,
+      timeoutMs: LOCAL_QUERY_S * 1000,
+    });
     const m = r.exitCode === 0 ? /^(\S+) (\S+)$/m.exec(r.stdout) : undefined;
     return m ? { name: m[1], version: m[2] } : undefined;
   };

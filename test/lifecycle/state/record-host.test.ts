@@ -10,7 +10,8 @@ import { UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../support.js';
 
 const lab = (uri: string, outDir: string) =>
-  loadLabText(`host: { uri: "${uri}" }\nnodes:\n  - { name: a }\n`, path.join(outDir, '..', 'lab.yaml'), { outDir }).lab;
+  loadLabText(`host: { uri: "${uri}" }\nnodes:\n  - { name: a }\n`, path.join(outDir, '..', 'lab.yaml'), { outDir })
+    .lab;
 
 test('a record of another host is refused by addToRecord and destroy, naming both URIs; the record stays', async () => {
   const out = path.join(tempDir(), 'out');
