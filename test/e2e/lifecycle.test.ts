@@ -1260,6 +1260,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(left).toContain('e2e-node1-n1.img');
       expect(left).not.toContain('e2e-node1.img');
       expect(left).not.toContain('e2e-node2.img');
+      // node2's data disk went with it (in the record since up).
+      expect(left).not.toContain('e2e-node2-vdb.qcow2');
       // The box's base volume stays while e2e-node1-n1.img is backed by it, and destroy says so.
       const base = left.find((v) => /^labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v));
       expect(base).toBeDefined();
