@@ -144,6 +144,8 @@ async function provisionedSnapshot(
 
 /** One line per step for the end of a run: what ran where, what was skipped, what failed. */
 export function formatProvision(r: ProvisionResult): string {
+  if (r.steps.length === 0)
+    return 'labforge: the lab file has no provisioning steps (provision: on the lab, a role or a node; see docs/provisioning.md)';
   const rows = [
     ['STEP', 'FIELD', 'RAN', 'SKIPPED', 'FAILED', 'TIME'],
     ...r.steps.map((s) => [
