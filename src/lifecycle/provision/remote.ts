@@ -32,7 +32,11 @@ export function copyCommand(step: Extract<ProvisionStep, { kind: 'copy' }>, tmp:
   const own = [
     ...(step.owner ? [`chown ${folder ? '-R ' : ''}-- ${shell(step.owner)} ${shell(tmp)}`] : []),
     ...(step.mode
-      ? [folder ? `find ${shell(tmp)} -type f -exec chmod -- ${step.mode} {} +` : `chmod -- ${step.mode} ${shell(tmp)}`]
+      ? [
+          folder
+            ? `find ${shell(tmp)} -type f -exec chmod -- ${shell(step.mode)} {} +`
+            : `chmod -- ${shell(step.mode)} ${shell(tmp)}`,
+        ]
       : []),
   ];
   if (folder)
