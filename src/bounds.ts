@@ -14,6 +14,8 @@ export const BOUNDS = {
   /** host.boot_timeout, seconds. */
   bootTimeoutS: { min: 30, max: 86400 },
   nodes: { min: 1, max: 1000 },
+  /** `hosts`: the libvirt hosts one lab spans (each a VXLAN peer of every other: head-end replication). */
+  hosts: { min: 1, max: 64 },
   vips: { max: 1000 },
   /** Characters of one free-text value or path. */
   text: { max: 4096 },

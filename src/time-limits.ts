@@ -65,6 +65,9 @@ export const SHARED_FILE_LOCK_WAIT_S = 30;
  *  management subnet is chosen): an answer takes milliseconds, a hang is cut here. */
 export const LOCAL_QUERY_S = 10;
 
+/** A question to a remote libvirt host while a lab is opened (its CPUs, KVM): ssh's connect limit and a command's. */
+export const REMOTE_QUERY_S = SSH_CONNECT_S + SSH_COMMAND_S;
+
 /** How long a program a killed labforge left running gets between SIGTERM and SIGKILL (tools/children.ts). */
 export const CHILD_STOP_GRACE_S = 10;
 

@@ -170,3 +170,14 @@ export function guideLab(extra = '{}'): string {
   };
   return stringifyYaml(merge(parseYaml(GUIDE_LAB_TEXT), parseYaml(extra) ?? {}));
 }
+
+/** `vagrant validate` of the Vagrantfile in `dir`, with a Vagrant home of its own there; its output and exit code. */
+export async function vagrantValidate(dir: string): Promise<{ all: string; exitCode: number | undefined }> {
+  const v = await execa('vagrant', ['validate'], {
+    cwd: dir,
+    env: { VAGRANT_HOME: path.join(dir, 'vagrant-home'), VAGRANT_CHECKPOINT_DISABLE: '1' },
+    reject: false,
+    all: true,
+  });
+  return { all: String(v.all ?? ''), exitCode: v.exitCode };
+}

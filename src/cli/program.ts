@@ -14,6 +14,7 @@ import { doctorCommand } from './doctor.js';
 import { graphCommand } from './graph.js';
 import { haltCommand } from './halt.js';
 import { hostsCommand } from './hosts.js';
+import { initCommand } from './init.js';
 import { inventoryCommand } from './inventory.js';
 import { lockCommand } from './lock.js';
 import { lsCommand } from './ls.js';
@@ -33,6 +34,7 @@ import { verifyCommand } from './verify.js';
 
 /** The commands in the order `--help` lists them. */
 const COMMANDS = [
+  initCommand,
   renderCommand,
   lockCommand,
   bakeCommand,

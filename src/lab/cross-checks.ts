@@ -4,12 +4,13 @@
 // rejected other fields.
 import { BOUNDS } from '../bounds.js';
 import { publicDomainWarning } from './domain.js';
-import { CIDR, DOMAIN, IPV4, LABEL } from './schema.js';
+import { CIDR, DEFAULT_URI, DOMAIN, IPV4, LABEL } from './schema.js';
 import { contains, gatewayOf, hasHostBits, overlaps, parseCidr } from './ipv4.js';
 import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
-import { hostUriProblem } from './host-uri.js';
+import { hostUriProblem, parseHostUri } from './host-uri.js';
 import { freeAddressCount } from './addresses.js';
+import { stepAndDiskIssues, type PathField } from './cross-checks-steps.js';
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
 
@@ -20,16 +21,7 @@ const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 /** A lab-file field that names a path on this host. */
-export type PathField =
-  | 'image.local'
-  | 'access.ssh_key'
-  | 'host.pool_path'
-  | 'provision.script'
-  | 'provision.copy.src'
-  | 'provision.playbook';
-
-/** The kinds of provisioning step: each step has exactly one. */
-export const STEP_KINDS = ['script', 'shell', 'copy', 'playbook'] as const;
+export { STEP_KINDS, type PathField } from './cross-checks-steps.js';
 
 /** Checks one path field's value; returns what is wrong with it, or undefined. */
 export type PathCheck = (field: PathField, value: string) => string | undefined;
@@ -128,62 +120,8 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
   const roles = obj(lab.roles);
   const sizeChecks: [FieldPath, unknown, 'memory' | 'disk' | 'data'][] = [];
 
-  // Provisioning steps (the lab's, each role's, each node's) and data disks (each role's, each node's).
-  const provisionPaths: [FieldPath, unknown, PathField][] = [];
-  const stepLists: [FieldPath, unknown][] = [
-    [['provision'], lab.provision],
-    ...Object.entries(roles).map(([k, v]): [FieldPath, unknown] => [['roles', k, 'provision'], obj(v).provision]),
-    ...nodes.map((n, i): [FieldPath, unknown] => [['nodes', i, 'provision'], n.provision]),
-  ];
-  for (const [where, list] of stepLists) {
-    if (!Array.isArray(list)) continue;
-    list.forEach((raw, i) => {
-      const step = obj(raw);
-      const at: FieldPath = [...where, i];
-      const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
-      if (kinds.length !== 1)
-        err(
-          at,
-          kinds.length === 0
-            ? `names no step: give exactly one of ${STEP_KINDS.join(', ')}`
-            : `gives ${kinds.join(' and ')}: a step is exactly one of ${STEP_KINDS.join(', ')} (make them separate steps)`,
-        );
-      if (step.script !== undefined) provisionPaths.push([[...at, 'script'], step.script, 'provision.script']);
-      if (step.playbook !== undefined) provisionPaths.push([[...at, 'playbook'], step.playbook, 'provision.playbook']);
-      const copy = obj(step.copy);
-      if (copy.src !== undefined) provisionPaths.push([[...at, 'copy', 'src'], copy.src, 'provision.copy.src']);
-      if (typeof copy.dest === 'string' && !/^\/[^\0]*$/.test(copy.dest))
-        err([...at, 'copy', 'dest'], `${show(copy.dest)} is not an absolute path on the node (it must start with /)`);
-      else if (typeof copy.dest === 'string' && copy.dest.split('/').includes('..'))
-        err([...at, 'copy', 'dest'], `${show(copy.dest)} holds "..": name the place on the node without it`);
-      if (typeof step.copy === 'object' && step.copy !== null && typeof copy.mode === 'number')
-        err(
-          [...at, 'copy', 'mode'],
-          `${show(copy.mode)} is a number (YAML reads 0644 as 644): write the mode in quotes, like '0644'`,
-        );
-    });
-  }
-  const diskLists: [FieldPath, unknown][] = [
-    ...Object.entries(roles).map(([k, v]): [FieldPath, unknown] => [['roles', k, 'disks'], obj(v).disks]),
-    ...nodes.map((n, i): [FieldPath, unknown] => [['nodes', i, 'disks'], n.disks]),
-  ];
-  for (const [where, list] of diskLists) {
-    if (!Array.isArray(list)) continue;
-    const names = new Map<string, number>();
-    list.forEach((raw, i) => {
-      const disk = obj(raw);
-      sizeChecks.push([[...where, i, 'size'], disk.size, 'data']);
-      const name = typeof disk.name === 'string' ? disk.name : `data${i + 1}`;
-      const first = names.get(name);
-      if (first !== undefined)
-        err(
-          [...where, i, 'name'],
-          `"${name}" is already the name of ${formatPath([...where, first])}` +
-            `${disk.name === undefined ? ' (a disk without a name is data<position>)' : ''}; each disk of a node needs its own`,
-        );
-      else names.set(name, i);
-    });
-  }
+  // Provisioning steps and data disks (cross-checks-steps.ts): their problems, the paths to check, the disk sizes.
+  const provisionPaths = stepAndDiskIssues(lab, roles, nodes, err, (p, v) => sizeChecks.push([p, v, 'data']));
   for (const [where, sizing] of [
     [['defaults'], obj(lab.defaults)],
     ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
@@ -259,6 +197,7 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     err(['host', 'nested'], 'nested virtualization needs host.driver "kvm" or "auto" (qemu is TCG emulation)');
   const uriProblem = typeof host.uri === 'string' ? hostUriProblem(host.uri) : undefined;
   if (uriProblem) err(['host', 'uri'], uriProblem);
+  hostsIssues(lab, nodes, roles, err);
 
   // Paths on this host: the caller checks them (a file that must exist, no character a generated file cannot hold).
   if (checkPath) {
@@ -282,4 +221,75 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
   const publicDomain = typeof lab.domain === 'string' && DOMAIN.test(lab.domain) && publicDomainWarning(lab.domain);
   if (publicDomain) issues.push({ path: ['domain'], message: publicDomain, severity: 'warning' });
   return issues;
+}
+
+/** `hosts` (a lab across several libvirt hosts) and every `host:` that picks one of them. */
+function hostsIssues(
+  lab: Record<string, unknown>,
+  nodes: Record<string, unknown>[],
+  roles: Record<string, unknown>,
+  err: (path: FieldPath, message: string) => void,
+): void {
+  const hosts = Array.isArray(lab.hosts) ? lab.hosts.map(obj) : undefined;
+  const names = new Set<string>();
+  if (hosts) {
+    // One way to say where the lab runs: host.uri (one host) or hosts (one or more).
+    const uri = obj(lab.host).uri;
+    if (uri !== undefined && uri !== DEFAULT_URI)
+      err(
+        ['host', 'uri'],
+        `${show(uri)} is set beside \`hosts\`: name every host in \`hosts\` (the first one holds the gateway)`,
+      );
+    const uris = new Map<string, number>();
+    const addresses = new Map<string, number>();
+    hosts.forEach((h, i) => {
+      if (isName(h.name)) {
+        if (names.has(h.name)) err(['hosts', i, 'name'], `"${h.name}" names an earlier host too`);
+        names.add(h.name);
+      }
+      if (typeof h.uri !== 'string') return;
+      let remote: ReturnType<typeof parseHostUri>;
+      try {
+        remote = parseHostUri(h.uri);
+      } catch (e) {
+        err(['hosts', i, 'uri'], (e as Error).message);
+        return;
+      }
+      if (!remote) {
+        err(
+          ['hosts', i, 'uri'],
+          `${show(h.uri)} is this machine's libvirt: a lab across hosts reaches every host over ssh ` +
+            '(qemu+ssh://[user@]host[:port]/system), also this one',
+        );
+        return;
+      }
+      const key = `${remote.host}:${remote.port ?? 22}`;
+      const same = uris.get(key);
+      if (same !== undefined) err(['hosts', i, 'uri'], `${show(h.uri)} is the host of hosts[${same}] again`);
+      else uris.set(key, i);
+      const address = isIp(h.address)
+        ? h.address
+        : h.address === undefined && isIp(remote.host)
+          ? remote.host
+          : undefined;
+      if (h.address === undefined && !isIp(remote.host))
+        err(
+          ['hosts', i, 'address'],
+          `is required: the URI names the host ${show(remote.host)}, and the VXLAN tunnel needs its IPv4 address ` +
+            'on the network the hosts share',
+        );
+      if (address !== undefined) {
+        const twice = addresses.get(address);
+        if (twice !== undefined) err(['hosts', i, 'address'], `${address} is the address of hosts[${twice}] too`);
+        else addresses.set(address, i);
+      }
+    });
+  }
+  const pick = (where: FieldPath, value: unknown) => {
+    if (!isName(value)) return;
+    if (!hosts) err(where, `names the host "${value}", but the lab file lists no \`hosts\``);
+    else if (!names.has(value)) err(where, `"${value}" is not a name in \`hosts\` (known: ${[...names].join(', ')})`);
+  };
+  for (const [k, v] of Object.entries(roles)) pick(['roles', k, 'host'], obj(v).host);
+  nodes.forEach((n, i) => pick(['nodes', i, 'host'], n.host));
 }

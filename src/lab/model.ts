@@ -9,6 +9,7 @@ import { gatewayOf, macFor, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
 import { labPath } from './paths.js';
 import { FEDORA } from './fedora.js';
+import { provisionStep, type LabDisk, type ProvisionStage } from './model-steps.js';
 
 export interface LabNode {
   name: string;
@@ -24,32 +25,19 @@ export interface LabNode {
   diskGiB: number;
   /** Extra data disks (the node's list, else its role's): the guest finds each as /dev/disk/by-id/virtio-<name>. */
   disks: LabDisk[];
+  /** With `hosts`: the name of the host it runs on (its own `host:`, its role's, else the first host). */
+  host?: string;
 }
 
-export interface LabDisk {
-  /** Its name, also its serial. */
+export type { LabDisk, ProvisionAction, ProvisionStage, ProvisionStep } from './model-steps.js';
+
+/** One libvirt host of a lab that spans several (`hosts`). */
+export interface LabHost {
   name: string;
-  sizeGiB: number;
-}
-
-/** What a provisioning step does, with every path resolved (absolute). */
-export type ProvisionAction =
-  | { kind: 'script'; path: string; file: string }
-  | { kind: 'shell'; command: string }
-  | { kind: 'copy'; path: string; file: string; dest: string; mode?: string; owner?: string }
-  | { kind: 'playbook'; path: string; file: string };
-
-export type ProvisionStep = ProvisionAction & {
-  /** Where the lab file says it: `provision[0]`, `roles.web.provision[1]`, `nodes[2].provision[0]`. */
-  field: string;
-  /** Its title: the step's `name`, or its kind and what it names. */
-  title: string;
-};
-
-/** A step and the nodes it applies to (lab order): the lab's steps first, then each role's, then each node's. */
-export interface ProvisionStage {
-  step: ProvisionStep;
-  nodes: string[];
+  uri: string;
+  remote: RemoteHost;
+  /** Its address on the network the hosts share: its VXLAN endpoint. */
+  address: string;
 }
 
 export interface LabNetwork {
@@ -99,6 +87,9 @@ export interface Lab {
     cpus: number;
     memoryMiB: number;
   };
+  /** With `hosts`: every host, the first holding the gateway, DHCP and DNS (host.uri is then the first's URI). Empty
+   *  for a lab on host.uri alone. */
+  hosts: LabHost[];
   host: {
     uri: string;
     /** The remote host host.uri names (qemu+ssh), or undefined for this machine's libvirtd. */
@@ -151,9 +142,16 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
   const diskGiB = parseSize(parsed.image.disk, 'GiB');
   const defaults = parsed.defaults;
   const domainPrefix = `${parsed.name}-`;
+  const hosts = (parsed.hosts ?? []).map((h): LabHost => {
+    const remote = parseHostUri(h.uri);
+    if (!remote) throw new Error(`hosts: ${h.uri} is not remote (validation should have said so)`);
+    return { name: h.name, uri: h.uri, remote, address: h.address ?? remote.host };
+  });
+  const uri = hosts[0]?.uri ?? parsed.host.uri;
   const nodes = parsed.nodes.map((n): LabNode => {
     const role = n.role && Object.hasOwn(parsed.roles, n.role) ? parsed.roles[n.role] : {};
     const pick = <K extends 'cpus' | 'memory' | 'disk'>(k: K) => n[k] ?? role[k] ?? defaults[k];
+    const host = hosts.length ? (n.host ?? ('host' in role ? role.host : undefined) ?? hosts[0].name) : undefined;
     const memory = pick('memory');
     const disk = pick('disk');
     const ip = addresses.get(n.name);
@@ -172,6 +170,7 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
         name: d.name ?? `data${i + 1}`,
         sizeGiB: parseSize(d.size, 'GiB'),
       })),
+      ...(host === undefined ? {} : { host }),
     };
   });
   const stages: ProvisionStage[] = [
@@ -231,9 +230,10 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       cpus: parsed.image.cpus,
       memoryMiB: parseSize(parsed.image.memory, 'MiB'),
     },
+    hosts,
     host: {
-      uri: parsed.host.uri,
-      remote: parseHostUri(parsed.host.uri),
+      uri,
+      remote: parseHostUri(uri),
       driver: parsed.host.driver,
       pool: parsed.host.pool,
       poolPath: parsed.host.pool_path ? labPath(labDir, parsed.host.pool_path) : undefined,
@@ -247,38 +247,6 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       rootPassword: parsed.access.root_password,
     },
   };
-}
-
-type StepInput = NonNullable<LabParsed['provision']>[number];
-
-/** A validated step of the lab file as the model's step (validate.ts made sure it has exactly one kind). */
-function provisionStep(labDir: string, s: StepInput, field: string): ProvisionStep {
-  const named = (action: ProvisionAction, what: string): ProvisionStep => ({
-    ...action,
-    field,
-    title: s.name ?? `${action.kind} ${what}`,
-  });
-  if (s.script !== undefined)
-    return named({ kind: 'script', path: s.script, file: labPath(labDir, s.script) }, s.script);
-  if (s.playbook !== undefined)
-    return named({ kind: 'playbook', path: s.playbook, file: labPath(labDir, s.playbook) }, s.playbook);
-  if (s.copy !== undefined)
-    return named(
-      {
-        kind: 'copy',
-        path: s.copy.src,
-        file: labPath(labDir, s.copy.src),
-        dest: s.copy.dest,
-        ...(s.copy.mode !== undefined ? { mode: s.copy.mode } : {}),
-        ...(s.copy.owner !== undefined ? { owner: s.copy.owner } : {}),
-      },
-      `${s.copy.src} to ${s.copy.dest}`,
-    );
-  if (s.shell !== undefined) {
-    const first = s.shell.trim().split('\n')[0];
-    return named({ kind: 'shell', command: s.shell }, first.length > 40 ? `${first.slice(0, 37)}...` : first);
-  }
-  throw new Error(`${field} has no kind (validation should have said so)`);
 }
 
 /** The lab with the management subnet the host has free (lifecycle/open.ts chooses it for an `unchosen` one). */
@@ -295,4 +263,21 @@ export function addressRecordOf(lab: Lab): AddressRecord {
     nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, n.ip])),
     ...(lab.management.from === 'file' ? {} : { management: lab.management.subnet.cidr }),
   };
+}
+
+/** The entry of `hosts` named `name` (a node's `host`). */
+export function hostOf(lab: Pick<Lab, 'hosts'>, name: string | undefined): LabHost {
+  const host = lab.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`no host ${JSON.stringify(name)} in hosts (validation should have said so)`);
+  return host;
+}
+
+/** Whether the lab spans several hosts (a VXLAN joins their bridges). */
+export function spansHosts(lab: Pick<Lab, 'hosts'>): boolean {
+  return lab.hosts.length > 1;
+}
+
+/** The nodes placed on `host`. */
+export function nodesOn(lab: Pick<Lab, 'nodes' | 'hosts'>, host: LabHost): LabNode[] {
+  return lab.nodes.filter((n) => (n.host ?? lab.hosts[0]?.name) === host.name);
 }

@@ -1,7 +1,7 @@
 // The lab file's provisioning steps and data disks (schema.ts puts them on the lab, its roles and its nodes).
 import * as z from 'zod';
 import { BOUNDS } from '../bounds.js';
-import { diskSize, line } from './schema-parts.js';
+import { diskSize, line } from './schema-fields.js';
 
 /** What a guest calls a data disk: /dev/disk/by-id/virtio-<name>. QEMU passes at most 20 bytes of a virtio disk's
  *  serial to the guest, so a name is a label of at most 20 characters. */

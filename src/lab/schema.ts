@@ -5,10 +5,9 @@ import * as z from 'zod';
 import { BOUNDS } from '../bounds.js';
 import { BOOT_S } from '../time-limits.js';
 import { DEFAULT_RELEASE, FEDORA, OLDEST_RELEASE } from './fedora.js';
-import { cidr, cpus, diskSize, DOMAIN, ipv4, label, LABEL, line, memorySize } from './schema-parts.js';
+import { cidr, cpus, diskSize, DOMAIN, ipv4, label, LABEL, line, memorySize, sizing } from './schema-fields.js';
 import { disks, provision } from './schema-steps.js';
-
-export { CIDR, CONTROL, DOMAIN, IPV4, LABEL, SIZE } from './schema-parts.js';
+export { CIDR, CONTROL, DOMAIN, IPV4, LABEL, SIZE } from './schema-fields.js';
 
 /** The name of a lab whose file gives none. */
 export const DEFAULT_LAB_NAME = 'lab';
@@ -19,27 +18,38 @@ export const DOMAIN_SUFFIX = '.test';
 /** The libvirt connection a lab file that names none gets: the local system QEMU driver. */
 export const DEFAULT_URI = 'qemu:///system';
 
-const sizing = z
-  .object({
-    cpus: cpus.optional().describe('Virtual CPUs.'),
-    memory: memorySize.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
-    disk: diskSize
-      .optional()
-      .describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
-  })
-  .strict();
+/** `host:` of a node or a role: which entry of `hosts` it runs on. */
+const hostChoice = label('host name')
+  .optional()
+  .describe('The name of an entry of `hosts` this runs on (only with `hosts`). Default: the first host.');
 
+/** A role: sizing, and the host its nodes run on. */
 export const roleSchema = sizing
   .extend({
+    host: hostChoice,
     provision: provision.describe("Steps for the role's nodes, after the lab's steps."),
     disks,
   })
   .strict();
 
+/** One libvirt host of a lab that spans several (`hosts`). */
+export const hostEntrySchema = z
+  .object({
+    name: label('host name').describe('What nodes and roles call this host (`host:`).'),
+    uri: line.describe(
+      'Its libvirt connection: qemu+ssh://[user@]host[:port]/system (no parameters; the same rules as host.uri).',
+    ),
+    address: ipv4
+      .optional()
+      .describe(
+        "The host's address on the network the hosts share: the VXLAN tunnel's endpoint. Default: the URI's host, " +
+          'when it is an IPv4 address (a name is not resolved: every host must agree on it).',
+      ),
+  })
+  .strict();
+
 export const nodeSchema = sizing
   .extend({
-    provision: provision.describe("Steps for this node, after the lab's and its role's."),
-    disks,
     name: label('hostname').describe('Short hostname; the FQDN is <name>.<domain>.'),
     ip: ipv4
       .optional()
@@ -50,6 +60,11 @@ export const nodeSchema = sizing
     role: label('role name')
       .optional()
       .describe('A key of `roles`; the role supplies cpus/memory/disk the node does not set.'),
+    host: hostChoice.describe(
+      "The name of an entry of `hosts` this node runs on (only with `hosts`). Default: its role's host, else the first host.",
+    ),
+    provision: provision.describe("Steps for this node, after the lab's and its role's."),
+    disks,
   })
   .strict();
 
@@ -131,7 +146,7 @@ export const labSchema = z
       .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), roleSchema)
       .default({})
       .describe(
-        'Per-role sizing, provisioning steps and data disks: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
+        'Per-role sizing, host, provisioning steps and data disks: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
       ),
     nodes: z
       .array(nodeSchema)
@@ -244,7 +259,16 @@ export const labSchema = z
       })
       .strict()
       .prefault({})
-      .describe('The libvirt host.'),
+      .describe('The libvirt host (with `hosts`: the settings every host of the lab shares; uri is then not set).'),
+    hosts: z
+      .array(hostEntrySchema)
+      .min(BOUNDS.hosts.min, { message: 'must list at least one host' })
+      .max(BOUNDS.hosts.max, { message: `must list at most ${BOUNDS.hosts.max} hosts` })
+      .optional()
+      .describe(
+        'One lab across several libvirt hosts (see docs/remote-hosts.md): the lab network spans them (a bridge per ' +
+          'host joined by VXLAN; gateway, DHCP and DNS on the first host). Default: none, the whole lab on host.uri.',
+      ),
     access: z
       .object({
         ssh_key: line

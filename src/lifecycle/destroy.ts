@@ -22,6 +22,7 @@ import { deleteAllSnapshots } from './snapshots/delete.js';
 import { logFile, runSteps } from './steps.js';
 import { readManifest } from './state/outdir.js';
 import { removeOwnedPools } from './state/pool.js';
+import { fabricDown } from './nodes/fabric.js';
 
 /** The folders Vagrant and labforge leave empty after a destroy (.vagrant/machines/<node>/libvirt, .mux). */
 function removeEmptyFolders(outDir: string): void {
@@ -85,8 +86,23 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         },
       },
       {
+        // A lab across hosts: the other hosts' lab networks and the tunnel devices and bridges labforge made, on
+        // every host, each only if it is still the one recorded. A host not reached keeps its part in the record.
+        title: "Remove the lab network's tunnel and bridges on every host",
+        skip: () => (readRecord(lab.outDir)?.fabric ? false : 'the lab spans no hosts'),
+        task: async () => {
+          const fabric = await fabricDown(lab, { log });
+          removed.push(...fabric.removed);
+          kept.push(...fabric.kept);
+          if (fabric.kept.some((k) => k.endsWith('its part stays in the record')))
+            throw new Error(`some hosts were not reached; run labforge destroy again:\n  ${fabric.kept.join('\n  ')}`);
+          return fabric.removed.length ? fabric.removed.join(', ') : 'nothing left';
+        },
+      },
+      {
         title: 'Remove what the lab owns and is left in libvirt',
         task: async (_c, progress) => {
+          const before = removed.length;
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
           const wantBacking = record.volumes.length > 0;
           const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), {
@@ -115,7 +131,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           removeRecord(lab.outDir);
           removeEmptyFolders(lab.outDir);
           outLayer(lab.outDir).remove(LAYOUT.knownHosts);
-          return removed.length ? removed.join(', ') : 'nothing left';
+          return removed.length > before ? removed.slice(before).join(', ') : 'nothing left';
         },
       },
       {

@@ -21,7 +21,7 @@ import { localImageSha256 } from './image/local-image.js';
 import { outDirProblem } from './state/outdir.js';
 import { vagrantKeys } from './host/vagrant-keys.js';
 import { remoteDriver } from './host/remote.js';
-import { LOCAL_QUERY_S } from '../time-limits.js';
+import { LOCAL_QUERY_S, REMOTE_QUERY_S } from '../time-limits.js';
 
 export interface OpenLab {
   lab: Lab;
@@ -66,7 +66,8 @@ async function checkKey(lab: Lab): Promise<void> {
 
 /** The driver and CPUs of the remote host the lab runs on. */
 async function remoteContext(lab: Lab): Promise<{ driver: 'kvm' | 'qemu'; cpus: number }> {
-  const virsh = new Virsh(lab.host.uri);
+  // A host that does not answer (down, or an address nothing routes) must not hold a command for ssh's own minutes.
+  const virsh = new Virsh(lab.host.uri, { timeoutMs: REMOTE_QUERY_S * 1000 });
   const [driver, cpus] = await Promise.all([
     remoteDriver(lab, virsh).catch(() => (lab.host.driver === 'kvm' ? 'kvm' : 'qemu') as 'kvm' | 'qemu'),
     lab.host.bootTimeout === undefined

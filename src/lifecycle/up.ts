@@ -2,7 +2,8 @@
 // must answer on its static address. Re-running on a running lab changes nothing; an interrupted up is finished.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Lab, LabNode } from '../lab/model.js';
+import { spansHosts, type Lab, type LabNode } from '../lab/model.js';
+import { checkPlacement } from './nodes/placement.js';
 import { consoleLog, LAYOUT } from '../layout.js';
 import { bootTimeoutS } from '../render/vagrantfile.js';
 import type { RenderContext } from '../render/context.js';
@@ -97,6 +98,16 @@ export async function up(open: OpenLab): Promise<void> {
     );
     printAccess(lab);
     return;
+  }
+  if (spansHosts(lab)) {
+    // Placement first: a host that cannot hold its nodes is exit 3 before anything is created on any host.
+    const placed = await checkPlacement(lab);
+    throw new UsageError(
+      `hosts: the placement fits (${placed.map((p) => `host ${p.host}: ${p.needMiB} of ${p.availableMiB} MiB`).join('; ')}), ` +
+        `but this labforge does not yet bring up nodes on ${lab.hosts.length} hosts: the lab network across them ` +
+        "(VXLAN, bridges) and its destroy are built, the nodes' records, status and snapshots on every host are not " +
+        '(docs/remote-hosts.md, "Several hosts"); nothing was created',
+    );
   }
   // The lab's subnets against libvirt's networks, before anything is checked further, baked or created: a clash is
   // exit 2 naming both networks (doctor would only see a route on some bridge). A libvirt that cannot be asked is

@@ -1,6 +1,6 @@
 // The Vagrantfile: one vagrant-libvirt machine per node, the provisioner that makes each node a lab member.
 import path from 'node:path';
-import type { Lab } from '../lab/model.js';
+import { hostOf, type Lab } from '../lab/model.js';
 import { consoleLog, LAYOUT } from '../layout.js';
 import { defaultBootTimeoutS } from '../time-limits.js';
 import { header, type RenderContext } from './context.js';
@@ -40,6 +40,7 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
     consoleLog,
     publicKey: publicKeyExpression(lab),
     bootTimeout: bootTimeoutS(lab, ctx),
+    hostUri: (name: string) => hostOf(lab, name).uri,
   });
 }
 

@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { buildProgram } from '../../src/cli/program.js';
 import { closeCommands, editDistance } from '../../src/cli/suggest.js';
-import { cli, tempDir, toolPath, writeLab } from '../support.js';
+import { cli, ROOT, tempDir, toolPath, writeLab } from '../support.js';
 
 describe('a mistyped command', () => {
   test.each([
@@ -51,6 +52,31 @@ test("every command's help shows the global options", async () => {
   }
 });
 
+test("every command has its line in the README's command table and in docs/usage.md's", () => {
+  const names = buildProgram()
+    .commands.map((c) => c.name())
+    .filter((n) => n !== 'help');
+  expect(names).toContain('init');
+  for (const doc of ['README.md', 'docs/usage.md']) {
+    const rows = fs
+      .readFileSync(path.join(ROOT, doc), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
+    const missing = names.filter(
+      (n) => !rows.some((r) => ['`', ' ', '['].some((after) => r.includes(`\`${n}${after}`))),
+    );
+    expect({ doc, missing }).toEqual({ doc, missing: [] });
+  }
+});
+
+test('README: at most 300 lines; its first screen says how to install labforge and how to start a lab', () => {
+  const lines = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
+  expect(lines.length).toBeLessThanOrEqual(300);
+  const screen = lines.slice(0, 50).join('\n');
+  for (const wanted of ['npm install -g', 'labforge --version', 'labforge init', 'labforge up'])
+    expect({ wanted, onFirstScreen: screen.includes(wanted) }).toEqual({ wanted, onFirstScreen: true });
+});
+
 test('halt: --timeout, and the old --time-limit still read, with a warning, hidden from help', async () => {
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n');
   const help = await cli(['halt', '--help']);
@@ -81,7 +107,8 @@ describe('labforge completion', () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     const top = await complete('labforge', '');
-    expect(top).toEqual(expect.arrayContaining(['up', 'verify', 'destroy', 'snapshot', 'completion', '--lab']));
+    expect(top).toEqual(expect.arrayContaining(['init', 'up', 'verify', 'destroy', 'snapshot', 'completion', '--lab']));
+    expect(await complete('labforge', 'init', '--')).toEqual(['--nodes', '--json', '--help']);
     expect(await complete('labforge', 'de')).toEqual(['destroy']);
     expect(await complete('labforge', 'snapshot', '')).toEqual(['save', 'restore', 'list', 'delete', '--help']);
     expect(await complete('labforge', '--lab', 'x.yaml', 'destroy', '--d')).toEqual(['--dry-run']);

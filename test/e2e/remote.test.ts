@@ -134,7 +134,7 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
       const v = await labforge(['verify']);
       expect(v.exitCode).toBe(0);
       const s = await labforge(['run', 'node1', '--', 'hostname', '-f']);
-      expect(s.stdout).toContain('node1.example.com');
+      expect(s.stdout).toContain('node1.remote.test');
       const st = await labforge(['status']);
       expect(st.stdout).toMatch(/^node1\s.*\srunning\s/m);
     },

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { loadLabText } from '../../src/lab/load.js';
 import { renderLab } from '../../src/render/index.js';
 import { writeRender } from '../../src/lifecycle/state/renders.js';
-import { requireTool, tempDir, vagrantKeyPair, writeLab } from '../support.js';
+import { requireTool, tempDir, vagrantKeyPair, vagrantValidate, writeLab } from '../support.js';
 
 const KEYS = await vagrantKeyPair();
 const URI = 'qemu+ssh://root@10.77.0.11/system';
@@ -29,12 +29,7 @@ describe('a lab on a remote libvirt host', () => {
   test('vagrant validate passes; vagrant-libvirt gets the URI and both serial ports are ptys on the host', async () => {
     requireTool('vagrant');
     const { lab, files } = render(`host: { uri: "${URI}" }\n${NODES}`);
-    const v = await execa('vagrant', ['validate'], {
-      cwd: lab.outDir,
-      env: { VAGRANT_HOME: path.join(lab.outDir, 'vh'), VAGRANT_CHECKPOINT_DISABLE: '1' },
-      reject: false,
-      all: true,
-    });
+    const v = await vagrantValidate(lab.outDir);
     expect(v.all).toContain('Vagrantfile validated successfully');
     expect(files.Vagrantfile).toContain(`lv.uri = '${URI}'`);
     expect(files.Vagrantfile).not.toMatch(/serial type: 'file'/);

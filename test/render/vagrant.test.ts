@@ -8,7 +8,17 @@ import type { Lab } from '../../src/lab/model.js';
 import { renderLab } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/context.js';
 import { writeRender, writeSecrets } from '../../src/lifecycle/state/renders.js';
-import { cli, guideLab, listFiles, requireTool, ROOT, tempDir, vagrantKeyPair, writeLab } from '../support.js';
+import {
+  cli,
+  guideLab,
+  listFiles,
+  requireTool,
+  ROOT,
+  tempDir,
+  vagrantKeyPair,
+  vagrantValidate,
+  writeLab,
+} from '../support.js';
 
 const HOSTILE = `it's "quoted" $(reboot) \`id\` #{exit 1} %{x} \${y} & <b> \\ end`;
 
@@ -67,12 +77,7 @@ describe('Vagrantfile', () => {
   test('ruby -c accepts it, vagrant validate passes and Vagrant sees exactly the lab nodes', async () => {
     const { lab } = render('{}');
     await execa('ruby', ['-c', path.join(lab.outDir, 'Vagrantfile')]);
-    const v = await execa('vagrant', ['validate'], {
-      cwd: lab.outDir,
-      env: vagrantEnv(lab.outDir),
-      reject: false,
-      all: true,
-    });
+    const v = await vagrantValidate(lab.outDir);
     expect(v.all).toContain('Vagrantfile validated successfully');
     expect(v.exitCode).toBe(0);
     const s = await execa('vagrant', ['status', '--machine-readable'], {
@@ -128,12 +133,7 @@ describe('Vagrantfile', () => {
       'qemu',
       true,
     );
-    const v = await execa('vagrant', ['validate'], {
-      cwd: lab.outDir,
-      env: vagrantEnv(lab.outDir),
-      reject: false,
-      all: true,
-    });
+    const v = await vagrantValidate(lab.outDir);
     expect(v.all).toContain('Vagrantfile validated successfully');
     const probe = `require 'json'\n${VAGRANT_STUB}\nload ARGV[0]\nputs JSON.generate($store)`;
     const store = JSON.parse((await execa('ruby', ['-e', probe, path.join(lab.outDir, 'Vagrantfile')])).stdout);

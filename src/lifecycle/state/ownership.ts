@@ -59,6 +59,24 @@ export interface OwnedSnapshot {
   provision?: ProvisionedNodes;
 }
 
+/** A device labforge created on a host for the lab network of a lab across hosts (recorded before it is created). */
+export interface OwnedHostDevice {
+  /** The lab file's name of the host, and its URI when the device was recorded (destroy reaches it there). */
+  host: string;
+  uri: string;
+  kind: 'bridge' | 'vxlan';
+  name: string;
+}
+
+/** The lab network's fabric of a lab across hosts: its VNI and MTU (kept for the lab's life), the devices labforge
+ *  made on each host, and the bridge-mode libvirt networks it defined on the hosts after the first. */
+export interface OwnedFabric {
+  vni: number;
+  mtu: number;
+  devices: OwnedHostDevice[];
+  networks: { host: string; uri: string; name: string; uuid: string }[];
+}
+
 /** The ownership record, `<out>/.labforge-state.json`. */
 export interface OwnershipRecord {
   version: 1;
@@ -73,6 +91,8 @@ export interface OwnershipRecord {
   pools?: OwnedPool[];
   /** Which provisioning steps succeeded on which node's domain, with the key of their inputs (provision/plan.ts). */
   provisioned?: ProvisionedNodes;
+  /** A lab across hosts: its VXLAN, bridges and the other hosts' lab networks. */
+  fabric?: OwnedFabric;
 }
 
 /** What libvirt has now. */
@@ -122,7 +142,8 @@ export function mergeRecords(record: OwnershipRecord, more: Partial<OwnershipRec
     if (i >= 0) pools[i] = p;
     else pools.push(p);
   }
-  return { ...record, domains, volumes, networks, ...(pools.length ? { pools } : {}) };
+  const fabric = more.fabric ?? record.fabric;
+  return { ...record, domains, volumes, networks, ...(pools.length ? { pools } : {}), ...(fabric ? { fabric } : {}) };
 }
 
 /**

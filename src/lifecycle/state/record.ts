@@ -38,6 +38,17 @@ export function readRecord(outDir: string): OwnershipRecord | undefined {
     const lists = ['domains', 'volumes', 'networks', 'snapshots', 'pools'] as const;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
     for (const k of lists) if (r[k] !== undefined && !Array.isArray(r[k])) throw new Error(`"${k}" is not a list`);
+    const f = r.fabric as unknown as Record<string, unknown> | undefined;
+    if (
+      f !== undefined &&
+      (typeof f !== 'object' ||
+        f === null ||
+        !Number.isInteger(f.vni) ||
+        !Number.isInteger(f.mtu) ||
+        !Array.isArray(f.devices) ||
+        !Array.isArray(f.networks))
+    )
+      throw new Error('"fabric" is not a VNI, an MTU and lists of devices and networks');
   } catch (err) {
     throw new StateFileError(
       `${statePath(outDir)} is damaged (${text.trim() === '' ? 'empty' : (err as Error).message}): it is the lab's ` +

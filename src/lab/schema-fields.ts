@@ -1,5 +1,5 @@
-// The lab file's building blocks: the formats (labels, addresses, sizes, free text) and the zod types every part of
-// the schema (schema.ts, schema-steps.ts) builds on.
+// The building blocks of the lab file's schema (schema.ts): the formats of names, addresses and sizes, and the
+// sizing every node, role and the defaults share. Their messages are the ones a user reads.
 import * as z from 'zod';
 import { BOUNDS } from '../bounds.js';
 
@@ -48,3 +48,13 @@ export const line = z
   .regex(new RegExp(`^[^${CONTROL.source.slice(1, -1)}]*$`), {
     message: 'must be a single line without control characters',
   });
+
+export const sizing = z
+  .object({
+    cpus: cpus.optional().describe('Virtual CPUs.'),
+    memory: memorySize.optional().describe('Memory: a number of MiB or a size like 512M, 1G, 1.5G (at least 256M).'),
+    disk: diskSize
+      .optional()
+      .describe('Disk size (whole GiB, at least the box disk); larger disks are grown by vagrant-libvirt.'),
+  })
+  .strict();
