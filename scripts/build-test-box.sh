@@ -146,7 +146,7 @@ mount "$LOOP" "$ROOT"
 log "partition on $LOOP, UUID $UUID"
 
 # ---------------------------------------------------------------- debootstrap
-INCLUDE=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,sudo,iproute2,iputils-ping,procps,dbus
+INCLUDE=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,sudo,iproute2,iputils-ping,procps,dbus,python3-minimal
 log "debootstrap bookworm (minbase) ..."
 debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
   { tail -n 30 "$WORK/debootstrap.log" >&2; [[ -f $ROOT/debootstrap/debootstrap.log ]] && tail -n 30 "$ROOT/debootstrap/debootstrap.log" >&2; die "debootstrap failed"; }

@@ -33,6 +33,15 @@ export const BOUNDS = {
   repoFileBytes: { max: 4 * 1024 * 1024 },
   /** The smallest lab subnet: a /29. */
   subnetPrefix: { max: 29 },
+  /** Extra data disks of one node or role. */
+  disks: { max: 16 },
+  /** Provisioning steps in one list (the lab's, a role's, a node's). */
+  provisionSteps: { max: 200 },
+  /** An inline shell step. */
+  shellText: { max: 64 * 1024 },
+  /** What one provisioning step hashes (a script, a copied tree, a playbook's folder): files and bytes. */
+  provisionFiles: { max: 20000 },
+  provisionBytes: { max: 1024 * 1024 * 1024 },
   /** A Fedora release number. */
   release: { max: 999 },
 } as const;

@@ -142,6 +142,11 @@ export class SnapshotError extends Error {
   readonly exitStatus = EXIT.failure;
 }
 
+/** A provisioning step failed on a node (its exit code, or no connection): the steps after it did not run. */
+export class ProvisionError extends Error {
+  readonly exitStatus = EXIT.failure;
+}
+
 /** The lab, or a node a command needs, is not running: the command answers at once instead of an ssh time-out. */
 export class LabNotUpError extends Error {
   readonly exitStatus = EXIT.failure;

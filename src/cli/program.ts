@@ -19,6 +19,7 @@ import { inventoryCommand } from './inventory.js';
 import { lockCommand } from './lock.js';
 import { lsCommand } from './ls.js';
 import type { ProgramOptions } from './open.js';
+import { provisionCommand } from './provision.js';
 import { renderCommand } from './render.js';
 import { resetCommand } from './reset.js';
 import { runCommand } from './run.js';
@@ -44,6 +45,7 @@ const COMMANDS = [
   sshCommand,
   runCommand,
   copyCommand,
+  provisionCommand,
   graphCommand,
   hostsCommand,
   sshConfigCommand,

@@ -10,6 +10,7 @@ import { formatPath, show, type FieldPath, type LabIssue } from './issues.js';
 import { sizeInMiB } from './size.js';
 import { hostUriProblem, parseHostUri } from './host-uri.js';
 import { freeAddressCount } from './addresses.js';
+import { stepAndDiskIssues, type PathField } from './cross-checks-steps.js';
 
 const isIp = (v: unknown): v is string => typeof v === 'string' && IPV4.test(v);
 
@@ -20,7 +21,7 @@ const isName = (v: unknown): v is string => typeof v === 'string' && LABEL.test(
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
 /** A lab-file field that names a path on this host. */
-export type PathField = 'image.local' | 'access.ssh_key' | 'host.pool_path';
+export { STEP_KINDS, type PathField } from './cross-checks-steps.js';
 
 /** Checks one path field's value; returns what is wrong with it, or undefined. */
 export type PathCheck = (field: PathField, value: string) => string | undefined;
@@ -117,7 +118,10 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
 
   // Roles, sizes.
   const roles = obj(lab.roles);
-  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk'][] = [];
+  const sizeChecks: [FieldPath, unknown, 'memory' | 'disk' | 'data'][] = [];
+
+  // Provisioning steps and data disks (cross-checks-steps.ts): their problems, the paths to check, the disk sizes.
+  const provisionPaths = stepAndDiskIssues(lab, roles, nodes, err, (p, v) => sizeChecks.push([p, v, 'data']));
   for (const [where, sizing] of [
     [['defaults'], obj(lab.defaults)],
     ...Object.entries(roles).map(([k, v]) => [['roles', k], obj(v)]),
@@ -151,7 +155,7 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     } else {
       if (mib > BOUNDS.diskGiB.max * 1024) err(p, `${show(value)} is above the maximum of ${BOUNDS.diskGiB.max}G`);
       else if (!Number.isInteger(mib / 1024)) err(p, `${show(value)} is not a whole number of GiB`);
-      else if (p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
+      else if (kind === 'disk' && p[0] !== 'image' && boxDisk !== undefined && mib < boxDisk)
         err(p, `${show(value)} is smaller than the box disk image.disk (${show(image.disk)})`);
     }
   }
@@ -205,6 +209,11 @@ export function crossFieldIssues(lab: Record<string, unknown>, checkPath?: PathC
     for (const [p, value] of paths) {
       if (typeof value !== 'string' || value === '') continue;
       const problem = checkPath(formatPath(p) as PathField, value);
+      if (problem) err(p, problem);
+    }
+    for (const [p, value, field] of provisionPaths) {
+      if (typeof value !== 'string' || value === '') continue;
+      const problem = checkPath(field, value);
       if (problem) err(p, problem);
     }
   }

@@ -7,7 +7,7 @@ import { BOUNDS } from '../bounds.js';
 import { errnoCode, LabFileMissingError, LabValidationError } from '../errors.js';
 import { resolveLab, type Lab, type ResolveOptions } from './model.js';
 import { hostPathProblem, labPath } from './paths.js';
-import type { PathCheck } from './cross-checks.js';
+import type { PathCheck, PathField } from './cross-checks.js';
 import { formatIssue, type LabIssue } from './issues.js';
 import { validateLab } from './validate.js';
 import { readBoundedText, UnreadableFileError } from '../fsguard/read.js';
@@ -113,6 +113,7 @@ export function hostPathCheck(labDir: string): PathCheck {
     const text = hostPathProblem(value) ?? hostPathProblem(file);
     if (text) return `${JSON.stringify(value)}${file !== value ? ` (${file})` : ''} ${text}`;
     if (field === 'host.pool_path') return undefined; // libvirt creates it
+    if (field.startsWith('provision.')) return provisionPathProblem(labDir, field, value, file);
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
@@ -138,6 +139,41 @@ export function hostPathCheck(labDir: string): PathCheck {
     }
     return undefined;
   };
+}
+
+/** A provisioning step's file (script, playbook) or copy source (a file or a folder): inside the lab's folder once
+ *  every link is resolved, and of the kind the step needs. What a folder holds is checked when it is copied. */
+function provisionPathProblem(labDir: string, field: PathField, value: string, file: string): string | undefined {
+  const shown = `${JSON.stringify(value)}${file !== value ? ` (${file})` : ''}`;
+  let real: string;
+  let st: fs.Stats;
+  try {
+    real = fs.realpathSync(file);
+    st = fs.statSync(real);
+  } catch (e) {
+    return `${shown} ${errnoCode(e) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(e)})`}`;
+  }
+  let root: string;
+  try {
+    root = fs.realpathSync(labDir);
+  } catch {
+    root = labDir;
+  }
+  const rel = path.relative(root, real);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+    return `${shown} is ${real !== file ? `(through a link) ${real}, ` : ''}outside the lab's folder ${root}: provisioning uses only files of the lab's folder`;
+  const folderOk = field === 'provision.copy.src';
+  if (!st.isFile() && !(folderOk && st.isDirectory()))
+    return (
+      `${shown} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; it must name ` +
+      (folderOk ? 'a file or a folder' : field === 'provision.script' ? 'a script file' : 'a playbook file')
+    );
+  try {
+    fs.accessSync(real, fs.constants.R_OK);
+  } catch {
+    return `${shown} is not readable by this user`;
+  }
+  return undefined;
 }
 
 /** Reads a lab file: a regular file of at most BOUNDS.labFileBytes.max, whose path is fit to be named in generated files. */

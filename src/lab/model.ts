@@ -9,6 +9,7 @@ import { gatewayOf, macFor, parseCidr, type Subnet } from './ipv4.js';
 import { parseSize } from './size.js';
 import { labPath } from './paths.js';
 import { FEDORA } from './fedora.js';
+import { provisionStep, type LabDisk, type ProvisionStage } from './model-steps.js';
 
 export interface LabNode {
   name: string;
@@ -22,9 +23,13 @@ export interface LabNode {
   memoryMiB: number;
   /** Disk size in GiB; equal to the box disk unless the node asks for more. */
   diskGiB: number;
+  /** Extra data disks (the node's list, else its role's): the guest finds each as /dev/disk/by-id/virtio-<name>. */
+  disks: LabDisk[];
   /** With `hosts`: the name of the host it runs on (its own `host:`, its role's, else the first host). */
   host?: string;
 }
+
+export type { LabDisk, ProvisionAction, ProvisionStage, ProvisionStep } from './model-steps.js';
 
 /** One libvirt host of a lab that spans several (`hosts`). */
 export interface LabHost {
@@ -51,6 +56,10 @@ export interface Lab {
   source: string;
   /** Absolute output directory. */
   outDir: string;
+  /** The lab file's folder (the current folder when there is no lab file): provisioning paths are inside it. */
+  labDir: string;
+  /** The provisioning steps in the order they run. */
+  provision: ProvisionStage[];
   network: LabNetwork;
   /** `from`: the lab file's cidr, the one an earlier render chose (recorded), or a stand-in not yet chosen against
    *  the host (`unchosen`: lifecycle/open.ts chooses it before anything renders). */
@@ -157,15 +166,39 @@ export function resolveLab(parsed: LabParsed, opts: ResolveOptions): Lab {
       cpus: pick('cpus'),
       memoryMiB: parseSize(memory, 'MiB'),
       diskGiB: disk === undefined ? diskGiB : parseSize(disk, 'GiB'),
+      disks: (n.disks ?? role.disks ?? []).map((d, i) => ({
+        name: d.name ?? `data${i + 1}`,
+        sizeGiB: parseSize(d.size, 'GiB'),
+      })),
       ...(host === undefined ? {} : { host }),
     };
   });
+  const stages: ProvisionStage[] = [
+    ...(parsed.provision ?? []).map((s, i) => ({
+      step: provisionStep(labDir, s, `provision[${i}]`),
+      nodes: nodes.map((n) => n.name),
+    })),
+    ...Object.entries(parsed.roles).flatMap(([role, r]) =>
+      (r.provision ?? []).map((s, i) => ({
+        step: provisionStep(labDir, s, `roles.${role}.provision[${i}]`),
+        nodes: nodes.filter((n) => n.role === role).map((n) => n.name),
+      })),
+    ),
+    ...parsed.nodes.flatMap((n, k) =>
+      (n.provision ?? []).map((s, i) => ({
+        step: provisionStep(labDir, s, `nodes[${k}].provision[${i}]`),
+        nodes: [n.name],
+      })),
+    ),
+  ].filter((stage) => stage.nodes.length > 0);
   return {
     name: parsed.name,
     domainPrefix,
     domain,
     source: opts.labFile ? path.resolve(opts.labFile) : '<defaults>',
     outDir,
+    labDir,
+    provision: stages,
     network: {
       name: networkName,
       subnet,

@@ -6,6 +6,7 @@ import { BOUNDS } from '../bounds.js';
 import { BOOT_S } from '../time-limits.js';
 import { DEFAULT_RELEASE, FEDORA, OLDEST_RELEASE } from './fedora.js';
 import { cidr, cpus, diskSize, DOMAIN, ipv4, label, LABEL, line, memorySize, sizing } from './schema-fields.js';
+import { disks, provision } from './schema-steps.js';
 export { CIDR, CONTROL, DOMAIN, IPV4, LABEL, SIZE } from './schema-fields.js';
 
 /** The name of a lab whose file gives none. */
@@ -23,7 +24,13 @@ const hostChoice = label('host name')
   .describe('The name of an entry of `hosts` this runs on (only with `hosts`). Default: the first host.');
 
 /** A role: sizing, and the host its nodes run on. */
-export const roleSchema = sizing.extend({ host: hostChoice }).strict();
+export const roleSchema = sizing
+  .extend({
+    host: hostChoice,
+    provision: provision.describe("Steps for the role's nodes, after the lab's steps."),
+    disks,
+  })
+  .strict();
 
 /** One libvirt host of a lab that spans several (`hosts`). */
 export const hostEntrySchema = z
@@ -56,6 +63,8 @@ export const nodeSchema = sizing
     host: hostChoice.describe(
       "The name of an entry of `hosts` this node runs on (only with `hosts`). Default: its role's host, else the first host.",
     ),
+    provision: provision.describe("Steps for this node, after the lab's and its role's."),
+    disks,
   })
   .strict();
 
@@ -137,13 +146,16 @@ export const labSchema = z
       .record(z.string().regex(LABEL, { message: 'role names must be RFC 1123 labels' }), roleSchema)
       .default({})
       .describe(
-        'Per-role sizing and host: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
+        'Per-role sizing, host, provisioning steps and data disks: any role names the file chooses. Default: none (a node without a role gets `defaults`).',
       ),
     nodes: z
       .array(nodeSchema)
       .min(BOUNDS.nodes.min, { message: 'must list at least one node' })
       .max(BOUNDS.nodes.max, { message: `must list at most ${BOUNDS.nodes.max} nodes` })
       .describe('The VMs (required: no lab has default machines).'),
+    provision: provision.describe(
+      "Provisioning steps for every node, run first (then each role's, then each node's); see docs/provisioning.md.",
+    ),
     image: z
       .object({
         release: z

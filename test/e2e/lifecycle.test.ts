@@ -116,6 +116,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     return out.sort();
   };
   const lab2 = () => ({ file: labFile2, out: outDir2 });
+  /** What `up` printed when it brought the lab up. */
+  let upOutput = '';
 
   beforeAll(async () => {
     if (lacking.length)
@@ -124,7 +126,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     // libvirt runs QEMU as its own user (libvirt-qemu on Debian): it must be able to reach the pool below here.
     fs.chmodSync(work, 0o755);
     // The test image is cached by a hash of the script that builds it.
-    const cache = path.join(ROOT, '.cache', 'test-box');
+    const cache = process.env.LABFORGE_TEST_BOX_CACHE || path.join(ROOT, '.cache', 'test-box');
     const started = Date.now();
     const built = await execa('bash', [path.join(ROOT, 'scripts', 'build-test-box.sh'), cache], {
       all: true,
@@ -161,8 +163,23 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         'defaults: { cpus: 1, memory: 512M }',
         'nodes:',
         '  - { name: node1, ip: 10.240.0.11 }',
-        // A disk larger than the box's: node.sh grows the root file system into it (growpart).
-        '  - { name: node2, ip: 10.240.0.12, disk: 3G }',
+        // A disk larger than the box's: node.sh grows the root file system into it (growpart). A data disk beside it.
+        '  - name: node2',
+        '    ip: 10.240.0.12',
+        '    disk: 3G',
+        '    disks: [{ size: 1G, name: data }]',
+        '    provision:',
+        '      - shell: touch /root/node2-only',
+        // Every kind of provisioning step, for the whole lab (after the nodes: lab2 below drops both).
+        'provision:',
+        "  - copy: { src: prov/motd, dest: /etc/motd-lab, mode: '0640', owner: 'root:adm' }",
+        "  - copy: { src: prov/conf, dest: /etc/labforge-conf, mode: '0600' }",
+        '  - name: inline with quotes',
+        `    shell: ${JSON.stringify(String.raw`printf '%s\n' "inline $LABFORGE_NODE $(hostname -s) it's \"quoted\"" > /root/inline.txt`)}`,
+        // In a folder of its own: a playbook's key covers its folder (roles, templates), so the script beside it
+        // would count too.
+        '  - playbook: prov/ansible/playbook.yml',
+        '  - script: prov/setup.sh',
         'image:',
         '  release: 44',
         `  mirror: ${JSON.stringify(mirror.mirror)}`,
@@ -179,6 +196,31 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,
         '',
       ].join('\n'),
+    );
+    // The provisioning files: a file and a folder to copy, a playbook (raw tasks: the test box has no Python), a script.
+    const prov = path.join(work, 'prov');
+    fs.mkdirSync(path.join(prov, 'conf', 'sub'), { recursive: true });
+    fs.mkdirSync(path.join(prov, 'ansible'));
+    fs.writeFileSync(path.join(prov, 'motd'), 'welcome to the e2e lab\n');
+    fs.writeFileSync(path.join(prov, 'conf', 'a.conf'), 'a=1\n');
+    fs.writeFileSync(path.join(prov, 'conf', 'sub', 'b.conf'), 'b=2\n');
+    fs.writeFileSync(
+      path.join(prov, 'ansible', 'playbook.yml'),
+      [
+        '- hosts: all',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: write a file per node',
+        '      raw: echo "playbook {{ inventory_hostname }}" > /root/playbook.txt',
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(
+      path.join(prov, 'setup.sh'),
+      '#!/bin/sh\necho "script v1 on $LABFORGE_NODE" > /root/script.txt\n',
+      {
+        mode: 0o755,
+      },
     );
     // Lab e2e-node1: one node n1, so its domain and disk are e2e-node1-n1(.img): names the old rule of lab e2e
     // ("<lab>-<node>-*" for node node1) matched. Its own networks; the same image, so the same box and base volume.
@@ -400,12 +442,174 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       );
       expect(r.stdout).toMatch(/^ok {4}node1: node1\.example\.com, SELinux Disabled/m);
       expect(r.stdout).toMatch(/^ok {4}node2: node2\.example\.com, SELinux Disabled/m);
+      upOutput = r.stdout;
       console.log(
         `labforge up ended with:\n${r.stdout
           .split('\n')
           .filter((l) => /baseline|^ok |^FAIL|is up/.test(l))
           .join('\n')}`,
       );
+    },
+    STEP,
+  );
+
+  /** What the provisioning steps left on a node, one fact per line. */
+  const provisioned = async () => {
+    const r = await labforge([
+      'run',
+      'all',
+      '--json',
+      '--',
+      [
+        'cat /root/inline.txt /root/playbook.txt /root/script.txt',
+        "stat -c '%n %a %U:%G' /etc/motd-lab /etc/labforge-conf/a.conf /etc/labforge-conf/sub/b.conf",
+        'cat /etc/motd-lab /etc/labforge-conf/sub/b.conf',
+        'test -e /root/node2-only && echo node2-only || echo no-node2-only',
+        'ls /root/.labforge/incoming | wc -l',
+      ].join('; '),
+    ]);
+    return Object.fromEntries(
+      (JSON.parse(r.stdout) as { node: string; stdout: string }[]).map((o) => [o.node, o.stdout.trim().split('\n')]),
+    );
+  };
+  type StepJson = { field: string; kind: string; ran: { node: string; ok: boolean }[]; skipped: string[] };
+  /** Per step of a `provision --json` answer: [field, nodes that ran it, nodes that skipped it]. */
+  const stepRows = (stdout: string) =>
+    (JSON.parse(stdout) as { steps: StepJson[] }).steps.map((st) => [
+      st.field,
+      st.ran.filter((o) => o.ok).map((o) => o.node),
+      st.skipped,
+    ]);
+  const expectedFacts = (node: string, script: string) => [
+    `inline ${node} ${node} it's "quoted"`,
+    `playbook ${node}`,
+    `script ${script} on ${node}`,
+    '/etc/motd-lab 640 root:adm',
+    '/etc/labforge-conf/a.conf 600 root:root',
+    '/etc/labforge-conf/sub/b.conf 600 root:root',
+    'welcome to the e2e lab',
+    'b=2',
+    node === 'node2' ? 'node2-only' : 'no-node2-only',
+    '0',
+  ];
+
+  test(
+    'up provisions after verify: every kind of step (copy a file and a folder, inline, playbook, script) on both ' +
+      "nodes, node2's own step after the lab's, then the provisioned snapshot",
+    async () => {
+      expect(upOutput).toMatch(
+        /labforge: provision ok: 11 step runs, 0 skipped in [0-9.]+ s; snapshot provisioned: taken of node1, node2/,
+      );
+      // The table follows verify's.
+      expect(upOutput.indexOf('labforge: provision ok')).toBeGreaterThan(
+        upOutput.indexOf('ok    node2: node2.example.com'),
+      );
+      console.log(
+        `labforge up provisioned:\n${upOutput
+          .split('\n')
+          .filter((l) => /^STEP|provision\[|provision ok|labforge: step/.test(l))
+          .join('\n')}`,
+      );
+      const facts = await provisioned();
+      expect(facts).toEqual({ node1: expectedFacts('node1', 'v1'), node2: expectedFacts('node2', 'v1') });
+    },
+    STEP,
+  );
+
+  test(
+    'provision again with nothing changed: every step skipped on every node, under a second, no node asked',
+    async () => {
+      const started = Date.now();
+      const r = await labforge(['provision', '--json']);
+      const wall = (Date.now() - started) / 1000;
+      timings.push(['labforge provision, nothing to do (measured)', wall]);
+      expect(r.exitCode).toBe(0);
+      const out = JSON.parse(r.stdout) as { seconds: number; snapshot: string };
+      expect(stepRows(r.stdout)).toEqual([
+        ['provision[0]', [], ['node1', 'node2']],
+        ['provision[1]', [], ['node1', 'node2']],
+        ['provision[2]', [], ['node1', 'node2']],
+        ['provision[3]', [], ['node1', 'node2']],
+        ['provision[4]', [], ['node1', 'node2']],
+        ['nodes[1].provision[0]', [], ['node2']],
+      ]);
+      expect(out.snapshot).toMatch(/^kept \(taken .*; nothing changed\)$/);
+      expect(out.seconds).toBeLessThan(1);
+      sizes.push(
+        `provision with nothing to do: ${out.seconds.toFixed(2)} s in labforge, ${wall.toFixed(2)} s the whole command`,
+      );
+      const text = await labforge(['provision']);
+      expect(text.stdout).toMatch(/labforge: provision ok: 0 step runs, 11 skipped in [0-9.]+ s/);
+      console.log(`labforge provision (nothing to do) said:\n${text.stdout}`);
+    },
+    STEP,
+  );
+
+  test(
+    "a changed script runs again on both nodes, and so does node2's step after it; every other step is skipped",
+    async () => {
+      fs.writeFileSync(
+        path.join(work, 'prov', 'setup.sh'),
+        '#!/bin/sh\necho "script v2 on $LABFORGE_NODE" > /root/script.txt\n',
+      );
+      const r = await labforge(['provision', '--json']);
+      expect(r.exitCode).toBe(0);
+      expect(stepRows(r.stdout)).toEqual([
+        ['provision[0]', [], ['node1', 'node2']],
+        ['provision[1]', [], ['node1', 'node2']],
+        ['provision[2]', [], ['node1', 'node2']],
+        ['provision[3]', [], ['node1', 'node2']],
+        ['provision[4]', ['node1', 'node2'], []],
+        ['nodes[1].provision[0]', ['node2'], []],
+      ]);
+      expect(JSON.parse(r.stdout).snapshot).toMatch(/^taken of node1, node2/);
+      const facts = await provisioned();
+      expect(facts).toEqual({ node1: expectedFacts('node1', 'v2'), node2: expectedFacts('node2', 'v2') });
+    },
+    STEP,
+  );
+
+  test(
+    'reset provisioned brings back what the steps made, and the record with it: provision then skips everything',
+    async () => {
+      await labforge(['run', 'all', '--', 'rm -f /etc/motd-lab /root/script.txt']);
+      const started = Date.now();
+      const r = await labforge(['reset', 'provisioned']);
+      timings.push(['reset provisioned, with verify (measured)', (Date.now() - started) / 1000]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/labforge: restored snapshot provisioned on node1, node2/);
+      expect(await provisioned()).toEqual({ node1: expectedFacts('node1', 'v2'), node2: expectedFacts('node2', 'v2') });
+      const again = await labforge(['provision', '--json']);
+      expect(again.exitCode).toBe(0);
+      expect(stepRows(again.stdout).every(([, ran]) => (ran as string[]).length === 0)).toBe(true);
+    },
+    STEP,
+  );
+
+  test(
+    "node2's data disk: attached by vagrant-libvirt with its name as serial, found in the guest by id, checked by verify",
+    async () => {
+      const r = await labforge([
+        'ssh',
+        'node2',
+        '--',
+        'readlink -f /dev/disk/by-id/virtio-data; blockdev --getsize64 /dev/disk/by-id/virtio-data',
+      ]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\/dev\/vd[b-z]$/), String(2 ** 30)]);
+      const v = await labforge(['verify', '--json']);
+      const verdicts = JSON.parse(v.stdout) as {
+        node: string;
+        facts: Record<string, string>;
+        checks: { name: string; ok: boolean }[];
+      }[];
+      expect(verdicts[1].facts.disks).toBe('data');
+      expect(verdicts[1].checks).toContainEqual({ name: 'data disk data', ok: true });
+      expect(verdicts[0].facts.disks).toBe('');
+      // The volume is in the lab's pool, in the ownership record (destroy removes it with the node's disk).
+      const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
+      expect(record.volumes.map((x: { name: string }) => x.name)).toContain('e2e-node2-vdb.qcow2');
+      sizes.push(`node2's data disk: ${r.stdout.trim().split('\n')[0]}, 1 GiB, by id /dev/disk/by-id/virtio-data`);
     },
     STEP,
   );
@@ -536,23 +740,20 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
   );
 
   test(
-    "ansible reaches every node through the inventory a render writes (root, the lab key, the lab's known_hosts)",
+    "ansible all -m ping reaches every node through the inventory a render writes (root, the lab key, the lab's known_hosts)",
     async () => {
-      // The test box has no Python, which Ansible's modules need on the node: `raw` runs over the same ssh login.
+      // Ansible's modules need Python on the node (the test box has python3-minimal, as Fedora has python3).
       const started = Date.now();
-      const r = await ns!.exec(
-        'ansible',
-        ['-i', path.join(outDir, 'inventory'), 'all', '-m', 'raw', '-a', 'id -un; hostname -f', '--one-line'],
-        { env: { ...env, HOME: path.join(work, 'ansible-home'), ANSIBLE_NOCOLOR: '1' }, reject: false },
-      );
-      timings.push(['ansible all -m raw (inventory)', (Date.now() - started) / 1000]);
-      expect([r.exitCode, r.all]).toEqual([0, expect.stringContaining('CHANGED')]);
-      // One line per node; raw runs on a terminal, so its lines end \r\n (written as the text `\r\n`).
+      const r = await ns!.exec('ansible', ['-i', path.join(outDir, 'inventory'), 'all', '-m', 'ping', '--one-line'], {
+        env: { ...env, HOME: path.join(work, 'ansible-home'), ANSIBLE_NOCOLOR: '1' },
+        reject: false,
+      });
+      timings.push(['ansible all -m ping (inventory)', (Date.now() - started) / 1000]);
+      expect([r.exitCode, r.all]).toEqual([0, expect.stringContaining('SUCCESS')]);
       const lines = r.stdout.split('\n').filter((l) => l.includes(' | '));
-      expect(lines.map((l) => l.replace(/\\r/g, '').split(' (stderr) ')[0]).sort()).toEqual([
-        'node1 | CHANGED | rc=0 | (stdout) root\\nnode1.example.com\\n',
-        'node2 | CHANGED | rc=0 | (stdout) root\\nnode2.example.com\\n',
-      ]);
+      expect(lines.map((l) => l.split(' => ')[0]).sort()).toEqual(['node1 | SUCCESS', 'node2 | SUCCESS']);
+      for (const l of lines) expect(JSON.parse(l.split(' => ')[1])).toMatchObject({ ping: 'pong' });
+      console.log(`ansible all -m ping said:\n${lines.join('\n')}`);
     },
     STEP,
   );
@@ -675,7 +876,10 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       const rows = JSON.parse(r.stdout);
       expect(
         rows.map((s: { name: string; status: string; coverage: string }) => [s.name, s.status, s.coverage]),
-      ).toEqual([['baseline', 'complete', '2/2']]);
+      ).toEqual([
+        ['baseline', 'complete', '2/2'],
+        ['provisioned', 'complete', '2/2'],
+      ]);
       expect(rows[0].nodes).toEqual([
         { node: 'node1', state: 'running', present: true },
         { node: 'node2', state: 'running', present: true },
@@ -683,13 +887,14 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       // In libvirt: one internal snapshot with memory per node, in the domain labforge recorded.
       const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
       for (const d of record.domains) {
-        expect(lines(await virsh('snapshot-list', d.uuid, '--name'))).toEqual(['baseline']);
+        expect(lines(await virsh('snapshot-list', d.uuid, '--name')).sort()).toEqual(['baseline', 'provisioned']);
         const xml = await virsh('snapshot-dumpxml', d.uuid, 'baseline');
         expect(xml).toContain("<memory snapshot='internal'/>");
       }
       const text = await labforge(['snapshot', 'list']);
       expect(text.stdout).toMatch(/^NAME\s+TAKEN\s+NODES\s+STATE AT SAVE\s+STATUS\n/);
-      expect(text.stdout).toMatch(/\nbaseline\s+\S+Z\s+2\/2\s+running\s+complete$/);
+      expect(text.stdout).toMatch(/\nbaseline\s+\S+Z\s+2\/2\s+running\s+complete\n/);
+      expect(text.stdout).toMatch(/\nprovisioned\s+\S+Z\s+2\/2\s+running\s+complete$/);
       console.log(`labforge snapshot list said:\n${text.stdout}`);
     },
     STEP,
@@ -718,6 +923,7 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         rows.map((s: { name: string; status: string; coverage: string }) => [s.name, s.status, s.coverage]),
       ).toEqual([
         ['baseline', 'complete', '2/2'],
+        ['provisioned', 'complete', '2/2'],
         ['s1', 'complete', '2/2'],
       ]);
       console.log(`labforge snapshot list said:\n${(await labforge(['snapshot', 'list'])).stdout}`);
@@ -766,6 +972,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(r.stdout).toMatch(/^ok {4}node1: node1\.example\.com/m);
       expect(r.stdout).toMatch(/^ok {4}node2: node2\.example\.com/m);
       console.log(`labforge reset said (${secs.toFixed(1)} s):\n${r.stdout.trim()}`);
+      // The baseline was taken before any provisioning step: the record of what ran goes back with it.
+      expect(JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8')).provisioned).toEqual({});
       // The guests' clocks are the host's again (not the baseline's), and what the breakage wrote is gone.
       const clock = await labforge(['run', 'all', '--json', '--', 'date +%s; test ! -e /root/broken']);
       expect(clock.exitCode).toBe(0);
@@ -918,11 +1126,11 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(r.stdout).toContain('labforge: deleted snapshot s1 (from node1, node2)');
       const again = await labforge(['snapshot', 'delete', 's1']);
       expect(again.exitCode).toBe(2);
-      expect(again.stderr).toContain('has no snapshot "s1" that labforge took (recorded: baseline)');
+      expect(again.stderr).toContain('has no snapshot "s1" that labforge took (recorded: baseline, provisioned)');
       const record = JSON.parse(fs.readFileSync(path.join(outDir, '.labforge-state.json'), 'utf8'));
-      expect(record.snapshots.map((s: { name: string }) => s.name)).toEqual(['baseline']);
+      expect(record.snapshots.map((s: { name: string }) => s.name)).toEqual(['baseline', 'provisioned']);
       for (const d of record.domains)
-        expect(lines(await virsh('snapshot-list', d.uuid, '--name'))).toEqual(['baseline']);
+        expect(lines(await virsh('snapshot-list', d.uuid, '--name')).sort()).toEqual(['baseline', 'provisioned']);
     },
     STEP,
   );
@@ -964,11 +1172,17 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
         fs.readFileSync(path.join(outDir, '.vagrant', 'machines', n, 'libvirt', 'id'), 'utf8').trim(),
       );
       expect(record.domains.map((d: { uuid: string }) => d.uuid).sort()).toEqual(ids.sort());
-      expect(record.volumes.map((v: { name: string }) => v.name).sort()).toEqual(['e2e-node1.img', 'e2e-node2.img']);
+      expect(record.volumes.map((v: { name: string }) => v.name).sort()).toEqual([
+        'e2e-node1.img',
+        'e2e-node2-vdb.qcow2',
+        'e2e-node2.img',
+      ]);
       expect(
-        record.volumes.every((v: { backing?: string }) =>
-          /labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v.backing ?? ''),
-        ),
+        record.volumes
+          .filter((v: { name: string }) => v.name.endsWith('.img'))
+          .every((v: { backing?: string }) =>
+            /labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v.backing ?? ''),
+          ),
       ).toBe(true);
       expect(record.networks.map((n: { name: string }) => n.name).sort()).toEqual(['lf-e2e', 'lf-e2e-mgmt']);
     },
@@ -1046,6 +1260,8 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
       expect(left).toContain('e2e-node1-n1.img');
       expect(left).not.toContain('e2e-node1.img');
       expect(left).not.toContain('e2e-node2.img');
+      // node2's data disk went with it (in the record since up).
+      expect(left).not.toContain('e2e-node2-vdb.qcow2');
       // The box's base volume stays while e2e-node1-n1.img is backed by it, and destroy says so.
       const base = left.find((v) => /^labforge-VAGRANTSLASH-fedora44-[0-9a-f]{16}_vagrant_box_image_/.test(v));
       expect(base).toBeDefined();

@@ -50,7 +50,10 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
     fs.chmodSync(work, 0o755);
     const built = await execa(
       'bash',
-      [path.join(ROOT, 'scripts', 'build-test-box.sh'), path.join(ROOT, '.cache', 'test-box')],
+      [
+        path.join(ROOT, 'scripts', 'build-test-box.sh'),
+        process.env.LABFORGE_TEST_BOX_CACHE || path.join(ROOT, '.cache', 'test-box'),
+      ],
       {
         all: true,
         reject: false,

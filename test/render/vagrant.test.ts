@@ -191,6 +191,39 @@ describe('Vagrantfile', () => {
     },
   );
 
+  test("data disks (disks:): a node has its list or its role's, as vagrant-libvirt storage named by serial; vagrant validate passes", async () => {
+    const { lab } = render(
+      [
+        'name: dsk',
+        'roles:',
+        '  db: { disks: [{ size: 10G }, { size: 2G, name: wal }] }',
+        'nodes:',
+        '  - { name: a, role: db }',
+        '  - { name: b, role: db, disks: [{ size: 5G, name: own }] }',
+        '  - { name: c }',
+        '',
+      ].join('\n'),
+      'qemu',
+      true,
+    );
+    const v = await execa('vagrant', ['validate'], {
+      cwd: lab.outDir,
+      env: vagrantEnv(lab.outDir),
+      reject: false,
+      all: true,
+    });
+    expect(v.all).toContain('Vagrantfile validated successfully');
+    const probe = `require 'json'\n${VAGRANT_STUB}\nload ARGV[0]\nputs JSON.generate($store)`;
+    const store = JSON.parse((await execa('ruby', ['-e', probe, path.join(lab.outDir, 'Vagrantfile')])).stdout);
+    const disks = (n: string) => store[`vm.define.${n}.vm.provider.libvirt.storage`] ?? [];
+    expect(disks('a')).toEqual([
+      [['file'], { size: '10G', type: 'qcow2', bus: 'virtio', serial: 'data1' }],
+      [['file'], { size: '2G', type: 'qcow2', bus: 'virtio', serial: 'wal' }],
+    ]);
+    expect(disks('b')).toEqual([[['file'], { size: '5G', type: 'qcow2', bus: 'virtio', serial: 'own' }]]);
+    expect(disks('c')).toEqual([]);
+  });
+
   test('hostile free text stays text in Ruby: a root password with quotes, $(), backticks and #{}', async () => {
     const { lab, files } = render(`access: { root_password: ${JSON.stringify(HOSTILE)} }`);
     const r = await execa('ruby', [

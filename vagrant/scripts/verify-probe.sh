@@ -41,6 +41,20 @@ probe_swaps() {
   echo "swaps=$(awk 'NR > 1 { print $1 }' /proc/swaps | tr '\n' ' ')"
 }
 
+# Data disks by their serial (the lab's disks: /dev/disk/by-id/virtio-<name>): disk_<serial>=<bytes> each, and
+# disks=<serials> (empty without any).
+probe_disks() {
+  local link serial serials=()
+  for link in /dev/disk/by-id/virtio-*; do
+    [ -e "$link" ] || continue
+    serial=${link#/dev/disk/by-id/virtio-}
+    case $serial in *-part*) continue ;; esac
+    serials+=("$serial")
+    echo "disk_$serial=$(blockdev --getsize64 "$link" 2>/dev/null || echo unreadable)"
+  done
+  echo "disks=${serials[*]}"
+}
+
 # probe_names DB KEY NAME=FQDN...: one getent for every name (it prints a line per name it finds: the address, then
 # the names); each name gets its first address as KEY_NAME=, a name that did not resolve an empty value.
 probe_names() {
@@ -74,6 +88,7 @@ probe() {
   probe_firewalld
   probe_addresses
   probe_swaps
+  probe_disks
   probe_names files hosts "${names[@]}" &
   probe_names dns dns "${names[@]}" &
   for pair in "$@"; do probe_ping "${pair%%=*}" "${pair#*=}" & done

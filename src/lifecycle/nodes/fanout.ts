@@ -32,7 +32,7 @@ export interface FanOptions {
 }
 
 /** Runs `work` on every node, at most `parallel` at a time; outcomes in lab order. */
-async function fan(
+export async function fan(
   nodes: LabNode[],
   opts: FanOptions,
   work: (n: LabNode) => Promise<RunResult>,

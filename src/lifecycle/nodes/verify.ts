@@ -91,6 +91,17 @@ export function nodeChecks(
             ],
           ] as [string, (f: Record<string, string>) => [boolean, string]],
         ]),
+    // The node's data disks, found by their serial with the size the lab file gives.
+    ...node.disks.map((d): [string, (f: Record<string, string>) => [boolean, string]] => [
+      `data disk ${d.name}`,
+      (f) => [
+        f[`disk_${d.name}`] === String(d.sizeGiB * 2 ** 30),
+        f[`disk_${d.name}`] === undefined
+          ? `no /dev/disk/by-id/virtio-${d.name} (a disk added to an existing node comes when it is created: ` +
+            'labforge destroy, then up)'
+          : `/dev/disk/by-id/virtio-${d.name} has ${said(`disk_${d.name}`)} bytes, expected ${d.sizeGiB} GiB`,
+      ],
+    ]),
     ...names.flatMap((n): [string, (f: Record<string, string>) => [boolean, string]][] => [
       [
         `/etc/hosts resolves ${n.fqdn}`,

@@ -10,6 +10,7 @@ import { keepConsoleLogs } from '../nodes/console.js';
 import { logFile } from '../steps.js';
 import { checkSnapshotName, clockCommand, parseClockAnswer, planRestore } from './plan.js';
 import { resolveLabDomains } from './record.js';
+import { readRecord, writeRecord } from '../state/record.js';
 import { resumePaused, settleAll, shieldedFromSignals, stopIfInterrupted } from './steady.js';
 
 export interface RestoreResult {
@@ -60,6 +61,8 @@ export async function restoreSnapshot(
       );
     }
   });
+  // The nodes' disks are the snapshot's again, and so is the record of the provisioning steps they ran.
+  restoreProvisioned(lab, name, parts);
   stopIfInterrupted(`while restoring snapshot ${name}`);
   opts.progress?.(`reverted ${parts.map((p) => p.node).join(', ')}; setting the clocks`);
   const clocks = await setClocks(
@@ -68,6 +71,21 @@ export async function restoreSnapshot(
     log,
   );
   return { name, nodes: parts.map((p) => p.node), uncovered, clocks, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The provisioning record of the reverted nodes: as the snapshot kept it (none for a snapshot taken before any step
+ *  ran, like the baseline). */
+function restoreProvisioned(lab: Lab, name: string, parts: { node: string; uuid: string }[]): void {
+  const record = readRecord(lab.outDir);
+  if (!record) return;
+  const kept = (record.snapshots ?? []).find((s) => s.name === name)?.provision ?? {};
+  const provisioned = { ...(record.provisioned ?? {}) };
+  for (const p of parts) {
+    const mine = kept[p.node];
+    if (mine && mine.domain === p.uuid) provisioned[p.node] = mine;
+    else delete provisioned[p.node];
+  }
+  writeRecord(lab.outDir, { ...record, provisioned });
 }
 
 /** After a revert a guest's clock says the snapshot's time: set it to the host's, over ssh, on every node at once.

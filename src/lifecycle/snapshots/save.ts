@@ -89,12 +89,26 @@ export async function saveSnapshot(
     taken: false,
   }));
   const createdAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  changeSnapshot(lab, name, (s) => ({
-    name,
-    createdAt: retake ? createdAt : (s?.createdAt ?? createdAt),
-    status: 'saving',
-    parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
-  }));
+  // Which provisioning steps the nodes have run goes with the snapshot: a restore puts it back with the disks.
+  const provisioned = Object.fromEntries(
+    parts.flatMap((p) => {
+      const mine = record.provisioned?.[p.node];
+      return mine && mine.domain === p.uuid ? [[p.node, mine]] : [];
+    }),
+  );
+  changeSnapshot(lab, name, (s) => {
+    const provision = {
+      ...Object.fromEntries(Object.entries(s?.provision ?? {}).filter(([n]) => !parts.some((q) => q.node === n))),
+      ...provisioned,
+    };
+    return {
+      name,
+      createdAt: retake ? createdAt : (s?.createdAt ?? createdAt),
+      status: 'saving',
+      parts: [...(s?.parts ?? []).filter((p) => !parts.some((q) => q.node === p.node)), ...parts],
+      ...(Object.keys(provision).length ? { provision } : {}),
+    };
+  });
   let suspendedSeconds = 0;
   // While nodes stand still, each libvirt request runs to its end, also on SIGINT: a request whose client was killed
   // would land later, unseen (a node paused again after labforge resumed it). The save then ends with exit 130.

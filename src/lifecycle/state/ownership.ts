@@ -2,6 +2,7 @@
 // libvirt has now, what to remove, and what to keep and why. Nothing is ever matched by name prefix: a domain is
 // the lab's by the UUID Vagrant recorded, a volume by being one of those domains' disks, a network by labforge
 // having defined it (name and UUID), the box's base volume by backing one of the lab's disks.
+import type { ProvisionedNodes } from '../provision/plan.js';
 
 /** A libvirt domain Vagrant created for a node (`.vagrant/machines/<node>/libvirt/id`). */
 export interface OwnedDomain {
@@ -54,6 +55,8 @@ export interface OwnedSnapshot {
    *  labforge was interrupted, and the snapshot is incomplete. */
   status: 'saving' | 'complete' | 'deleting';
   parts: SnapshotPart[];
+  /** The nodes' provisioning record when it was taken: a restore puts it back (the steps' effects are in the disks). */
+  provision?: ProvisionedNodes;
 }
 
 /** A device labforge created on a host for the lab network of a lab across hosts (recorded before it is created). */
@@ -86,6 +89,8 @@ export interface OwnershipRecord {
   snapshots?: OwnedSnapshot[];
   /** The storage pool labforge defined for the lab, if it did. */
   pools?: OwnedPool[];
+  /** Which provisioning steps succeeded on which node's domain, with the key of their inputs (provision/plan.ts). */
+  provisioned?: ProvisionedNodes;
   /** A lab across hosts: its VXLAN, bridges and the other hosts' lab networks. */
   fabric?: OwnedFabric;
 }

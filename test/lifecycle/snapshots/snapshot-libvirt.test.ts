@@ -117,11 +117,31 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   );
   expect(lines(await virsh('snapshot-list', 't-a', '--name'))).toEqual(['s1']);
   expect((await virsh('domstate', 't-a')).trim()).toBe('running');
-  fs.writeFileSync(path.join(out, LAYOUT.state), JSON.stringify({ ...record, snapshots }));
+  // What provisioning ran goes with a snapshot (a's, on its recorded domain; b's entry names another domain).
+  const ran = (key: string) => ({ 'provision[0]': { key, at: '2026-12-03T00:00:00Z' } });
+  fs.writeFileSync(
+    path.join(out, LAYOUT.state),
+    JSON.stringify({
+      ...record,
+      snapshots,
+      provisioned: { a: { domain: uuids.a, steps: ran('k1') }, b: { domain: 'another-domain', steps: ran('k0') } },
+    }),
+  );
 
   // restore of a shut-off snapshot: what was written to the disk after it is gone.
   await virsh('destroy', 't-a');
   const offline = await saveSnapshot(lab, 'off');
+  expect(readRecord(out)!.snapshots!.find((x) => x.name === 'off')!.provision).toEqual({
+    a: { domain: uuids.a, steps: ran('k1') },
+  });
+  // Provisioning after the snapshot: a ran the step anew, b too; the restore puts back the snapshot's record.
+  fs.writeFileSync(
+    path.join(out, LAYOUT.state),
+    JSON.stringify({
+      ...readRecord(out),
+      provisioned: { a: { domain: uuids.a, steps: ran('k2') }, b: { domain: uuids.b, steps: ran('k2') } },
+    }),
+  );
   expect(offline.suspendedSeconds).toBeLessThan(5);
   const diskA = path.join(disks, 't-a.qcow2');
   await ns().exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 64k', diskA]);
@@ -134,6 +154,7 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   expect(back.stdout).toMatch(/read 65536\/65536 bytes/);
   expect(r.nodes).toEqual(['a', 'b']);
   expect(r.clocks).toEqual([]);
+  expect(readRecord(out)!.provisioned).toEqual({ a: { domain: uuids.a, steps: ran('k1') } });
   expect((await virsh('domstate', 't-a')).trim()).toBe('shut off');
 
   // SIGINT at different moments of a save: never a node left paused; the snapshot is absent, complete, or
