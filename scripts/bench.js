@@ -23,6 +23,7 @@ import { claimOutDir } from '../dist/lifecycle/state/outdir.js';
 import { writeRender } from '../dist/lifecycle/state/renders.js';
 import { openLab } from '../dist/lifecycle/open.js';
 import { globMatch } from '../dist/lifecycle/nodes/glob.js';
+import { labWork, testBoxImage } from './lab-env.js';
 
 /** A figure with its unit: ms below 10 s, seconds above. */
 function show(v, unit = 'ms') {
@@ -52,21 +53,8 @@ async function labBench(mode) {
     return { rows: [], targets: [], facts: [] };
   }
   console.error('bench: building (or reusing) the test box');
-  const image = execFileSync(
-    'bash',
-    [path.join(root, 'scripts', 'build-test-box.sh'), path.join(root, '.cache', 'test-box')],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-    .trim()
-    .split('\n')
-    .pop();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-bench-lab-'));
-  // libvirt runs QEMU as its own user: it must reach the pool below here.
-  fs.chmodSync(work, 0o755);
-  const ns = `lf-bench-${process.pid}`;
-  const state = path.join(work, 'netns');
-  fs.mkdirSync(state);
-  const env = path.join(root, 'scripts', 'e2e-env.sh');
+  const image = testBoxImage(root);
+  const { work, ns, state, env } = labWork(root, 'bench-lab', 'bench');
   const result = path.join(work, 'result.json');
   const { spawn } = await import('node:child_process');
   let child;

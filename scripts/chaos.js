@@ -20,9 +20,9 @@
 // Needs root and what .ci/run installs (libvirtd, vagrant + vagrant-libvirt, packer, qemu, debootstrap).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
+import { labWork, testBoxImage } from './lab-env.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
@@ -69,24 +69,8 @@ console.log(
     : `chaos: seed ${seed} (replay with: npm run chaos -- --seed ${seed} --count ${count})`,
 );
 console.error('chaos: building (or reusing) the test box');
-const image = execFileSync(
-  'bash',
-  [path.join(root, 'scripts', 'build-test-box.sh'), path.join(root, '.cache', 'test-box')],
-  {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-  .trim()
-  .split('\n')
-  .pop();
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-chaos-'));
-// libvirt runs QEMU as its own user: it must reach the pool below here.
-fs.chmodSync(work, 0o755);
-const ns = `lf-chaos-${process.pid}`;
-const state = path.join(work, 'netns');
-fs.mkdirSync(state);
-const env = path.join(root, 'scripts', 'e2e-env.sh');
+const image = testBoxImage(root);
+const { work, ns, state, env } = labWork(root, 'chaos');
 const result = opt('--report') ? path.resolve(opt('--report')) : path.join(work, 'result.json');
 let child;
 const stop = () => child?.kill('SIGINT');
