@@ -2,6 +2,7 @@
 // own libvirtd, virtlogd and libvirt directories, torn down even when the test fails. Nothing a test defines in
 // libvirt exists outside it, and tests in other processes or worktrees can have theirs at the same time.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { onCleanup, requireTool, ROOT, tempDir, toolPath } from './support.js';
@@ -37,15 +38,40 @@ export interface Netns {
 
 const SCRIPT = path.join(ROOT, 'scripts', 'e2e-env.sh');
 
+/** Where each test environment is recorded while it is up (name, pid, state folder): a jest process killed outright
+ *  runs no afterAll, so the next netnsUp takes down every recorded environment whose process is gone. */
+const RECORDS = path.join(os.tmpdir(), 'labforge-netns-records');
+
+async function sweepDead(): Promise<void> {
+  fs.mkdirSync(RECORDS, { recursive: true });
+  for (const file of fs.readdirSync(RECORDS)) {
+    let r: { name: string; pid: number; state: string };
+    try {
+      r = JSON.parse(fs.readFileSync(path.join(RECORDS, file), 'utf8'));
+      process.kill(r.pid, 0);
+      continue; // its process runs: its own
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    if (r! && typeof r.name === 'string' && typeof r.state === 'string')
+      await execa('bash', [SCRIPT, 'down', r.name, r.state], { reject: false });
+    fs.rmSync(path.join(RECORDS, file), { force: true });
+  }
+}
+
 export async function netnsUp(prefix: string): Promise<Netns> {
+  await sweepDead();
   const name = `${prefix}-${process.pid}`;
   const state = tempDir('labforge-netns-');
+  const record = path.join(RECORDS, `${name}.json`);
+  fs.writeFileSync(record, JSON.stringify({ name, pid: process.pid, state }));
   // What the commands run in the environment get as PATH (useNetns puts its own virsh before it for this process).
   const PATH = process.env.PATH ?? '';
   const up = await execa('bash', [SCRIPT, 'up', name, state], { reject: false, all: true });
   const down = async () => {
     const r = await execa('bash', [SCRIPT, 'down', name, state], { reject: false, all: true });
     fs.rmSync(state, { recursive: true, force: true });
+    fs.rmSync(record, { force: true });
     return r.all ?? '';
   };
   if (up.exitCode !== 0) {
