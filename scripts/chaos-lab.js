@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AFTER, ESTIMATE, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+import * as checks from './chaos-checks.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -50,11 +51,7 @@ const env = {
 
 const sh = async (cmd, args, opts = {}) => execa(cmd, args, { env, reject: false, all: true, ...opts });
 const virsh = async (...a) => String((await sh('virsh', ['-q', '-c', 'qemu:///system', ...a])).stdout);
-const lines = (s) =>
-  String(s)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
+const lines = checks.lines;
 const words = (c) =>
   c === 'snapshot-save' ? ['snapshot', 'save'] : c === 'snapshot-restore' ? ['snapshot', 'restore'] : [c];
 let snapName = 'c0';
@@ -75,28 +72,11 @@ async function labforge(command, { killAt, during } = {}) {
     all: true,
     timeout: 60 * 60 * 1000,
   });
-  let text = '';
-  child.all?.on('data', (d) => (text += d));
-  let killed;
-  const timer =
-    killAt === undefined
-      ? undefined
-      : setTimeout(() => {
-          const last = lines(text).pop() ?? '(nothing printed yet)';
-          killed = { at: (Date.now() - started) / 1000, last };
-          process.kill(child.pid, 'SIGKILL');
-        }, killAt * 1000);
-  // Killed, labforge is waited for by its exit alone: a program it started may live on holding its output open.
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const side = during ? during(started) : undefined;
-  const ended = await Promise.race([child.then((r) => ({ r })), exited.then((e) => ({ e }))]);
-  const r = ended.r ?? (killed ? undefined : await child);
-  clearTimeout(timer);
+  const r = await checks.endOf(child, { killAt, started });
   await side;
-  const seconds = (Date.now() - started) / 1000;
-  if (!r) return { exitCode: undefined, signal: 'SIGKILL', all: text, seconds, killed };
-  if (!killed && r.exitCode === 0) ESTIMATE[estimateKey(command)] = seconds;
-  return { exitCode: r.exitCode, signal: r.signal, all: String(r.all ?? text), seconds, killed };
+  if (!r.killed && r.exitCode === 0) ESTIMATE[estimateKey(command)] = r.seconds;
+  return r;
 }
 
 let state = 'absent';
@@ -104,61 +84,23 @@ const estimateKey = (command) => (command === 'up' ? `up:${state === 'halted' ? 
 
 // ------------------------------------------------------------------------------------------------ checks
 /** Processes in this environment (its network namespace) whose command line matches. */
-async function procs(pattern) {
-  const { stdout } = await sh('pgrep', ['-a', '--ns', String(process.pid), '--nslist', 'net', '-f', pattern]);
-  return lines(stdout).filter((l) => !l.includes('pgrep'));
-}
+const procs = checks.procsOf(process.pid);
+const domainStates = () => checks.domainStates(virsh, LAB, NODES);
 
-async function domainStates() {
-  const states = {};
-  for (const n of NODES) {
-    const s = lines(await virsh('domstate', `${LAB}-${n}`))[0];
-    states[n] = s ?? 'absent';
-  }
-  return states;
-}
-
-/** What a command left that it should not have: lock files, programs still running, temp files. `after`: the lab's
- *  state now (absent: also everything of the lab anywhere). */
-async function leaks(after) {
-  const found = [];
-  if (fs.existsSync(out))
-    for (const f of fs.readdirSync(out)) if (f === '.lock' || f.startsWith('.lock.')) found.push(`lock file ${f}`);
-  // Every program a labforge started ends with it, or is stopped by the next labforge (the one just run).
-  for (const p of await procs('bin/labforge\\.js')) found.push(`labforge still running: ${p.slice(0, 80)}`);
-  for (const p of await procs('bin/vagrant( |$)')) found.push(`vagrant still running: ${p.slice(0, 80)}`);
-  for (const p of await procs('(^|/)virsh ')) found.push(`virsh still running: ${p.slice(0, 80)}`);
-  for (const p of await procs('(^|/)packer ')) found.push(`packer still running: ${p.slice(0, 80)}`);
-  if (fs.existsSync(tmp)) for (const f of fs.readdirSync(tmp)) found.push(`temp ${f}`);
-  // Bystanders: never touched.
-  if (!lines(await virsh('net-list', '--all', '--name')).includes('chaos-bystander'))
-    found.push('REMOVED the bystander network');
-  if (!lines(await virsh('vol-list', '--pool', 'chaos-bystander')).some((l) => l.startsWith('bystander.qcow2')))
-    found.push('REMOVED the bystander volume');
-  if (after === 'absent') {
-    for (const d of lines(await virsh('list', '--all', '--name'))) found.push(`domain ${d}`);
-    for (const n of lines(await virsh('net-list', '--all', '--name')))
-      if (NETWORKS.includes(n)) found.push(`network ${n}`);
-    for (const p of lines(await virsh('pool-list', '--all', '--name'))) {
-      if (p === 'chaos-bystander') continue;
-      found.push(`pool ${p}`);
-      for (const v of lines(await virsh('vol-list', '--pool', p)))
-        found.push(`volume ${v.split(/\s+/)[0]} (pool ${p})`);
-    }
-    if (fs.existsSync(pool) && fs.readdirSync(pool).length)
-      found.push(`files in the pool folder: ${fs.readdirSync(pool).join(' ')}`);
-    for (const f of ['.labforge-state.json', '.lock.children'])
-      if (fs.existsSync(path.join(out, f))) found.push(`${f}`);
-    const mux = path.join(out, '.mux');
-    if (fs.existsSync(mux) && fs.readdirSync(mux).length) found.push(`mux sockets: ${fs.readdirSync(mux).join(' ')}`);
-    for (const n of NODES)
-      if (fs.existsSync(path.join(out, '.vagrant', 'machines', n, 'libvirt', 'id')))
-        found.push(`.vagrant/machines/${n}/libvirt/id`);
-    for (const p of await procs(`ControlPath=${out}`)) found.push(`ssh master: ${p.slice(0, 60)}`);
-    for (const p of await procs('qemu-system')) found.push(`qemu: ${p.slice(0, 60)}`);
-  }
-  return found;
-}
+/** What a command left that it should not have (scripts/chaos-checks.js). `after`: the lab's state now (absent: also
+ *  everything of the lab anywhere). */
+const leaks = (after) =>
+  checks.leaks({
+    out,
+    tmp,
+    procs,
+    virsh,
+    after,
+    nodes: NODES,
+    networks: NETWORKS,
+    pool,
+    bystander: { network: 'chaos-bystander', pool: 'chaos-bystander', volume: 'bystander.qcow2' },
+  });
 
 /** Whether the lab is in the state `command` asks for: [ok, why not]. */
 async function converged(command, r) {
@@ -201,14 +143,7 @@ const tail = (text) =>
     .join(' / ')
     .slice(0, 240);
 
-/** What the next command said about the killed one (tools/children.ts, the stale lock, paused nodes). */
-function noticed(text) {
-  const said = [];
-  const stopped = /stopped what an earlier, killed labforge left running on this lab: ([^\n]*)/.exec(text);
-  if (stopped) said.push(`stopped ${stopped[1]}`);
-  if (/resumed [^\n]*paused|left paused|resum(ed|es) .*paused/i.test(text)) said.push('resumed paused nodes');
-  return said.join('; ');
-}
+const noticed = checks.noticed;
 
 // ------------------------------------------------------------------------------------------------ the points
 /** Bring the lab to `want` with plain commands (no fault), when a point needs it. */
@@ -257,9 +192,7 @@ async function killPoint(p) {
     `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${at.toFixed(1)} s (of about ${est.toFixed(0)} s)`,
   );
   const first = await labforge(command, { killAt: at });
-  const point = first.killed
-    ? `kill -9 at ${first.killed.at.toFixed(1)} s; last line: ${first.killed.last.replace(/^\S+T\S+ /, '').slice(0, 90)}`
-    : `finished (exit ${first.exitCode}) in ${first.seconds.toFixed(1)} s, before the kill at ${at.toFixed(1)} s`;
+  const point = checks.describeKill(first, at);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);
   if (ok) state = AFTER[command];
@@ -346,8 +279,7 @@ async function libvirtdPoint(p) {
 
 async function lostHostPoint(p) {
   await reach('running');
-  const qemu = await procs('qemu-system');
-  for (const l of qemu) process.kill(Number(l.split(' ')[0]), 'SIGKILL');
+  const qemu = await checks.killQemu(procs);
   await new Promise((r) => setTimeout(r, 3000));
   const status = await sh('node', [CLI, '--lab', labFile, '--out', out, 'status', '--json'], { cwd: labDir });
   const states = JSON.parse(String(status.stdout) || '[]').map((n) => `${n.name} ${n.state}`);

@@ -18,6 +18,7 @@ import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { parseStatus } from '../../src/tools/vagrant.js';
 import { LEGS, SUPPORT, type Leg } from '../../src/lifecycle/host/support.js';
 import { CLI, ROOT, tempDir, toolPath, vagrantKeyPair } from '../support.js';
+import { faultSubset } from './faults.js';
 
 const NEEDS = [
   'libvirtd',
@@ -1188,6 +1189,10 @@ e2e('labforge lifecycle on a real libvirt (TCG) in its own network namespace', (
     },
     STEP,
   );
+
+  // Issue #23's fixed fault subset (test/e2e/faults.ts) on this lab while it is up: after every test that needs its
+  // pristine state, before the second lab; no bake and no up from nothing of its own.
+  faultSubset(() => ({ ns: ns!, work, labFile, outDir, env, lock: lockOf(labFile), timings, outputs }));
 
   test(
     'a second lab e2e-node1, whose disk the old prefix rule of lab e2e matched, comes up beside it',
