@@ -21,6 +21,7 @@ import { addToRecord, discoverOwned, readRecord, vagrantDomainIds } from './stat
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { poolStep } from './state/pool.js';
+import { awaitLeases, LeaseVirsh } from './nodes/leases.js';
 import { logFile, runSteps } from './steps.js';
 import { diskFullOr, localSpace, mib, NEW_NODE_DISK_MIB, poolSpace, requireSpace, type Space } from './host/space.js';
 
@@ -225,6 +226,28 @@ export async function up(open: OpenLab): Promise<void> {
           if (c.pending.length === 0) return 'all answer';
           // A node that does not answer was not (fully) provisioned, e.g. an up interrupted half way: finish it.
           progress(`provisioning ${c.pending.join(', ')}`);
+          // Vagrant provisions a running node only once libvirt holds its management address (a killed up leaves
+          // nodes still booting without one): wait for it as vagrant up would have (nodes/leases.ts).
+          const states = await virsh.domainStates();
+          const booting = new Map(
+            lab.nodes
+              .filter((n) => c.pending.includes(n.name) && states.get(n.domain) === 'running')
+              .map((n) => [n.name, n.domain]),
+          );
+          const timeoutS = bootTimeoutS(lab, open.ctx);
+          const leases = new LeaseVirsh(lab.host.uri, { log });
+          const noLease = await awaitLeases(booting, (d) => leases.firstInterfaceLeased(d), { timeoutS, progress });
+          if (noLease.length)
+            throw new BootTimeoutError(
+              `${noLease.join(', ')} ran for ${timeoutS} s (host.boot_timeout) without an address on the management ` +
+                `network, so Vagrant cannot provision ${noLease.length > 1 ? 'them' : 'it'}:\n` +
+                noLease
+                  .map(
+                    (n) =>
+                      `${n}: its console (${consoleLog(n)}) ends with:\n${consoleTail(lab, n).replace(/^/gm, '    ')}`,
+                  )
+                  .join('\n'),
+            );
           await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
           const still = (
             await allAnswer(

@@ -36,6 +36,7 @@ export const VIRSH_READS: ReadonlySet<string> = new Set([
   'dumpxml',
   'domname',
   'domiflist',
+  'domifaddr',
   'domblklist',
   'net-list',
   'net-dumpxml',

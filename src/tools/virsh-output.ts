@@ -60,6 +60,31 @@ export function parseDomiflist(text: string): Interface[] {
   return out;
 }
 
+/** One address of `virsh domifaddr`. */
+export interface InterfaceAddress {
+  iface: string;
+  mac: string;
+  protocol: string;
+  /** With its prefix length: 192.168.121.5/24. */
+  address: string;
+}
+
+/** Parses `virsh [-q] domifaddr DOMAIN [--source lease]`: interface, MAC, protocol, address per row; a further address
+ *  of the same interface is a row whose name and MAC are "-". Header and rule lines are skipped. */
+export function parseDomifaddr(text: string): InterfaceAddress[] {
+  const rows = text
+    .split('\n')
+    .map((l) => /^\s*(\S+)\s+([0-9a-fA-F:]{17}|-)\s+(ipv4|ipv6)\s+(\S+)\s*$/.exec(l))
+    .filter((m) => m !== null);
+  const out: InterfaceAddress[] = [];
+  for (const [, iface, mac, protocol, address] of rows) {
+    const prev = out.at(-1);
+    if (iface !== '-' && mac !== '-') out.push({ iface, mac: mac.toLowerCase(), protocol, address });
+    else if (prev) out.push({ ...prev, protocol, address });
+  }
+  return out;
+}
+
 /** Parses `virsh vol-list` with its header. A volume name cannot contain "/", so in a pool whose volumes have
  *  absolute paths the path starts at the first " /" of the row, whatever the names hold (spaces, multibyte
  *  characters, which virsh pads by bytes). Other rows are split where the header's Path column starts. */

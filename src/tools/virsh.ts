@@ -25,7 +25,8 @@ export class Virsh {
     private readonly base: RunOptions = {},
   ) {}
 
-  private async virsh(args: string[], o: RunOptions = {}, quiet = true): Promise<string> {
+  /** One virsh call; a read is asked again while libvirt restarts (for subclasses: nodes/leases.ts). */
+  protected async virsh(args: string[], o: RunOptions = {}, quiet = true): Promise<string> {
     const argv = [...(quiet ? ['-q'] : []), '-c', this.uri, ...args];
     const until = Date.now() + LIBVIRT_BACK_S * 1000;
     for (;;) {
