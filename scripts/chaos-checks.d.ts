@@ -12,9 +12,9 @@ export interface Ended {
 }
 export declare function endOf(
   child: Promise<unknown> & { pid?: number },
-  opts?: { killAt?: number; started?: number },
+  opts?: { killAt?: number; killAfter?: { pattern: RegExp; seconds: number }; started?: number },
 ): Promise<Ended>;
-export declare const describeKill: (first: Ended, at: number) => string;
+export declare const describeKill: (first: Ended, at: number | string) => string;
 export declare function killQemu(procs: Procs): Promise<string[]>;
 export declare function noticed(text: string): string;
 export declare function domainStates(

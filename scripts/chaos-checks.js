@@ -22,28 +22,28 @@ export const procsOf = (pid) => async (pattern) => {
 
 /**
  * Waits for a labforge started as `child` (execa, `all: true`, `reject: false`) to end; with `killAt` (s after
- * `started`), labforge alone is killed with SIGKILL then (its Vagrant, virsh or ssh children live on, as after a
- * crash). A killed labforge is waited for by its exit alone: a program it started may live on holding its output open.
+ * `started`), labforge alone is killed with SIGKILL then (its Vagrant, Packer, virsh or ssh children live on, as after a
+ * crash); with `killAfter` ({ pattern, seconds }), `seconds` after it first prints a line matching `pattern`. A killed
+ * labforge is waited for by its exit alone: a program it started may live on holding its output open.
  * Gives { exitCode, signal, all, stdout, seconds, killed: { at, last } when it was killed }.
  */
-export async function endOf(child, { killAt, started = Date.now() } = {}) {
+export async function endOf(child, { killAt, killAfter, started = Date.now() } = {}) {
   let text = '';
-  child.all?.on('data', (d) => (text += d));
   let killed;
-  const timer =
-    killAt === undefined
-      ? undefined
-      : setTimeout(
-          () => {
-            killed = { at: (Date.now() - started) / 1000, last: lines(text).pop() ?? '(nothing printed yet)' };
-            try {
-              process.kill(child.pid, 'SIGKILL');
-            } catch {
-              killed = undefined; // it had ended already
-            }
-          },
-          Math.max(0, killAt * 1000 - (Date.now() - started)),
-        );
+  let timer;
+  const kill = () => {
+    killed = { at: (Date.now() - started) / 1000, last: lines(text).pop() ?? '(nothing printed yet)' };
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      killed = undefined; // it had ended already
+    }
+  };
+  if (killAt !== undefined) timer = setTimeout(kill, Math.max(0, killAt * 1000 - (Date.now() - started)));
+  child.all?.on('data', (d) => {
+    text += d;
+    if (killAfter && !timer && killAfter.pattern.test(text)) timer = setTimeout(kill, killAfter.seconds * 1000);
+  });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const ended = await Promise.race([child.then((r) => ({ r })), exited.then((e) => ({ e }))]);
   const r = ended.r ?? (killed ? undefined : await child);
@@ -58,7 +58,7 @@ export async function endOf(child, { killAt, started = Date.now() } = {}) {
 export const describeKill = (first, at) =>
   first.killed
     ? `kill -9 at ${first.killed.at.toFixed(1)} s; last line: ${first.killed.last.replace(/^\S+T\S+ /, '').slice(0, 90)}`
-    : `finished (exit ${first.exitCode}) in ${first.seconds.toFixed(1)} s, before the kill at ${at.toFixed(1)} s`;
+    : `finished (exit ${first.exitCode}) in ${first.seconds.toFixed(1)} s, before the kill at ${typeof at === 'number' ? `${at.toFixed(1)} s` : at}`;
 
 /** The host lost, as the lab sees a host reboot: every QEMU process of the environment killed at once (SIGKILL).
  *  Gives the `pgrep -a` lines of the processes killed. */

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { AFTER, ESTIMATE, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
 import * as checks from './chaos-checks.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
@@ -55,17 +55,20 @@ const lines = checks.lines;
 const words = (c) =>
   c === 'snapshot-save' ? ['snapshot', 'save'] : c === 'snapshot-restore' ? ['snapshot', 'restore'] : [c];
 let snapName = 'c0';
-const argsOf = (command) => {
+/** `first`: the run a point kills (a bake then rebuilds the box even when it is installed: --force). */
+const argsOf = (command, first = false) => {
   const a = words(command);
+  if (command === 'bake' && first) a.push('--force');
   if (command === 'snapshot-save' || command === 'snapshot-restore') a.push(snapName);
   if (command === 'destroy') a.push('--yes');
   return a;
 };
 
-/** labforge COMMAND; with `killAt` (s), labforge alone is killed with SIGKILL at that moment (its children live on). */
-async function labforge(command, { killAt, during } = {}) {
+/** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
+ *  that moment (its children live on). */
+async function labforge(command, { killAt, killAfter, during, first } = {}) {
   const started = Date.now();
-  const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command)], {
+  const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
     env,
     cwd: labDir,
     reject: false,
@@ -73,9 +76,9 @@ async function labforge(command, { killAt, during } = {}) {
     timeout: 60 * 60 * 1000,
   });
   const side = during ? during(started) : undefined;
-  const r = await checks.endOf(child, { killAt, started });
+  const r = await checks.endOf(child, { killAt, killAfter, started });
   await side;
-  if (!r.killed && r.exitCode === 0) ESTIMATE[estimateKey(command)] = r.seconds;
+  if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first)) ESTIMATE[estimateKey(command)] = r.seconds;
   return r;
 }
 
@@ -101,6 +104,39 @@ const leaks = (after) =>
     pool,
     bystander: { network: 'chaos-bystander', pool: 'chaos-bystander', volume: 'bystander.qcow2' },
   });
+
+/** The lab's box (lab.lock's bake.box) installed once in Vagrant's home and whole: metadata.json, Vagrantfile and a
+ *  box.img that `qemu-img check` reads through: [ok, why not]. */
+async function boxWhole() {
+  let box;
+  try {
+    box = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
+  } catch (e) {
+    return [false, `no lab.lock: ${e.message}`];
+  }
+  if (!box) return [false, 'lab.lock records no bake'];
+  const listed = lines((await sh('vagrant', ['box', 'list', '--machine-readable'])).stdout).filter((l) =>
+    l.endsWith(`,box-name,${box}`),
+  );
+  if (listed.length !== 1) return [false, `vagrant box list shows ${box} ${listed.length} times`];
+  const dir = path.join(env.VAGRANT_HOME, 'boxes', box.replace(/\//g, '-VAGRANTSLASH-'));
+  const found = fs.readdirSync(dir, { recursive: true }).map(String);
+  const img = found.find((f) => f.endsWith(`libvirt${path.sep}box.img`));
+  for (const f of ['metadata.json', 'Vagrantfile', 'box.img'])
+    if (!found.some((x) => path.basename(x) === f)) return [false, `${box}: no ${f} in ${dir}`];
+  const check = await sh('qemu-img', ['check', '-q', path.join(dir, img)]);
+  return check.exitCode === 0 ? [true, ''] : [false, `${box}: qemu-img check: ${tail(check.all)}`];
+}
+
+/** What a bake left besides the common leaks: Vagrant's own temp folder (a box being added), Packer's build and box
+ *  folders in the output folder. */
+function bakeLeaks() {
+  const found = [];
+  const vtmp = path.join(env.VAGRANT_HOME, 'tmp');
+  if (fs.existsSync(vtmp)) for (const f of fs.readdirSync(vtmp)) found.push(`Vagrant's temp ${f}`);
+  for (const f of ['build', 'box']) if (fs.existsSync(path.join(out, 'packer', f))) found.push(`packer/${f}`);
+  return found;
+}
 
 /** Whether the lab is in the state `command` asks for: [ok, why not]. */
 async function converged(command, r) {
@@ -130,6 +166,8 @@ async function converged(command, r) {
     }
     case 'destroy':
       return all('absent') ? [true, ''] : [false, show];
+    case 'bake':
+      return boxWhole();
     case 'verify':
       return all('running') ? [true, ''] : [false, show];
   }
@@ -187,20 +225,24 @@ async function killPoint(p) {
   if (command === 'snapshot-restore') snapName = [...savedSnapshots].pop();
   const from = state;
   const est = ESTIMATE[estimateKey(command)];
-  const at = p.at ?? Math.max(0.5, p.fraction * est);
+  const after = p.after ? { pattern: MOMENTS[p.after.moment], seconds: p.after.seconds } : undefined;
+  const at = after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
+  const when = after ? `${p.after.seconds} s after "${after.pattern.source}"` : `${at.toFixed(1)} s`;
   say(
-    `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${at.toFixed(1)} s (of about ${est.toFixed(0)} s)`,
+    `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${when} (of about ${est.toFixed(0)} s)`,
   );
-  const first = await labforge(command, { killAt: at });
-  const point = checks.describeKill(first, at);
+  const first = await labforge(command, { killAt: at, killAfter: after, first: true });
+  const point = checks.describeKill(first, at ?? when);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);
-  if (ok) state = AFTER[command];
+  // A bake changes no lab: the lab stays as it was.
+  const now = command === 'bake' ? state : AFTER[command];
+  if (ok) state = now;
   if (ok && command === 'snapshot-save') savedSnapshots.add(snapName);
   if (ok && command === 'destroy') savedSnapshots.clear();
   record({
     fault: 'kill -9 labforge',
-    command: argsOf(command)
+    command: argsOf(command, true)
       .filter((a) => a !== '--yes')
       .join(' '),
     from,
@@ -211,7 +253,7 @@ async function killPoint(p) {
     converged: ok,
     why,
     said: noticed(again.all),
-    leaked: await leaks(ok ? AFTER[command] : 'not converged'),
+    leaked: [...(await leaks(ok ? now : 'not converged')), ...(command === 'bake' ? bakeLeaks() : [])],
     snapshot: command === 'snapshot-save' ? snapName : undefined,
   });
   if (!ok) await recover();
@@ -378,7 +420,7 @@ async function must(what, cmd, args, opts) {
   return r;
 }
 
-async function setup() {
+async function setup(plan) {
   fs.mkdirSync(labDir, { recursive: true });
   fs.mkdirSync(tmp, { recursive: true, mode: 0o1777 });
   // The pool's own file system: 4 GiB of ext4 on a sparse file, mounted in this environment's mount namespace.
@@ -442,8 +484,12 @@ async function setup() {
   ]);
   // A check of the set-up alone (no guest is started): CHAOS_SETUP_ONLY=1.
   if (process.env.CHAOS_SETUP_ONLY) throw new Error('stopped before the bake (CHAOS_SETUP_ONLY)');
+  // A plan that starts with a kill of bake (or up) starts from nothing: that point bakes (and brings the lab up).
+  const first = plan[0]?.fault === 'kill' ? plan[0].command : undefined;
+  if (first === 'bake') return;
   say('bake (the box is kept in .cache/chaos-vagrant-home between runs)');
   await must('bake', 'node', [CLI, '--lab', labFile, '--out', out, 'bake'], { cwd: labDir, timeout: 60 * 60 * 1000 });
+  if (first === 'up') return;
   say('up');
   const up = await labforge('up');
   result.setup.push(['up', up.seconds]);
@@ -469,7 +515,7 @@ async function main() {
   }
   result.planned = plan;
   say(`seed ${cfg.seed}: ${describePlan(plan)}`);
-  await setup();
+  await setup(plan);
   for (const p of plan) {
     try {
       if (p.fault === 'kill') await killPoint(p);

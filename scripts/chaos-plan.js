@@ -17,6 +17,7 @@ export function rng(seed) {
  *  point is a moment in [0.5 s, this]. Replaced by what this run measures. */
 export const ESTIMATE = {
   'up:absent': 300,
+  bake: 500,
   'up:halted': 180,
   halt: 45,
   'snapshot-save': 10,
@@ -30,7 +31,8 @@ export const ESTIMATE = {
 export const NEXT = {
   running: ['halt', 'snapshot-save', 'snapshot-restore', 'reset', 'destroy'],
   halted: ['up', 'destroy'],
-  absent: ['up'],
+  // bake changes no lab: from a destroyed lab (nothing of it to lose when the box is rebuilt).
+  absent: ['up', 'bake'],
 };
 export const AFTER = {
   up: 'running',
@@ -40,6 +42,7 @@ export const AFTER = {
   reset: 'running',
   destroy: 'absent',
   verify: 'running',
+  bake: 'absent',
 };
 
 /** The kill points of a seed: [command, fraction of its duration] pairs, walking the lab's states from running. */
@@ -56,15 +59,24 @@ export function randomPlan(seed, count) {
   return plan;
 }
 
-/** `kill:halt@12.5,libvirtd:up@30,lost-host,full-disk:snapshot-save`: exact points (seconds after the start). */
+/** The moments a kill can wait for by name: `kill:bake@add` is 1 s after labforge starts `vagrant box add`
+ *  (`kill:bake@add+2.5`: 2.5 s after). */
+export const MOMENTS = { add: /Add the box /, build: /Build the image \(packer build/ };
+
+/** `kill:halt@12.5,kill:bake@add,libvirtd:up@30,lost-host,full-disk:snapshot-save`: exact points (seconds after the
+ *  start, or after a named moment: MOMENTS). */
 export function parsePlan(text) {
   return text.split(',').map((item) => {
-    const m = /^(kill|libvirtd|lost-host|full-disk)(?::([a-z-]+))?(?:@([\d.]+))?$/.exec(item.trim());
-    if (!m)
+    const m = /^(kill|libvirtd|lost-host|full-disk)(?::([a-z-]+))?(?:@(?:([\d.]+)|([a-z]+)(?:\+([\d.]+))?))?$/.exec(
+      item.trim(),
+    );
+    if (!m || (m[4] && !(m[4] in MOMENTS)))
       throw new Error(
-        `--plan: cannot read ${JSON.stringify(item)} (kill:COMMAND@SECONDS, libvirtd:up@SECONDS, lost-host, full-disk:COMMAND)`,
+        `--plan: cannot read ${JSON.stringify(item)} (kill:COMMAND@SECONDS, kill:bake@add, libvirtd:up@SECONDS, lost-host, full-disk:COMMAND)`,
       );
-    const [, fault, command, at] = m;
+    const [, fault, command, at, moment, delay] = m;
+    if (moment)
+      return { fault, command, at: undefined, after: { moment, seconds: delay === undefined ? 1 : Number(delay) } };
     if (fault === 'kill' && !(command in AFTER))
       throw new Error(`--plan: ${JSON.stringify(command)} is not one of ${Object.keys(AFTER).join(', ')}`);
     return {
@@ -79,8 +91,13 @@ export function parsePlan(text) {
 export function describePlan(plan) {
   return plan
     .map((p) => {
-      const when =
-        p.at !== undefined ? `@${p.at}` : p.fraction !== undefined ? `@${(p.fraction * 100).toFixed(0)}%` : '';
+      const when = p.after
+        ? `@${p.after.moment}+${p.after.seconds}`
+        : p.at !== undefined
+          ? `@${p.at}`
+          : p.fraction !== undefined
+            ? `@${(p.fraction * 100).toFixed(0)}%`
+            : '';
       return `${p.fault}${p.command ? `:${p.command}` : ''}${when}`;
     })
     .join(', ');

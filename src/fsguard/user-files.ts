@@ -29,6 +29,35 @@ export function makeOwnTemp(parent: string, prefix: string): string {
   return fs.mkdtempSync(path.join(parent, prefix));
 }
 
+/** A temp folder of this process under `parent` named `<prefix><pid>-XXXXXX`, after removing those of the same prefix
+ *  whose process is gone (a labforge killed with SIGKILL runs no clean-up): see sweepDeadTemps. */
+export function makeOwnPidTemp(parent: string, prefix: string): string {
+  sweepDeadTemps(parent, prefix);
+  return makeOwnTemp(parent, `${prefix}${process.pid}-`);
+}
+
+/** Removes the folders `<prefix><pid>-*` under `parent` whose pid no longer runs, when they are real folders (not links)
+ *  of this user: a killed labforge's temp folders. Gives the names removed. */
+export function sweepDeadTemps(parent: string, prefix: string): string[] {
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
+    const st = fs.lstatSync(path.join(parent, name), { throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.uid !== process.getuid?.()) continue;
+    removeOwnTemp(path.join(parent, name));
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Removes a temp folder makeOwnTemp made (recorded by its caller); rm does not follow links inside it. */
 export function removeOwnTemp(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });

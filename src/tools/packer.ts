@@ -3,7 +3,7 @@
 // found, by its absolute path: a root PATH often lists /usr/sbin, where Fedora's cracklib-dicts puts its `packer`,
 // before /usr/bin.
 import fs from 'node:fs';
-import { makeOwnTemp, removeOwnTemp } from '../fsguard/user-files.js';
+import { makeOwnPidTemp, makeOwnTemp, removeOwnTemp } from '../fsguard/user-files.js';
 import os from 'node:os';
 import path from 'node:path';
 import { userCacheDir } from './host.js';
@@ -240,7 +240,8 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
  *  Packer's own temp files (1.6.6 leaves its `packer_to_cdrom*` ISO of cd_files behind) go to a temp folder of
  *  labforge's, removed when the build ends, whatever its outcome. */
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
-  const tmp = makeOwnTemp(os.tmpdir(), 'labforge-packer-build-');
+  // A labforge killed during the build leaves its folder: the next build removes it (makeOwnPidTemp).
+  const tmp = makeOwnPidTemp(os.tmpdir(), 'labforge-packer-build-');
   try {
     await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
       tailLines: 25,

@@ -5,6 +5,7 @@ import { describePlan, parsePlan, randomPlan, table } from '../../scripts/chaos-
 
 interface Point {
   fault: string;
+  after?: { moment: string; seconds: number };
   command?: string;
   fraction?: number;
   at?: number;
@@ -23,7 +24,7 @@ test('the random plan only asks what the lab can do from where it is', () => {
   const from: Record<string, string[]> = {
     running: ['halt', 'snapshot-save', 'snapshot-restore', 'reset', 'destroy'],
     halted: ['up', 'destroy'],
-    absent: ['up'],
+    absent: ['up', 'bake'],
   };
   const after: Record<string, string> = {
     up: 'running',
@@ -32,6 +33,7 @@ test('the random plan only asks what the lab can do from where it is', () => {
     'snapshot-restore': 'running',
     reset: 'running',
     destroy: 'absent',
+    bake: 'absent',
   };
   for (const seed of [1, 2, 3, 99, 2 ** 31 - 1]) {
     let state = 'running';
@@ -52,6 +54,13 @@ test('--plan: exact points; anything else is refused naming it', () => {
     { fault: 'lost-host', command: 'up', at: 40 },
     { fault: 'full-disk', command: 'up', at: undefined },
   ]);
+  expect(parsePlan('kill:bake@add,kill:bake@add+2.5,kill:bake@90')).toEqual([
+    { fault: 'kill', command: 'bake', at: undefined, after: { moment: 'add', seconds: 1 } },
+    { fault: 'kill', command: 'bake', at: undefined, after: { moment: 'add', seconds: 2.5 } },
+    { fault: 'kill', command: 'bake', at: 90 },
+  ]);
+  expect(describePlan(parsePlan('kill:bake@add+2.5,kill:up@40'))).toBe('kill:bake@add+2.5, kill:up@40');
+  expect(() => parsePlan('kill:bake@later')).toThrow('--plan: cannot read "kill:bake@later"');
   expect(() => parsePlan('kill:hlat@3')).toThrow('--plan: "hlat" is not one of');
   expect(() => parsePlan('reboot')).toThrow('--plan: cannot read "reboot"');
   expect(() => parsePlan('kill:halt@x')).toThrow('--plan: cannot read "kill:halt@x"');
