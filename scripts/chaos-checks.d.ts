@@ -12,7 +12,12 @@ export interface Ended {
 }
 export declare function endOf(
   child: Promise<unknown> & { pid?: number },
-  opts?: { killAt?: number; killAfter?: { pattern: RegExp; seconds: number }; started?: number },
+  opts?: {
+    killAt?: number;
+    killAfter?: { pattern: RegExp; seconds: number };
+    killWhen?: () => Promise<boolean>;
+    started?: number;
+  },
 ): Promise<Ended>;
 export declare const describeKill: (first: Ended, at: number | string) => string;
 export declare function killQemu(procs: Procs): Promise<string[]>;

@@ -66,7 +66,7 @@ const argsOf = (command, first = false) => {
 
 /** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
  *  that moment (its children live on). */
-async function labforge(command, { killAt, killAfter, during, first } = {}) {
+async function labforge(command, { killAt, killAfter, killWhen, during, first } = {}) {
   const started = Date.now();
   const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
     env,
@@ -76,7 +76,7 @@ async function labforge(command, { killAt, killAfter, during, first } = {}) {
     timeout: 60 * 60 * 1000,
   });
   const side = during ? during(started) : undefined;
-  const r = await checks.endOf(child, { killAt, killAfter, started });
+  const r = await checks.endOf(child, { killAt, killAfter, killWhen, started });
   await side;
   if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first)) ESTIMATE[estimateKey(command)] = r.seconds;
   return r;
@@ -225,13 +225,22 @@ async function killPoint(p) {
   if (command === 'snapshot-restore') snapName = [...savedSnapshots].pop();
   const from = state;
   const est = ESTIMATE[estimateKey(command)];
-  const after = p.after ? { pattern: MOMENTS[p.after.moment], seconds: p.after.seconds } : undefined;
-  const at = after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
-  const when = after ? `${p.after.seconds} s after "${after.pattern.source}"` : `${at.toFixed(1)} s`;
+  const moment = p.after ? MOMENTS[p.after.moment] : undefined;
+  const after = moment instanceof RegExp ? { pattern: moment, seconds: p.after.seconds } : undefined;
+  // A program of labforge's own running: killed as soon as it is seen (polled every 100 ms), then `seconds` later.
+  const killWhen = moment?.proc
+    ? async () =>
+        (await procs(moment.proc)).length > 0 &&
+        (await new Promise((res) => setTimeout(() => res(true), p.after.seconds * 1000)))
+    : undefined;
+  const at = p.after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
+  const when = p.after
+    ? `${p.after.seconds} s after ${after ? `"${after.pattern.source}"` : `\`${moment.proc}\` runs`}`
+    : `${at.toFixed(1)} s`;
   say(
     `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${when} (of about ${est.toFixed(0)} s)`,
   );
-  const first = await labforge(command, { killAt: at, killAfter: after, first: true });
+  const first = await labforge(command, { killAt: at, killAfter: after, killWhen, first: true });
   const point = checks.describeKill(first, at ?? when);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);

@@ -59,9 +59,15 @@ export function randomPlan(seed, count) {
   return plan;
 }
 
-/** The moments a kill can wait for by name: `kill:bake@add` is 1 s after labforge starts `vagrant box add`
- *  (`kill:bake@add+2.5`: 2.5 s after). */
-export const MOMENTS = { add: /Add the box /, build: /Build the image \(packer build/ };
+/** The moments a kill can wait for by name: a line labforge prints (`kill:bake@add` is 1 s after labforge starts
+ *  `vagrant box add`; `kill:bake@add+2.5`, 2.5 s after), or a program of its own running (`proc`, a pgrep pattern:
+ *  `kill:snapshot-save@create+0`, as soon as its `virsh snapshot-create-as` runs). */
+export const MOMENTS = {
+  add: /Add the box /,
+  build: /Build the image \(packer build/,
+  create: { proc: 'virsh .*snapshot-create-as' },
+  revert: { proc: 'virsh .*snapshot-revert' },
+};
 
 /** `kill:halt@12.5,kill:bake@add,libvirtd:up@30,lost-host,full-disk:snapshot-save`: exact points (seconds after the
  *  start, or after a named moment: MOMENTS). */

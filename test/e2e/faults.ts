@@ -2,9 +2,9 @@
 // random one): registered by test/e2e/lifecycle.test.ts where its two-node lab is up and no later test needs the
 // lab's pristine state, so it costs no bake and no up from nothing. Each point: the fault, then the same command
 // again, which must converge, and the leak checks `npm run chaos` makes (scripts/chaos-checks.js, shared):
-// - kill -9 of labforge during `snapshot save` (the next save of the same name completes it on both nodes);
+// - kill -9 of labforge while its `virsh snapshot-create-as` runs (the next save of the same name completes it);
 // - libvirtd killed and started again during `snapshot save` (rode out, or the next save completes it);
-// - kill -9 of labforge during `reset provisioned` (the next reset restores and verifies);
+// - kill -9 of labforge while its `virsh snapshot-revert` runs in `reset provisioned` (the next reset converges);
 // - a full disk: `up` of a third lab whose pool is on a 64 MiB tmpfs is refused before anything changes (exit 1
 //   naming the file system and the space needed; nothing of it in libvirt, no record);
 // - the host lost: every QEMU process of the lab killed; status says the nodes are down; up brings them back,
@@ -14,6 +14,8 @@ import path from 'node:path';
 import { CLI } from '../support.js';
 import type { Netns } from '../netns.js';
 import { describeKill, domainStates, endOf, killQemu, leaks, lines, procsOf } from '../../scripts/chaos-checks.js';
+// @ts-expect-error -- a plain ES module of the repository's scripts, without types
+import { MOMENTS } from '../../scripts/chaos-plan.js';
 
 export interface FaultLab {
   ns: Netns;
@@ -34,8 +36,11 @@ export function faultSubset(get: () => FaultLab): void {
   let started = 0;
   let tmp = '';
   const lab = () => get();
-  /** labforge ARGS in the environment, its temp files in `tmp`; with `killAt` (s) killed with SIGKILL then. */
-  const run = async (args: string[], killAt?: number, file = lab().labFile, out = lab().outDir) => {
+  const procs = (pattern: string) =>
+    procsOf(fs.readFileSync(path.join(lab().ns.state, 'holder.pid'), 'utf8').trim())(pattern);
+  /** labforge ARGS in the environment, its temp files in `tmp`; with `killOn` (a pattern), labforge alone is killed
+   *  with SIGKILL as soon as a program of its own whose command line matches runs (a virsh call mid-way). */
+  const run = async (args: string[], killOn?: string, file = lab().labFile, out = lab().outDir) => {
     const { ns, work, env, timings, outputs } = lab();
     const child = ns.exec('node', [CLI, '--lab', file, '--out', out, ...args], {
       cwd: work,
@@ -43,8 +48,11 @@ export function faultSubset(get: () => FaultLab): void {
       reject: false,
       timeout: STEP,
     });
-    const r = await endOf(child, { killAt });
-    timings.push([`fault subset: labforge ${args.join(' ')}${killAt === undefined ? '' : ' (killed)'}`, r.seconds]);
+    const killWhen = killOn ? async () => (await procs(killOn)).length > 0 : undefined;
+    // A kill that never came (the command ended first) fails the point: the moment is a program labforge runs.
+    const r = await endOf(child, { killWhen });
+    timings.push([`fault subset: labforge ${args.join(' ')}${killOn === undefined ? '' : ' (killed)'}`, r.seconds]);
+    if (killOn) expect(r.killed).toBeDefined();
     outputs.push(r.all);
     if (!r.killed && r.exitCode !== 0)
       console.error(`labforge ${args.join(' ')} exited ${r.exitCode}:\n${lines(r.all).slice(-40).join('\n')}`);
@@ -52,8 +60,6 @@ export function faultSubset(get: () => FaultLab): void {
   };
   const virsh = async (...args: string[]) =>
     String((await lab().ns.exec('virsh', ['-q', '-c', 'qemu:///system', ...args], { reject: false })).stdout);
-  const procs = (pattern: string) =>
-    procsOf(fs.readFileSync(path.join(lab().ns.state, 'holder.pid'), 'utf8').trim())(pattern);
   const leaked = () =>
     leaks({ out: lab().outDir, tmp, procs, virsh, after: 'running', nodes: NODES, networks: [], pool: undefined });
   const running = async () => Object.values(await domainStates(virsh, 'e2e', NODES));
@@ -77,9 +83,10 @@ export function faultSubset(get: () => FaultLab): void {
       started = Date.now();
       tmp = path.join(lab().work, 'fault-tmp');
       fs.mkdirSync(tmp, { recursive: true, mode: 0o1777 });
-      const first = await run(['snapshot', 'save', 'chaos1'], 3);
-      console.log(`fault subset: snapshot save: ${describeKill(first, 3)}`);
-      await savedWhole('chaos1', first.killed ? await run(['snapshot', 'save', 'chaos1']) : first);
+      // While the nodes stand still and virsh writes their memory into the disks (row 7 of the first chaos run).
+      const first = await run(['snapshot', 'save', 'chaos1'], MOMENTS.create.proc);
+      console.log(`fault subset: snapshot save: ${describeKill(first, 'virsh snapshot-create-as')}`);
+      await savedWhole('chaos1', await run(['snapshot', 'save', 'chaos1']));
     },
     STEP,
   );
@@ -106,8 +113,8 @@ export function faultSubset(get: () => FaultLab): void {
   test(
     'faults (#23): kill -9 of labforge during reset; the next reset restores and verifies, nothing leaked',
     async () => {
-      const first = await run(['reset', 'provisioned'], 4);
-      console.log(`fault subset: reset provisioned: ${describeKill(first, 4)}`);
+      const first = await run(['reset', 'provisioned'], MOMENTS.revert.proc);
+      console.log(`fault subset: reset provisioned: ${describeKill(first, 'virsh snapshot-revert')}`);
       const again = await run(['reset', 'provisioned']);
       expect(again.exitCode).toBe(0);
       expect(again.all).toMatch(/labforge: restored snapshot provisioned on node1, node2/);
