@@ -59,11 +59,12 @@ export function randomPlan(seed, count) {
   return plan;
 }
 
-/** The moments a kill can wait for by name: a line labforge prints (`kill:bake@add` is 1 s after labforge starts
- *  `vagrant box add`; `kill:bake@add+2.5`, 2.5 s after), or a program of its own running (`proc`, a pgrep pattern:
- *  `kill:snapshot-save@create+0`, as soon as its `virsh snapshot-create-as` runs). */
+/** The moments a kill can wait for by name: a program of labforge's own running (`proc`, a pgrep pattern:
+ *  `kill:bake@add` is 1 s after its `vagrant box add` is seen, `kill:bake@add+0` at once, `kill:snapshot-save@create+0`
+ *  as soon as its `virsh snapshot-create-as` runs), or a line it prints. (A line alone came too late for box add: the
+ *  first run's bake had finished 1 s after "Add the box".) */
 export const MOMENTS = {
-  add: /Add the box /,
+  add: { proc: 'vagrant box add' },
   build: /Build the image \(packer build/,
   create: { proc: 'virsh .*snapshot-create-as' },
   revert: { proc: 'virsh .*snapshot-revert' },
