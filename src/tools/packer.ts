@@ -3,7 +3,7 @@
 // found, by its absolute path: a root PATH often lists /usr/sbin, where Fedora's cracklib-dicts puts its `packer`,
 // before /usr/bin.
 import fs from 'node:fs';
-import { makeOwnPidTemp, makeOwnTemp, removeOwnTemp } from '../fsguard/user-files.js';
+import { makeOwnPidTemp, makeOwnTemp, removeOwnTemp, sweepDeadTemps } from '../fsguard/user-files.js';
 import os from 'node:os';
 import path from 'node:path';
 import { userCacheDir } from './host.js';
@@ -239,9 +239,17 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
 /** Builds the recipe in `dir` (its *.pkr.hcl files); -force replaces a half-finished build from an earlier run.
  *  Packer's own temp files (1.6.6 leaves its `packer_to_cdrom*` ISO of cd_files behind) go to a temp folder of
  *  labforge's, removed when the build ends, whatever its outcome. */
+const BUILD_TEMP = 'labforge-packer-build-';
+
+/** Removes the Packer temp folders of labforge processes that are gone (killed during a build): every bake does,
+ *  also one that finds its box installed and builds nothing. */
+export function sweepKilledBuilds(): string[] {
+  return sweepDeadTemps(os.tmpdir(), BUILD_TEMP);
+}
+
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {
   // A labforge killed during the build leaves its folder: the next build removes it (makeOwnPidTemp).
-  const tmp = makeOwnPidTemp(os.tmpdir(), 'labforge-packer-build-');
+  const tmp = makeOwnPidTemp(os.tmpdir(), BUILD_TEMP);
   try {
     await run('packer', ['build', '-force', '-color=false', ...varArgs(vars), '.'], {
       tailLines: 25,

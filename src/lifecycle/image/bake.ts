@@ -65,6 +65,7 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
     baseImage: lab.image.local === undefined ? { url: lock.image.url, checksum: lock.image.checksum } : undefined,
   };
   const rendered = await renderToDisk(lab, ctx);
+  packer.sweepKilledBuilds();
   if (!opts.force && vagrant.boxInstalled(rendered.box)) {
     return { box: rendered.box, hash: rendered.hash, built: false, seconds: (Date.now() - started) / 1000 };
   }
