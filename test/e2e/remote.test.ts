@@ -227,13 +227,18 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
       expect(st.stdout).toMatch(/^node2\s.*\srunning\s/m);
       // The guests' NICs on the lab network have the tunnel's MTU; a 1400-byte packet that may not be fragmented
       // (1372 bytes of ICMP payload + 28) crosses from a to b and back; names resolve across the hosts.
-      const mtu = await labforge(['run', 'all', '--', 'cat /sys/class/net/eth1/mtu'], 'span');
+      // (The NIC is found by its address: the test box names it ens5, a Fedora guest otherwise.)
+      const nic = 'ip -o link show dev "$(ip -o -4 addr show to 10.241.0.0/24 | cut -d" " -f2)"';
+      const mtu = await labforge(['run', 'all', '--', nic], 'span');
       expect(mtu.exitCode).toBe(0);
-      expect(mtu.stdout.match(/\b1450\b/g)).toHaveLength(2);
+      expect(mtu.stdout.match(/ mtu 1450 /g)).toHaveLength(2);
       const ping = await labforge(['run', 'node1', '--', 'ping -c 3 -W 5 -M do -s 1372 node2.span.test'], 'span');
       expect(ping.exitCode).toBe(0);
       expect(ping.stdout).toMatch(/1380 bytes from/);
       expect(ping.stdout).toMatch(/3 packets transmitted, 3 received/);
+      // One byte more does not fit the tunnel: the guest itself refuses it (its NIC has the tunnel's MTU).
+      const over = await labforge(['run', 'node1', '--', 'ping -c 1 -W 3 -M do -s 1423 node2'], 'span');
+      expect(over.all).toMatch(/message too long, mtu=1450/);
       const back = await labforge(['run', 'node2', '--', 'ping -c 1 -W 5 -M do -s 1372 node1'], 'span');
       expect(back.exitCode).toBe(0);
     },
