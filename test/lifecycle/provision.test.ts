@@ -18,7 +18,7 @@ import {
   type PlannedStage,
   type ProvisionedNodes,
 } from '../../src/lifecycle/provision/plan.js';
-import { copyCommand, parseRecap } from '../../src/lifecycle/provision/remote.js';
+import { copyCommand, parseRecap, stoppable } from '../../src/lifecycle/provision/remote.js';
 import { cli, tempDir, writeLab } from '../support.js';
 
 const shellStep = (field: string, command = 'true'): ProvisionStep => ({ kind: 'shell', command, field, title: field });
@@ -302,6 +302,31 @@ describe('copy on the node: the commands that put an upload in place, run here w
     expect(fs.statSync(path.join(dir, 'dest', 'sub')).isDirectory()).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'dest', 'kept'), 'utf8')).toBe('k\n');
     expect(fs.existsSync(path.join(dir, 'up2'))).toBe(false);
+  });
+});
+
+describe('a step on the node stops when labforge does (its stdin, the session, ends)', () => {
+  test("stdin open to the end: the command's exit code, output and stdin-less run", async () => {
+    const p = execa('bash', ['-c', stoppable('read -r x || echo "no stdin"; echo out; exit 7')], { reject: false });
+    const r = await p;
+    expect(r.exitCode).toBe(7);
+    expect(r.stdout).toBe('no stdin\nout');
+  });
+
+  test('stdin closed while it runs: its whole process group is ended at once, nothing after it runs', async () => {
+    const dir = tempDir();
+    const cmd = `sleep 31.7 & sleep 31.7; touch ${dir}/after`;
+    const p = execa('bash', ['-c', stoppable(cmd)], { reject: false, stdin: 'pipe' });
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    p.stdin!.end();
+    const r = await p;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r.exitCode).toBe(143);
+    expect(fs.existsSync(path.join(dir, 'after'))).toBe(false);
+    // No sleep of the step is left behind.
+    const left = await execa('pgrep', ['-f', '^sleep 31.7$'], { reject: false });
+    expect(left.stdout).toBe('');
   });
 });
 
