@@ -129,6 +129,37 @@ export default tseslint.config(
       ],
     },
   },
+  // The floors of the house (docs/design.md): an import goes down, never up. cli/ on top, then lifecycle/ (commands'
+  // logic), render/ (pure renderers), tools/ (one adapter per external tool), lab/, fsguard/, and the ground files.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './src/lifecycle', from: './src/cli', message: 'lifecycle/ stands below cli/' },
+            { target: './src/render', from: ['./src/cli', './src/lifecycle'], message: 'renderers never run tools' },
+            {
+              target: './src/tools',
+              from: ['./src/cli', './src/lifecycle', './src/render'],
+              message: 'adapters never know about the lab file or its renderers',
+            },
+            {
+              target: ['./src/lab', './src/fsguard'],
+              from: ['./src/cli', './src/lifecycle', './src/render', './src/tools'],
+              message: 'lab/ and fsguard/ stand below the renderers and adapters',
+            },
+            {
+              target: './src/!(cli).ts',
+              from: ['./src/cli', './src/lifecycle', './src/render', './src/tools', './src/lab', './src/fsguard'],
+              message: 'the ground files import nothing above them',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // A module a reader can hold in mind: no source file over 300 lines (issue #20).
   {
     files: ['src/**/*.ts'],

@@ -33,8 +33,27 @@ export interface Netns {
   /** Kills the environment's libvirtd (SIGKILL), waits `downS` seconds and starts it again (scripts/e2e-env.sh
    *  restart-libvirtd); resolves once it answers. */
   restartLibvirtd(downS?: number): Promise<string>;
+  /** `virsh -q` on the environment's qemu:///system; its standard output (a failure rejects). */
+  virsh(...args: string[]): Promise<string>;
+  /** The same for clean-ups: a failure (a domain already gone) is ignored. */
+  virshQuiet(...args: string[]): Promise<void>;
+  /** Defines a small domain (64 MiB, nothing to boot) with these devices (libvirt XML inside <devices>), returns
+   *  its UUID. */
+  defineDomain(name: string, devices?: string): Promise<string>;
   down(): Promise<string>;
 }
+
+/** A domain's qcow2 disk device (libvirt XML) on this file, as vda. */
+export const qcow2Disk = (file: string): string =>
+  `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/>` +
+  `<target dev='vda' bus='virtio'/></disk>`;
+
+/** The non-empty lines of a command's output, trimmed. */
+export const lines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 const SCRIPT = path.join(ROOT, 'scripts', 'e2e-env.sh');
 
@@ -79,17 +98,33 @@ export async function netnsUp(prefix: string): Promise<Netns> {
     throw new Error(`could not start libvirtd in network namespace ${name}:\n${up.all}`);
   }
   const netIno = (pid: number | string) => fs.statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino;
+  const exec: Netns['exec'] = (cmd, args, opts = {}) =>
+    execa('bash', [SCRIPT, 'exec', name, state, cmd, ...args], {
+      reject: opts.reject ?? true,
+      cwd: opts.cwd,
+      env: { PATH, ...opts.env },
+      timeout: opts.timeout,
+      all: true,
+    });
+  const virsh = async (...args: string[]) => (await exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout;
   return {
     name,
     state,
-    exec: (cmd, args, opts = {}) =>
-      execa('bash', [SCRIPT, 'exec', name, state, cmd, ...args], {
-        reject: opts.reject ?? true,
-        cwd: opts.cwd,
-        env: { PATH, ...opts.env },
-        timeout: opts.timeout,
-        all: true,
-      }),
+    exec,
+    virsh,
+    virshQuiet: async (...args) => {
+      await exec('virsh', ['-q', '-c', 'qemu:///system', ...args], { reject: false }).catch(() => undefined);
+    },
+    defineDomain: async (domain, devices = '') => {
+      const xml = path.join(state, `${domain}.xml`);
+      fs.writeFileSync(
+        xml,
+        `<domain type='qemu'><name>${domain}</name><memory unit='MiB'>64</memory>` +
+          `<os><type arch='x86_64'>hvm</type></os><devices>${devices}</devices></domain>`,
+      );
+      await virsh('define', xml);
+      return (await virsh('domuuid', domain)).trim();
+    },
     pgrep: async (pattern) => {
       const ours = fs.statSync(`/run/netns/${name}`).ino;
       const { stdout } = await execa('pgrep', ['-f', pattern], { reject: false });

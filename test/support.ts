@@ -135,24 +135,51 @@ export function standInVirsh(bin: string, domains: string[]): void {
  *  it, for tests of how labforge drives Packer without running a real build. */
 export function standInPacker(body: string): { dir: string; lab: string; env: Record<string, string> } {
   const dir = tempDir();
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  const env = packerBin(dir, body);
   const lab = writeLab('name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11 }\n', dir);
   // The script finds its directory in $STANDIN_DIR.
   return {
     dir,
     lab,
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      // labforge runs only a Packer it identified as HashiCorp's, or the one LABFORGE_PACKER names.
-      LABFORGE_PACKER: path.join(bin, 'packer'),
-      VAGRANT_HOME: path.join(dir, 'vh'),
-      CI: 'true',
-      STANDIN_DIR: dir,
-      LABFORGE_OFFLINE: '1',
-    },
+    env: { ...env, STANDIN_DIR: dir, LABFORGE_OFFLINE: '1' },
   };
+}
+
+/** `DIR/bin/packer`, a bash script with this body, and the environment that makes labforge run it (labforge runs
+ *  only a Packer it identified as HashiCorp's, or the one LABFORGE_PACKER names), Vagrant's home in `DIR/vh`. */
+export function packerBin(dir: string, body: string): Record<string, string> {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'packer'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  return {
+    PATH: `${bin}:${process.env.PATH}`,
+    LABFORGE_PACKER: path.join(bin, 'packer'),
+    VAGRANT_HOME: path.join(dir, 'vh'),
+    CI: 'true',
+  };
+}
+
+/** A labforge ownership record (`.labforge-state.json`) as up leaves it, as JSON text. */
+export function ownershipRecord(lab: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ version: 1, lab, uri: 'qemu:///system', domains: [], volumes: [], networks: [], ...fields });
+}
+
+/** A lab.lock pinning Fedora 44's Cloud image 1.7 (the catalogue's), as JSON text; `image` and `top` change fields. */
+export function fedora44Lock(image: Record<string, unknown> = {}, top: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    lockfile: 1,
+    image: {
+      method: 'cloud',
+      release: 44,
+      compose: '1.7',
+      url: 'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
+      checksum: `sha256:${'ab'.repeat(32)}`,
+      from: 'catalogue',
+      mirror: 'https://download.fedoraproject.org/pub/fedora/linux',
+      ...image,
+    },
+    ...top,
+  });
 }
 
 /** The repository's lab.yaml: the guide's lab, every field spelled out (the schema's defaults are neutral). */

@@ -2,6 +2,8 @@
 // through the function for that file's language; the schema restricts names and addresses, these cover free text.
 import { CONTROL } from '../lab/schema.js';
 
+export { shell } from '../shell-word.js';
+
 /** An HCL2 quoted string: backslash escapes, and `${` / `%{` doubled so no template expression can start. */
 export function hcl(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
@@ -22,13 +24,6 @@ export function hcl(value: string | number | boolean): string {
 export function ruby(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** A POSIX shell word: single-quoted, a quote inside becomes '\''. Nothing is expanded. */
-export function shell(value: string | number): string {
-  const text = String(value);
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Text or attribute content in XML. */

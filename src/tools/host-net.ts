@@ -5,7 +5,7 @@
 // word of the remote command, so nothing from a lab file is ever interpreted by the host's shell.
 import type { RemoteHost } from '../lab/host-uri.js';
 import { SSH_COMMAND_S, SSH_CONNECT_S } from '../time-limits.js';
-import { shell } from '../render/escape.js';
+import { shell } from '../shell-word.js';
 import { run } from './run.js';
 import { VXLAN_PORT } from '../lab/fabric.js';
 

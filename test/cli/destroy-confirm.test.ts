@@ -15,20 +15,14 @@ let dir: string;
 let lab: string;
 let out: string;
 
-const virsh = async (...args: string[]) =>
-  String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout).trim();
+const virsh = async (...args: string[]) => (await ns().virsh(...args)).trim();
 
 /** Defines domain cf-a and records it as the lab's (the id Vagrant writes), in an output folder labforge owns. */
 async function labWithDomain(): Promise<void> {
-  const xml = path.join(dir, 'a.xml');
-  fs.writeFileSync(
-    xml,
-    "<domain type='qemu'><name>cf-a</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>",
-  );
-  await virsh('define', xml);
+  const uuid = await ns().defineDomain('cf-a');
   const idDir = path.join(out, '.vagrant', 'machines', 'a', 'libvirt');
   fs.mkdirSync(idDir, { recursive: true });
-  fs.writeFileSync(path.join(idDir, 'id'), `${await virsh('domuuid', 'cf-a')}\n`);
+  fs.writeFileSync(path.join(idDir, 'id'), `${uuid}\n`);
 }
 
 const domains = async () => (await virsh('list', '--all', '--name')).split('\n').filter(Boolean);
@@ -58,9 +52,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await ns()
-    .exec('virsh', ['-q', '-c', 'qemu:///system', 'undefine', 'cf-a'], { reject: false })
-    .catch(() => undefined);
+  await ns().virshQuiet('undefine', 'cf-a');
 });
 
 test('--dry-run prints the plan (text and JSON) and removes nothing', async () => {

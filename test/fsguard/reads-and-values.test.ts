@@ -4,10 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { cli, tempDir, writeLab } from '../support.js';
+import { cli, fedora44Lock, tempDir, writeLab } from '../support.js';
 
 const LAB = 'name: a\nvips: []\nnodes:\n  - { name: x, ip: 10.240.0.11 }\n';
-const SHA = `sha256:${'ab'.repeat(32)}`;
 
 function labWithLock(lock: (file: string) => void, text = LAB) {
   const dir = tempDir();
@@ -16,21 +15,7 @@ function labWithLock(lock: (file: string) => void, text = LAB) {
   return { dir, lab, render: () => cli(['--lab', lab, '--out', path.join(dir, 'out'), 'render']) };
 }
 
-const goodLock = (over: Record<string, unknown> = {}, image: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    lockfile: 1,
-    image: {
-      method: 'cloud',
-      release: 44,
-      compose: '1.7',
-      url: 'https://download.fedoraproject.org/pub/fedora/linux/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2',
-      checksum: SHA,
-      from: 'catalogue',
-      mirror: 'https://download.fedoraproject.org/pub/fedora/linux',
-      ...image,
-    },
-    ...over,
-  });
+const goodLock = (top: Record<string, unknown> = {}, image: Record<string, unknown> = {}) => fedora44Lock(image, top);
 
 describe('reads with bounds', () => {
   test('lab.lock linked to /dev/zero: exit 2 at once, naming the lock', async () => {

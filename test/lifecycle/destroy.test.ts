@@ -7,8 +7,8 @@ import { loadLabText } from '../../src/lab/load.js';
 import { destroy } from '../../src/lifecycle/destroy.js';
 import { LAYOUT } from '../../src/layout.js';
 import { Virsh } from '../../src/tools/virsh.js';
-import { useNetns } from '../netns.js';
-import { tempDir } from '../support.js';
+import { lines, qcow2Disk, useNetns } from '../netns.js';
+import { ownershipRecord, tempDir } from '../support.js';
 
 const ns = useNetns('lf-destroy');
 const BASE = 'labforge-VAGRANTSLASH-local-0123456789abcdef_vagrant_box_image_0_box.img';
@@ -16,30 +16,20 @@ let work: string;
 
 afterAll(async () => {
   // What the test defined goes before its files do (the namespace's teardown removes anything left as well).
-  const quiet = (...args: string[]) => ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args], { reject: false });
-  for (const dom of ['web-db', 'web-db-1']) await quiet('undefine', dom).catch(() => undefined);
-  for (const net of ['lfd-web', 'lfd-web-mgmt', 'lfd-webdb']) await quiet('net-undefine', net).catch(() => undefined);
-  await quiet('pool-destroy', 'lfd').catch(() => undefined);
-  await quiet('pool-undefine', 'lfd').catch(() => undefined);
+  const quiet = ns().virshQuiet;
+  for (const dom of ['web-db', 'web-db-1']) await quiet('undefine', dom);
+  for (const net of ['lfd-web', 'lfd-web-mgmt', 'lfd-webdb']) await quiet('net-undefine', net);
+  await quiet('pool-destroy', 'lfd');
+  await quiet('pool-undefine', 'lfd');
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function virsh(...args: string[]): Promise<string> {
-  return String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
-}
-const lines = (text: string) =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
+const virsh = (...args: string[]) => ns().virsh(...args);
 
-function domainXml(name: string, disk: string, iso: string, network: string): string {
-  return `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices>
-  <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
-  <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${iso}'/><target dev='sda' bus='sata'/><readonly/></disk>
-  <interface type='network'><source network='${network}'/><model type='virtio'/></interface>
-</devices></domain>`;
-}
+const devices = (disk: string, iso: string, network: string) =>
+  qcow2Disk(disk) +
+  `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${iso}'/><target dev='sda' bus='sata'/><readonly/></disk>
+  <interface type='network'><source network='${network}'/><model type='virtio'/></interface>`;
 
 test("destroy of lab web removes its domain, its disk and the network labforge defined, and nothing of lab web-db's", async () => {
   work = tempDir('labforge-destroy-');
@@ -68,14 +58,8 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
     await virsh('net-define', path.join(work, `${net}.xml`));
   }
   const iso = path.join(pool, 'shared install.iso');
-  fs.writeFileSync(path.join(work, 'web-db.xml'), domainXml('web-db', path.join(pool, 'web-db.img'), iso, 'lfd-web'));
-  fs.writeFileSync(
-    path.join(work, 'web-db-1.xml'),
-    domainXml('web-db-1', path.join(pool, 'web-db-1.img'), iso, 'lfd-webdb'),
-  );
-  await virsh('define', path.join(work, 'web-db.xml'));
-  await virsh('define', path.join(work, 'web-db-1.xml'));
-  const uuid = (await virsh('domuuid', 'web-db')).trim();
+  const uuid = await ns().defineDomain('web-db', devices(path.join(pool, 'web-db.img'), iso, 'lfd-web'));
+  await ns().defineDomain('web-db-1', devices(path.join(pool, 'web-db-1.img'), iso, 'lfd-webdb'));
 
   // Lab web: Vagrant recorded its node's domain id; labforge defined lfd-web and reused lfd-web-mgmt.
   const out = path.join(work, 'out');
@@ -94,14 +78,7 @@ test("destroy of lab web removes its domain, its disk and the network labforge d
   fs.writeFileSync(created, `${await new Virsh('qemu:///system').networkUuid('lfd-web-mgmt')}\n${netUuid}\n`);
   fs.writeFileSync(
     path.join(out, LAYOUT.state),
-    JSON.stringify({
-      version: 1,
-      lab: 'web',
-      uri: 'qemu:///system',
-      domains: [],
-      volumes: [],
-      networks: [{ name: 'lfd-web', uuid: netUuid }],
-    }),
+    ownershipRecord('web', { networks: [{ name: 'lfd-web', uuid: netUuid }] }),
   );
 
   const { removed, kept } = await destroy(lab, {});

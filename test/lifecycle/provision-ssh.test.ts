@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, cli, onCleanup, requireTool, tempDir } from '../support.js';
+import { CLI, cli, onCleanup, ownershipRecord, requireTool, tempDir } from '../support.js';
 
 const NS = `lfprov${process.pid}`;
 let work: string;
@@ -67,10 +67,7 @@ beforeAll(async () => {
     fs.mkdirSync(path.join(out, '.vagrant', 'machines', n, 'libvirt'), { recursive: true });
     fs.writeFileSync(path.join(out, '.vagrant', 'machines', n, 'libvirt', 'id'), `uuid-${n}\n`);
   }
-  fs.writeFileSync(
-    path.join(out, '.labforge-state.json'),
-    JSON.stringify({ version: 1, lab: 'prov', uri: 'qemu:///system', domains: [], volumes: [], networks: [] }),
-  );
+  fs.writeFileSync(path.join(out, '.labforge-state.json'), ownershipRecord('prov'));
   const bin = path.join(work, 'bin');
   fs.mkdirSync(bin);
   fs.writeFileSync(

@@ -4,7 +4,7 @@
 import type { Lab, LabNode } from '../../lab/model.js';
 import { probeTimeLimits } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
-import { shell } from '../../render/escape.js';
+import { shell } from '../../shell-word.js';
 import { terminalLine } from '../../inert.js';
 import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode, ProvisionStep } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
-import { shell } from '../../render/escape.js';
+import { shell } from '../../shell-word.js';
 import { run, type RunResult } from '../../tools/run.js';
 import * as ssh from '../../tools/ssh.js';
 import { connected } from '../nodes/connections.js';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { clearsignedChecksumFile } from '../../fedora-mirror.js';
-import { cli, requireTool, tempDir, writeLab } from '../../support.js';
+import { cli, fedora44Lock, packerBin, requireTool, tempDir, writeLab } from '../../support.js';
 
 const sha = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
@@ -194,18 +194,7 @@ describe('bake and the lock', () => {
     const url = `${m.base}/pub/releases/44/Cloud/x86_64/images/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2`;
     fs.writeFileSync(
       path.join(dir, 'lab.lock'),
-      JSON.stringify({
-        lockfile: 1,
-        image: {
-          method: 'cloud',
-          release: 44,
-          compose: '1.7',
-          url,
-          checksum: `sha256:${wrong}`,
-          from: 'releases.json',
-          mirror: `${m.base}/pub`,
-        },
-      }),
+      fedora44Lock({ url, checksum: `sha256:${wrong}`, from: 'releases.json', mirror: `${m.base}/pub` }),
     );
     const env = { VAGRANT_HOME: path.join(dir, 'vh'), PACKER_CACHE_DIR: path.join(dir, 'pc'), CI: 'true' };
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], { env });
@@ -234,21 +223,13 @@ describe('bake and the lock', () => {
         image: { method: 'cloud', url: 'base.qcow2', checksum: `sha256:${then}`, from: 'local file' },
       }),
     );
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
     // A stand-in packer that knows its version (the host checks ask) and records any other call.
-    fs.writeFileSync(
-      path.join(bin, 'packer'),
-      `#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\ntouch '${dir}/packer-ran'\nexit 1\n`,
-      { mode: 0o755 },
+    const packerEnv = packerBin(
+      dir,
+      `[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\ntouch '${dir}/packer-ran'\nexit 1`,
     );
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: {
-        PATH: `${bin}:${process.env.PATH}`,
-        LABFORGE_PACKER: path.join(bin, 'packer'),
-        VAGRANT_HOME: path.join(dir, 'vh'),
-        CI: 'true',
-      },
+      env: packerEnv,
     });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`is sha256:${now}, but ${path.join(dir, 'lab.lock')} pins sha256:${then}`);
@@ -258,20 +239,9 @@ describe('bake and the lock', () => {
   test('bake without a lock writes one (offline: from the catalogue) before it builds', async () => {
     const dir = tempDir();
     const lab = writeLab(NODES, dir);
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(
-      path.join(bin, 'packer'),
-      '#!/bin/sh\n[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\nexit 3\n',
-      { mode: 0o755 },
-    );
+    const packerEnv = packerBin(dir, '[ "$1" = version ] && echo "Packer v1.6.6" && exit 0\nexit 3');
     const r = await cli(['--lab', lab, '--out', path.join(dir, 'out'), 'bake'], {
-      env: {
-        PATH: `${bin}:${process.env.PATH}`,
-        LABFORGE_PACKER: path.join(bin, 'packer'),
-        VAGRANT_HOME: path.join(dir, 'vh'),
-        CI: 'true',
-      },
+      env: packerEnv,
     });
     expect(r.exitCode).toBe(1);
     const l = JSON.parse(fs.readFileSync(path.join(dir, 'lab.lock'), 'utf8'));

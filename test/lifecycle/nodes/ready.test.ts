@@ -2,7 +2,6 @@
 // network namespace: a lab with no domain defined is "not up" (exit 1), a node whose domain is shut off says so
 // (exit 1), and status/verify/run/copy/ssh/console on a libvirt that cannot be reached end with virsh's message
 // (exit 3) instead of "domain absent" or an ssh time-out.
-import fs from 'node:fs';
 import path from 'node:path';
 import { useNetns } from '../../netns.js';
 import { cli, tempDir, writeLab } from '../../support.js';
@@ -27,9 +26,7 @@ function lab(text = LAB) {
 }
 
 afterAll(async () => {
-  await ns()
-    .exec('virsh', ['-q', '-c', 'qemu:///system', 'undefine', 'rdy-a'], { reject: false })
-    .catch(() => undefined);
+  await ns().virshQuiet('undefine', 'rdy-a');
 });
 
 test.each(COMMANDS)(
@@ -48,12 +45,7 @@ test.each(COMMANDS)(
 );
 
 test('a node whose domain is shut off: "node a is shut off", exit 1; a node never created says so', async () => {
-  const work = tempDir();
-  fs.writeFileSync(
-    path.join(work, 'a.xml'),
-    "<domain type='qemu'><name>rdy-a</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>",
-  );
-  await ns().exec('virsh', ['-q', '-c', 'qemu:///system', 'define', path.join(work, 'a.xml')]);
+  await ns().defineDomain('rdy-a');
   const labforge = lab();
   for (const [, args] of COMMANDS) {
     const r = await labforge(args);

@@ -13,8 +13,8 @@ import { DiskFullError } from '../../../src/lifecycle/host/space.js';
 import { LAYOUT } from '../../../src/layout.js';
 import { readRecord } from '../../../src/lifecycle/state/record.js';
 import { Virsh } from '../../../src/tools/virsh.js';
-import { useNetns } from '../../netns.js';
-import { cli } from '../../support.js';
+import { qcow2Disk, useNetns } from '../../netns.js';
+import { cli, ownershipRecord } from '../../support.js';
 
 // Not tempDir(): its clean-up may run before the file system below it is unmounted (afterAll here).
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-full-'));
@@ -31,46 +31,31 @@ const vagrantHome = path.join(work, 'vagrant-home');
 const savedHome = process.env.VAGRANT_HOME;
 
 afterAll(async () => {
-  const quiet = (...args: string[]) => ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args], { reject: false });
-  await quiet('destroy', 't-a').catch(() => undefined);
-  await quiet('undefine', '--snapshots-metadata', 't-a').catch(() => undefined);
-  await quiet('pool-destroy', 'default').catch(() => undefined);
-  await quiet('pool-undefine', 'default').catch(() => undefined);
+  const quiet = ns().virshQuiet;
+  await quiet('destroy', 't-a');
+  await quiet('undefine', '--snapshots-metadata', 't-a');
+  await quiet('pool-destroy', 'default');
+  await quiet('pool-undefine', 'default');
   process.env.VAGRANT_HOME = savedHome;
   await execa('umount', ['-l', small], { reject: false });
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function virsh(...args: string[]): Promise<string> {
-  return String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
-}
+const virsh = (...args: string[]) => ns().virsh(...args);
 
 test('a pool on a full file system: snapshot save and up are refused naming it and the space needed; nothing recorded, the node runs on', async () => {
   await virsh('pool-define-as', 'default', 'dir', '--target', small);
   await virsh('pool-start', 'default');
   await virsh('vol-create-as', 'default', 't-a.qcow2', '16M', '--format', 'qcow2');
   const disk = path.join(small, 't-a.qcow2');
-  const xml = `<domain type='qemu'><name>t-a</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices>
-      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
-    </devices></domain>`;
-  fs.writeFileSync(path.join(work, 't-a.xml'), xml);
-  await virsh('define', path.join(work, 't-a.xml'));
+  const uuid = await ns().defineDomain('t-a', qcow2Disk(disk));
   await virsh('start', 't-a');
-  const uuid = (await virsh('domuuid', 't-a')).trim();
   const out = path.join(work, 'out');
   const labText = `name: t\nvips: []\nnodes:\n  - { name: a, ip: 10.240.0.11, memory: 256M }\nhost:\n  pool: default\n`;
   fs.writeFileSync(path.join(work, 'lab.yaml'), labText);
   expect((await cli(['--lab', path.join(work, 'lab.yaml'), '--out', out, 'render'])).exitCode).toBe(0);
   const { lab } = loadLabText(labText, path.join(work, 'lab.yaml'), { outDir: out });
-  const record = {
-    version: 1,
-    lab: 't',
-    uri: 'qemu:///system',
-    domains: [{ node: 'a', uuid, name: 't-a' }],
-    volumes: [],
-    networks: [],
-  };
-  fs.writeFileSync(path.join(out, LAYOUT.state), JSON.stringify(record));
+  fs.writeFileSync(path.join(out, LAYOUT.state), ownershipRecord('t', { domains: [{ node: 'a', uuid, name: 't-a' }] }));
   const where = `storage pool default (${small}), on the tmpfs file system mounted at ${small} (tmpfs)`;
 
   const save = saveSnapshot(lab, 's1');

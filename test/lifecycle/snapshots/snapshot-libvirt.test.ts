@@ -14,29 +14,21 @@ import { LAYOUT } from '../../../src/layout.js';
 import { readRecord } from '../../../src/lifecycle/state/record.js';
 import { PAUSED_WHY } from '../../../src/lifecycle/nodes/status.js';
 import { verify } from '../../../src/lifecycle/nodes/verify.js';
-import { useNetns } from '../../netns.js';
-import { cli, CLI, tempDir } from '../../support.js';
+import { lines, qcow2Disk, useNetns } from '../../netns.js';
+import { cli, CLI, ownershipRecord, tempDir } from '../../support.js';
 
 const ns = useNetns('lf-snap');
 let work: string;
 
 afterAll(async () => {
-  const quiet = (...args: string[]) => ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args], { reject: false });
   for (const dom of ['t-a', 't-b']) {
-    await quiet('destroy', dom).catch(() => undefined);
-    await quiet('undefine', '--snapshots-metadata', dom).catch(() => undefined);
+    await ns().virshQuiet('destroy', dom);
+    await ns().virshQuiet('undefine', '--snapshots-metadata', dom);
   }
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function virsh(...args: string[]): Promise<string> {
-  return String((await ns().exec('virsh', ['-q', '-c', 'qemu:///system', ...args])).stdout);
-}
-const lines = (text: string) =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
+const virsh = (...args: string[]) => ns().virsh(...args);
 
 test('save, list, restore, delete on real domains; hand-made snapshots and other domains stay untouched; SIGINT leaves no node paused', async () => {
   work = tempDir('labforge-snap-');
@@ -48,12 +40,7 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
     const disk = path.join(disks, `t-${n}.qcow2`);
     await ns().exec('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
     fs.chmodSync(disk, 0o666);
-    const xml = `<domain type='qemu'><name>t-${n}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices>
-      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
-    </devices></domain>`;
-    fs.writeFileSync(path.join(work, `t-${n}.xml`), xml);
-    await virsh('define', path.join(work, `t-${n}.xml`));
-    uuids[n] = (await virsh('domuuid', `t-${n}`)).trim();
+    uuids[n] = await ns().defineDomain(`t-${n}`, qcow2Disk(disk));
   }
   await virsh('start', 't-a');
   const out = path.join(work, 'out');
@@ -62,15 +49,8 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   // An output folder labforge owns, as after up (render claims it).
   expect((await cli(['--lab', path.join(work, 'lab.yaml'), '--out', out, 'render'])).exitCode).toBe(0);
   const { lab } = loadLabText(labText, path.join(work, 'lab.yaml'), { outDir: out });
-  const record = {
-    version: 1,
-    lab: 't',
-    uri: 'qemu:///system',
-    domains: ['a', 'b'].map((n) => ({ node: n, uuid: uuids[n], name: `t-${n}` })),
-    volumes: [],
-    networks: [],
-  };
-  fs.writeFileSync(path.join(out, LAYOUT.state), JSON.stringify(record));
+  const domains = ['a', 'b'].map((n) => ({ node: n, uuid: uuids[n], name: `t-${n}` }));
+  fs.writeFileSync(path.join(out, LAYOUT.state), ownershipRecord('t', { domains }));
 
   // save: both nodes, a running (suspended and resumed), b shut off.
   const saved = await saveSnapshot(lab, 's1');
@@ -107,9 +87,8 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   const snapshots = readRecord(out)!.snapshots;
   fs.writeFileSync(
     path.join(out, LAYOUT.state),
-    JSON.stringify({
-      ...record,
-      domains: [record.domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }],
+    ownershipRecord('t', {
+      domains: [domains[0], { node: 'b', uuid: '00000000-0000-0000-0000-000000000001', name: 't-b' }],
     }),
   );
   await expect(saveSnapshot(lab, 's9')).rejects.toThrow(
@@ -121,8 +100,8 @@ test('save, list, restore, delete on real domains; hand-made snapshots and other
   const ran = (key: string) => ({ 'provision[0]': { key, at: '2026-12-03T00:00:00Z' } });
   fs.writeFileSync(
     path.join(out, LAYOUT.state),
-    JSON.stringify({
-      ...record,
+    ownershipRecord('t', {
+      domains,
       snapshots,
       provisioned: { a: { domain: uuids.a, steps: ran('k1') }, b: { domain: 'another-domain', steps: ran('k0') } },
     }),

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { cli, tempDir, writeLab } from '../../support.js';
+import { cli, ownershipRecord, tempDir, writeLab } from '../../support.js';
 
 const CHANGING = [
   ['up'],
@@ -24,15 +24,7 @@ test.each(CHANGING.map((a) => [a.join(' '), a] as const))(
     const out = path.join(dir, 'out');
     // An output folder labforge owns, with a record as up leaves it.
     expect((await cli(['--lab', file, '--out', out, 'render'])).exitCode).toBe(0);
-    const record = JSON.stringify({
-      version: 1,
-      lab: 't',
-      uri: 'qemu:///system',
-      domains: [],
-      volumes: [],
-      networks: [],
-    });
-    fs.writeFileSync(path.join(out, '.labforge-state.json'), record);
+    fs.writeFileSync(path.join(out, '.labforge-state.json'), ownershipRecord('t'));
     const holder = spawn('sleep', ['60']);
     try {
       const lock = JSON.stringify({ pid: holder.pid, command: 'up', started: '2026-12-03T06:00:00Z' });
@@ -47,7 +39,7 @@ test.each(CHANGING.map((a) => [a.join(' '), a] as const))(
       expect(Date.now() - started).toBeLessThan(20000);
       expect(fs.readdirSync(out).sort()).toEqual(before);
       expect(fs.readFileSync(path.join(out, '.lock'), 'utf8')).toBe(lock);
-      expect(fs.readFileSync(path.join(out, '.labforge-state.json'), 'utf8')).toBe(record);
+      expect(fs.readFileSync(path.join(out, '.labforge-state.json'), 'utf8')).toBe(ownershipRecord('t'));
     } finally {
       holder.kill();
     }

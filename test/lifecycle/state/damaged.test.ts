@@ -2,9 +2,9 @@
 // ends with exit 2 naming the file and how to recover, never a raw JSON error, and touches nothing.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, tempDir, writeLab } from '../../support.js';
+import { cli, ownershipRecord, tempDir, writeLab } from '../../support.js';
 
-const GOOD = JSON.stringify({ version: 1, lab: 't', uri: 'qemu:///system', domains: [], volumes: [], networks: [] });
+const GOOD = ownershipRecord('t');
 
 test.each([
   ['truncated', GOOD.slice(0, 40), /is damaged \(.*JSON.*\)/],
