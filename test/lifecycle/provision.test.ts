@@ -313,21 +313,25 @@ describe('a step on the node stops when labforge does (its stdin, the session, e
     expect(r.stdout).toBe('no stdin\nout');
   });
 
-  test('stdin closed while it runs: its whole process group is ended at once, nothing after it runs', async () => {
-    const dir = tempDir();
-    const cmd = `sleep 31.7 & sleep 31.7; touch ${dir}/after`;
-    const p = execa('bash', ['-c', stoppable(cmd)], { reject: false, stdin: 'pipe' });
-    await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
-    p.stdin!.end();
-    const r = await p;
-    expect(Date.now() - t0).toBeLessThan(1000);
-    expect(r.exitCode).toBe(143);
-    expect(fs.existsSync(path.join(dir, 'after'))).toBe(false);
-    // No sleep of the step is left behind.
-    const left = await execa('pgrep', ['-f', '^sleep 31.7$'], { reject: false });
-    expect(left.stdout).toBe('');
-  });
+  // Root's login shell runs it: bash on the images labforge bakes, dash's builtins (kill without --) must do too.
+  test.each(['bash', 'dash'])(
+    'stdin closed while it runs (%s): its whole process group is ended at once, nothing after it runs',
+    async (sh) => {
+      const dir = tempDir();
+      const cmd = `sleep 31.7 & sleep 31.7; touch ${dir}/after`;
+      const p = execa(sh, ['-c', stoppable(cmd)], { reject: false, stdin: 'pipe' });
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      p.stdin!.end();
+      const r = await p;
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r.exitCode).toBe(143);
+      expect(fs.existsSync(path.join(dir, 'after'))).toBe(false);
+      // No sleep of the step is left behind.
+      const left = await execa('pgrep', ['-f', '^sleep 31.7$'], { reject: false });
+      expect(left.stdout).toBe('');
+    },
+  );
 });
 
 test("Ansible's PLAY RECAP: a host is ok without failed or unreachable tasks", () => {

@@ -65,7 +65,7 @@ export function copyCommand(step: Extract<ProvisionStep, { kind: 'copy' }>, tmp:
 export function stoppable(command: string): string {
   return (
     `(exec 3<&0; setsid bash -c ${shell(command)} </dev/null 3<&- & pid=$!; ` +
-    '{ read -r _ <&3; kill -TERM -- -$pid 2>/dev/null && { sleep 3; kill -KILL -- -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
+    '{ read -r _ <&3; kill -TERM -$pid 2>/dev/null && { sleep 3; kill -KILL -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
     'wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc)'
   );
 }
