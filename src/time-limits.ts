@@ -9,6 +9,9 @@ export const SSH_COMMAND_S = 30;
 export const SSH_SOCKET_S = 5;
 /** How long a shared ssh connection stays after its last session. */
 export const SSH_PERSIST_S = 300;
+/** How long the shared ssh connection to a libvirt host (the lab network's commands there) stays after its last
+ *  command: long enough for one step's commands, short enough to be gone soon after the command ends. */
+export const HOST_MUX_PERSIST_S = 20;
 
 /** How long a node's probe may take (verify), and how long a restore keeps trying to set the nodes' clocks: the
  *  slowest check (a ping's 3 s, a DNS lookup's retries) plus the ssh round trips, which grow with the number of

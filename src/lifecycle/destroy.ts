@@ -8,10 +8,11 @@ import { disconnect } from './nodes/connections.js';
 import * as vagrant from '../tools/vagrant.js';
 import { Virsh } from '../tools/virsh.js';
 import { labNetworks } from './nodes/networks.js';
-import { emptyRecord, mergeRecords, planDestroy } from './state/ownership.js';
+import { emptyRecord, mergeRecords, planDestroy, recordOn, recordUris } from './state/ownership.js';
+import { labVirsh, nodeHostUris } from './nodes/lab-hosts.js';
 import {
   addToRecord,
-  discoverOwned,
+  discoverOwnedOnHosts,
   forgetVagrantNetworks,
   libvirtNow,
   readRecord,
@@ -60,7 +61,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         title: 'Find what the lab owns (ownership record, the domain ids Vagrant recorded, their disks)',
         task: async () => {
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
-          const found = await discoverOwned(virsh, lab.outDir, record.domains);
+          const found = await discoverOwnedOnHosts(lab, { log }, record.domains);
           const merged = addToRecord(lab, found);
           forgetVagrantNetworks(lab.outDir);
           const how = recordMissing ? ' (no record file: from the ids Vagrant recorded)' : '';
@@ -72,7 +73,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         // failing vagrant destroy then leaves no snapshot of the lab behind, and the record says none is left.
         title: "Delete the lab's snapshots",
         skip: () => (readRecord(lab.outDir)?.snapshots?.length ? false : 'none recorded'),
-        task: async () => (await deleteAllSnapshots(lab, virsh)).join(', '),
+        task: async () => (await deleteAllSnapshots(lab, labVirsh(lab, { log }))).join(', '),
       },
       {
         title: 'Destroy the nodes (vagrant destroy)',
@@ -104,30 +105,37 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
         task: async (_c, progress) => {
           const before = removed.length;
           const record = readRecord(lab.outDir) ?? emptyRecord(lab.name, lab.host.uri);
-          const wantBacking = record.volumes.length > 0;
-          const plan = planDestroy(record, await libvirtNow(virsh, wantBacking), {
-            labNetworks: labNetworks(lab).map((n) => n.net.name),
-            recordMissing,
-          });
-          for (const d of plan.domains) {
-            progress(`domain ${d.name}`);
-            await virsh.removeDomain(d.uuid);
-            removed.push(`domain ${d.name}`);
+          // Host by host (a lab across hosts has domains, disks, networks and a pool on each): each host's part of
+          // the record weighed against that host's libvirt, by the same plan as a lab on one host.
+          const uris = [...new Set([...nodeHostUris(lab), ...recordUris(record)])];
+          for (const uri of uris) {
+            const here = uri === virsh.uri ? virsh : new Virsh(uri, { log });
+            const on = uris.length > 1 ? ` on ${lab.hosts.find((h) => h.uri === uri)?.name ?? uri}` : '';
+            const part = recordOn(record, uri);
+            const plan = planDestroy(part, await libvirtNow(here, part.volumes.length > 0), {
+              labNetworks: uri === lab.host.uri ? labNetworks(lab).map((n) => n.net.name) : [],
+              recordMissing,
+            });
+            for (const d of plan.domains) {
+              progress(`domain ${d.name}${on}`);
+              await here.removeDomain(d.uuid);
+              removed.push(`domain ${d.name}${on}`);
+            }
+            for (const v of plan.volumes) {
+              progress(`volume ${v.name}${on}`);
+              await here.deleteVolume(v.pool, v.name);
+              removed.push(`volume ${v.name}${on}`);
+            }
+            for (const n of plan.networks) {
+              progress(`network ${n}${on}`);
+              await here.removeNetwork(n);
+              removed.push(`network ${n}${on}`);
+            }
+            kept.push(...plan.kept.map((k) => `${k}${on}`));
+            const pools = await removeOwnedPools(part, here);
+            removed.push(...pools.removed.map((r) => `${r}${on}`));
+            kept.push(...pools.kept.map((k) => `${k}${on}`));
           }
-          for (const v of plan.volumes) {
-            progress(`volume ${v.name}`);
-            await virsh.deleteVolume(v.pool, v.name);
-            removed.push(`volume ${v.name}`);
-          }
-          for (const n of plan.networks) {
-            progress(`network ${n}`);
-            await virsh.removeNetwork(n);
-            removed.push(`network ${n}`);
-          }
-          kept.push(...plan.kept);
-          const pools = await removeOwnedPools(record, virsh);
-          removed.push(...pools.removed);
-          kept.push(...pools.kept);
           removeRecord(lab.outDir);
           removeEmptyFolders(lab.outDir);
           outLayer(lab.outDir).remove(LAYOUT.knownHosts);
@@ -164,24 +172,33 @@ export interface DestroyPlan {
 }
 
 export async function planLabDestroy(lab: Lab, opts: { box?: boolean }): Promise<DestroyPlan> {
-  const virsh = new Virsh(lab.host.uri);
   const recorded = readRecord(lab.outDir);
   const base = recorded ?? emptyRecord(lab.name, lab.host.uri);
-  const record = mergeRecords(base, await discoverOwned(virsh, lab.outDir, base.domains));
-  const plan = planDestroy(record, await libvirtNow(virsh, record.volumes.length > 0), {
-    labNetworks: labNetworks(lab).map((n) => n.net.name),
-    recordMissing: recorded === undefined,
-  });
+  const record = mergeRecords(base, await discoverOwnedOnHosts(lab, {}, base.domains));
+  const uris = [...new Set([...nodeHostUris(lab), ...recordUris(record)])];
+  const plans = await Promise.all(
+    uris.map(async (uri) => {
+      const part = recordOn(record, uri);
+      const plan = planDestroy(part, await libvirtNow(new Virsh(uri), part.volumes.length > 0), {
+        labNetworks: uri === lab.host.uri ? labNetworks(lab).map((n) => n.net.name) : [],
+        recordMissing: recorded === undefined,
+      });
+      const on = uris.length > 1 ? ` on ${lab.hosts.find((h) => h.uri === uri)?.name ?? uri}` : '';
+      return { plan, on };
+    }),
+  );
+  const each = (f: (p: ReturnType<typeof planDestroy>) => string[]) =>
+    plans.flatMap(({ plan, on }) => f(plan).map((x) => `${x}${on}`));
   const box = readManifest(lab.outDir)?.box;
   return {
     lab: lab.name,
-    uri: lab.host.uri,
-    domains: plan.domains.map((d) => d.name),
-    volumes: plan.volumes.map((v) => `${v.pool}/${v.name}`),
-    networks: plan.networks,
+    uri: uris.join(', '),
+    domains: each((p) => p.domains.map((d) => d.name)),
+    volumes: each((p) => p.volumes.map((v) => `${v.pool}/${v.name}`)),
+    networks: [...each((p) => p.networks), ...(record.fabric?.networks ?? []).map((n) => `${n.name} on ${n.host}`)],
     snapshots: (record.snapshots ?? []).map((s) => s.name),
     box: opts.box && box && vagrant.boxInstalled(box) ? box : undefined,
-    kept: plan.kept,
+    kept: each((p) => p.kept),
   };
 }
 

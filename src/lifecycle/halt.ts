@@ -2,7 +2,7 @@
 import type { Lab, LabNode } from '../lab/model.js';
 import { HALT_ASK_AGAIN_S, haltTimeLimitS, SSH_COMMAND_S, SSH_CONNECT_S } from '../time-limits.js';
 import * as ssh from '../tools/ssh.js';
-import { Virsh } from '../tools/virsh.js';
+import { labVirsh } from './nodes/lab-hosts.js';
 import { disconnect, target } from './nodes/connections.js';
 import { logFile, runSteps } from './steps.js';
 
@@ -17,7 +17,7 @@ export async function halt(
 ): Promise<{ forced: string[] }> {
   const chosen = opts.nodes ?? lab.nodes;
   const log = logFile(lab.outDir, 'halt');
-  const virsh = new Virsh(lab.host.uri, { log });
+  const virsh = labVirsh(lab, { log });
   const limit = opts.timeLimitS ?? haltTimeLimitS(lab.nodes.length);
   const forced: string[] = [];
   // The connection drops as the node goes down: ssh's exit code says nothing here, and the wait tells.

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
-import { withManagementSubnet, type Lab } from '../lab/model.js';
+import { spansHosts, withManagementSubnet, type Lab } from '../lab/model.js';
+import { chooseFabric, hostFabricFacts } from './nodes/fabric.js';
+import { readRecord } from './state/record.js';
 import { chooseManagementSubnet } from '../lab/addresses.js';
 import { overlaps, parseCidr } from '../lab/ipv4.js';
 import { Virsh } from '../tools/virsh.js';
@@ -154,12 +156,17 @@ export async function openLab(
   // A remote host (host.uri qemu+ssh) is asked over the same connection; it is only asked when it has to be (the
   // driver is auto, or the boot time-out follows its CPUs), and a host that does not answer leaves TCG's longer wait.
   const remote = lab.host.remote ? await remoteContext(lab) : undefined;
+  // A lab across hosts: the lab network's MTU, as recorded when its fabric was made (a lab keeps it), else from the
+  // hosts' links, asked when the command renders.
+  const recordedMtu = spansHosts(lab) ? readRecord(lab.outDir)?.fabric?.mtu : undefined;
+  const labMtu = recordedMtu ?? (render && spansHosts(lab) ? chooseFabric(await hostFabricFacts(lab)).mtu : undefined);
   const ctx: RenderContext = {
     driver: remote?.driver ?? resolveDriver(lab.host.driver),
     hostCpus: remote ? remote.cpus : os.cpus().length,
     vagrantPublicKeys: keys?.publicKeys ?? [],
     vagrantKeysProblem: keysProblem,
     localImageSha256: lab.image.local ? await localImageSha256(lab, lab.image.local) : undefined,
+    ...(labMtu === undefined ? {} : { labMtu }),
   };
   // The image the lab file names; else the one lab.lock pins, when it fits; else the catalogue's (no network here).
   if (lab.image.local === undefined) {

@@ -17,7 +17,9 @@ import { checkNetworksFree } from './nodes/network-plan.js';
 import { reportedFqdn } from './nodes/connections.js';
 import { baselineStep } from './snapshots/baseline.js';
 import { BASELINE, baselineMissing } from './snapshots/plan.js';
-import { addToRecord, discoverOwned, readRecord, vagrantDomainIds } from './state/record.js';
+import { addToRecord, discoverOwnedOnHosts, readRecord, vagrantDomainIds } from './state/record.js';
+import { labVirsh, nodeHostUris, uriOfNode } from './nodes/lab-hosts.js';
+import { spanNetworkSteps } from './nodes/fabric.js';
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { poolStep } from './state/pool.js';
@@ -33,7 +35,12 @@ const OUT_DIR_NEED_MIB = 16;
  * pool does not hold it yet) and NEW_NODE_DISK_MIB for each node disk Vagrant makes; in the output folder,
  * OUT_DIR_NEED_MIB. A file system too small is exit 1 naming it and the space needed (DiskFullError).
  */
-export async function checkUpSpace(lab: Lab, virsh: Virsh, box: string): Promise<Space | undefined> {
+export async function checkUpSpace(
+  lab: Lab,
+  virsh: Virsh,
+  box: string,
+  nodes: LabNode[] = lab.nodes,
+): Promise<Space | undefined> {
   requireSpace(
     'labforge up',
     localSpace(lab.outDir, `the output folder ${lab.outDir}`),
@@ -42,7 +49,9 @@ export async function checkUpSpace(lab: Lab, virsh: Virsh, box: string): Promise
   );
   const space = await poolSpace(lab, virsh);
   if (!space) return undefined;
-  const fresh = (await status(lab)).filter((s) => s.state === 'not_created').length;
+  const fresh = (await status(lab)).filter(
+    (s) => s.state === 'not_created' && nodes.some((n) => n.name === s.name),
+  ).length;
   if (fresh === 0) return space;
   const pool = lab.host.pool;
   const prefix = `${box.replace(/\//g, '-VAGRANTSLASH-')}_vagrant_box_image_`;
@@ -136,16 +145,9 @@ export async function up(open: OpenLab): Promise<void> {
     printAccess(lab);
     return;
   }
-  if (spansHosts(lab)) {
-    // Placement first: a host that cannot hold its nodes is exit 3 before anything is created on any host.
-    const placed = await checkPlacement(lab);
-    throw new UsageError(
-      `hosts: the placement fits (${placed.map((p) => `host ${p.host}: ${p.needMiB} of ${p.availableMiB} MiB`).join('; ')}), ` +
-        `but this labforge does not yet bring up nodes on ${lab.hosts.length} hosts: the lab network across them ` +
-        "(VXLAN, bridges) and its destroy are built, the nodes' records, status and snapshots on every host are not " +
-        '(docs/remote-hosts.md, "Several hosts"); nothing was created',
-    );
-  }
+  // Placement first: a host that cannot hold its nodes is exit 3 before anything is created on any host.
+  const spans = spansHosts(lab);
+  if (spans) await checkPlacement(lab);
   // The lab's subnets against libvirt's networks, before anything is checked further, baked or created: a clash is
   // exit 2 naming both networks (doctor would only see a route on some bridge). A libvirt that cannot be asked is
   // doctor's to explain.
@@ -162,7 +164,21 @@ export async function up(open: OpenLab): Promise<void> {
   const baked = await bake(open, {});
   const log = logFile(lab.outDir, 'up');
   const virsh = new Virsh(lab.host.uri, { log });
-  const space = await checkUpSpace(lab, virsh, baked.box);
+  // Each host's pool must hold the box's base volume and the disks of the nodes placed there.
+  const space = await checkUpSpace(
+    lab,
+    virsh,
+    baked.box,
+    spans ? lab.nodes.filter((n) => uriOfNode(lab, n) === virsh.uri) : lab.nodes,
+  );
+  if (spans)
+    for (const uri of nodeHostUris(lab).filter((u) => u !== virsh.uri))
+      await checkUpSpace(
+        lab,
+        new Virsh(uri, { log }),
+        baked.box,
+        lab.nodes.filter((n) => uriOfNode(lab, n) === uri),
+      );
   console.log(`labforge: bringing up lab ${lab.name}; full log: ${log}`);
   const full = (e: unknown) =>
     diskFullOr(
@@ -172,9 +188,13 @@ export async function up(open: OpenLab): Promise<void> {
       "Vagrant could not write the nodes' disks",
       'Free space there, then run labforge up again: it finishes what was started.',
     );
-  await runSteps<{ pending: string[] }>(
-    [
-      ...labNetworks(lab).map(({ net, file, field }) => ({
+  // Every libvirt host that holds nodes (host.uri alone for a lab on one host): each gets the management network
+  // (a lab across hosts) and the storage pool; vagrant-libvirt uploads the box into each host's pool itself.
+  const hostVirshes = nodeHostUris(lab).map((uri) => (uri === virsh.uri ? virsh : new Virsh(uri, { log })));
+  const onHost = (uri: string) => (spans ? ` on host ${lab.hosts.find((h) => h.uri === uri)?.name ?? uri}` : '');
+  const networkSteps = spans
+    ? spanNetworkSteps(lab, hostVirshes, log)
+    : labNetworks(lab).map(({ net, file, field }) => ({
         title: `Network ${net.name} (${net.subnet.cidr})`,
         task: async () => {
           const done = await ensureNetwork(virsh, net, file, field);
@@ -183,8 +203,11 @@ export async function up(open: OpenLab): Promise<void> {
             addToRecord(lab, { networks: [{ name: net.name, uuid: await virsh.networkUuid(net.name) }] });
           return done;
         },
-      })),
-      poolStep(lab, virsh),
+      }));
+  await runSteps<{ pending: string[] }>(
+    [
+      ...networkSteps,
+      ...hostVirshes.map((v) => poolStep(lab, v, onHost(v.uri))),
       {
         title: `Start ${lab.nodes.length} nodes (vagrant up --parallel)`,
         task: async (_c, progress) => {
@@ -200,7 +223,7 @@ export async function up(open: OpenLab): Promise<void> {
             // libvirtd went away under vagrant-libvirt (restarted): once it answers again, vagrant up (which only
             // does what is not done yet) runs once more.
             progress('libvirt went away during vagrant up (libvirtd restarted?): waiting for it, then once more');
-            await virsh.waitForLibvirt();
+            await labVirsh(lab, { log }).waitForLibvirt();
             try {
               await vagrant.up(lab.outDir, [], { log, onLine: progress });
             } catch (again) {
@@ -215,7 +238,7 @@ export async function up(open: OpenLab): Promise<void> {
       {
         title: 'Record what the lab owns (domains, their disks)',
         task: async () => {
-          const record = addToRecord(lab, await discoverOwned(virsh, lab.outDir));
+          const record = addToRecord(lab, await discoverOwnedOnHosts(lab, { log }));
           return `${record.domains.length} domains, ${record.volumes.length} disk volumes, ${record.networks.length} networks in ${LAYOUT.state}`;
         },
       },

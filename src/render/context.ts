@@ -14,6 +14,8 @@ export interface RenderContext {
   localImageSha256?: string;
   /** CPUs of this host: with the driver, they set how long Vagrant waits for the nodes to boot. */
   hostCpus?: number;
+  /** A lab across hosts: the lab network's MTU, from the hosts' links (lifecycle/nodes/fabric.ts chooseFabric). */
+  labMtu?: number;
   /** The Fedora image resolved for the lab (from lab.lock, or the catalogue), when the lab file names none. */
   baseImage?: { url: string; checksum: string };
 }

@@ -46,25 +46,92 @@ function defaultOf(s: Json): string {
   return text.length > 60 ? '(see `lab.yaml`)' : code(v);
 }
 
-/** The rows of an object's fields (and of the objects below them), with their paths. */
-function rows(s: Json, prefix: string): string[] {
+/** What one item of a list (or value of a map) is called in the type column, by the field's key. */
+const NOUNS: Record<string, [string, string]> = {
+  provision: ['step', 'steps'],
+  disks: ['disk', 'disks'],
+  roles: ['role', 'roles'],
+};
+
+/** An object schema with fields (a list's item, a map's value, an object), unwrapped; undefined for anything else. */
+function fieldsOf(s: Json | undefined): Json | undefined {
+  if (!s) return undefined;
+  const t = unwrap(s);
+  return t.type === 'object' && t.properties ? t : undefined;
+}
+
+/** What a field holds below it: an object, a list of objects or a map of objects, with the path segment of one. */
+function below(f: Json): { kind: 'object' | 'list' | 'map'; item: Json; segment: string } | undefined {
+  if (fieldsOf(f)) return { kind: 'object', item: f, segment: '' };
+  if (f.type === 'array') {
+    const item = fieldsOf(f.items as Json | undefined);
+    if (item) return { kind: 'list', item, segment: '[]' };
+  }
+  if (f.type === 'object' && !f.properties) {
+    const item = fieldsOf(f.additionalProperties as Json | undefined);
+    if (item) return { kind: 'map', item, segment: '.<name>' };
+  }
+  return undefined;
+}
+
+/** A list's or map's item schema as a key: the same kind of item (a step on the lab, a role or a node) is documented
+ *  once, where its path is shortest, and the other places point there. */
+const itemKey = (item: Json) => JSON.stringify(item);
+
+/** Every place (path of one item) each kind of list or map item appears, in document order. */
+function places(s: Json, prefix: string, out: Map<string, string[]>): Map<string, string[]> {
+  const t = unwrap(s);
+  const props = (t.properties as Record<string, Json> | undefined) ?? {};
+  for (const [key, field] of Object.entries(props)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const b = below(unwrap(field));
+    if (!b) continue;
+    if (b.kind !== 'object') out.set(itemKey(b.item), [...(out.get(itemKey(b.item)) ?? []), `${path}${b.segment}`]);
+    places(b.item, `${path}${b.segment}`, out);
+  }
+  return out;
+}
+
+/** The rows of an object's fields (and of the objects below them), with their paths. `home`: item key -> the path
+ *  where that kind of item is documented. */
+function rows(s: Json, prefix: string, home: Map<string, string>): string[] {
   const t = unwrap(s);
   const props = t.properties as Record<string, Json> | undefined;
-  if (t.type === 'array' && t.items) return rows(t.items as Json, `${prefix}[]`);
   if (!props) return [];
   const out: string[] = [];
   const required = new Set((t.required as string[] | undefined) ?? []);
   for (const [key, field] of Object.entries(props)) {
     const path = prefix ? `${prefix}.${key}` : key;
     const f = unwrap(field);
-    const nested = (f.type === 'object' && f.properties) || (f.type === 'array' && unwrap(f.items as Json).properties);
+    const b = below(f);
+    const [one, many] = NOUNS[key] ?? ['object', 'objects'];
+    const at = b && b.kind !== 'object' ? home.get(itemKey(b.item)) : undefined;
+    const here = !b || b.kind === 'object' || at === `${path}${b.segment}`;
+    const type = !b
+      ? typeOf(field)
+      : b.kind === 'object'
+        ? 'object (below)'
+        : `${b.kind === 'list' ? 'list' : 'map'} of ${many}${here ? ' (below)' : ` (as \`${at}\`)`}${
+            b.kind === 'map' ? `, by ${one} name` : ''
+          }`;
     out.push(
-      `| \`${path}\` | ${cell(nested ? (f.type === 'array' ? 'list of objects (below)' : 'object (below)') : typeOf(field))} | ` +
+      `| \`${path}\` | ${cell(type)} | ` +
         `${required.has(key) ? 'required' : cell(defaultOf(field))} | ${cell(String(field.description ?? f.description ?? ''))} |`,
     );
-    if (nested) out.push(...rows(f, path));
+    if (b && here) out.push(...rows(b.item, `${path}${b.segment}`, home));
   }
   return out;
+}
+
+/** Per kind of list or map item, the path it is documented at: the shortest of its places (the first of those). */
+function homes(schema: Json): Map<string, string> {
+  const home = new Map<string, string>();
+  for (const [key, paths] of places(schema, '', new Map()))
+    home.set(
+      key,
+      paths.reduce((a, b) => (b.length < a.length ? b : a)),
+    );
+  return home;
 }
 
 export function renderLabDocs(schema: Json): string {
@@ -78,7 +145,7 @@ export function renderLabDocs(schema: Json): string {
     '',
     '| field | type | default | meaning |',
     '| --- | --- | --- | --- |',
-    ...rows(schema, ''),
+    ...rows(schema, '', homes(schema)),
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 // The Vagrantfile: one vagrant-libvirt machine per node, the provisioner that makes each node a lab member.
 import path from 'node:path';
 import { hostOf, type Lab } from '../lab/model.js';
+import { labMtu } from '../lab/fabric.js';
 import { consoleLog, LAYOUT } from '../layout.js';
 import { defaultBootTimeoutS } from '../time-limits.js';
 import { header, type RenderContext } from './context.js';
@@ -41,6 +42,8 @@ export function renderVagrantfile(lab: Lab, ctx: RenderContext, box: string, sou
     publicKey: publicKeyExpression(lab),
     bootTimeout: bootTimeoutS(lab, ctx),
     hostUri: (name: string) => hostOf(lab, name).uri,
+    // Links of 1500 bytes (Ethernet's) when the hosts were not asked.
+    labMtu: ctx.labMtu ?? labMtu([1500]),
   });
 }
 

@@ -4,7 +4,7 @@
 // against what it must be (device names labforge makes, a VNI, an MTU, an IPv4 address) before it becomes a shell
 // word of the remote command, so nothing from a lab file is ever interpreted by the host's shell.
 import type { RemoteHost } from '../lab/host-uri.js';
-import { SSH_COMMAND_S, SSH_CONNECT_S } from '../time-limits.js';
+import { HOST_MUX_PERSIST_S, SSH_COMMAND_S, SSH_CONNECT_S } from '../time-limits.js';
 import { shell } from '../shell-word.js';
 import { run } from './run.js';
 import { VXLAN_PORT } from '../lab/fabric.js';
@@ -95,7 +95,10 @@ export function parseLinkMtuOf(json: string, ip: string): { link: string; mtu: n
 export class HostNet {
   constructor(
     readonly remote: RemoteHost,
-    private readonly opts: { log?: string } = {},
+    /** `controlPath`: the socket of one shared ssh connection to the host (OpenSSH multiplexing): the first command
+     *  starts it, the others are sessions on it (no new key exchange each), and it ends HOST_MUX_PERSIST_S after
+     *  the last. */
+    private readonly opts: { log?: string; controlPath?: string } = {},
   ) {}
 
   /** Runs iproute2 on the host: argv words, each a shell word of the one remote command line. A user other than
@@ -109,6 +112,16 @@ export class HostNet {
         'BatchMode=yes',
         '-o',
         `ConnectTimeout=${SSH_CONNECT_S}`,
+        ...(this.opts.controlPath
+          ? [
+              '-o',
+              'ControlMaster=auto',
+              '-o',
+              `ControlPath=${this.opts.controlPath}`,
+              '-o',
+              `ControlPersist=${HOST_MUX_PERSIST_S}`,
+            ]
+          : []),
         ...(this.remote.port ? ['-p', String(this.remote.port)] : []),
         ...(this.remote.user ? ['-l', this.remote.user] : []),
         '--',

@@ -44,6 +44,9 @@ export interface RunOptions {
    *  not reach it) and left alone by the signal forwarding. For a libvirt request whose end must be known (a
    *  suspend, a snapshot, a revert, a resume): a killed client leaves the request to land later, unseen. */
   steady?: boolean;
+  /** Give the program a stdin pipe that stays open while it runs and closes when labforge is interrupted (or ends):
+   *  a remote command can watch it to stop when labforge stops (provision/remote.ts). */
+  stdinOpen?: boolean;
 }
 
 export interface RunResult {
@@ -65,7 +68,7 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
     extendEnv: true,
     reject: false,
     input: opts.input,
-    stdin: opts.input === undefined ? 'ignore' : undefined,
+    stdin: opts.stdinOpen ? 'pipe' : opts.input === undefined ? 'ignore' : undefined,
     timeout: opts.timeoutMs,
     ...(opts.discardOutput ? { stdout: 'ignore' as const, stderr: 'ignore' as const } : {}),
     lines: false,
@@ -100,7 +103,19 @@ export async function run(tool: string, args: string[], opts: RunOptions = {}): 
   const err = splitter('stderr');
   child.stdout?.on('data', out.data);
   child.stderr?.on('data', err.data);
-  const result = await (opts.steady ? child : tracked(child, child));
+  // A signal closes the open stdin with it: a ssh session on a shared connection ends only when the remote command
+  // does (the master holds the session's output), so the remote command must learn of the signal on its stdin.
+  const stoppable = opts.stdinOpen
+    ? {
+        kill: (sig: NodeJS.Signals) => {
+          child.stdin?.destroy();
+          return child.kill(sig);
+        },
+      }
+    : child;
+  child.stdin?.on('error', () => undefined);
+  const result = await (opts.steady ? child : tracked(stoppable, child));
+  child.stdin?.destroy();
   out.end();
   err.end();
   await new Promise<void>((resolve) => (logStream ? logStream.end(resolve) : resolve()));

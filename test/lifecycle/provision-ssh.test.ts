@@ -138,7 +138,7 @@ test('every kind of step runs on its nodes over real ssh; hostile text stays tex
   expect(fs.readFileSync(path.join(out, 'logs', logs[0]), 'utf8')).toContain('PLAY RECAP');
 });
 
-test('again: every step skipped in under a second; a changed script runs with the step after it; --force on one node', async () => {
+test('again: every step skipped in under a second; a changed script runs alone (not the step after it); --force on one node', async () => {
   const again = await labforge(['provision', '--json', '--no-snapshot']);
   expect(again.exitCode).toBe(0);
   expect(rows(again.stdout).every(([, ran]) => (ran as string[]).length === 0)).toBe(true);
@@ -154,7 +154,7 @@ test('again: every step skipped in under a second; a changed script runs with th
     ['provision[2]', [], ['node1', 'node2']],
     ['provision[3]', [], ['node1', 'node2']],
     ['provision[4]', ['node1', 'node2'], []],
-    ['nodes[1].provision[0]', ['node2'], []],
+    ['nodes[1].provision[0]', [], ['node2']],
   ]);
   expect(read('script-node2')).toBe('v2 node2\n');
   const forced = await labforge(['provision', 'node1', '--force', '--serial', '--json', '--no-snapshot']);
@@ -190,3 +190,67 @@ test('a copied folder that now holds a link: exit 2 naming the field and the lin
   expect(fs.existsSync(path.join(dest, 'conf', 'leak'))).toBe(false);
   expect(fs.readdirSync(path.join(out, 'logs')).length).toBe(before);
 });
+
+test('Ctrl-C during a step: labforge stops within a second, no node starts it after, no success is recorded for it, the next provision runs it', async () => {
+  fs.unlinkSync(path.join(work, 'prov', 'conf', 'leak'));
+  fs.writeFileSync(
+    path.join(work, 'prov', 'setup.sh'),
+    `#!/bin/sh\necho "v3 $LABFORGE_NODE" > ${dest}/script-$LABFORGE_NODE\n`,
+  );
+  // A slow last step: it sleeps while the flag exists (its text, and so its key, stay the same without it).
+  const flag = path.join(dest, 'slow-flag');
+  fs.writeFileSync(flag, '');
+  const slow = `touch ${dest}/slow-started-$LABFORGE_NODE; if [ -e ${flag} ]; then sleep 4; fi; touch ${dest}/slow-done-$LABFORGE_NODE`;
+  fs.appendFileSync(path.join(work, 'lab.yaml'), `  - shell: ${JSON.stringify(slow)}\n`);
+  // As a terminal's Ctrl-C: SIGINT to labforge's whole process group (labforge, its ssh children, ssh's masters).
+  const child = execa(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS,
+      'node',
+      CLI,
+      '--lab',
+      path.join(work, 'lab.yaml'),
+      '--out',
+      out,
+      'provision',
+      '--serial',
+      '--no-snapshot',
+    ],
+    { env, reject: false, all: true, timeout: 120000, detached: true },
+  );
+  const started = path.join(dest, 'slow-started-node1');
+  const deadline = Date.now() + 60000;
+  while (!fs.existsSync(started)) {
+    if (Date.now() > deadline) throw new Error(`the slow step never started:\n${(await child).all}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const signalled = Date.now();
+  process.kill(-child.pid!, 'SIGINT');
+  const r = await child;
+  const took = Date.now() - signalled;
+  expect(r.exitCode).toBe(130);
+  expect(took).toBeLessThan(1000);
+  // Nothing goes on after labforge ended: node2 never starts the step, node1's run of it was stopped.
+  await new Promise((res) => setTimeout(res, 5000));
+  expect(fs.existsSync(path.join(dest, 'slow-started-node2'))).toBe(false);
+  expect(fs.existsSync(path.join(dest, 'slow-done-node1'))).toBe(false);
+  const record = JSON.parse(fs.readFileSync(path.join(out, '.labforge-state.json'), 'utf8')) as {
+    provisioned: Record<string, { done: Record<string, { field: string }> }>;
+  };
+  const fields = (node: string) =>
+    Object.values(record.provisioned[node].done)
+      .map((s) => s.field)
+      .sort();
+  expect(fields('node1')).toEqual(['provision[0]', 'provision[1]', 'provision[2]', 'provision[3]', 'provision[4]']);
+  fs.rmSync(flag);
+  const next = await labforge(['provision', '--json', '--no-snapshot']);
+  expect(next.exitCode).toBe(0);
+  expect(rows(next.stdout).filter(([, ran]) => (ran as string[]).length > 0)).toEqual([
+    ['provision[5]', ['node1', 'node2'], []],
+  ]);
+  expect(fs.existsSync(path.join(dest, 'slow-done-node1'))).toBe(true);
+}, 120000);

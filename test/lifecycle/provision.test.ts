@@ -1,4 +1,4 @@
-// Provisioning steps without a VM: which node runs which step (the chain of input keys), what a step's inputs are
+// Provisioning steps without a VM: which node runs which step (each step's own key), what a step's inputs are
 // (files read as the file layer reads them: no link followed in a copied folder, no FIFO opened), the commands a copy
 // runs on the node (run here with bash, with hostile paths), Ansible's recap, and every bad step refused with its
 // field (exit 2, nothing written).
@@ -9,13 +9,21 @@ import fc from 'fast-check';
 import { loadLabFile } from '../../src/lab/load.js';
 import type { ProvisionStage, ProvisionStep } from '../../src/lab/model.js';
 import { stepInputs } from '../../src/lifecycle/provision/inputs.js';
-import { planProvision, recordSuccess, type ProvisionedNodes } from '../../src/lifecycle/provision/plan.js';
-import { copyCommand, parseRecap } from '../../src/lifecycle/provision/remote.js';
+import {
+  chainKey,
+  migrateRecord,
+  planProvision,
+  pruneRecord,
+  recordSuccess,
+  type PlannedStage,
+  type ProvisionedNodes,
+} from '../../src/lifecycle/provision/plan.js';
+import { copyCommand, parseRecap, stoppable } from '../../src/lifecycle/provision/remote.js';
 import { cli, tempDir, writeLab } from '../support.js';
 
 const shellStep = (field: string, command = 'true'): ProvisionStep => ({ kind: 'shell', command, field, title: field });
 
-describe('plan: a step runs where it or a step before it changed since it last succeeded', () => {
+describe('plan: a step runs where its own inputs changed since it last succeeded, and only there', () => {
   const stages: ProvisionStage[] = [
     { step: shellStep('provision[0]'), nodes: ['a', 'b'] },
     { step: shellStep('provision[1]'), nodes: ['a', 'b'] },
@@ -26,17 +34,15 @@ describe('plan: a step runs where it or a step before it changed since it last s
     ['a', 'uuid-a'],
     ['b', 'uuid-b'],
   ]);
-  /** The record after every step succeeded everywhere with these inputs. */
-  const done = (inputs: string[]): ProvisionedNodes => {
-    let record: ProvisionedNodes = {};
-    for (const p of planProvision(stages, inputs, {}, ['a', 'b'], domains))
-      for (const n of p.run)
-        record = recordSuccess(record, n, domains.get(n)!, p.stage.step.field, p.keys.get(n)!, 'now', [
-          ...stages.map((s) => s.step.field),
-        ]);
-    return record;
+  /** The record after every step that `plan` runs succeeded (on top of `record`), as provision writes it. */
+  const succeed = (plan: PlannedStage[], record: ProvisionedNodes = {}): ProvisionedNodes => {
+    let out = pruneRecord(record, plan, ['a', 'b']);
+    for (const p of plan)
+      for (const n of p.run) out = recordSuccess(out, n, domains.get(n)!, p.keys.get(n)!, p.stage.step.field, 'now');
+    return out;
   };
-  const rows = (plan: ReturnType<typeof planProvision>) => plan.map((p) => [p.stage.step.field, p.run, p.skip]);
+  const done = (inputs: string[], st = stages) => succeed(planProvision(st, inputs, {}, ['a', 'b'], domains));
+  const rows = (plan: PlannedStage[]) => plan.map((p) => [p.stage.step.field, p.run, p.skip]);
 
   test('nothing recorded: every step on every node it applies to; all recorded: every step skipped', () => {
     const inputs = ['i0', 'i1', 'iw', 'i2'];
@@ -51,20 +57,87 @@ describe('plan: a step runs where it or a step before it changed since it last s
     );
   });
 
-  test('a changed step runs, with every step after it on its nodes; the steps before it are skipped', () => {
+  test('a changed step runs alone: the steps before and after it are skipped', () => {
     const record = done(['i0', 'i1', 'iw', 'i2']);
+    expect(rows(planProvision(stages, ['i0', 'i1-changed', 'iw', 'i2'], record, ['a', 'b'], domains))).toEqual([
+      ['provision[0]', [], ['a', 'b']],
+      ['provision[1]', ['a', 'b'], []],
+      ['roles.web.provision[0]', [], ['b']],
+      ['provision[2]', [], ['a', 'b']],
+    ]);
     expect(rows(planProvision(stages, ['i0', 'i1', 'iw-changed', 'i2'], record, ['a', 'b'], domains))).toEqual([
       ['provision[0]', [], ['a', 'b']],
       ['provision[1]', [], ['a', 'b']],
       ['roles.web.provision[0]', ['b'], []],
-      // Only b's chain changed: a's provision[2] is as it was.
-      ['provision[2]', ['b'], ['a']],
+      ['provision[2]', [], ['a', 'b']],
     ]);
-    expect(rows(planProvision(stages, ['i0', 'i1', 'iw', 'i2-changed'], record, ['a', 'b'], domains))).toEqual([
+  });
+
+  test('property: a change of step k makes exactly step k run, on its nodes; after it succeeded nothing runs', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), (k) => {
+        const inputs = ['i0', 'i1', 'iw', 'i2'];
+        const changed = inputs.map((x, i) => (i === k ? `${x}'` : x));
+        const plan = planProvision(stages, changed, done(inputs), ['a', 'b'], domains);
+        plan.forEach((p, i) => expect(p.run).toEqual(i === k ? p.stage.nodes : []));
+        const after = succeed(plan, done(inputs));
+        expect(planProvision(stages, changed, after, ['a', 'b'], domains).every((p) => p.run.length === 0)).toBe(true);
+      }),
+    );
+  });
+
+  test('steps reordered, moved from the lab to a role, a step inserted or removed: only a new step runs', () => {
+    const record = done(['i0', 'i1', 'iw', 'i2']);
+    // Reordered, and provision[0] moved into role web (so it now applies to b only).
+    const moved: ProvisionStage[] = [
+      { step: shellStep('provision[0]'), nodes: ['a', 'b'] },
+      { step: shellStep('provision[1]'), nodes: ['a', 'b'] },
+      { step: shellStep('provision[2]'), nodes: ['a', 'b'] },
+      { step: shellStep('roles.web.provision[0]'), nodes: ['b'] },
+      { step: shellStep('roles.web.provision[1]'), nodes: ['b'] },
+    ];
+    expect(rows(planProvision(moved, ['i2', 'inew', 'i1', 'i0', 'iw'], record, ['a', 'b'], domains))).toEqual([
+      ['provision[0]', [], ['a', 'b']],
+      ['provision[1]', ['a', 'b'], []],
+      ['provision[2]', [], ['a', 'b']],
+      ['roles.web.provision[0]', [], ['b']],
+      ['roles.web.provision[1]', [], ['b']],
+    ]);
+    // A step removed: nothing runs, and its success is forgotten once provision has been on the node.
+    const removed = stages.filter((_, i) => i !== 1);
+    const plan = planProvision(removed, ['i0', 'iw', 'i2'], record, ['a', 'b'], domains);
+    expect(plan.every((p) => p.run.length === 0)).toBe(true);
+    const pruned = pruneRecord(record, plan, ['a']);
+    expect(Object.keys(pruned.a.done!).length).toBe(2);
+    expect(Object.keys(pruned.b.done!).length).toBe(4);
+    // Put back: it runs again on a (whose record forgot it), not on b (never pruned: provision was not on b).
+    expect(rows(planProvision(stages, ['i0', 'i1', 'iw', 'i2'], pruned, ['a', 'b'], domains))[1]).toEqual([
+      'provision[1]',
+      ['a'],
+      ['b'],
+    ]);
+  });
+
+  test('the same step twice on a node is two steps: a second copy added later runs', () => {
+    const twice: ProvisionStage[] = [...stages, { step: shellStep('provision[3]'), nodes: ['a', 'b'] }];
+    const record = done(['i0', 'i1', 'iw', 'i2']);
+    expect(rows(planProvision(twice, ['i0', 'i1', 'iw', 'i2', 'i0'], record, ['a', 'b'], domains))).toEqual([
       ['provision[0]', [], ['a', 'b']],
       ['provision[1]', [], ['a', 'b']],
       ['roles.web.provision[0]', [], ['b']],
-      ['provision[2]', ['a', 'b'], []],
+      ['provision[2]', [], ['a', 'b']],
+      ['provision[3]', ['a', 'b'], []],
+    ]);
+  });
+
+  test('a changed step that did not succeed leaves no success of its old version: changed back, it runs', () => {
+    const record = done(['i0', 'i1', 'iw', 'i2']);
+    const plan = planProvision(stages, ['i0', 'i1-new', 'iw', 'i2'], record, ['a', 'b'], domains);
+    const interrupted = pruneRecord(record, plan, ['a', 'b']); // what provision saves before it runs anything
+    expect(rows(planProvision(stages, ['i0', 'i1', 'iw', 'i2'], interrupted, ['a', 'b'], domains))[1]).toEqual([
+      'provision[1]',
+      ['a', 'b'],
+      [],
     ]);
   });
 
@@ -88,15 +161,34 @@ describe('plan: a step runs where it or a step before it changed since it last s
     ]);
   });
 
-  test('property: a change of step k makes exactly the steps from k on run, on every node', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), (k) => {
-        const inputs = ['i0', 'i1', 'iw', 'i2'];
-        const changed = inputs.map((x, i) => (i === k ? `${x}'` : x));
-        const plan = planProvision(stages, changed, done(inputs), ['a', 'b'], domains);
-        plan.forEach((p, i) => expect(p.run).toEqual(i >= k ? p.stage.nodes.filter((n) => k !== 2 || n === 'b') : []));
-      }),
-    );
+  test('a record of chained keys (format 1) keeps the steps it proves unchanged; a changed step and those after it run once', () => {
+    const inputs = ['i0', 'i1', 'iw', 'i2'];
+    // What labforge before per-step keys recorded after every step succeeded.
+    const old: ProvisionedNodes = {};
+    for (const node of ['a', 'b']) {
+      let chain = '';
+      const steps: Record<string, { key: string; at: string }> = {};
+      stages.forEach((s, i) => {
+        if (!s.nodes.includes(node)) return;
+        chain = chainKey(chain, inputs[i]);
+        steps[s.step.field] = { key: chain, at: 'then' };
+      });
+      old[node] = { domain: domains.get(node)!, steps };
+    }
+    const same = migrateRecord(stages, inputs, old);
+    expect(same.a.steps).toBeUndefined();
+    expect(planProvision(stages, inputs, same, ['a', 'b'], domains).every((p) => p.run.length === 0)).toBe(true);
+    // Step 1 changed: the old record cannot prove anything from step 1 on (the chain broke there): they run.
+    const changed = ['i0', 'i1-changed', 'iw', 'i2'];
+    const migrated = migrateRecord(stages, changed, old);
+    expect(rows(planProvision(stages, changed, migrated, ['a', 'b'], domains))).toEqual([
+      ['provision[0]', [], ['a', 'b']],
+      ['provision[1]', ['a', 'b'], []],
+      ['roles.web.provision[0]', ['b'], []],
+      ['provision[2]', ['a', 'b'], []],
+    ]);
+    // A format 1 key never passes for a format 2 key.
+    expect(planProvision(stages, inputs, old, ['a', 'b'], domains).every((p) => p.skip.length === 0)).toBe(true);
   });
 });
 
@@ -211,6 +303,35 @@ describe('copy on the node: the commands that put an upload in place, run here w
     expect(fs.readFileSync(path.join(dir, 'dest', 'kept'), 'utf8')).toBe('k\n');
     expect(fs.existsSync(path.join(dir, 'up2'))).toBe(false);
   });
+});
+
+describe('a step on the node stops when labforge does (its stdin, the session, ends)', () => {
+  test("stdin open to the end: the command's exit code, output and stdin-less run", async () => {
+    const p = execa('bash', ['-c', stoppable('read -r x || echo "no stdin"; echo out; exit 7')], { reject: false });
+    const r = await p;
+    expect(r.exitCode).toBe(7);
+    expect(r.stdout).toBe('no stdin\nout');
+  });
+
+  // Root's login shell runs it: bash on the images labforge bakes, dash's builtins (kill without --) must do too.
+  test.each(['bash', 'dash'])(
+    'stdin closed while it runs (%s): its whole process group is ended at once, nothing after it runs',
+    async (sh) => {
+      const dir = tempDir();
+      const cmd = `sleep 31.7 & sleep 31.7; touch ${dir}/after`;
+      const p = execa(sh, ['-c', stoppable(cmd)], { reject: false, stdin: 'pipe' });
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      p.stdin!.end();
+      const r = await p;
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r.exitCode).toBe(143);
+      expect(fs.existsSync(path.join(dir, 'after'))).toBe(false);
+      // No sleep of the step is left behind.
+      const left = await execa('pgrep', ['-f', '^sleep 31.7$'], { reject: false });
+      expect(left.stdout).toBe('');
+    },
+  );
 });
 
 test("Ansible's PLAY RECAP: a host is ok without failed or unreachable tasks", () => {

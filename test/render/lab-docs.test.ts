@@ -20,6 +20,22 @@ test('every top-level field and the fields people look up are in the reference, 
   expect(text).toMatch(/\| `network\.forward` \| `nat`, `isolated` \| `nat` \|/);
 });
 
+test("a role's fields are rows of their own with real types; a step and a disk are documented once, pointed to elsewhere", () => {
+  const text = renderLabDocs(schema);
+  expect(text).not.toMatch(/map of object\b/);
+  expect(text).toContain('| `roles` | map of roles (below), by role name |');
+  expect(text).toMatch(/\| `roles\.<name>\.cpus` \| integer \(1-128\) \|/);
+  expect(text).toContain('| `roles.<name>.provision` | list of steps (as `provision[]`) |');
+  expect(text).toContain('| `roles.<name>.disks` | list of disks (as `nodes[].disks[]`) |');
+  expect(text).toContain('| `nodes[].provision` | list of steps (as `provision[]`) |');
+  expect(text).toContain('| `provision[].copy.mode` | string |');
+  expect(text).toContain('| `nodes[].disks[].size` |');
+  expect(text).not.toContain('`nodes[].provision[].');
+  // Every path a row points to is a row of its own.
+  for (const [, to] of text.matchAll(/\(as `([^`]+)`\)/g))
+    expect(text).toMatch(new RegExp(`\\| \`${to.replace(/[[\].]/g, '\\$&')}\\.`));
+});
+
 test('a description with | or < stays inside its cell', () => {
   const text = renderLabDocs({
     type: 'object',

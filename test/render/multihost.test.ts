@@ -57,6 +57,8 @@ describe('a lab across hosts: the Vagrantfile', () => {
         'env.machine_names.sort.each do |name|',
         '  c = env.machine(name, :libvirt).provider_config',
         '  puts "#{name} #{c.uri} #{c.host} #{c.port.inspect} #{c.username} #{c.proxy_command}"',
+        '  lab = env.machine(name, :libvirt).config.vm.networks.find { |t, o| t == :private_network }[1]',
+        '  puts "#{name} lab network ip=#{lab[:ip].inspect} mtu=#{lab[:libvirt__mtu].inspect} net=#{lab[:libvirt__network_name]}"',
         'end',
         '',
       ].join('\n'),
@@ -69,6 +71,10 @@ describe('a lab across hosts: the Vagrantfile', () => {
     expect(r.stdout).toContain(
       "node2 qemu+ssh://admin@hv-b.example.test:2222/system hv-b.example.test 2222 admin ssh 'hv-b.example.test' -p 2222 -l 'admin' -W %h:%p",
     );
+    // Both NICs get the tunnel's MTU (1500-byte links assumed: the hosts were not asked); node2's host has the lab
+    // network in bridge mode, found by name only when no ip is given.
+    expect(r.stdout).toContain(`node1 lab network ip="${lab.nodes[0].ip}" mtu=1450 net=span`);
+    expect(r.stdout).toContain('node2 lab network ip=nil mtu=1450 net=span');
   });
 
   test('the same lab file on one host has no per-machine URI', () => {

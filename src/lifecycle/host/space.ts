@@ -2,6 +2,7 @@
 // volume), `snapshot save` before it writes every running node's memory into the node disks: a full file system is
 // found before anything is changed, and named with the space needed. What the tools say when a disk fills up anyway
 // ("No space left on device") becomes the same sentence (DiskFullError, exit 1).
+import { HostsVirsh } from '../../tools/hosts-virsh.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT } from '../../errors.js';
@@ -79,12 +80,20 @@ export function localSpace(dir: string, what: string): Space {
 /** Where the lab's storage pool (host.pool) keeps its volumes, and what is free there: statfs on this machine, libvirt's
  *  pool-info (after a refresh) on a remote host. Undefined when a remote pool does not exist yet. */
 export async function poolSpace(lab: Lab, virsh: Virsh): Promise<Space | undefined> {
+  // A lab across hosts: each host's pool, and the one with the least free space is what a check must fit in.
+  if (virsh instanceof HostsVirsh) {
+    const spaces = await Promise.all(virsh.hosts.map((h) => poolSpace(lab, h)));
+    return spaces.reduce<Space | undefined>(
+      (low, s) => (s && (!low || s.availableBytes < low.availableBytes) ? s : low),
+      undefined,
+    );
+  }
   const name = lab.host.pool;
   const dir = (await virsh.poolTargetPath(name)) ?? lab.host.poolPath ?? LIBVIRT_IMAGES;
   if (!lab.host.remote) return localSpace(dir, `storage pool ${name} (${dir})`);
   const available = await virsh.poolAvailableBytes(name, true);
   if (available === undefined) return undefined;
-  return { availableBytes: available, where: `storage pool ${name} (${dir}) on ${lab.host.uri}` };
+  return { availableBytes: available, where: `storage pool ${name} (${dir}) on ${virsh.uri}` };
 }
 
 export const mib = (bytes: number) => `${Math.ceil(bytes / MiB)} MiB`;

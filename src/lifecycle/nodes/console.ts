@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab, LabNode } from '../../lab/model.js';
 import { consoleHistory, consoleLog } from '../../layout.js';
-import { Virsh } from '../../tools/virsh.js';
+import type { Virsh } from '../../tools/virsh.js';
+import { labVirsh } from './lab-hosts.js';
 import { parseSerials } from '../../tools/virsh-output.js';
 import { ConsoleError } from '../../errors.js';
 import { terminalText } from '../../inert.js';
@@ -135,7 +136,7 @@ export async function consoleDomain(lab: Lab, node: LabNode, virsh: Virsh): Prom
 
 /** Connects the user's terminal to the node's ttyS1; returns virsh's exit code. */
 export async function attachConsole(lab: Lab, node: LabNode, say: (line: string) => void): Promise<number> {
-  const virsh = new Virsh(lab.host.uri);
+  const virsh = labVirsh(lab);
   const domain = await consoleDomain(lab, node, virsh);
   say(
     `labforge: serial console of ${node.name} (ttyS1 of domain ${domain.name}); ` +

@@ -22,10 +22,24 @@ import { renderSpanNetwork } from '../../render/span-network.js';
 import { HostNet, type HostLink } from '../../tools/host-net.js';
 import { Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
-import { ensureNetwork } from './networks.js';
+import { ensureNetwork, labNetworks } from './networks.js';
 import { addToRecord, readRecord, recordOnThisHost } from '../state/record.js';
-import { outLayer } from '../state/outdir.js';
+import { outLayer, owned } from '../state/outdir.js';
+import { LAYOUT } from '../../layout.js';
+import type { RemoteHost } from '../../lab/host-uri.js';
 import type { OwnedFabric, OwnedHostDevice, OwnershipRecord } from '../state/ownership.js';
+
+/** The longest socket path that works: sun_path holds 108 bytes, and ssh first binds a name 17 bytes longer. */
+const MAX_SOCKET_PATH = 107 - 17;
+
+/** The host adapter for `remote` (the lab's host `name`), on one shared ssh connection per host when the output
+ *  folder is labforge's and its path fits a socket (otherwise every command connects by itself). */
+export function hostNet(lab: Lab, name: string, remote: RemoteHost, log?: string): HostNet {
+  const socket = path.join(lab.outDir, LAYOUT.mux, `host-${name}`);
+  const fits = Buffer.byteLength(socket) <= MAX_SOCKET_PATH && /^[\w./+-]+$/.test(socket) && owned(lab.outDir);
+  if (fits) outLayer(lab.outDir).mkdir(LAYOUT.mux, 0o700);
+  return new HostNet(remote, { log, ...(fits ? { controlPath: socket } : {}) });
+}
 
 /** What labforge learned of one host before creating anything there. */
 export interface HostFabricFacts {
@@ -41,7 +55,7 @@ export interface HostFabricFacts {
 export async function hostFabricFacts(lab: Lab, log?: string): Promise<HostFabricFacts[]> {
   return Promise.all(
     lab.hosts.map(async (host, i) => {
-      const net = new HostNet(host.remote, { log });
+      const net = hostNet(lab, host.name, host.remote, log);
       const [link, vxlans] = await Promise.all([net.linkOf(host.address), net.vxlans()]);
       if (!link)
         throw new UsageError(
@@ -120,7 +134,7 @@ export async function fabricUp(lab: Lab, opts: { log?: string } = {}): Promise<{
   const done: string[] = [];
   // Host by host, the first first: its lab network owns the gateway and its bridge is the one the others join.
   for (const host of lab.hosts) {
-    const net = new HostNet(host.remote, { log: opts.log });
+    const net = hostNet(lab, host.name, host.remote, opts.log);
     const virsh = new Virsh(host.uri, { log: opts.log });
     const did: string[] = [];
     const file = `network-${host.name}.xml`;
@@ -214,7 +228,7 @@ export async function fabricDown(
         await virsh.removeNetwork(n.name);
         removed.push(`network ${n.name} on host ${n.host}`);
       }
-      const net = new HostNet(remote, { log: opts.log });
+      const net = hostNet(lab, lab.hosts.find((h) => h.uri === uri)?.name ?? remote.host, remote, opts.log);
       for (const d of devices) {
         const live = await net.link(d.name);
         if (!live) continue;
@@ -234,4 +248,33 @@ export async function fabricDown(
   const record = readRecord(lab.outDir);
   if (record) addToRecord(lab, { fabric: left });
   return { removed, kept };
+}
+
+/** `up`'s network steps for a lab across hosts: the management network on every host that holds nodes (`virshes`,
+ *  the first host's first; recorded with the host's URI when it is not the first), then the lab network across the
+ *  hosts (fabricUp) in place of the one-host lab network. */
+export function spanNetworkSteps(lab: Lab, virshes: Virsh[], log: string) {
+  const name = (uri: string) => lab.hosts.find((h) => h.uri === uri)?.name ?? uri;
+  return [
+    ...virshes.map((v) => ({
+      title: `Network ${lab.management.name} (${lab.management.subnet.cidr}) on host ${name(v.uri)}`,
+      task: async () => {
+        const { net, file, field } = labNetworks(lab)[0];
+        const done = await ensureNetwork(v, net, file, field);
+        // Only a network labforge defined is the lab's: destroy never removes one it found and reused.
+        if (done === 'defined and started') {
+          const uuid = await v.networkUuid(net.name);
+          addToRecord(lab, { networks: [{ name: net.name, uuid, ...(v.uri === lab.host.uri ? {} : { uri: v.uri }) }] });
+        }
+        return done;
+      },
+    })),
+    {
+      title: `Network ${lab.network.name} (${lab.network.subnet.cidr}) across ${lab.hosts.length} hosts (VXLAN)`,
+      task: async () => {
+        const { fabric, done } = await fabricUp(lab, { log });
+        return `VNI ${fabric.vni}, MTU ${fabric.mtu}; ${done.join('; ')}`;
+      },
+    },
+  ];
 }

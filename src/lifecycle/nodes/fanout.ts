@@ -8,6 +8,7 @@ import * as ssh from '../../tools/ssh.js';
 import { ToolError, UsageError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
 import { terminalLine } from '../../inert.js';
+import { interruptedBy } from '../../tools/signals.js';
 import { connected } from './connections.js';
 
 export interface NodeOutcome {
@@ -44,6 +45,19 @@ export async function fan(
       const i = next++;
       const node = nodes[i];
       const started = Date.now();
+      // After a SIGINT/SIGTERM no node starts: labforge ends once the running ones have stopped.
+      const stopped = interruptedBy();
+      if (stopped) {
+        outcomes[i] = {
+          node: node.name,
+          ok: false,
+          stdout: '',
+          stderr: '',
+          seconds: 0,
+          error: `not started (${stopped})`,
+        };
+        continue;
+      }
       try {
         const r = await work(node);
         // ssh (and scp) exit 255 when the connection itself failed: the node did not run the command.
@@ -57,6 +71,7 @@ export async function fan(
           stderr: r.stderr,
           seconds: (Date.now() - started) / 1000,
           ...(unreachable ? { error: `no connection to ${node.ip}: ${r.stderr.trim().split('\n').pop()}` } : {}),
+          ...(r.exitCode !== 0 && interruptedBy() ? { error: `stopped (${interruptedBy()})` } : {}),
         };
       } catch (e) {
         const timedOut = e instanceof ToolError && /timed out/.test(e.message);
@@ -66,7 +81,11 @@ export async function fan(
           stdout: '',
           stderr: '',
           seconds: (Date.now() - started) / 1000,
-          error: timedOut ? `timed out after ${opts.timeoutS} s` : (e as Error).message.split('\n')[0],
+          error: interruptedBy()
+            ? `stopped (${interruptedBy()})`
+            : timedOut
+              ? `timed out after ${opts.timeoutS} s`
+              : (e as Error).message.split('\n')[0],
         };
       }
     }

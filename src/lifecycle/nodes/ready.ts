@@ -3,7 +3,8 @@
 // not running says its state (exit 1), and a libvirt that cannot be asked is an error with virsh's message (exit 3),
 // instead of an ssh time-out seconds later.
 import { LabNotUpError, LibvirtUnreachableError } from '../../errors.js';
-import type { Lab, LabNode } from '../../lab/model.js';
+import { spansHosts, type Lab, type LabNode } from '../../lab/model.js';
+import { nodeHostUris, uriOfNode } from './lab-hosts.js';
 import { Virsh } from '../../tools/virsh.js';
 
 /** Every domain's libvirt state from one `virsh list --all`; a libvirt that cannot be asked is LibvirtUnreachableError
@@ -29,6 +30,23 @@ export function notRunning(lab: Lab, nodes: LabNode[], states: Map<string, strin
 
 /** Ends the command (exit 1) unless every node of `nodes` runs; exit 3 when libvirt cannot be asked. */
 export async function requireRunning(lab: Lab, nodes: LabNode[] = lab.nodes): Promise<void> {
-  const why = notRunning(lab, nodes, await libvirtStates(lab.host.uri));
+  const why = notRunning(lab, nodes, await labDomainStates(lab));
   if (why) throw new LabNotUpError(why);
+}
+
+/** Every domain's libvirt state (name -> state), each node's domain as its own host has it (a domain of that name
+ *  on another host does not stand in for it). LibvirtUnreachableError when a host cannot be asked. */
+export async function labDomainStates(lab: Lab): Promise<Map<string, string>> {
+  if (!spansHosts(lab)) return libvirtStates(lab.host.uri);
+  const uris = nodeHostUris(lab);
+  const maps = new Map(await Promise.all(uris.map(async (uri) => [uri, await libvirtStates(uri)] as const)));
+  const nodeDomains = new Set(lab.nodes.map((n) => n.domain));
+  const states = new Map<string, string>();
+  for (const m of maps.values()) for (const [name, s] of m) if (!nodeDomains.has(name)) states.set(name, s);
+  for (const n of lab.nodes) {
+    const s = maps.get(uriOfNode(lab, n))!.get(n.domain);
+    if (s === undefined) states.delete(n.domain);
+    else states.set(n.domain, s);
+  }
+  return states;
 }

@@ -2,10 +2,10 @@
 // states `vagrant status` would print, without starting Vagrant (seconds on a busy host).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Lab } from '../../lab/model.js';
+import { spansHosts, type Lab } from '../../lab/model.js';
 import { vagrantMachineFile } from '../../layout.js';
 import { DEFAULT_URI } from '../../lab/schema.js';
-import { libvirtStates } from './ready.js';
+import { labDomainStates, libvirtStates } from './ready.js';
 
 export interface NodeStatus {
   name: string;
@@ -51,7 +51,10 @@ export function earlyQuery(raw: unknown): DomainQuery | undefined {
 }
 
 export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[]> {
-  const states = await (early?.uri === lab.host.uri ? early : domainQuery(lab.host.uri)).states;
+  // A lab across hosts: each node's domain as its own host has it.
+  const states = spansHosts(lab)
+    ? await labDomainStates(lab).catch((e: Error) => e)
+    : await (early?.uri === lab.host.uri ? early : domainQuery(lab.host.uri)).states;
   // A libvirt that cannot be asked is an error (exit 3), never a lab whose domains are absent.
   if (states instanceof Error) throw states;
   return lab.nodes.map((node) => {

@@ -10,7 +10,7 @@ import { repoFile } from '../../render/repo-files.js';
 import { renderJunit, renderSummary, type CheckResult, type NodeVerdict } from '../../render/verify-report.js';
 import { target } from './connections.js';
 import { PAUSED_WHY } from './status.js';
-import { Virsh } from '../../tools/virsh.js';
+import { labDomainStates } from './ready.js';
 import { ToolError } from '../../errors.js';
 import type { RunResult } from '../../tools/run.js';
 import { appendUserFile, writeUserFile } from '../../fsguard/user-files.js';
@@ -145,7 +145,7 @@ export async function verify(
   const command = probeCommand(lab);
   const limits = opts.limits ?? probeTimeLimits(lab.nodes.length);
   // A paused node cannot answer: say so at once instead of an ssh time-out.
-  const states = await new Virsh(lab.host.uri).domainStates().catch(() => new Map<string, string>());
+  const states = await labDomainStates(lab).catch(() => new Map<string, string>());
   // Every node at once; within a node, the checks at once (verify-probe.sh).
   return Promise.all(
     lab.nodes.map(async (node): Promise<NodeVerdict> => {

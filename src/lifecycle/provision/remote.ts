@@ -56,6 +56,20 @@ export function copyCommand(step: Extract<ProvisionStep, { kind: 'copy' }>, tmp:
   ].join('; ');
 }
 
+/**
+ * `command` for the node's shell so that it stops when labforge does: it runs in a session of its own (setsid), stdin
+ * empty, while a watcher reads the session's stdin, which labforge keeps open as long as it waits (run's
+ * `stdinOpen`). When that ends (labforge interrupted or gone, the connection lost) before the command did, the
+ * watcher ends the command's process group (TERM, KILL 3 s later). The exit code is the command's (143 when stopped).
+ */
+export function stoppable(command: string): string {
+  return (
+    `(exec 3<&0; setsid bash -c ${shell(command)} </dev/null 3<&- & pid=$!; ` +
+    '{ read -r _ <&3; kill -TERM -$pid 2>/dev/null && { sleep 3; kill -KILL -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
+    'wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc)'
+  );
+}
+
 /** A name for an upload on the node that no earlier upload had. */
 function incomingName(): string {
   return `${INCOMING}/${crypto.randomBytes(8).toString('hex')}`;
@@ -80,6 +94,7 @@ export async function runStep(
   const nodes = lab.nodes.filter((n) => names.includes(n.name));
   const o = (node: LabNode) => ({
     timeoutMs: opts.fan.timeoutS * 1000,
+    stdinOpen: true,
     log: opts.log,
     onLine: (line: string, stream: 'stdout' | 'stderr') => opts.fan.onLine?.(node.name, line, stream),
   });
@@ -120,7 +135,11 @@ export async function runStep(
   }
   if (step.kind === 'shell')
     return fan(nodes, opts.fan, async (node) =>
-      ssh.execAll(await connected(lab, node), `${stepEnv(lab, node, step)} bash -c ${shell(step.command)}`, o(node)),
+      ssh.execAll(
+        await connected(lab, node),
+        stoppable(`${stepEnv(lab, node, step)} bash -c ${shell(step.command)}`),
+        o(node),
+      ),
     );
   // A script or a copy: uploaded into root's incoming folder, then run or put in place.
   return fan(nodes, opts.fan, async (node): Promise<RunResult> => {
@@ -136,7 +155,7 @@ export async function runStep(
     if (step.kind === 'script')
       return ssh.execAll(
         t,
-        `chmod 700 ${tmp} || exit 1; cd /root; ${stepEnv(lab, node, step)} ${tmp}; rc=$?; rm -f -- ${tmp}; exit $rc`,
+        `chmod 700 ${tmp} || exit 1; cd /root; ${stoppable(`${stepEnv(lab, node, step)} ${tmp}`)}; rc=$?; rm -f -- ${tmp}; exit $rc`,
         o(node),
       );
     const folder = fs.statSync(step.file).isDirectory();

@@ -2,7 +2,7 @@
 // Each step runs through the same fan-out as `labforge run` (bounded parallel, prefixed output, an exit code per
 // node); a playbook runs once on this host with ansible-playbook against <out>/inventory, limited to the step's
 // nodes. The first step that fails on a node stops the run (exit 1, naming node and step). What succeeded is
-// recorded per node with the key of its inputs (plan.ts), so a re-run skips what has not changed. After a run that
+// recorded per node with the key of its own inputs (plan.ts), so a re-run skips what has not changed. After a run that
 // changed something, the `provisioned` snapshot is taken anew: `labforge reset provisioned` returns to it.
 import type { Lab, LabNode, ProvisionStep } from '../../lab/model.js';
 import { terminalLine } from '../../inert.js';
@@ -13,7 +13,14 @@ import { saveSnapshot } from '../snapshots/save.js';
 import { readRecord, vagrantDomainIds, writeRecord } from '../state/record.js';
 import { stepInputs } from './inputs.js';
 import { runStep } from './remote.js';
-import { planProvision, recordSuccess, type PlannedStage, type ProvisionedNodes } from './plan.js';
+import {
+  migrateRecord,
+  planProvision,
+  pruneRecord,
+  recordSuccess,
+  type PlannedStage,
+  type ProvisionedNodes,
+} from './plan.js';
 
 /** The snapshot a successful provision leaves: `labforge reset provisioned` returns to it. */
 export const PROVISIONED = 'provisioned';
@@ -64,8 +71,13 @@ export async function provision(lab: Lab, opts: ProvisionOptions): Promise<Provi
   // Every input is read and hashed before anything runs: a step that cannot be used is exit 2 with nothing done.
   const inputs = await Promise.all(lab.provision.map((s) => stepInputs(lab, s.step)));
   const domains = new Map(vagrantDomainIds(lab.outDir).map((d) => [d.node, d.uuid]));
-  let provisioned = readRecord(lab.outDir)?.provisioned ?? {};
+  const stored = readRecord(lab.outDir)?.provisioned ?? {};
+  let provisioned = migrateRecord(lab.provision, inputs, stored);
   const plan = planProvision(lab.provision, inputs, provisioned, chosen, domains, opts.force);
+  // What the chosen nodes did with steps the lab no longer has (removed, or changed since) is forgotten now, before
+  // anything runs: an interrupted run of a changed step leaves no success of its old version behind.
+  provisioned = pruneRecord(provisioned, plan, chosen);
+  if (provisioned !== stored) saveProvisioned(lab, provisioned);
   const working = [...new Set(plan.flatMap((p) => p.run))];
   // Only the nodes with work are asked: a run with nothing to do talks to no node.
   if (working.length)
@@ -73,7 +85,6 @@ export async function provision(lab: Lab, opts: ProvisionOptions): Promise<Provi
       lab,
       lab.nodes.filter((n) => working.includes(n.name)),
     );
-  const fields = lab.provision.map((s) => s.step.field);
   const steps: StepResult[] = [];
   const prepared = new Set<string>();
   let failed: ProvisionResult['failed'];
@@ -91,15 +102,7 @@ export async function provision(lab: Lab, opts: ProvisionOptions): Promise<Provi
     const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     for (const o of ran)
       if (o.ok && domains.has(o.node))
-        provisioned = recordSuccess(
-          provisioned,
-          o.node,
-          domains.get(o.node)!,
-          step.field,
-          p.keys.get(o.node)!,
-          at,
-          fields,
-        );
+        provisioned = recordSuccess(provisioned, o.node, domains.get(o.node)!, p.keys.get(o.node)!, step.field, at);
     saveProvisioned(lab, provisioned);
     const seconds = (Date.now() - t0) / 1000;
     steps.push({ field: step.field, title: step.title, kind: step.kind, ran, skipped: p.skip, seconds });

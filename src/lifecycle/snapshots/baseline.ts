@@ -1,7 +1,7 @@
 // The baseline: the snapshot `up` takes when a lab first comes up (and of every node added later), and the one
 // `reset` restores.
 import type { Lab } from '../../lab/model.js';
-import { Virsh } from '../../tools/virsh.js';
+import { labVirsh } from '../nodes/lab-hosts.js';
 import type { Step } from '../steps.js';
 import { deleteSnapshot } from './delete.js';
 import { BASELINE, baselineLacks } from './plan.js';
@@ -16,7 +16,7 @@ export function baselineStep<C>(lab: Lab, log: string): Step<C> {
   return {
     title: `Take the ${BASELINE} snapshot (labforge reset returns to it)`,
     task: async (_c, progress) => {
-      const virsh = new Virsh(lab.host.uri, { log });
+      const virsh = labVirsh(lab, { log });
       let { record, nodes } = await resolveLabDomains(lab, virsh);
       if ((record.snapshots ?? []).find((s) => s.name === BASELINE)?.status === 'deleting') {
         await deleteSnapshot(lab, BASELINE, { virsh });

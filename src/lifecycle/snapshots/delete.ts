@@ -1,7 +1,8 @@
 // labforge snapshot delete and list; destroy deletes every snapshot of the lab first.
 import { UsageError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
-import { Virsh } from '../../tools/virsh.js';
+import type { Virsh } from '../../tools/virsh.js';
+import { labVirsh } from '../nodes/lab-hosts.js';
 import { readRecord } from '../state/record.js';
 import { logFile } from '../steps.js';
 import { checkSnapshotName, knownNames, snapshotRows, type SnapshotRow } from './plan.js';
@@ -16,7 +17,7 @@ export async function deleteSnapshot(
   opts: { log?: string; virsh?: Virsh } = {},
 ): Promise<{ name: string; removed: string[] }> {
   checkSnapshotName('snapshot delete', name);
-  const virsh = opts.virsh ?? new Virsh(lab.host.uri, { log: opts.log ?? logFile(lab.outDir, 'snapshot') });
+  const virsh = opts.virsh ?? labVirsh(lab, { log: opts.log ?? logFile(lab.outDir, 'snapshot') });
   const record = requireRecord(lab);
   const snap = (record.snapshots ?? []).find((s) => s.name === name);
   if (!snap)
@@ -48,7 +49,7 @@ export async function deleteSnapshot(
 export async function listSnapshots(lab: Lab): Promise<SnapshotRow[]> {
   const record = readRecord(lab.outDir);
   if (!record?.snapshots?.length) return [];
-  const virsh = new Virsh(lab.host.uri);
+  const virsh = labVirsh(lab);
   const live = new Set(await virsh.domainUuids());
   const has = new Map<string, string[]>();
   for (const uuid of new Set(record.snapshots.flatMap((s) => s.parts.map((p) => p.uuid))))

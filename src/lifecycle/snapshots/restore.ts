@@ -4,7 +4,7 @@ import type { Lab, LabNode } from '../../lab/model.js';
 import { probeTimeLimits, SSH_COMMAND_S, SSH_CONNECT_S } from '../../time-limits.js';
 import * as ssh from '../../tools/ssh.js';
 import { interruptedBy } from '../../tools/signals.js';
-import { Virsh } from '../../tools/virsh.js';
+import { labVirsh } from '../nodes/lab-hosts.js';
 import { connected, disconnect } from '../nodes/connections.js';
 import { keepConsoleLogs } from '../nodes/console.js';
 import { logFile } from '../steps.js';
@@ -35,7 +35,7 @@ export async function restoreSnapshot(
   checkSnapshotName('snapshot restore', name);
   const started = Date.now();
   const log = opts.log ?? logFile(lab.outDir, 'snapshot');
-  const virsh = new Virsh(lab.host.uri, { log });
+  const virsh = labVirsh(lab, { log });
   const { record, nodes: resolved } = await resolveLabDomains(lab, virsh);
   const has = new Map<string, string[]>();
   for (const r of resolved) if (r.domain) has.set(r.domain.uuid, await virsh.snapshots(r.domain.uuid));
@@ -47,7 +47,7 @@ export async function restoreSnapshot(
   // QEMU starts each console log file anew on a revert: what the nodes wrote so far is kept beside it.
   keepConsoleLogs(lab, covered, name);
   // Each revert and resume runs to its end, also on SIGINT (see saveSnapshot): the lab is then the snapshot's.
-  const steady = new Virsh(lab.host.uri, { log, steady: true });
+  const steady = labVirsh(lab, { log, steady: true });
   await shieldedFromSignals(async () => {
     try {
       await settleAll(

@@ -2,7 +2,8 @@
 // with its memory, taken while all nodes are suspended together, so the lab's snapshot is one instant.
 import { SnapshotError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
-import { Virsh } from '../../tools/virsh.js';
+import type { Virsh } from '../../tools/virsh.js';
+import { labVirsh } from '../nodes/lab-hosts.js';
 import { PAUSED_WHY, vagrantState } from '../nodes/status.js';
 import type { SnapshotPart } from '../state/ownership.js';
 import { logFile } from '../steps.js';
@@ -36,7 +37,7 @@ export async function saveSnapshot(
   checkSnapshotName('snapshot save', name);
   const started = Date.now();
   const log = opts.log ?? logFile(lab.outDir, 'snapshot');
-  const virsh = new Virsh(lab.host.uri, { log });
+  const virsh = labVirsh(lab, { log });
   const { record, nodes: resolved } = await resolveLabDomains(lab, virsh);
   const nodes = planSave(record, resolved, name, opts.only);
   // Nodes left paused (a labforge killed while the lab stood still): a snapshot of them would be one of a frozen lab.
@@ -44,7 +45,7 @@ export async function saveSnapshot(
   const paused = resolved.filter((n) => n.domain?.state === 'paused');
   if (paused.length) {
     await resumePaused(
-      new Virsh(lab.host.uri, { log, steady: true }),
+      labVirsh(lab, { log, steady: true }),
       paused.map((n) => n.domain!.uuid),
     );
     for (const n of paused) n.domain!.state = 'running';
@@ -112,7 +113,7 @@ export async function saveSnapshot(
   let suspendedSeconds = 0;
   // While nodes stand still, each libvirt request runs to its end, also on SIGINT: a request whose client was killed
   // would land later, unseen (a node paused again after labforge resumed it). The save then ends with exit 130.
-  const steady = new Virsh(lab.host.uri, { log, steady: true });
+  const steady = labVirsh(lab, { log, steady: true });
   try {
     await shieldedFromSignals(async () => {
       // Every node labforge asks to suspend, before it asks: a failing `virsh suspend` may still have paused it.

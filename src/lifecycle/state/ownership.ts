@@ -10,6 +10,8 @@ export interface OwnedDomain {
   uuid: string;
   /** The domain's name when it was recorded (for messages only). */
   name?: string;
+  /** A lab across hosts: the libvirt host it is on, when not the record's `uri` (the first host). */
+  uri?: string;
 }
 
 /** A disk volume of one of the lab's domains. */
@@ -19,12 +21,16 @@ export interface OwnedVolume {
   path: string;
   /** Its backing file (the box's base volume vagrant-libvirt uploaded), if it has one. */
   backing?: string;
+  /** A lab across hosts: the libvirt host it is on, when not the record's `uri` (the first host). */
+  uri?: string;
 }
 
 /** A network labforge defined itself (not one it found and reused). */
 export interface OwnedNetwork {
   name: string;
   uuid: string;
+  /** A lab across hosts: the libvirt host it is on, when not the record's `uri` (the first host). */
+  uri?: string;
 }
 
 /** A storage pool labforge defined for the lab (host.pool did not exist): removed by destroy once it is empty. */
@@ -34,6 +40,8 @@ export interface OwnedPool {
   path: string;
   /** Whether labforge made the folder (it did not exist): destroy then removes it too, when empty. */
   madeFolder: boolean;
+  /** A lab across hosts: the libvirt host it is on, when not the record's `uri` (the first host). */
+  uri?: string;
 }
 
 /** One node's part of a lab snapshot: the internal snapshot of that name in the domain with this UUID. */
@@ -116,8 +124,33 @@ export function emptyRecord(lab: string, uri: string): OwnershipRecord {
   return { version: 1, lab, uri, domains: [], volumes: [], networks: [], snapshots: [] };
 }
 
+/** The libvirt host an entry of `record` is on. */
+export function hostUriOf(record: Pick<OwnershipRecord, 'uri'>, entry: { uri?: string }): string {
+  return entry.uri ?? record.uri;
+}
+
+/** The part of `record` on the libvirt host `uri` (a lab across hosts has domains, volumes, networks and pools on
+ *  several): what destroy weighs against that host's libvirt. Snapshots and the fabric stay as they are. */
+export function recordOn(record: OwnershipRecord, uri: string): OwnershipRecord {
+  const here = (e: { uri?: string }) => hostUriOf(record, e) === uri;
+  return {
+    ...record,
+    domains: record.domains.filter(here),
+    volumes: record.volumes.filter(here),
+    networks: record.networks.filter(here),
+    ...(record.pools ? { pools: record.pools.filter(here) } : {}),
+  };
+}
+
+/** Every libvirt host the record has an entry on, the record's own first. */
+export function recordUris(record: OwnershipRecord): string[] {
+  const all = [...record.domains, ...record.volumes, ...record.networks, ...(record.pools ?? [])];
+  return [...new Set([record.uri, ...all.map((e) => hostUriOf(record, e))])];
+}
+
 /** Adds what `more` records to `record` (a later `up` adds to what an earlier one recorded). */
 export function mergeRecords(record: OwnershipRecord, more: Partial<OwnershipRecord>): OwnershipRecord {
+  const at = (e: { uri?: string }) => hostUriOf(record, e);
   const domains = [...record.domains];
   for (const d of more.domains ?? []) {
     const i = domains.findIndex((x) => x.uuid === d.uuid);
@@ -126,19 +159,19 @@ export function mergeRecords(record: OwnershipRecord, more: Partial<OwnershipRec
   }
   const volumes = [...record.volumes];
   for (const v of more.volumes ?? []) {
-    const i = volumes.findIndex((x) => x.path === v.path);
+    const i = volumes.findIndex((x) => x.path === v.path && at(x) === at(v));
     if (i >= 0) volumes[i] = { ...volumes[i], ...v };
     else volumes.push(v);
   }
   const networks = [...record.networks];
   for (const n of more.networks ?? []) {
-    const i = networks.findIndex((x) => x.name === n.name);
+    const i = networks.findIndex((x) => x.name === n.name && at(x) === at(n));
     if (i >= 0) networks[i] = n;
     else networks.push(n);
   }
   const pools = [...(record.pools ?? [])];
   for (const p of more.pools ?? []) {
-    const i = pools.findIndex((x) => x.name === p.name);
+    const i = pools.findIndex((x) => x.name === p.name && at(x) === at(p));
     if (i >= 0) pools[i] = p;
     else pools.push(p);
   }

@@ -5,19 +5,22 @@
 import fs from 'node:fs';
 import type { Lab } from '../../lab/model.js';
 import type { Virsh } from '../../tools/virsh.js';
-import type { OwnedPool, OwnershipRecord } from './ownership.js';
+import { hostUriOf, type OwnedPool, type OwnershipRecord } from './ownership.js';
 import { addToRecord, readRecord } from './record.js';
 import { FileLayer } from '../../fsguard/layer.js';
 
 /** libvirt's folder for images, where vagrant-libvirt puts a pool it makes without storage_pool_path. */
 export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
 
-export function poolStep(lab: Lab, virsh: Virsh) {
+/** The step that makes sure the lab's pool exists and runs on the libvirt host of `virsh` (`where`: that host's
+ *  name in the step's title, for a lab across hosts). */
+export function poolStep(lab: Lab, virsh: Virsh, where = '') {
   return {
-    title: `Storage pool ${lab.host.pool}`,
+    title: `Storage pool ${lab.host.pool}${where}`,
     task: async (): Promise<string> => {
       const name = lab.host.pool;
-      const mine = readRecord(lab.outDir)?.pools?.find((p) => p.name === name);
+      const record = readRecord(lab.outDir);
+      const mine = record?.pools?.find((p) => p.name === name && hostUriOf(record, p) === virsh.uri);
       if ((await virsh.pools()).includes(name)) {
         // Defined by an up that was killed before it wrote the UUID: it is the lab's.
         if (mine && mine.uuid === '') addToRecord(lab, { pools: [{ ...mine, uuid: await virsh.poolUuid(name) }] });
@@ -26,7 +29,15 @@ export function poolStep(lab: Lab, virsh: Virsh) {
       }
       const dir = lab.host.poolPath ?? LIBVIRT_IMAGES;
       // Recorded before it is defined (without its UUID yet): a kill in between leaves it known as the lab's.
-      const pool: OwnedPool = mine ?? { name, uuid: '', path: dir, madeFolder: !fs.existsSync(dir) };
+      // On a remote host the folder is that host's: it is never this machine's to remove.
+      const made = lab.host.remote ? false : !fs.existsSync(dir);
+      const pool: OwnedPool = mine ?? {
+        name,
+        uuid: '',
+        path: dir,
+        madeFolder: made,
+        ...(virsh.uri === lab.host.uri ? {} : { uri: virsh.uri }),
+      };
       addToRecord(lab, { pools: [{ ...pool, uuid: '' }] });
       await virsh.createDirPool(name, dir);
       addToRecord(lab, { pools: [{ ...pool, uuid: await virsh.poolUuid(name) }] });

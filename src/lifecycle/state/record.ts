@@ -7,7 +7,9 @@ import { readBoundedIfExists } from '../../fsguard/read.js';
 import { UsageError } from '../../errors.js';
 import type { Lab } from '../../lab/model.js';
 import { LAYOUT, vagrantMachineFile } from '../../layout.js';
-import type { Virsh } from '../../tools/virsh.js';
+import { Virsh } from '../../tools/virsh.js';
+import type { RunOptions } from '../../tools/run.js';
+import { nodeHostUris } from '../nodes/lab-hosts.js';
 import { outLayer } from './outdir.js';
 import { StateFileError } from '../../errors.js';
 import {
@@ -187,6 +189,25 @@ export async function discoverOwned(
     }
   }
   return { domains, volumes };
+}
+
+/**
+ * discoverOwned on every libvirt host that holds the lab's nodes (host.uri alone for a lab on one host): a domain is
+ * found on the host that has its UUID, and it and its disks are tagged with that host's URI when it is not host.uri.
+ */
+export async function discoverOwnedOnHosts(
+  lab: Lab,
+  opts: RunOptions = {},
+  known: OwnedDomain[] = [],
+): Promise<{ domains: OwnedDomain[]; volumes: OwnedVolume[] }> {
+  const found = await Promise.all(
+    nodeHostUris(lab).map(async (uri) => {
+      const { domains, volumes } = await discoverOwned(new Virsh(uri, opts), lab.outDir, known);
+      const tag = <T extends object>(e: T): T => (uri === lab.host.uri ? e : { ...e, uri });
+      return { domains: domains.map(tag), volumes: volumes.map(tag) };
+    }),
+  );
+  return { domains: found.flatMap((f) => f.domains), volumes: found.flatMap((f) => f.volumes) };
 }
 
 /** Everything destroy's decision needs to know about libvirt now. Backing files are read only when `wantBacking`. */

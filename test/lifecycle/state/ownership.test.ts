@@ -3,6 +3,8 @@ import {
   emptyRecord,
   mergeRecords,
   planDestroy,
+  recordOn,
+  recordUris,
   type LibvirtNow,
   type OwnershipRecord,
 } from '../../../src/lifecycle/state/ownership.js';
@@ -159,4 +161,49 @@ test('a later up adds to the record: domains by UUID, volumes by path, networks 
   expect(third.domains).toHaveLength(1);
   expect(third.volumes).toHaveLength(1);
   expect(third.networks).toEqual([web.networks[0]]);
+});
+
+describe('a lab across hosts: each host its own part of the record', () => {
+  const A = 'qemu+ssh://root@10.77.0.11/system';
+  const B = 'qemu+ssh://root@10.77.0.12/system';
+  // The same paths on both hosts (the box's base volume, the management network's name, the pool): different objects.
+  const span = mergeRecords(emptyRecord('span', A), {
+    domains: [
+      { node: 'node1', uuid: 'aaaaaaaa-0000-0000-0000-000000000001', name: 'span-node1' },
+      { node: 'node2', uuid: 'bbbbbbbb-0000-0000-0000-000000000001', name: 'span-node2', uri: B },
+    ],
+    volumes: [vol('span-node1.img', BASE), { ...vol('span-node2.img', BASE), uri: B }],
+    networks: [
+      { name: 'span-mgmt', uuid: 'nnnnnnnn-0000-0000-0000-00000000000a' },
+      { name: 'span-mgmt', uuid: 'nnnnnnnn-0000-0000-0000-00000000000b', uri: B },
+    ],
+    pools: [
+      { name: 'default', uuid: 'pppppppp-0000-0000-0000-00000000000a', path: POOL, madeFolder: false },
+      { name: 'default', uuid: 'pppppppp-0000-0000-0000-00000000000b', path: POOL, madeFolder: false, uri: B },
+    ],
+  });
+
+  test('entries of the same name or path on two hosts stay apart, and a later merge updates the right one', () => {
+    expect(span.networks).toHaveLength(2);
+    expect(span.pools).toHaveLength(2);
+    const again = mergeRecords(span, { networks: [{ name: 'span-mgmt', uuid: 'changed', uri: B }] });
+    expect(again.networks.map((n) => n.uuid)).toEqual(['nnnnnnnn-0000-0000-0000-00000000000a', 'changed']);
+    expect(recordUris(span)).toEqual([A, B]);
+  });
+
+  test("destroy's plan on host b holds b's domain, disk, base volume and network, and nothing of a's", () => {
+    const nowB: LibvirtNow = {
+      domains: [{ uuid: 'bbbbbbbb-0000-0000-0000-000000000001', name: 'span-node2' }],
+      volumes: [vol('span-node2.img', BASE), { pool: 'default', name: BASE.split('/').pop()!, path: BASE }],
+      networks: [{ name: 'span-mgmt', uuid: 'nnnnnnnn-0000-0000-0000-00000000000b', users: ['span-node2'] }],
+    };
+    const b = recordOn(span, B);
+    expect(b.pools!.map((p) => p.uuid)).toEqual(['pppppppp-0000-0000-0000-00000000000b']);
+    const plan = planDestroy(b, nowB, { labNetworks: [] });
+    expect(plan.domains.map((d) => d.name)).toEqual(['span-node2']);
+    expect(plan.volumes.map((v) => v.name)).toEqual(['span-node2.img', BASE.split('/').pop()]);
+    expect(plan.networks).toEqual(['span-mgmt']);
+    // Host a's part weighed against host b's libvirt removes nothing there (node1's UUID is not on b).
+    expect(planDestroy(recordOn(span, A), nowB, { labNetworks: [] }).domains).toEqual([]);
+  });
 });
