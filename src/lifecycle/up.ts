@@ -4,10 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spansHosts, type Lab, type LabNode } from '../lab/model.js';
 import { checkPlacement } from './nodes/placement.js';
-import { consoleLog, LAYOUT } from '../layout.js';
-import { bootTimeoutS } from '../render/vagrantfile.js';
-import type { RenderContext } from '../render/context.js';
-import { BootTimeoutError, HostNotReadyError, ToolError, UsageError } from '../errors.js';
+import { LAYOUT } from '../layout.js';
+import { HostNotReadyError, ToolError, UsageError } from '../errors.js';
 import * as vagrant from '../tools/vagrant.js';
 import { libvirtLost, LIBVIRT_LOST, Virsh } from '../tools/virsh.js';
 import { bake } from './image/bake.js';
@@ -23,8 +21,8 @@ import { spanNetworkSteps } from './nodes/fabric.js';
 import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { poolStep } from './state/pool.js';
-import { awaitLeases, LeaseVirsh } from './nodes/leases.js';
 import { logFile, runSteps } from './steps.js';
+import { awaitManagementLeases, bootTimedOut } from './nodes/boot.js';
 import { diskFullOr, localSpace, mib, NEW_NODE_DISK_MIB, poolSpace, requireSpace, type Space } from './host/space.js';
 
 /** What up writes into the output folder while the lab comes up, at least: logs, the nodes' console logs, state. */
@@ -67,35 +65,6 @@ export async function checkUpSpace(
     .join(', and ');
   requireSpace('labforge up', space, base + fresh * NEW_NODE_DISK_MIB * 2 ** 20, why);
   return space;
-}
-
-/** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
- *  not boot. */
-export function consoleTail(lab: Lab, node: string, lines = 15): string {
-  try {
-    const text = fs.readFileSync(path.join(lab.outDir, consoleLog(node)), 'utf8').replace(/\r/g, '');
-    return text.trimEnd().split('\n').slice(-lines).join('\n') || '(the console log is empty)';
-  } catch {
-    return '(no console log)';
-  }
-}
-
-/** Vagrant's boot time-out as an error naming each node that is not running, with the tail of its console. */
-export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | undefined {
-  if (!(e instanceof ToolError) || !/Timed out while waiting for the machine to boot/.test(e.message)) return undefined;
-  // Vagrant prefixes a machine's lines with "==> <name>:" (or "    <name>:").
-  const named = lab.nodes.filter((n) => new RegExp(`^\\s*(==> )?${n.name}: `, 'm').test(e.tail));
-  const nodes = named.length ? named : lab.nodes;
-  const detail = nodes
-    .map(
-      (n) =>
-        `${n.name}: its console (${consoleLog(n.name)}) ends with:\n${consoleTail(lab, n.name).replace(/^/gm, '    ')}`,
-    )
-    .join('\n');
-  return new BootTimeoutError(
-    `vagrant up timed out waiting for ${nodes.map((n) => n.name).join(', ')} to boot ` +
-      `(config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${detail}`,
-  );
 }
 
 /** Every node's answer on its static address (`hostname -f` as root with the lab key), all nodes at once. */
@@ -251,26 +220,7 @@ export async function up(open: OpenLab): Promise<void> {
           progress(`provisioning ${c.pending.join(', ')}`);
           // Vagrant provisions a running node only once libvirt holds its management address (a killed up leaves
           // nodes still booting without one): wait for it as vagrant up would have (nodes/leases.ts).
-          const states = await virsh.domainStates();
-          const booting = new Map(
-            lab.nodes
-              .filter((n) => c.pending.includes(n.name) && states.get(n.domain) === 'running')
-              .map((n) => [n.name, n.domain]),
-          );
-          const timeoutS = bootTimeoutS(lab, open.ctx);
-          const leases = new LeaseVirsh(lab.host.uri, { log });
-          const noLease = await awaitLeases(booting, (d) => leases.firstInterfaceLeased(d), { timeoutS, progress });
-          if (noLease.length)
-            throw new BootTimeoutError(
-              `${noLease.join(', ')} ran for ${timeoutS} s (host.boot_timeout) without an address on the management ` +
-                `network, so Vagrant cannot provision ${noLease.length > 1 ? 'them' : 'it'}:\n` +
-                noLease
-                  .map(
-                    (n) =>
-                      `${n}: its console (${consoleLog(n)}) ends with:\n${consoleTail(lab, n).replace(/^/gm, '    ')}`,
-                  )
-                  .join('\n'),
-            );
+          await awaitManagementLeases(lab, open.ctx, c.pending, await virsh.domainStates(), { log, progress });
           await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
           const still = (
             await allAnswer(

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadLabText } from '../../src/lab/load.js';
-import { bootTimedOut } from '../../src/lifecycle/up.js';
+import { bootTimedOut } from '../../src/lifecycle/nodes/boot.js';
 import { bootTimeoutS } from '../../src/render/vagrantfile.js';
 import { ToolError } from '../../src/errors.js';
 import { GUIDE_LAB_TEXT, guideLab, tempDir } from '../support.js';

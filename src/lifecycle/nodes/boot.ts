@@ -1,0 +1,72 @@
+// A node that does not boot: Vagrant's boot time-out turned into an error that names each node still booting and
+// shows the end of its serial console, the first place to look.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Lab } from '../../lab/model.js';
+import type { RunOptions } from '../../tools/run.js';
+import { awaitLeases, LeaseVirsh } from './leases.js';
+import { uriOfNode } from './lab-hosts.js';
+import { consoleLog } from '../../layout.js';
+import { BootTimeoutError, ToolError } from '../../errors.js';
+import type { RenderContext } from '../../render/context.js';
+import { bootTimeoutS } from '../../render/vagrantfile.js';
+
+/** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
+ *  not boot. */
+export function consoleTail(lab: Lab, node: string, lines = 15): string {
+  try {
+    const text = fs.readFileSync(path.join(lab.outDir, consoleLog(node)), 'utf8').replace(/\r/g, '');
+    return text.trimEnd().split('\n').slice(-lines).join('\n') || '(the console log is empty)';
+  } catch {
+    return '(no console log)';
+  }
+}
+
+/** Each of these nodes with the tail of its console, one indented block a node. */
+function consoleTails(lab: Lab, nodes: string[]): string {
+  return nodes
+    .map((n) => `${n}: its console (${consoleLog(n)}) ends with:\n${consoleTail(lab, n).replace(/^/gm, '    ')}`)
+    .join('\n');
+}
+
+/** Vagrant's boot time-out as an error naming each node that is not running, with the tail of its console. */
+export function bootTimedOut(lab: Lab, ctx: RenderContext, e: unknown): Error | undefined {
+  if (!(e instanceof ToolError) || !/Timed out while waiting for the machine to boot/.test(e.message)) return undefined;
+  // Vagrant prefixes a machine's lines with "==> <name>:" (or "    <name>:").
+  const named = lab.nodes.filter((n) => new RegExp(`^\\s*(==> )?${n.name}: `, 'm').test(e.tail));
+  const nodes = (named.length ? named : lab.nodes).map((n) => n.name);
+  return new BootTimeoutError(
+    `vagrant up timed out waiting for ${nodes.join(', ')} to boot ` +
+      `(config.vm.boot_timeout ${bootTimeoutS(lab, ctx)} s; host.boot_timeout sets it):\n${consoleTails(lab, nodes)}`,
+  );
+}
+
+/**
+ * Waits, up to the boot time-out, until libvirt holds a management address for each of these nodes whose domain
+ * runs (`states`: domain -> state), asking each node's own host as vagrant-libvirt does (nodes/leases.ts); a node
+ * still without one is exit 1 naming it, with the tail of its console.
+ */
+export async function awaitManagementLeases(
+  lab: Lab,
+  ctx: RenderContext,
+  pending: string[],
+  states: Map<string, string>,
+  opts: RunOptions & { progress?: (line: string) => void },
+): Promise<void> {
+  const booting = lab.nodes.filter((n) => pending.includes(n.name) && states.get(n.domain) === 'running');
+  const virshOf = new Map<string, LeaseVirsh>();
+  const leased = (node: string) => {
+    const n = booting.find((b) => b.name === node)!;
+    const uri = uriOfNode(lab, n);
+    if (!virshOf.has(uri)) virshOf.set(uri, new LeaseVirsh(uri, { log: opts.log }));
+    return virshOf.get(uri)!.firstInterfaceLeased(n.domain);
+  };
+  const timeoutS = bootTimeoutS(lab, ctx);
+  const names = new Map(booting.map((n) => [n.name, n.name]));
+  const noLease = await awaitLeases(names, leased, { timeoutS, progress: opts.progress });
+  if (noLease.length)
+    throw new BootTimeoutError(
+      `${noLease.join(', ')} ran for ${timeoutS} s (host.boot_timeout) without an address on the management ` +
+        `network, so Vagrant cannot provision ${noLease.length > 1 ? 'them' : 'it'}:\n${consoleTails(lab, noLease)}`,
+    );
+}
