@@ -12,6 +12,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { probeArguments, verify } from '../dist/lifecycle/nodes/verify.js';
 import { loadLabText } from '../dist/lab/load.js';
+import { testBoxImageLines } from './lab-env.js';
 
 const [work, image, mode, resultFile] = process.argv.slice(2);
 if (!work || !image || !['two', 'seed'].includes(mode) || !resultFile) {
@@ -92,12 +93,7 @@ function labFile(name, net, third, nodes, vips) {
       'defaults: { cpus: 1, memory: 512M }',
       'nodes:',
       ...nodes.map(([n, ip, mem]) => `  - { name: ${n}, ip: 10.${third}.0.${ip}${mem ? `, memory: ${mem}` : ''} }`),
-      'image:',
-      `  local: ${JSON.stringify(image)}`,
-      '  update: false',
-      '  disk: 2G',
-      '  cpus: 1',
-      '  memory: 1G',
+      ...testBoxImageLines(image),
       'host:',
       '  driver: qemu',
       `  pool_path: ${JSON.stringify(path.join(work, 'pool'))}`,

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
 import * as checks from './chaos-checks.js';
+import { testBoxImageLines } from './lab-env.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -452,12 +453,7 @@ async function setup(plan) {
       'nodes:',
       '  - { name: node1, ip: 10.243.0.11 }',
       '  - { name: node2, ip: 10.243.0.12 }',
-      'image:',
-      `  local: ${JSON.stringify(cfg.image)}`,
-      '  update: false',
-      '  disk: 2G',
-      '  cpus: 1',
-      '  memory: 1G',
+      ...testBoxImageLines(cfg.image),
       'host:',
       '  driver: qemu',
       `  pool_path: ${JSON.stringify(pool)}`,

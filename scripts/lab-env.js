@@ -17,6 +17,12 @@ export function testBoxImage(root) {
     .pop();
 }
 
+/** The lab file's `image:` block for the test box as a local image (no update, a 2G disk, the bake VM's size
+ *  under TCG), as lines. */
+export function testBoxImageLines(image) {
+  return ['image:', `  local: ${JSON.stringify(image)}`, '  update: false', '  disk: 2G', '  cpus: 1', '  memory: 1G'];
+}
+
 /** A new work folder `labforge-<name>-*` that libvirt's QEMU user can reach (the pool lives below it), the
  *  namespace `lf-<nsName>-<pid>`, its state folder and scripts/e2e-env.sh, which sets both up and takes them down. */
 export function labWork(root, name, nsName = name) {

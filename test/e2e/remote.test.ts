@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { CLI, ROOT, tempDir, toolPath } from '../support.js';
 import { testBedUp, type TestBed } from '../hosts/testbed.js';
+import { testBoxImageLines } from '../../scripts/lab-env.js';
 
 const NEEDS = ['libvirtd', 'virsh', 'vagrant', 'packer', 'qemu-system-x86_64', 'qemu-img', 'debootstrap', 'ssh'];
 const lacking = process.getuid?.() !== 0 ? ['root'] : NEEDS.filter((t) => !toolPath(t));
@@ -83,12 +84,7 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
         'defaults: { cpus: 1, memory: 512M }',
         'nodes:',
         '  - { name: node1, ip: 10.240.0.11 }',
-        'image:',
-        `  local: ${JSON.stringify(image)}`,
-        '  update: false',
-        '  disk: 2G',
-        '  cpus: 1',
-        '  memory: 1G',
+        ...testBoxImageLines(image),
         'host:',
         `  uri: ${JSON.stringify(bed.uri('a'))}`,
         '  driver: qemu',
@@ -115,12 +111,7 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
         'nodes:',
         '  - { name: node1, ip: 10.241.0.11, host: a }',
         '  - { name: node2, ip: 10.241.0.12, host: b }',
-        'image:',
-        `  local: ${JSON.stringify(image)}`,
-        '  update: false',
-        '  disk: 2G',
-        '  cpus: 1',
-        '  memory: 1G',
+        ...testBoxImageLines(image),
         'host:',
         '  driver: qemu',
         '',
