@@ -77,6 +77,56 @@ suite('labforge doctor on a remote host (qemu+ssh)', () => {
     expect(r.stdout).toMatch(/FAIL\s+memory: the nodes need about \d+ MiB.*more than host 10\.77\.0\.11's \d+ MiB/);
   });
 
+  test('a lab across hosts: each host asked over its own URI for the nodes placed there; an unreachable one fails', async () => {
+    const lab = path.join(dir, 'span.yaml');
+    const write = (third: string) =>
+      fs.writeFileSync(
+        lab,
+        [
+          'host: { driver: qemu, pool: lfpool }',
+          'hosts:',
+          `  - { name: a, uri: "${bed.uri('a')}" }`,
+          `  - { name: b, uri: "${bed.uri('b')}" }`,
+          third,
+          'nodes:',
+          '  - { name: n1, ip: 10.240.0.11, memory: 512M, host: a }',
+          '  - { name: n2, ip: 10.240.0.12, memory: 1000G, host: b }',
+          'vips: []',
+          '',
+        ].join('\n'),
+      );
+    const run = () =>
+      bed.exec('ws', 'node', [CLI, 'doctor', '--lab', lab, '--json'], {
+        reject: false,
+        env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', HOME: process.env.HOME ?? '/root' },
+        timeout: 90000,
+      });
+    write('');
+    let r = await run();
+    expect(r.exitCode).toBe(3);
+    let checks = parse(r.stdout);
+    // Host a holds n1 only: its memory check counts n1, not the 1000G node placed on b.
+    expect(checks.get('memory')).toMatchObject({ status: 'ok' });
+    expect(checks.get('libvirt (host b)')?.detail).toMatch(
+      /^qemu\+ssh:\/\/root@10\.77\.0\.12\/system: libvirt \d+\.\d+\.\d+, QEMU \d+/,
+    );
+    expect(checks.get('memory (host b)')).toMatchObject({ status: 'fail' });
+    expect(checks.get('memory (host b)')?.detail).toMatch(/more than host 10\.77\.0\.12's \d+ MiB/);
+    expect(checks.get('disk (host b)')?.detail).toMatch(/^host 10\.77\.0\.12 has no pool lfpool yet/);
+    expect(checks.get('KVM (host b)')?.detail).toMatch(/libvirt on host 10\.77\.0\.12 offers (no )?KVM guests/);
+
+    // A third host that does not answer: its libvirt check fails naming it; the others are still asked.
+    write('  - { name: c, uri: "qemu+ssh://root@10.77.0.99/system" }');
+    r = await run();
+    expect(r.exitCode).toBe(3);
+    checks = parse(r.stdout);
+    expect(checks.get('libvirt (host c)')).toMatchObject({ status: 'fail' });
+    expect(checks.get('libvirt (host c)')?.detail).toMatch(
+      /^cannot reach libvirtd at qemu\+ssh:\/\/root@10\.77\.0\.99\/system/,
+    );
+    expect(checks.get('memory (host b)')).toMatchObject({ status: 'fail' });
+  }, 180000);
+
   test('an unreachable host: libvirt fails naming the URI, exit 3', async () => {
     const r = await bed.exec(
       'ws',

@@ -1,5 +1,5 @@
 // labforge doctor: can this host run the lab? Each check says ok / warn / fail and, when not ok, the fix.
-import type { Lab } from '../../lab/model.js';
+import { nodesOn, type Lab } from '../../lab/model.js';
 import { freeDiskGiB, kvm, memoryMiB, resolveDriver } from '../../tools/host.js';
 import * as ip from '../../tools/ip.js';
 import * as packer from '../../tools/packer.js';
@@ -10,7 +10,7 @@ import { Virsh } from '../../tools/virsh.js';
 import { xmlAttr } from '../../tools/virsh-output.js';
 import { vagrantKeys } from './vagrant-keys.js';
 
-import { remoteChecks } from './remote.js';
+import { otherHostsChecks, remoteChecks } from './remote.js';
 import {
   diskCheck,
   firstLine,
@@ -187,7 +187,9 @@ export async function doctor(lab: Lab): Promise<Check[]> {
 
   if (remote) {
     // KVM, memory, disk and subnets of the remote host, asked of its libvirt (nothing local says anything of them).
-    if (!(daemon instanceof Error)) checks.push(...(await remoteChecks(lab, remote, virsh)));
+    const first = lab.hosts.length ? nodesOn(lab, lab.hosts[0]) : lab.nodes;
+    if (!(daemon instanceof Error)) checks.push(...(await remoteChecks(lab, remote, virsh, first)));
+    checks.push(...(await otherHostsChecks(lab)));
     return checks;
   }
   // The lab subnets must be free on the host, or belong to the lab's own libvirt networks.

@@ -1,10 +1,10 @@
 // A lab on a remote libvirt host (host.uri qemu+ssh://...): what labforge knows of that host it asks libvirt over the
 // same connection (virsh -c URI): its CPUs, memory, KVM, and the free space of the lab's pool. Nothing is read from
 // this machine's /dev, /proc or /sys for it, and this machine needs no libvirtd.
-import type { Lab } from '../../lab/model.js';
+import { nodesOn, type Lab, type LabNode } from '../../lab/model.js';
 import type { RemoteHost } from '../../lab/host-uri.js';
 import { Virsh } from '../../tools/virsh.js';
-import { diskCheck, firstLine, memoryCheck, type Check } from './checks.js';
+import { diskCheck, firstLine, memoryCheck, parseVirshVersion, type Check } from './checks.js';
 
 /** host.driver "auto" on the remote host: kvm when its libvirt offers KVM guests. */
 export async function remoteDriver(lab: Lab, virsh = new Virsh(lab.host.uri)): Promise<'kvm' | 'qemu'> {
@@ -12,8 +12,14 @@ export async function remoteDriver(lab: Lab, virsh = new Virsh(lab.host.uri)): P
   return (await virsh.kvmSupported()) ? 'kvm' : 'qemu';
 }
 
-/** doctor's checks of the remote host's KVM, memory, disk and subnets, each asked of its libvirt. */
-export async function remoteChecks(lab: Lab, remote: RemoteHost, virsh: Virsh): Promise<Check[]> {
+/** doctor's checks of the remote host's KVM, memory, disk and subnets, each asked of its libvirt; `nodes` are the
+ *  nodes it holds (a lab across hosts: those placed there). */
+export async function remoteChecks(
+  lab: Lab,
+  remote: RemoteHost,
+  virsh: Virsh,
+  nodes: LabNode[] = lab.nodes,
+): Promise<Check[]> {
   const where = `host ${remote.host}`;
   const checks: Check[] = [];
   const [kvm, facts, pool] = await Promise.all(
@@ -38,7 +44,9 @@ export async function remoteChecks(lab: Lab, remote: RemoteHost, virsh: Virsh): 
     checks.push({ name: 'memory', status: 'warn', detail: `cannot read ${where}'s memory: ${firstLine(facts)}` });
   else {
     const f = facts as { totalMiB: number; availableMiB: number; cpus: number };
-    checks.push(memoryCheck(lab, tcg, { total: f.totalMiB, available: f.availableMiB }, `${where}'s`));
+    checks.push(
+      memoryCheck({ nodes, host: lab.host }, tcg, { total: f.totalMiB, available: f.availableMiB }, `${where}'s`),
+    );
   }
   if (pool instanceof Error)
     checks.push({ name: 'disk', status: 'warn', detail: `cannot read pool ${lab.host.pool}: ${firstLine(pool)}` });
@@ -58,4 +66,37 @@ export async function remoteChecks(lab: Lab, remote: RemoteHost, virsh: Virsh): 
       detail: `on ${where}: libvirt refuses to start network ${net.name} there if the subnet is in use`,
     });
   return checks;
+}
+
+/**
+ * A lab across hosts (`hosts:`): every host after the first (whose checks doctor has made over host.uri) asked the
+ * same way over its own URI: libvirt reachable with its version, then KVM, the memory of the nodes placed there, the
+ * pool's space and the subnets. A host whose libvirt does not answer fails (exit 3) naming it.
+ */
+export async function otherHostsChecks(lab: Lab): Promise<Check[]> {
+  const per = await Promise.all(
+    lab.hosts.slice(1).map(async (host): Promise<Check[]> => {
+      const virsh = new Virsh(host.uri);
+      try {
+        const v = parseVirshVersion(await virsh.version());
+        const head: Check = {
+          name: `libvirt (host ${host.name})`,
+          status: 'ok',
+          detail: `${host.uri}: libvirt ${v.daemon ?? '(no daemon version)'}, QEMU ${v.qemu ?? '(none named)'}`,
+        };
+        const rest = await remoteChecks(lab, host.remote, virsh, nodesOn(lab, host));
+        return [head, ...rest.map((c) => ({ ...c, name: `${c.name} (host ${host.name})` }))];
+      } catch (e) {
+        return [
+          {
+            name: `libvirt (host ${host.name})`,
+            status: 'fail',
+            detail: `cannot reach libvirtd at ${host.uri}: ${firstLine(e as Error)}`,
+            fix: `check that ${host.remote.host} runs libvirtd and that ssh reaches it as in hosts[].uri`,
+          },
+        ];
+      }
+    }),
+  );
+  return per.flat();
 }
