@@ -35,18 +35,19 @@ SUITE=trixie
 # - the tools under test: vagrant, vagrant-libvirt, libvirt (the daemon with its QEMU, network and storage drivers,
 #   virsh), QEMU (system emulator, qemu-img), dnsmasq-base (libvirt's NAT networks), OpenSSH's client, Node.js
 # - what the e2e itself uses: iproute2 (network namespaces), xorriso (the cloud-init seed CD), python3 (the console
-#   test's pty driver), procps (pgrep), ca-certificates
+#   test's pty driver), procps (pgrep), ca-certificates, ansible-core (the provisioning steps' playbook and
+#   `ansible all -m ping` against the lab's inventory)
 # - what scripts/build-test-box.sh needs when the test box is not cached yet: debootstrap, fdisk, e2fsprogs,
 #   extlinux, syslinux-common
 PACKAGES=(
   vagrant vagrant-libvirt
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-daemon-driver-network libvirt-daemon-driver-storage
   libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base openssh-client nodejs
-  iproute2 xorriso python3 procps ca-certificates
+  iproute2 xorriso python3 procps ca-certificates ansible-core
   debootstrap fdisk e2fsprogs extlinux syslinux-common
 )
 # The versions recorded for README's support table and the e2e's report.
-VERSIONS_OF=(vagrant vagrant-libvirt libvirt-daemon qemu-system-x86 nodejs openssh-client dnsmasq-base ruby)
+VERSIONS_OF=(vagrant vagrant-libvirt libvirt-daemon qemu-system-x86 nodejs openssh-client dnsmasq-base ruby ansible-core)
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 HASH=$( { printf '%s\n' "$SUITE" "${PACKAGES[@]}"; cat "$SCRIPT" "$(dirname "$SCRIPT")/debootstrap-lib.sh"; } | sha256sum | cut -c1-16)
