@@ -55,15 +55,19 @@ export async function awaitManagementLeases(
 ): Promise<void> {
   const booting = lab.nodes.filter((n) => pending.includes(n.name) && states.get(n.domain) === 'running');
   const virshOf = new Map<string, LeaseVirsh>();
-  const leased = (node: string) => {
-    const n = booting.find((b) => b.name === node)!;
-    const uri = uriOfNode(lab, n);
+  const leased = (domain: string) => {
+    const uri = uriOfNode(
+      lab,
+      booting.find((n) => n.domain === domain)!,
+    );
     if (!virshOf.has(uri)) virshOf.set(uri, new LeaseVirsh(uri, { log: opts.log }));
-    return virshOf.get(uri)!.firstInterfaceLeased(n.domain);
+    return virshOf.get(uri)!.firstInterfaceLeased(domain);
   };
   const timeoutS = bootTimeoutS(lab, ctx);
-  const names = new Map(booting.map((n) => [n.name, n.name]));
-  const noLease = await awaitLeases(names, leased, { timeoutS, progress: opts.progress });
+  const noLease = await awaitLeases(new Map(booting.map((n) => [n.name, n.domain])), leased, {
+    timeoutS,
+    progress: opts.progress,
+  });
   if (noLease.length)
     throw new BootTimeoutError(
       `${noLease.join(', ')} ran for ${timeoutS} s (host.boot_timeout) without an address on the management ` +
