@@ -1,6 +1,8 @@
 // Vagrant: machine-readable output only (`timestamp,target,type,data`), never the human text.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FileLayer } from '../fsguard/layer.js';
 import { run, which, type RunOptions } from './run.js';
 
 export * from './vagrant-insecure-keys.js';
@@ -77,8 +79,64 @@ export async function destroy(dir: string, o: RunOptions = {}): Promise<void> {
   await run('vagrant', ['destroy', '-f'], opts(dir, o));
 }
 
+/** `vagrant box add` of a local box file; --clean: a copy of a file at the same path that an earlier add left in
+ *  Vagrant's tmp/ (killed, or a full disk) is not resumed (see boxAddTempFiles). */
 export async function boxAdd(name: string, file: string, o: RunOptions = {}): Promise<void> {
-  await run('vagrant', ['box', 'add', '--force', '--name', name, file], opts(undefined, o));
+  await run('vagrant', ['box', 'add', '--clean', '--force', '--name', name, file], opts(undefined, o));
+}
+
+/** Vagrant's home: VAGRANT_HOME, or ~/.vagrant.d. */
+export function home(): string {
+  return process.env.VAGRANT_HOME ?? path.join(process.env.HOME ?? '/root', '.vagrant.d');
+}
+
+/** Ruby's URI::RFC2396_Parser#escape, which Vagrant applies to a local box file's path to make its file:// URL. */
+const rfc2396Escape = (s: string) =>
+  Buffer.from(s, 'utf8')
+    .toString('latin1')
+    .replace(
+      /[^-_.!~*'()a-zA-Z\d;/?:@&=+$,[\]]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+    );
+
+/** Where `vagrant box add FILE` copies a local box file before it unpacks it (Vagrant's box_add.rb: `tmp/box` and the
+ *  SHA-1 of the file's URL, beside it a `.lock` in Vagrant >= 2.3.8), relative to Vagrant's home. Vagrant keeps the
+ *  copy when the copy fails (a full disk: it then fills the file system) and resumes it on the next add of the same
+ *  path within a day, also when the file there is a new build: boxAdd passes --clean, and labforge removes it after
+ *  an add that failed. */
+export function boxAddTempFiles(file: string): string[] {
+  const url = `file://${rfc2396Escape(path.resolve(file))}`;
+  const name = `box${createHash('sha1').update(url).digest('hex')}`;
+  return [`tmp/${name}`, `tmp/${name}.lock`];
+}
+
+/** Removes Vagrant's copy of the box file `file` from its temp folder (boxAddTempFiles), if there; the names removed. */
+export function removeBoxAddTemp(file: string): string[] {
+  if (!fs.existsSync(home())) return [];
+  const layer = new FileLayer(home());
+  return boxAddTempFiles(file).filter((rel) => {
+    try {
+      return layer.remove(rel, ['file']);
+    } catch {
+      return false; // a link or a folder there is not Vagrant's copy: left alone
+    }
+  });
+}
+
+/** What a box file holds unpacked, at least: for a gzip-compressed box (Packer's vagrant post-processor writes one)
+ *  the size gzip records (modulo 4 GiB), never less than the file itself; for a plain tar, the file's size. */
+export function boxUnpackedBytes(file: string): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(2);
+    if (size < 18 || fs.readSync(fd, head, 0, 2, 0) !== 2 || head[0] !== 0x1f || head[1] !== 0x8b) return size;
+    const tail = Buffer.alloc(4);
+    fs.readSync(fd, tail, 0, 4, size - 4);
+    return Math.max(size, tail.readUInt32LE(0));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export async function boxRemove(name: string, o: RunOptions = {}): Promise<void> {
@@ -170,8 +228,7 @@ export function vagrantArchitecture(arch: string = process.arch): string {
  *  `boxes/<name>/<version>/<architecture>/libvirt/metadata.json` (Vagrant >= 2.4: this host's architecture, or
  *  "unknown" for a box added without one). */
 export function boxInstalled(name: string): boolean {
-  const home = process.env.VAGRANT_HOME ?? path.join(process.env.HOME ?? '/root', '.vagrant.d');
-  const dir = path.join(home, 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+  const dir = path.join(home(), 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
   const isFile = (...p: string[]) => fs.statSync(path.join(...p), { throwIfNoEntry: false })?.isFile() === true;
   return safeList(dir).some(
     (version) =>
@@ -183,8 +240,7 @@ export function boxInstalled(name: string): boolean {
 /** The size of an installed libvirt box's disk image (`box.img`, what vagrant-libvirt uploads as the base volume), in
  *  bytes: the largest of its versions; undefined when it is not installed. */
 export function boxImageBytes(name: string): number | undefined {
-  const home = process.env.VAGRANT_HOME ?? path.join(process.env.HOME ?? '/root', '.vagrant.d');
-  const dir = path.join(home, 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+  const dir = path.join(home(), 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
   const size = (...p: string[]) => {
     const st = fs.statSync(path.join(...p), { throwIfNoEntry: false });
     return st?.isFile() ? st.size : 0;

@@ -1,11 +1,15 @@
 // Vagrant's adapter: its machine-readable output, parsed as Vagrant writes it (the format of vagrant 2.3.4's output
 // here); where the installed Vagrant keeps its files and insecure keys; its box store in both layouts.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { execa } from 'execa';
 import { vagrantKeys } from '../../src/lifecycle/host/vagrant-keys.js';
 import {
+  boxAddTempFiles,
   boxInstalled,
+  boxUnpackedBytes,
   parseMachineReadable,
   parseStatus,
   describe as describeVagrant,
@@ -268,4 +272,34 @@ test("a box in either of Vagrant's store layouts is installed; another architect
     if (saved === undefined) delete process.env.VAGRANT_HOME;
     else process.env.VAGRANT_HOME = saved;
   }
+});
+
+test('where `vagrant box add` copies a box file: the name the real Vagrant logs, also for a path with a space, % and non-ASCII', async () => {
+  requireTool('vagrant');
+  const dir = path.join(tempDir(), 'out 100% fertig-ü');
+  fs.mkdirSync(dir);
+  const file = path.join(dir, 'labforge.box');
+  fs.writeFileSync(file, 'not a box');
+  const home = path.join(dir, '..', 'vh');
+  const r = await execa('vagrant', ['box', 'add', '--name', 'labforge/t', file], {
+    env: { VAGRANT_HOME: home, VAGRANT_LOG: 'info', VAGRANT_CHECKPOINT_DISABLE: '1' },
+    reject: false,
+    all: true,
+  });
+  const logged = /Downloading box: \S+ => (\S+)/.exec(String(r.all))?.[1];
+  expect(logged).toBeDefined();
+  expect(path.relative(home, logged!)).toBe(boxAddTempFiles(file)[0]);
+});
+
+test('what a box unpacks to, at least: the size gzip records (never less than the file), a plain tar its size', () => {
+  const dir = tempDir();
+  const gz = path.join(dir, 'a.box');
+  fs.writeFileSync(gz, zlib.gzipSync(Buffer.alloc(3_000_000, 1)));
+  expect(boxUnpackedBytes(gz)).toBe(3_000_000);
+  const random = path.join(dir, 'b.box');
+  fs.writeFileSync(random, zlib.gzipSync(crypto.randomBytes(100_000)));
+  expect(boxUnpackedBytes(random)).toBe(fs.statSync(random).size);
+  const plain = path.join(dir, 'c.box');
+  fs.writeFileSync(plain, Buffer.alloc(10_240));
+  expect(boxUnpackedBytes(plain)).toBe(10_240);
 });

@@ -99,30 +99,39 @@ export async function poolSpace(lab: Lab, virsh: Virsh): Promise<Space | undefin
 export const mib = (bytes: number) => `${Math.ceil(bytes / MiB)} MiB`;
 
 /** Throws DiskFullError unless `space` has `needBytes` free: "<command>: not enough free space in <where>: N MiB
- *  free, it needs about M MiB (<why>)". */
-export function requireSpace(command: string, space: Space, needBytes: number, why: string): void {
+ *  free, it needs about M MiB (<why>). <then>". `then` says what was left as it was and what to do (the default
+ *  names the lab's pool, host.pool_path). */
+export function requireSpace(
+  command: string,
+  space: Space,
+  needBytes: number,
+  why: string,
+  then = `Nothing was changed: free space there (or give host.pool_path a larger file system), then run ${command} again`,
+): void {
   if (space.availableBytes >= needBytes) return;
   throw new DiskFullError(
     `${command}: not enough free space in ${space.where}: ${mib(space.availableBytes)} free, ${command} needs about ` +
-      `${mib(needBytes)} (${why}). Nothing was changed: free space there (or give host.pool_path a larger file ` +
-      `system), then run ${command} again`,
+      `${mib(needBytes)} (${why}). ${then}`,
   );
 }
 
-/** A tool's failure that says a disk is full, as DiskFullError naming the place; other errors as they are. */
+/** A tool's failure that says a disk is full, as DiskFullError naming the place; other errors as they are. `short`:
+ *  the caller found the file system too full for the work after the tool failed (a tool that says only that a write
+ *  failed: curl's "Failure writing output to destination"), so the failure is a full disk whatever its words. */
 export function diskFullOr(
   e: unknown,
   command: string,
   space: Space | undefined,
   need: string,
   after: string,
+  short = false,
 ): unknown {
   const text = e instanceof Error ? e.message : String(e);
-  if (!NO_SPACE.test(text)) return e;
+  if (!NO_SPACE.test(text) && !short) return e;
   const said = text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => NO_SPACE.test(l))
+    .filter((l) => l && (NO_SPACE.test(l) || !NO_SPACE.test(text)))
     .pop();
   return new DiskFullError(
     `${command}: ${space ? space.where : "the file system of the lab's disks"} is full${space ? ` (${mib(space.availableBytes)} free now)` : ''}: ` +

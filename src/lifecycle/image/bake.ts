@@ -13,6 +13,7 @@ import { lockPath, readLock, settleLock, writeLock } from './lockfile.js';
 import type { OpenLab } from '../open.js';
 import { logFile, runSteps } from '../steps.js';
 import { renderToDisk } from '../state/renders.js';
+import { diskFullOr, localSpace, mib as wholeMib, requireSpace, type Space } from '../host/space.js';
 
 export interface BakeResult {
   box: string;
@@ -95,10 +96,11 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
         title: `Build the image (packer build, accelerator ${ctx.driver === 'kvm' ? 'kvm' : 'tcg'})`,
         task: async (_c, progress) => {
           removePackerOutput(lab, 'box');
+          const space = checkBuildSpace(lab);
           try {
             await packer.build(dir, { ssh_private_key_file: open.insecurePrivateKey }, { log, onLine: progress });
           } catch (e) {
-            throw checksumMismatch(e, lab) ?? e;
+            throw checksumMismatch(e, lab) ?? buildDiskFull(e, lab, space) ?? e;
           }
           if (!fs.existsSync(box)) throw new Error(`packer build finished but ${box} is missing`);
           boxBytes = fs.statSync(box).size;
@@ -108,7 +110,7 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
       {
         title: `Add the box ${rendered.box}`,
         task: async (_c, progress) => {
-          await vagrant.boxAdd(rendered.box, box, { log, onLine: progress });
+          await addBox(rendered.box, box, { log, onLine: progress });
           removePackerOutput(lab, 'box');
           removePackerOutput(lab, PACKER_BAKE.outputDirectory);
         },
@@ -136,4 +138,87 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 function removePackerOutput(lab: Lab, name: string): void {
   const rel = inCurrentRender(lab.outDir, `${PACKER_BAKE.dir}/${name}`);
   if (rel) outLayer(lab.outDir).removeToolOutput(rel);
+}
+
+/** What Packer writes into the output folder, at least, when the base image is a local file: its copy of the image as
+ *  the build disk, and the compressed copy of that disk it makes at the end (disk_compression), the box after it. */
+const BUILD_IMAGE_COPIES = 2;
+
+/** The output folder's free space before the build, refused (exit 1) when it cannot hold what Packer will write: known
+ *  when the base image is a local file (BUILD_IMAGE_COPIES times its size); a downloaded image's size is not known yet. */
+const outputFolder = (lab: Lab) => localSpace(lab.outDir, `the output folder ${lab.outDir}`);
+
+function checkBuildSpace(lab: Lab): Space {
+  const space = outputFolder(lab);
+  const image = lab.image.local ? fs.statSync(lab.image.local, { throwIfNoEntry: false }) : undefined;
+  if (image?.isFile())
+    requireSpace(
+      'labforge bake',
+      space,
+      BUILD_IMAGE_COPIES * image.size,
+      `Packer's build disk, a copy of the base image ${lab.image.local} (${wholeMib(image.size)}) that grows during ` +
+        'the build, and the compressed copy of it it writes at the end',
+      'Nothing was built or installed: free space there (or give --out a folder on a larger file system), then run ' +
+        'labforge bake again',
+    );
+  return space;
+}
+
+/** A build that failed on a full output folder (Packer or QEMU said "No space left on device" and the folder's file
+ *  system is nearly full now), as DiskFullError naming it; undefined otherwise. */
+function buildDiskFull(e: unknown, lab: Lab, before: Space): Error | undefined {
+  const now = outputFolder(lab);
+  if (now.availableBytes >= 64 * 2 ** 20) return undefined;
+  const full = diskFullOr(
+    e,
+    'labforge bake',
+    now,
+    `Packer could not write the build's disk (${wholeMib(before.availableBytes)} were free when it started)`,
+    'Nothing was installed in Vagrant: free space there (or give --out a folder on a larger file system), then run ' +
+      'labforge bake again',
+  );
+  return full === e ? undefined : (full as Error);
+}
+
+/**
+ * `vagrant box add` of the box file Packer wrote, with room for it: Vagrant copies the file into its home's tmp/
+ * folder, unpacks it beside the copy and moves what it unpacked into boxes/ (a rename, within one file system). Too
+ * little free space there is exit 1 before Vagrant starts, naming the file system and the space needed; a disk that
+ * fills anyway is the same sentence quoting Vagrant. Vagrant removes what it unpacked when unpacking fails, and keeps
+ * an installed box of the same name until the new one is unpacked; its copy of the file (which it would resume, and
+ * which fills the file system when the copy failed) is removed here after an add that failed, so nothing of a
+ * half-added box stays in Vagrant's home.
+ */
+export async function addBox(name: string, file: string, o: { log?: string; onLine?: (l: string) => void }) {
+  const home = vagrant.home();
+  const where = `Vagrant's home ${home}`;
+  const fileBytes = fs.statSync(file).size;
+  const unpacked = vagrant.boxUnpackedBytes(file);
+  const need = fileBytes + unpacked;
+  const why =
+    `Vagrant copies the box file (${wholeMib(fileBytes)}) into ${path.join(home, 'tmp')} and unpacks it there ` +
+    `(${wholeMib(unpacked)})`;
+  requireSpace(
+    'labforge bake',
+    localSpace(home, where),
+    need,
+    why,
+    'Nothing was installed in Vagrant: free space there (or set VAGRANT_HOME to a folder on a larger file system), ' +
+      'then run labforge bake again',
+  );
+  try {
+    await vagrant.boxAdd(name, file, o);
+  } catch (e) {
+    const now = localSpace(home, where);
+    vagrant.removeBoxAddTemp(file);
+    throw diskFullOr(
+      e,
+      'labforge bake',
+      now,
+      `${why}, about ${wholeMib(need)}`,
+      `Box ${name} was not installed and Vagrant's copy of the box file was removed: free space there, then run ` +
+        'labforge bake again',
+      now.availableBytes < need,
+    );
+  }
 }

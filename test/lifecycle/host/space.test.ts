@@ -85,6 +85,27 @@ test("diskFullOr: a tool's ENOSPC becomes DiskFullError naming the place and quo
     expect(NO_SPACE.test(said)).toBe(true);
 });
 
+test("diskFullOr, short: a write that failed (curl's exit 23 in vagrant box add) is a full disk when the caller found the file system short", () => {
+  const curl = new ToolError(
+    'vagrant',
+    ['vagrant', 'box', 'add', 'x.box'],
+    1,
+    'An error occurred while downloading the remote file.\n\nFailure writing output to destination\n',
+  );
+  const space = { availableBytes: 0, where: "Vagrant's home /vh, on the tmpfs file system mounted at /vh (tmpfs)" };
+  expect(diskFullOr(curl, 'labforge bake', space, 'x', 'y')).toBe(curl);
+  const e = diskFullOr(curl, 'labforge bake', space, 'the box needs about 49 MiB', 'Run it again.', true);
+  expect(e).toBeInstanceOf(DiskFullError);
+  expect((e as Error).message).toBe(
+    "labforge bake: Vagrant's home /vh, on the tmpfs file system mounted at /vh (tmpfs) is full (0 MiB free now): the " +
+      'box needs about 49 MiB. The tool said: Failure writing output to destination. Run it again.',
+  );
+  expect(() => requireSpace('labforge bake', space, 2 ** 20, 'the box', 'Nothing was installed.')).toThrow(
+    "labforge bake: not enough free space in Vagrant's home /vh, on the tmpfs file system mounted at /vh (tmpfs): 0 MiB " +
+      'free, labforge bake needs about 1 MiB (the box). Nothing was installed.',
+  );
+});
+
 const root = process.getuid?.() === 0;
 (root ? test : test.skip)(
   'localSpace: statfs of a real 8 MiB tmpfs, named by its mount (also for a folder not made yet)',
