@@ -67,10 +67,10 @@ const argsOf = (command, first = false) => {
 
 /** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
  *  that moment (its children live on). */
-async function labforge(command, { killAt, killAfter, killWhen, during, first } = {}) {
+async function labforge(command, { killAt, killAfter, killWhen, during, first, extraEnv } = {}) {
   const started = Date.now();
   const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
-    env,
+    env: { ...env, ...extraEnv },
     cwd: labDir,
     reject: false,
     all: true,
@@ -79,7 +79,8 @@ async function labforge(command, { killAt, killAfter, killWhen, during, first } 
   const side = during ? during(started) : undefined;
   const r = await checks.endOf(child, { killAt, killAfter, killWhen, started });
   await side;
-  if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first)) ESTIMATE[estimateKey(command)] = r.seconds;
+  if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first) && !extraEnv)
+    ESTIMATE[estimateKey(command)] = r.seconds;
   return r;
 }
 
@@ -106,9 +107,9 @@ const leaks = (after) =>
     bystander: { network: 'chaos-bystander', pool: 'chaos-bystander', volume: 'bystander.qcow2' },
   });
 
-/** The lab's box (lab.lock's bake.box) installed once in Vagrant's home and whole: metadata.json, Vagrantfile and a
- *  box.img that `qemu-img check` reads through: [ok, why not]. */
-async function boxWhole() {
+/** The lab's box (lab.lock's bake.box) installed once in Vagrant's home (`home`) and whole: metadata.json, Vagrantfile
+ *  and a box.img that `qemu-img check` reads through: [ok, why not]. */
+async function boxWhole(home = env.VAGRANT_HOME) {
   let box;
   try {
     box = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
@@ -116,11 +117,10 @@ async function boxWhole() {
     return [false, `no lab.lock: ${e.message}`];
   }
   if (!box) return [false, 'lab.lock records no bake'];
-  const listed = lines((await sh('vagrant', ['box', 'list', '--machine-readable'])).stdout).filter((l) =>
-    l.endsWith(`,box-name,${box}`),
-  );
+  const list = await sh('vagrant', ['box', 'list', '--machine-readable'], { env: { ...env, VAGRANT_HOME: home } });
+  const listed = lines(list.stdout).filter((l) => l.endsWith(`,box-name,${box}`));
   if (listed.length !== 1) return [false, `vagrant box list shows ${box} ${listed.length} times`];
-  const dir = path.join(env.VAGRANT_HOME, 'boxes', box.replace(/\//g, '-VAGRANTSLASH-'));
+  const dir = path.join(home, 'boxes', box.replace(/\//g, '-VAGRANTSLASH-'));
   const found = fs.readdirSync(dir, { recursive: true }).map(String);
   const img = found.find((f) => f.endsWith(`libvirt${path.sep}box.img`));
   for (const f of ['metadata.json', 'Vagrantfile', 'box.img'])
@@ -131,16 +131,16 @@ async function boxWhole() {
 
 /** What a bake left besides the common leaks: Vagrant's own temp folder (a box being added), Packer's build and box
  *  folders in the output folder. */
-function bakeLeaks() {
+function bakeLeaks(home = env.VAGRANT_HOME) {
   const found = [];
-  const vtmp = path.join(env.VAGRANT_HOME, 'tmp');
+  const vtmp = path.join(home, 'tmp');
   if (fs.existsSync(vtmp)) for (const f of fs.readdirSync(vtmp)) found.push(`Vagrant's temp ${f}`);
   for (const f of ['build', 'box']) if (fs.existsSync(path.join(out, 'packer', f))) found.push(`packer/${f}`);
   return found;
 }
 
-/** Whether the lab is in the state `command` asks for: [ok, why not]. */
-async function converged(command, r) {
+/** Whether the lab is in the state `command` asks for: [ok, why not]. `home`: Vagrant's home a bake used. */
+async function converged(command, r, home) {
   const st = await domainStates();
   const all = (s) => NODES.every((n) => st[n] === s);
   const show = NODES.map((n) => `${n} ${st[n]}`).join(', ');
@@ -168,7 +168,7 @@ async function converged(command, r) {
     case 'destroy':
       return all('absent') ? [true, ''] : [false, show];
     case 'bake':
-      return boxWhole();
+      return boxWhole(home);
     case 'verify':
       return all('running') ? [true, ''] : [false, show];
   }
@@ -377,8 +377,56 @@ async function fill(leaveMiB) {
   return filler;
 }
 
+/** A full Vagrant home while bake adds the box: Vagrant's home for the point on the pool's file system, holding the
+ *  lab's box as the installed one (copied from the chaos home), the file system filled to 150 MiB free (the box needs
+ *  about twice its size), then `bake --force` (Packer builds, then the box is added). Exit 1 naming the file system and
+ *  the space needed; the box installed before still listed and whole, nothing of the new one in Vagrant's tmp/ or
+ *  boxes/, lab.lock's bake unchanged; then, with room again, `bake` finds the box installed. */
+async function fullDiskBakePoint() {
+  const home = path.join(fsMount, 'vagrant-home');
+  const lockFile = labFile.replace(/\.yaml$/, '.lock');
+  const before = fs.readFileSync(lockFile, 'utf8');
+  const box = JSON.parse(before).bake.box.replace(/\//g, '-VAGRANTSLASH-');
+  fs.cpSync(path.join(env.VAGRANT_HOME, 'boxes', box), path.join(home, 'boxes', box), { recursive: true });
+  const extraEnv = { VAGRANT_HOME: home };
+  const filler = await fill(150);
+  const free = (await sh('df', ['-h', '--output=avail', fsMount])).stdout.split('\n')[1]?.trim();
+  say(`full disk: bake --force with Vagrant's home on the pool's file system, ${free} free`);
+  const first = await labforge('bake', { first: true, extraEnv });
+  const message = lines(first.all)
+    .filter((l) => /space|ENOSPC|full/i.test(l))
+    .slice(-1)
+    .join(' / ')
+    .slice(0, 400);
+  const [whole, notWhole] = await boxWhole(home);
+  const half = [...(whole ? [] : [notWhole]), ...bakeLeaks(home)];
+  if (fs.readFileSync(lockFile, 'utf8') !== before) half.push('lab.lock changed');
+  fs.rmSync(filler, { force: true });
+  const again = await labforge('bake', { extraEnv });
+  const [ok, why] = await converged('bake', again, home);
+  const re = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = new RegExp(
+    `not enough free space in Vagrant's home ${re(home)}, on the ext4 file system mounted at ${re(fsMount)}`,
+  );
+  record({
+    fault: "full disk (Vagrant's home)",
+    command: 'bake --force',
+    from: state,
+    point: `${free} free; exit ${first.exitCode}: ${message || tail(first.all)}${half.length ? `; LEFT HALF: ${half.join(', ')}` : ''}`,
+    firstExit: first.exitCode,
+    nextExit: again.exitCode,
+    nextSeconds: again.seconds,
+    converged: ok && first.exitCode === 1 && !half.length && named.test(first.all),
+    why: first.exitCode !== 1 ? `the full-disk run exited ${first.exitCode}` : half.join(', ') || why,
+    said: noticed(again.all),
+    leaked: [...(await leaks(state)), ...bakeLeaks()],
+  });
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
 async function fullDiskPoint(p) {
   const command = p.command ?? 'snapshot-save';
+  if (command === 'bake') return fullDiskBakePoint();
   if (command === 'up') await reach('absent');
   else await reach('running');
   const from = state;
@@ -495,6 +543,8 @@ async function setup(plan) {
   say('bake (the box is kept in .cache/chaos-vagrant-home between runs)');
   await must('bake', 'node', [CLI, '--lab', labFile, '--out', out, 'bake'], { cwd: labDir, timeout: 60 * 60 * 1000 });
   if (first === 'up') return;
+  // Points of bake's full disk alone need no lab up.
+  if (plan.every((p) => p.fault === 'full-disk' && p.command === 'bake')) return;
   say('up');
   const up = await labforge('up');
   result.setup.push(['up', up.seconds]);

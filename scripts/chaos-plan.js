@@ -70,6 +70,10 @@ export const MOMENTS = {
   revert: { proc: 'virsh .*snapshot-revert' },
 };
 
+/** The commands a full-disk point runs with a full file system: snapshot-save and up (the pool's), bake (Vagrant's
+ *  home, put on the pool's file system for the point). */
+export const FULL_DISK = ['snapshot-save', 'up', 'bake'];
+
 /** `kill:halt@12.5,kill:bake@add,libvirtd:up@30,lost-host,full-disk:snapshot-save`: exact points (seconds after the
  *  start, or after a named moment: MOMENTS). */
 export function parsePlan(text) {
@@ -86,6 +90,8 @@ export function parsePlan(text) {
       return { fault, command, at: undefined, after: { moment, seconds: delay === undefined ? 1 : Number(delay) } };
     if (fault === 'kill' && !(command in AFTER))
       throw new Error(`--plan: ${JSON.stringify(command)} is not one of ${Object.keys(AFTER).join(', ')}`);
+    if (fault === 'full-disk' && command !== undefined && !FULL_DISK.includes(command))
+      throw new Error(`--plan: full-disk:${command}: a full disk is a point of ${FULL_DISK.join(', ')}`);
     return {
       fault,
       command: command ?? (fault === 'lost-host' ? 'up' : undefined),

@@ -64,6 +64,13 @@ test('--plan: exact points; anything else is refused naming it', () => {
   expect(() => parsePlan('kill:hlat@3')).toThrow('--plan: "hlat" is not one of');
   expect(() => parsePlan('reboot')).toThrow('--plan: cannot read "reboot"');
   expect(() => parsePlan('kill:halt@x')).toThrow('--plan: cannot read "kill:halt@x"');
+  expect(parsePlan('full-disk:bake,full-disk:snapshot-save')).toEqual([
+    { fault: 'full-disk', command: 'bake', at: undefined },
+    { fault: 'full-disk', command: 'snapshot-save', at: undefined },
+  ]);
+  expect(() => parsePlan('full-disk:halt')).toThrow(
+    '--plan: full-disk:halt: a full disk is a point of snapshot-save, up, bake',
+  );
 });
 
 test('the table: one line per point, pipes in text escaped, what did not converge and what leaked spelled out', () => {

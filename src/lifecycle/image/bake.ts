@@ -13,7 +13,7 @@ import { lockPath, readLock, settleLock, writeLock } from './lockfile.js';
 import type { OpenLab } from '../open.js';
 import { logFile, runSteps } from '../steps.js';
 import { renderToDisk } from '../state/renders.js';
-import { diskFullOr, localSpace, mib as wholeMib, requireSpace, type Space } from '../host/space.js';
+import { DiskFullError, diskFullOr, localSpace, mib as wholeMib, requireSpace, type Space } from '../host/space.js';
 
 export interface BakeResult {
   box: string;
@@ -110,7 +110,13 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
       {
         title: `Add the box ${rendered.box}`,
         task: async (_c, progress) => {
-          await addBox(rendered.box, box, { log, onLine: progress });
+          try {
+            await addBox(rendered.box, box, { log, onLine: progress });
+          } catch (e) {
+            // The next bake builds the box again: the file would only keep the space Vagrant's home may share.
+            if (e instanceof DiskFullError) removePackerOutput(lab, 'box');
+            throw e;
+          }
           removePackerOutput(lab, 'box');
           removePackerOutput(lab, PACKER_BAKE.outputDirectory);
         },

@@ -108,8 +108,10 @@ async function boxAWhole(name: string) {
   expect(sha256(img)).toBe(boxA);
   expect((await execa('qemu-img', ['check', '-q', img], { reject: false })).exitCode).toBe(0);
   expect(JSON.parse(fs.readFileSync(lab.replace(/\.yaml$/, '.lock'), 'utf8')).bake.box).toBe(name);
-  // Nothing of a half-added box: no copy of the box file, no unpacked folder in Vagrant's tmp/.
+  // Nothing of a half-added box: no copy of the box file, no unpacked folder in Vagrant's tmp/; the box file Packer
+  // built is not kept either (the next bake builds it again).
   expect(fs.readdirSync(path.join(vh, 'tmp'))).toEqual([]);
+  expect(fs.existsSync(path.join(out, 'packer', 'box'))).toBe(false);
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
