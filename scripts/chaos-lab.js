@@ -109,10 +109,10 @@ const leaks = (after) =>
 
 /** The lab's box (lab.lock's bake.box) installed once in Vagrant's home (`home`) and whole: metadata.json, Vagrantfile
  *  and a box.img that `qemu-img check` reads through: [ok, why not]. */
-async function boxWhole(home = env.VAGRANT_HOME) {
-  let box;
+async function boxWhole(home = env.VAGRANT_HOME, name = undefined) {
+  let box = name;
   try {
-    box = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
+    box ??= JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
   } catch (e) {
     return [false, `no lab.lock: ${e.message}`];
   }
@@ -140,7 +140,7 @@ function bakeLeaks(home = env.VAGRANT_HOME) {
 }
 
 /** Whether the lab is in the state `command` asks for: [ok, why not]. `home`: Vagrant's home a bake used. */
-async function converged(command, r, home) {
+async function converged(command, r, home, box) {
   const st = await domainStates();
   const all = (s) => NODES.every((n) => st[n] === s);
   const show = NODES.map((n) => `${n} ${st[n]}`).join(', ');
@@ -168,7 +168,7 @@ async function converged(command, r, home) {
     case 'destroy':
       return all('absent') ? [true, ''] : [false, show];
     case 'bake':
-      return boxWhole(home);
+      return boxWhole(home, box);
     case 'verify':
       return all('running') ? [true, ''] : [false, show];
   }
@@ -385,8 +385,11 @@ async function fill(leaveMiB) {
 async function fullDiskBakePoint() {
   const home = path.join(fsMount, 'vagrant-home');
   const lockFile = labFile.replace(/\.yaml$/, '.lock');
+  // The lab's box (a bake that found it installed records nothing in lab.lock).
+  const hash = await sh('node', [CLI, '--lab', labFile, '--out', out, 'bake', '--hash', '--json'], { cwd: labDir });
+  const name = JSON.parse(String(hash.stdout)).box;
+  const box = name.replace(/\//g, '-VAGRANTSLASH-');
   const before = fs.readFileSync(lockFile, 'utf8');
-  const box = JSON.parse(before).bake.box.replace(/\//g, '-VAGRANTSLASH-');
   fs.cpSync(path.join(env.VAGRANT_HOME, 'boxes', box), path.join(home, 'boxes', box), { recursive: true });
   const extraEnv = { VAGRANT_HOME: home };
   const filler = await fill(150);
@@ -398,12 +401,12 @@ async function fullDiskBakePoint() {
     .slice(-1)
     .join(' / ')
     .slice(0, 400);
-  const [whole, notWhole] = await boxWhole(home);
+  const [whole, notWhole] = await boxWhole(home, name);
   const half = [...(whole ? [] : [notWhole]), ...bakeLeaks(home)];
   if (fs.readFileSync(lockFile, 'utf8') !== before) half.push('lab.lock changed');
   fs.rmSync(filler, { force: true });
   const again = await labforge('bake', { extraEnv });
-  const [ok, why] = await converged('bake', again, home);
+  const [ok, why] = await converged('bake', again, home, name);
   const re = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const named = new RegExp(
     `not enough free space in Vagrant's home ${re(home)}, on the ext4 file system mounted at ${re(fsMount)}`,
