@@ -120,6 +120,19 @@ export async function leaks({ out, tmp, procs, virsh, after, nodes, networks, po
   for (const p of await procs('bin/vagrant( |$)')) found.push(`vagrant still running: ${p.slice(0, 80)}`);
   for (const p of await procs('(^|/)virsh ')) found.push(`virsh still running: ${p.slice(0, 80)}`);
   for (const p of await procs('(^|/)packer ')) found.push(`packer still running: ${p.slice(0, 80)}`);
+  // Packer's build VM: a QEMU working in the lab's Packer folder (its paths are relative to it). It outlives a Packer
+  // that died with a killed labforge; the next bake stops it.
+  const buildVms = [];
+  for (const p of await procs('qemu-system')) {
+    let cwd;
+    try {
+      cwd = fs.readlinkSync(`/proc/${p.split(' ')[0]}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === path.join(out, 'packer')) buildVms.push(p);
+  }
+  for (const p of buildVms) found.push(`Packer's build VM still running: ${p.slice(0, 60)}`);
   if (tmp && fs.existsSync(tmp)) for (const f of fs.readdirSync(tmp)) found.push(`temp ${f}`);
   // Bystanders: never touched.
   if (bystander) {
@@ -148,7 +161,7 @@ export async function leaks({ out, tmp, procs, virsh, after, nodes, networks, po
       if (fs.existsSync(path.join(out, '.vagrant', 'machines', n, 'libvirt', 'id')))
         found.push(`.vagrant/machines/${n}/libvirt/id`);
     for (const p of await procs(`ControlPath=${out}`)) found.push(`ssh master: ${p.slice(0, 60)}`);
-    for (const p of await procs('qemu-system')) found.push(`qemu: ${p.slice(0, 60)}`);
+    for (const p of await procs('qemu-system')) if (!buildVms.includes(p)) found.push(`qemu: ${p.slice(0, 60)}`);
   }
   return found;
 }
