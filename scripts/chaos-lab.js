@@ -65,9 +65,9 @@ const argsOf = (command, first = false) => {
   return a;
 };
 
-/** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
+/** labforge COMMAND; with `killAt` (s) or `killWhen` (an async predicate), labforge alone is killed with SIGKILL at
  *  that moment (its children live on). */
-async function labforge(command, { killAt, killAfter, killWhen, during, first } = {}) {
+async function labforge(command, { killAt, killWhen, during, first } = {}) {
   const started = Date.now();
   const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
     env,
@@ -77,7 +77,7 @@ async function labforge(command, { killAt, killAfter, killWhen, during, first } 
     timeout: 60 * 60 * 1000,
   });
   const side = during ? during(started) : undefined;
-  const r = await checks.endOf(child, { killAt, killAfter, killWhen, started });
+  const r = await checks.endOf(child, { killAt, killWhen, started });
   await side;
   if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first)) ESTIMATE[estimateKey(command)] = r.seconds;
   return r;
@@ -227,21 +227,18 @@ async function killPoint(p) {
   const from = state;
   const est = ESTIMATE[estimateKey(command)];
   const moment = p.after ? MOMENTS[p.after.moment] : undefined;
-  const after = moment instanceof RegExp ? { pattern: moment, seconds: p.after.seconds } : undefined;
   // A program of labforge's own running: killed as soon as it is seen (polled every 100 ms), then `seconds` later.
-  const killWhen = moment?.proc
+  const killWhen = moment
     ? async () =>
         (await procs(moment.proc)).length > 0 &&
         (await new Promise((res) => setTimeout(() => res(true), p.after.seconds * 1000)))
     : undefined;
   const at = p.after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
-  const when = p.after
-    ? `${p.after.seconds} s after ${after ? `"${after.pattern.source}"` : `\`${moment.proc}\` runs`}`
-    : `${at.toFixed(1)} s`;
+  const when = p.after ? `${p.after.seconds} s after \`${moment.proc}\` runs` : `${at.toFixed(1)} s`;
   say(
     `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${when} (of about ${est.toFixed(0)} s)`,
   );
-  const first = await labforge(command, { killAt: at, killAfter: after, killWhen, first: true });
+  const first = await labforge(command, { killAt: at, killWhen, first: true });
   const point = checks.describeKill(first, at ?? when);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);
