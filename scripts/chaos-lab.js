@@ -109,13 +109,19 @@ const leaks = (after) =>
 /** The lab's box (lab.lock's bake.box) installed once in Vagrant's home and whole: metadata.json, Vagrantfile and a
  *  box.img that `qemu-img check` reads through: [ok, why not]. */
 async function boxWhole() {
+  // The box the lab's render names. A killed `bake --force` leaves the old box (and the old lab.lock), and the plain
+  // bake run next keeps it: the old state. lab.lock records a bake only where this lab built one (Vagrant's home is
+  // shared between runs: the box may be another run's); when it does, it must name the same box.
   let box;
+  let baked;
   try {
-    box = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
+    box = JSON.parse(fs.readFileSync(path.join(out, '.labforge-render.json'), 'utf8')).box;
+    baked = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
   } catch (e) {
-    return [false, `no lab.lock: ${e.message}`];
+    return [false, `no render manifest or lab.lock: ${e.message}`];
   }
-  if (!box) return [false, 'lab.lock records no bake'];
+  if (!box) return [false, 'the render manifest names no box'];
+  if (baked && baked !== box) return [false, `lab.lock records a bake of ${baked}, the render names ${box}`];
   const listed = lines((await sh('vagrant', ['box', 'list', '--machine-readable'])).stdout).filter((l) =>
     l.endsWith(`,box-name,${box}`),
   );
