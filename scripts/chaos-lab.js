@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, summary, table } from './chaos-plan.js';
 import * as checks from './chaos-checks.js';
 import { testBoxImageLines } from './lab-env.js';
 
@@ -556,6 +556,7 @@ try {
   save();
   console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
   console.log(table(result.rows));
+  console.log(`\nin short:\n\n${summary(result.rows)}`);
   if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
   const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
   process.exitCode = bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;

@@ -135,3 +135,26 @@ export function table(rows) {
     ),
   ].join('\n');
 }
+
+/** The table in short, one row per fault and command (README's): how many points, how many converged with nothing
+ *  leaked, and the slowest next command. */
+export function summary(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const key = `${r.fault} | ${r.command}`;
+    const g = groups.get(key) ?? { fault: r.fault, command: r.command, points: 0, clean: 0, slowest: 0 };
+    g.points += 1;
+    if (r.converged && r.leaked.length === 0) g.clean += 1;
+    g.slowest = Math.max(g.slowest, r.nextSeconds);
+    groups.set(key, g);
+  }
+  const total = rows.filter((r) => r.converged && r.leaked.length === 0).length;
+  return [
+    '| fault | command | points | converged, nothing leaked | slowest next command |',
+    '|---|---|---|---|---|',
+    ...[...groups.values()].map(
+      (g) => `| ${g.fault} | ${g.command} | ${g.points} | ${g.clean} | ${g.slowest.toFixed(0)} s |`,
+    ),
+    `| **all** | | **${rows.length}** | **${total}** | |`,
+  ].join('\n');
+}
