@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, summary, table } from './chaos-plan.js';
 import * as checks from './chaos-checks.js';
 import { testBoxImageLines } from './lab-env.js';
 
@@ -65,9 +65,9 @@ const argsOf = (command, first = false) => {
   return a;
 };
 
-/** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
+/** labforge COMMAND; with `killAt` (s) or `killWhen` (an async predicate), labforge alone is killed with SIGKILL at
  *  that moment (its children live on). */
-async function labforge(command, { killAt, killAfter, killWhen, during, first, extraEnv } = {}) {
+async function labforge(command, { killAt, killWhen, during, first, extraEnv } = {}) {
   const started = Date.now();
   const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
     env: { ...env, ...extraEnv },
@@ -77,7 +77,7 @@ async function labforge(command, { killAt, killAfter, killWhen, during, first, e
     timeout: 60 * 60 * 1000,
   });
   const side = during ? during(started) : undefined;
-  const r = await checks.endOf(child, { killAt, killAfter, killWhen, started });
+  const r = await checks.endOf(child, { killAt, killWhen, started });
   await side;
   if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first) && !extraEnv)
     ESTIMATE[estimateKey(command)] = r.seconds;
@@ -109,14 +109,20 @@ const leaks = (after) =>
 
 /** The lab's box (lab.lock's bake.box) installed once in Vagrant's home (`home`) and whole: metadata.json, Vagrantfile
  *  and a box.img that `qemu-img check` reads through: [ok, why not]. */
-async function boxWhole(home = env.VAGRANT_HOME, name = undefined) {
-  let box = name;
+async function boxWhole(home = env.VAGRANT_HOME) {
+  // The box the lab's render names. A killed `bake --force` leaves the old box (and the old lab.lock), and the plain
+  // bake run next keeps it: the old state. lab.lock records a bake only where this lab built one (Vagrant's home is
+  // shared between runs: the box may be another run's); when it does, it must name the same box.
+  let box;
+  let baked;
   try {
-    box ??= JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
+    box = JSON.parse(fs.readFileSync(path.join(out, '.labforge-render.json'), 'utf8')).box;
+    baked = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
   } catch (e) {
-    return [false, `no lab.lock: ${e.message}`];
+    return [false, `no render manifest or lab.lock: ${e.message}`];
   }
-  if (!box) return [false, 'lab.lock records no bake'];
+  if (!box) return [false, 'the render manifest names no box'];
+  if (baked && baked !== box) return [false, `lab.lock records a bake of ${baked}, the render names ${box}`];
   const list = await sh('vagrant', ['box', 'list', '--machine-readable'], { env: { ...env, VAGRANT_HOME: home } });
   const listed = lines(list.stdout).filter((l) => l.endsWith(`,box-name,${box}`));
   if (listed.length !== 1) return [false, `vagrant box list shows ${box} ${listed.length} times`];
@@ -140,7 +146,7 @@ function bakeLeaks(home = env.VAGRANT_HOME) {
 }
 
 /** Whether the lab is in the state `command` asks for: [ok, why not]. `home`: Vagrant's home a bake used. */
-async function converged(command, r, home, box) {
+async function converged(command, r, home) {
   const st = await domainStates();
   const all = (s) => NODES.every((n) => st[n] === s);
   const show = NODES.map((n) => `${n} ${st[n]}`).join(', ');
@@ -168,7 +174,7 @@ async function converged(command, r, home, box) {
     case 'destroy':
       return all('absent') ? [true, ''] : [false, show];
     case 'bake':
-      return boxWhole(home, box);
+      return boxWhole(home);
     case 'verify':
       return all('running') ? [true, ''] : [false, show];
   }
@@ -227,21 +233,18 @@ async function killPoint(p) {
   const from = state;
   const est = ESTIMATE[estimateKey(command)];
   const moment = p.after ? MOMENTS[p.after.moment] : undefined;
-  const after = moment instanceof RegExp ? { pattern: moment, seconds: p.after.seconds } : undefined;
   // A program of labforge's own running: killed as soon as it is seen (polled every 100 ms), then `seconds` later.
-  const killWhen = moment?.proc
+  const killWhen = moment
     ? async () =>
         (await procs(moment.proc)).length > 0 &&
         (await new Promise((res) => setTimeout(() => res(true), p.after.seconds * 1000)))
     : undefined;
   const at = p.after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
-  const when = p.after
-    ? `${p.after.seconds} s after ${after ? `"${after.pattern.source}"` : `\`${moment.proc}\` runs`}`
-    : `${at.toFixed(1)} s`;
+  const when = p.after ? `${p.after.seconds} s after \`${moment.proc}\` runs` : `${at.toFixed(1)} s`;
   say(
     `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${when} (of about ${est.toFixed(0)} s)`,
   );
-  const first = await labforge(command, { killAt: at, killAfter: after, killWhen, first: true });
+  const first = await labforge(command, { killAt: at, killWhen, first: true });
   const point = checks.describeKill(first, at ?? when);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);
@@ -401,12 +404,12 @@ async function fullDiskBakePoint() {
     .slice(-1)
     .join(' / ')
     .slice(0, 400);
-  const [whole, notWhole] = await boxWhole(home, name);
+  const [whole, notWhole] = await boxWhole(home);
   const half = [...(whole ? [] : [notWhole]), ...bakeLeaks(home)];
   if (fs.readFileSync(lockFile, 'utf8') !== before) half.push('lab.lock changed');
   fs.rmSync(filler, { force: true });
   const again = await labforge('bake', { extraEnv });
-  const [ok, why] = await converged('bake', again, home, name);
+  const [ok, why] = await converged('bake', again, home);
   const re = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const named = new RegExp(
     `not enough free space in Vagrant's home ${re(home)}, on the ext4 file system mounted at ${re(fsMount)}`,
@@ -606,6 +609,7 @@ try {
   save();
   console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
   console.log(table(result.rows));
+  console.log(`\nin short:\n\n${summary(result.rows)}`);
   if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
   const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
   process.exitCode = bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;
