@@ -64,6 +64,7 @@ const RECORDS = path.join(os.tmpdir(), 'labforge-netns-records');
 async function sweepDead(): Promise<void> {
   fs.mkdirSync(RECORDS, { recursive: true });
   for (const file of fs.readdirSync(RECORDS)) {
+    if (!file.endsWith('.json')) continue; // a record being written
     let r: { name: string; pid: number; state: string };
     try {
       r = JSON.parse(fs.readFileSync(path.join(RECORDS, file), 'utf8'));
@@ -83,7 +84,9 @@ export async function netnsUp(prefix: string): Promise<Netns> {
   const name = `${prefix}-${process.pid}`;
   const state = tempDir('labforge-netns-');
   const record = path.join(RECORDS, `${name}.json`);
-  fs.writeFileSync(record, JSON.stringify({ name, pid: process.pid, state }));
+  // Written whole under another name, then renamed: a sweep in another jest worker never reads half a record.
+  fs.writeFileSync(`${record}.tmp`, JSON.stringify({ name, pid: process.pid, state }));
+  fs.renameSync(`${record}.tmp`, record);
   // What the commands run in the environment get as PATH (useNetns puts its own virsh before it for this process).
   const PATH = process.env.PATH ?? '';
   const up = await execa('bash', [SCRIPT, 'up', name, state], { reject: false, all: true });

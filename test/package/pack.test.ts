@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack` (which runs the build) gives a tarball that installs globally into a clean
 // prefix and runs: `labforge --version` and `-V`, a render of the default lab, `labforge ci github` from the
 // installed files. The tarball carries the build (dist/) and every file the commands read at run time, and none of
-// the sources, tests or node_modules.
+// the sources, tests or node_modules. It is packed from a copy of the checkout (see checkoutCopy).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -12,12 +12,27 @@ import { overlaps, type Subnet } from '../../src/lab/ipv4.js';
 import { parseNetworkIpv4 } from '../../src/tools/virsh-output.js';
 import { requireTool, ROOT, tempDir } from '../support.js';
 
+/** The checkout as it is (its sources, tests and files, no build, no caches), in a folder of its own with this
+ *  checkout's node_modules linked in: `npm pack` runs the build (prepare), which empties dist/ while it runs, and
+ *  other test files (jest runs two at a time) run the CLI from this checkout's dist/ meanwhile. */
+function checkoutCopy(): string {
+  const copy = path.join(tempDir('labforge-pack-'), 'labforge');
+  const left = new Set(['node_modules', 'dist', '.cache', '.git']);
+  fs.cpSync(ROOT, copy, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => path.dirname(src) !== ROOT || !left.has(path.basename(src)),
+  });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  return copy;
+}
+
 const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 test("npm pack's tarball installs globally into a clean prefix and runs: --version, -V, init, render, the newcomer's hour, ci", async () => {
   requireTool('npm');
   const dir = tempDir();
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT });
+  const packed = await execa('npm', ['pack', '--json', '--pack-destination', dir], { cwd: checkoutCopy() });
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
     filename: string;
     files: { path: string }[];

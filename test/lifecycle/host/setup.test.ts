@@ -211,11 +211,14 @@ test('the user who ran sudo joins the libvirt group once; root alone needs no gr
 
 test('apt resolves each Debian plan against that release’s own index (packages.debian.org, live), and trixie has no packer', async () => {
   requireTool('apt-get');
-  for (const [name, suite] of [
+  const suites = [
     ['debian 12', 'bookworm'],
     ['debian 13', 'trixie'],
-  ] as const) {
-    const apt = await aptRoot(suite);
+  ] as const;
+  // Both indexes downloaded at once (the downloads wait on the network, not on this machine).
+  const roots = await Promise.all(suites.map(([, suite]) => aptRoot(suite)));
+  for (const [i, [name]] of suites.entries()) {
+    const apt = roots[i];
     const packages = installs(bare(name, {}))
       .flatMap((a) => a.command.slice(5))
       .filter((p) => p !== 'packer' || name === 'debian 12');

@@ -22,6 +22,27 @@ function visible(out: string, ...alsoOut: string[]): Record<string, string> {
   return files;
 }
 
+/** test/fixtures/render-and-die.mjs bundled into one file, as npm run build bundles the CLI (scripts/bundle.js): Node
+ *  20 loads the few hundred modules of dist/ slowly, and the SIGKILL test starts the fixture some 55 times. The
+ *  bundle sits two folders below a folder with links to the repository's packer/ and vagrant/, where the render finds
+ *  its templates (src/render/repo-files.ts). */
+async function bundledFixture(): Promise<string> {
+  const root = tempDir('labforge-fixture-');
+  for (const d of ['packer', 'vagrant']) fs.symlinkSync(path.join(ROOT, d), path.join(root, d));
+  const outfile = path.join(root, 'dist', 'fixture', 'render-and-die.mjs');
+  await execa(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), [
+    path.join(ROOT, 'test', 'fixtures', 'render-and-die.mjs'),
+    '--bundle',
+    '--format=esm',
+    '--platform=node',
+    '--target=node20',
+    '--log-level=warning',
+    `--outfile=${outfile}`,
+    "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  ]);
+  return outfile;
+}
+
 async function render(lab: string, out: string, args: string[] = []) {
   return cli(['--lab', lab, '--out', out, ...args, 'render']);
 }
@@ -134,7 +155,7 @@ describe('folders labforge owns', () => {
 
   test('a render killed by SIGKILL at any step leaves the old output or the new one, and the next render tidies up', async () => {
     const pub = (await vagrantKeyPair()).publicKeyText;
-    const fixture = path.join(ROOT, 'test', 'fixtures', 'render-and-die.mjs');
+    const fixture = await bundledFixture();
     const dir = tempDir();
     const labA = writeLab(LAB_A, fs.mkdtempSync(path.join(dir, 'a-')));
     const labB = writeLab(LAB_B, fs.mkdtempSync(path.join(dir, 'b-')));
