@@ -23,12 +23,12 @@ export const procsOf = (pid) => async (pattern) => {
 /**
  * Waits for a labforge started as `child` (execa, `all: true`, `reject: false`) to end; with `killAt` (s after
  * `started`), labforge alone is killed with SIGKILL then (its Vagrant, Packer, virsh or ssh children live on, as after a
- * crash); with `killAfter` ({ pattern, seconds }), `seconds` after it first prints a line matching `pattern`; with
+ * crash); with
  * `killWhen` (an async predicate, asked every 100 ms), as soon as it holds (say, once a child of labforge's runs). A
  * killed labforge is waited for by its exit alone: a program it started may live on holding its output open.
  * Gives { exitCode, signal, all, stdout, seconds, killed: { at, last } when it was killed }.
  */
-export async function endOf(child, { killAt, killAfter, killWhen, started = Date.now() } = {}) {
+export async function endOf(child, { killAt, killWhen, started = Date.now() } = {}) {
   let text = '';
   let killed;
   let timer;
@@ -43,7 +43,6 @@ export async function endOf(child, { killAt, killAfter, killWhen, started = Date
   if (killAt !== undefined) timer = setTimeout(kill, Math.max(0, killAt * 1000 - (Date.now() - started)));
   child.all?.on('data', (d) => {
     text += d;
-    if (killAfter && !timer && killAfter.pattern.test(text)) timer = setTimeout(kill, killAfter.seconds * 1000);
   });
   let over = false;
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
