@@ -50,7 +50,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
   const virsh = new Virsh(lab.host.uri, { log });
   const removed: string[] = [];
   const kept: string[] = [];
-  const box = readManifest(lab.outDir)?.box;
+  const box = opts.box ? readManifest(lab.outDir)?.box : undefined;
   const recordMissing = recordOnThisHost(lab) === undefined;
   await runSteps(
     [
@@ -189,7 +189,7 @@ export async function planLabDestroy(lab: Lab, opts: { box?: boolean }): Promise
   );
   const each = (f: (p: ReturnType<typeof planDestroy>) => string[]) =>
     plans.flatMap(({ plan, on }) => f(plan).map((x) => `${x}${on}`));
-  const box = readManifest(lab.outDir)?.box;
+  const box = opts.box ? readManifest(lab.outDir)?.box : undefined;
   return {
     lab: lab.name,
     uri: uris.join(', '),

@@ -9,6 +9,7 @@ import { readBoundedIfExists, UnreadableFileError } from '../../fsguard/read.js'
 import { lockProblem } from '../../lab/lock-schema.js';
 import { planLock, type LabLock, type LockedImage, type LockPolicy } from '../../lab/base-image.js';
 import type { Lab } from '../../lab/model.js';
+import { jsonDamage } from '../state/state-file.js';
 import { atomicWrite } from '../state/outdir.js';
 import { resolveImage } from './fedora-servers.js';
 
@@ -34,8 +35,8 @@ export function readLock(lab: Lab): LabLock | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${file}: not a labforge lock file (${(e as Error).message}); ${fix}`);
+  } catch {
+    throw new UsageError(`${file}: not a labforge lock file (${jsonDamage(text)}); ${fix}`);
   }
   const problem = lockProblem(value);
   if (problem) throw new UsageError(`${file}: ${problem}; ${fix}`);

@@ -8,6 +8,7 @@ import { addressRecordOf, type Lab } from '../../lab/model.js';
 import { LAYOUT } from '../../layout.js';
 import { readBoundedIfExists } from '../../fsguard/read.js';
 import { atomicWrite } from './outdir.js';
+import { isObject, readStateJson, type StateFileKind } from './state-file.js';
 
 /** At most this many bytes of a record are read (a record of 1000 nodes is about 40 kB). */
 const MAX_BYTES = 1024 * 1024;
@@ -23,11 +24,26 @@ export function readSmallJson(file: string, maxBytes = MAX_BYTES): unknown {
   }
 }
 
-/** The record in an output folder; anything that is not a well-formed record counts as none (it is re-chosen). */
+const ADDRESSES: StateFileKind = {
+  what: "the lab's address record",
+  role: 'the addresses a render chose for nodes without ip and the management subnet, kept so they never move',
+  recover:
+    'put back a good copy, or move it away; the next command then chooses them again from the lab file (a node ' +
+    'without ip, or the management subnet, may then get another address than the running lab has: ' +
+    '`labforge destroy` and `labforge up` it then)',
+  maxBytes: MAX_BYTES,
+  noFollow: true,
+};
+
+/** The record in an output folder; a damaged one (not JSON, not a record) ends the command (exit 2): choosing the
+ *  addresses anew could move a running node. Entries that are not a node name and an address are left out. */
 export function readAddressRecord(outDir: string): AddressRecord | undefined {
-  const raw = readSmallJson(path.join(outDir, LAYOUT.addresses)) as Partial<AddressRecord> | undefined;
-  if (!raw || raw.version !== 1 || typeof raw.lab !== 'string' || !raw.nodes || typeof raw.nodes !== 'object')
-    return undefined;
+  const raw = readStateJson<AddressRecord>(path.join(outDir, LAYOUT.addresses), ADDRESSES, (v) =>
+    !isObject(v) || v.version !== 1 || typeof v.lab !== 'string' || !isObject(v.nodes)
+      ? 'not a record of version 1 with a lab name and its nodes'
+      : undefined,
+  );
+  if (!raw) return undefined;
   const nodes: Record<string, string> = {};
   for (const [name, ip] of Object.entries(raw.nodes))
     if (LABEL.test(name) && typeof ip === 'string' && IPV4.test(ip)) nodes[name] = ip;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { errnoCode, LabBusyError } from '../../errors.js';
 import { FileLayer, TEMP_MARK, TEMP_NAME } from '../../fsguard/layer.js';
 import { readOwnJson } from './outdir.js';
+import { refuseUnexpected, type StateFileKind } from './state-file.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
 import { describeStopped, processStart, readLedger, recordChildrenIn, stopLeftovers } from '../../tools/children.js';
@@ -22,6 +23,20 @@ interface Holder {
 }
 
 export { processStart };
+
+const LOCK: StateFileKind = {
+  what: "the lab's lock (one labforge command at a time)",
+  role: 'which labforge makes as a file',
+  recover: 'make sure no labforge command runs on the lab, then remove it',
+  maxBytes: 0,
+};
+
+const LEDGER: StateFileKind = {
+  what: 'the list of programs the command holding the lock runs',
+  role: 'which labforge writes as a file',
+  recover: 'make sure no labforge command runs on the lab, then remove it',
+  maxBytes: 0,
+};
 
 function alive(h: Holder): boolean {
   try {
@@ -93,6 +108,10 @@ export function tryLock(file: string, command: string): { release: () => void } 
     if (!seen) continue;
     const holder = readHolder(file);
     if (holder && alive(holder)) return { holder };
+    if (!holder && attempt === 0)
+      process.stderr.write(
+        `labforge: ${file} is damaged (it names no labforge command): it is the lab's lock; taken over as a stale one\n`,
+      );
     breakStale(file, seen);
   }
   throw new LabBusyError(`cannot take ${file}: other commands keep taking it; try again`);
@@ -101,6 +120,9 @@ export function tryLock(file: string, command: string): { release: () => void } 
 /** Takes <out>/.lock or says who holds it; a stale lock is taken over. Returns the release. */
 export function acquireMutex(outDir: string, command: string): () => void {
   const file = path.join(outDir, LAYOUT.mutex);
+  // A damaged lock (empty, junk, a link, a FIFO) is a stale one and taken over; a folder is no lock labforge made.
+  refuseUnexpected(file, LOCK, ['file', 'link', 'fifo', 'socket', 'device'], 'a file');
+  refuseUnexpected(childrenLedger(outDir), LEDGER, ['file']);
   const got = tryLock(file, command);
   if ('release' in got) {
     removeDeadTemps(outDir);

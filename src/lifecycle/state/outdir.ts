@@ -6,10 +6,12 @@ import path from 'node:path';
 import { BOUNDS } from '../../bounds.js';
 import { errnoCode, UsageError } from '../../errors.js';
 import { FileLayer } from '../../fsguard/layer.js';
+import { KIND_TEXT, kindOf } from '../../fsguard/kinds.js';
 import { makeUserFolder, writeUserFile } from '../../fsguard/user-files.js';
 import { readBoundedIfExists } from '../../fsguard/read.js';
 import { hostPathProblem } from '../../lab/paths.js';
 import { LAYOUT } from '../../layout.js';
+import { damagedStateFile, isObject, readRebuildableJson, readStateJson, type StateFileKind } from './state-file.js';
 
 export interface Manifest {
   lab: string;
@@ -46,6 +48,10 @@ export function outDirProblem(out: string, home = os.homedir()): string | undefi
     }
   }
   if (!st.isDirectory()) return `${JSON.stringify(out)} is a file, not a folder`;
+  // The claim's content is never read (its presence is the claim); anything else at its name is damage.
+  const claim = fs.lstatSync(path.join(abs, LAYOUT.owner), { throwIfNoEntry: false });
+  if (claim && !claim.isFile())
+    throw damagedStateFile(path.join(abs, LAYOUT.owner), CLAIM, `${KIND_TEXT[kindOf(claim)]}, not a file`);
   if (owned(abs)) return undefined;
   const entries = fs.readdirSync(abs);
   if (entries.length === 0) return undefined;
@@ -103,12 +109,36 @@ export function readOwnJson<T>(file: string): T | undefined {
   }
 }
 
-/** The manifest of the current render (`.labforge-render.json`, a link into `.current/`). */
-export function readManifest(outDir: string, file = path.join(outDir, LAYOUT.manifest)): Manifest | undefined {
-  try {
-    const text = readBoundedIfExists(file, { what: 'labforge', maxBytes: BOUNDS.recordBytes.max });
-    return text === undefined ? undefined : (JSON.parse(text) as Manifest);
-  } catch {
-    return undefined;
-  }
+const CLAIM: StateFileKind = {
+  what: "labforge's claim on the output folder",
+  role: 'without which labforge writes nothing into a folder that is not empty',
+  recover: 'remove what is there and put back a file (its content is not read), e.g. `echo {} > FILE`',
+  maxBytes: 0,
+};
+
+const MANIFEST_FILE: StateFileKind = {
+  what: "the render manifest (what the lab's current render wrote: the lab, the box, its files)",
+  role: 'which labforge rebuilds from the lab file',
+  recover: 'run `labforge render`: it writes the manifest anew',
+  maxBytes: BOUNDS.recordBytes.max,
+};
+
+function manifestProblem(m: unknown): string | undefined {
+  if (!isObject(m)) return 'not a JSON object';
+  for (const k of ['lab', 'source', 'hash', 'box'] as const) if (typeof m[k] !== 'string') return `"${k}" is not text`;
+  if (!Array.isArray(m.files) || m.files.some((f) => typeof f !== 'string')) return '"files" is not a list of paths';
+  return undefined;
+}
+
+/** The manifest of the current render (`.labforge-render.json`, a link into `.current/`), or of the render `file`
+ *  names. A damaged one ends the command (exit 2, naming it), or, given `rebuilt` (what happens instead), counts as
+ *  none with a note on stderr. */
+export function readManifest(
+  outDir: string,
+  file = path.join(outDir, LAYOUT.manifest),
+  rebuilt?: string,
+): Manifest | undefined {
+  return rebuilt === undefined
+    ? readStateJson<Manifest>(file, MANIFEST_FILE, manifestProblem)
+    : readRebuildableJson<Manifest>(file, MANIFEST_FILE, manifestProblem, rebuilt);
 }

@@ -11,7 +11,7 @@ import { Virsh } from '../../tools/virsh.js';
 import type { RunOptions } from '../../tools/run.js';
 import { nodeHostUris } from '../nodes/lab-hosts.js';
 import { outLayer } from './outdir.js';
-import { StateFileError } from '../../errors.js';
+import { isObject, readStateJson, type StateFileKind } from './state-file.js';
 import {
   emptyRecord,
   mergeRecords,
@@ -25,41 +25,40 @@ function statePath(outDir: string): string {
   return path.join(outDir, LAYOUT.state);
 }
 
+/** The ownership record, as the damage message names it. */
+const RECORD: StateFileKind = {
+  what: "the lab's ownership record",
+  role: 'the list of what labforge created in libvirt and what destroy removes, so labforge will not guess',
+  recover:
+    'put back a good copy, or move it away; then `labforge up` records the nodes Vagrant created again (from ' +
+    '.vagrant/machines), and `labforge destroy` finds them the same way (networks labforge defined are then named by ' +
+    'the lab file)',
+  maxBytes: BOUNDS.recordBytes.max,
+  // Not following a link, a regular file, bounded: a record a repository planted cannot point destroy elsewhere or
+  // hang it (a link or a FIFO is refused with exit 2, naming it).
+  noFollow: true,
+};
+
+function recordProblem(r: unknown): string | undefined {
+  if (!isObject(r)) return 'not a JSON object';
+  for (const k of ['domains', 'volumes', 'networks', 'snapshots', 'pools'])
+    if (r[k] !== undefined && !Array.isArray(r[k])) return `"${k}" is not a list`;
+  const f = r.fabric;
+  if (
+    f !== undefined &&
+    (!isObject(f) ||
+      !Number.isInteger(f.vni) ||
+      !Number.isInteger(f.mtu) ||
+      !Array.isArray(f.devices) ||
+      !Array.isArray(f.networks))
+  )
+    return '"fabric" is not a VNI, an MTU and lists of devices and networks';
+  return undefined;
+}
+
 export function readRecord(outDir: string): OwnershipRecord | undefined {
-  // Not following a link, a regular file, bounded: a record a repository planted cannot point destroy elsewhere
-  // or hang it (a link or a FIFO is refused with exit 2, naming it).
-  const text = readBoundedIfExists(statePath(outDir), {
-    what: 'ownership record',
-    maxBytes: BOUNDS.recordBytes.max,
-    noFollow: true,
-  });
-  if (text === undefined) return undefined;
-  let r: OwnershipRecord;
-  try {
-    r = JSON.parse(text) as OwnershipRecord;
-    const lists = ['domains', 'volumes', 'networks', 'snapshots', 'pools'] as const;
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
-    for (const k of lists) if (r[k] !== undefined && !Array.isArray(r[k])) throw new Error(`"${k}" is not a list`);
-    const f = r.fabric as unknown as Record<string, unknown> | undefined;
-    if (
-      f !== undefined &&
-      (typeof f !== 'object' ||
-        f === null ||
-        !Number.isInteger(f.vni) ||
-        !Number.isInteger(f.mtu) ||
-        !Array.isArray(f.devices) ||
-        !Array.isArray(f.networks))
-    )
-      throw new Error('"fabric" is not a VNI, an MTU and lists of devices and networks');
-  } catch (err) {
-    throw new StateFileError(
-      `${statePath(outDir)} is damaged (${text.trim() === '' ? 'empty' : (err as Error).message}): it is the lab's ` +
-        'ownership record, the list of what labforge created in libvirt and what destroy removes, so labforge will ' +
-        'not guess. To recover: put back a good copy, or move it away; then `labforge up` records the nodes Vagrant ' +
-        'created again (from .vagrant/machines), and `labforge destroy` finds them the same way (networks labforge ' +
-        'defined are then named by the lab file)',
-    );
-  }
+  const r = readStateJson<OwnershipRecord>(statePath(outDir), RECORD, recordProblem);
+  if (r === undefined) return undefined;
   return {
     ...r,
     domains: r.domains ?? [],
@@ -96,6 +95,9 @@ export function addToRecord(lab: Lab, more: Partial<OwnershipRecord>): Ownership
   return record;
 }
 
+/** What an id Vagrant wrote can be (a UUID; tests' stand-ins use other words): one word, no junk. */
+const UUID = /^[\w-]{1,64}$/;
+
 /** The libvirt domain ids Vagrant recorded: `<out>/.vagrant/machines/<node>/libvirt/id`. */
 export function vagrantDomainIds(outDir: string): { node: string; uuid: string }[] {
   const machines = path.join(outDir, LAYOUT.vagrantMachines);
@@ -113,7 +115,8 @@ export function vagrantDomainIds(outDir: string): { node: string; uuid: string }
         maxBytes: 4096,
         noFollow: true,
       })?.trim();
-      if (uuid) out.push({ node, uuid });
+      // Vagrant's file, damaged (empty, junk): no id; the node's domain is then known by the ownership record only.
+      if (uuid && UUID.test(uuid)) out.push({ node, uuid });
     } catch {
       /* not created */
     }

@@ -11,12 +11,20 @@ import type { RenderContext } from '../../render/context.js';
 import { ensureKey } from '../../tools/ssh.js';
 import { writeAddressRecord } from './addresses.js';
 import { registerLab } from './registry.js';
+import { refuseUnexpected, type StateFileKind } from './state-file.js';
 import { claimOutDir, outLayer, readManifest, type Manifest } from './outdir.js';
 
 const { current: CURRENT, manifest: MANIFEST, renders: RENDERS } = LAYOUT;
 
 /** The folders Packer writes in a render's packer/ (render/packer.ts PACKER_BAKE): box/ and the disk's build/. */
 const PACKER_OUTPUTS = [`${LAYOUT.packer}/box`, `${LAYOUT.packer}/build`];
+
+const CURRENT_LINK: StateFileKind = {
+  what: 'the link to the render in use',
+  role: 'which labforge makes as a symbolic link into .renders/',
+  recover: 'remove it; `labforge render` makes it again',
+  maxBytes: 0,
+};
 
 const topEntry = (rel: string) => rel.split('/')[0];
 
@@ -42,7 +50,11 @@ function removeRender(out: FileLayer, name: string): void {
     out.remove(rel); // a file or link a killed labforge (or someone) left: the entry itself, never its target
     return;
   }
-  const manifest = readManifest(out.root, path.join(out.root, rel, MANIFEST));
+  const manifest = readManifest(
+    out.root,
+    path.join(out.root, rel, MANIFEST),
+    `the files of ${rel} stay where they are (labforge removes only what a manifest lists): remove them by hand`,
+  );
   const files = (manifest?.files ?? []).filter((f) => typeof f === 'string');
   // What labforge told Packer to write there (a failed bake leaves them): the folders named in PACKER_BAKE.
   for (const tool of PACKER_OUTPUTS) out.removeToolOutput(`${rel}/${tool}`);
@@ -63,7 +75,11 @@ function removeLeftovers(out: FileLayer): void {
 function moveLegacyRender(out: FileLayer): void {
   const st = out.stat(MANIFEST);
   if (!st || st.isSymbolicLink()) return;
-  const manifest = readManifest(out.root);
+  const manifest = readManifest(
+    out.root,
+    undefined,
+    'only the manifest is moved aside (labforge moves only what a manifest lists)',
+  );
   const away = out.mkdirUnique(RENDERS, 'legacy-');
   for (const name of new Set([...(manifest?.files ?? []).map(topEntry), MANIFEST])) {
     const entry = out.stat(name);
@@ -81,11 +97,16 @@ export function writeRender(outDir: string, rendered: Rendered, lab: Lab, hooks:
   const step = hooks.step ?? (() => {});
   claimOutDir(outDir, lab.name);
   const out = outLayer(outDir);
+  refuseUnexpected(path.join(outDir, CURRENT), CURRENT_LINK, ['link']);
   out.mkdir(RENDERS);
   step('clean');
   removeLeftovers(out);
   moveLegacyRender(out);
-  const previous = readManifest(outDir);
+  const previous = readManifest(
+    outDir,
+    undefined,
+    'this render writes it anew (links to files only the old render had stay: remove them by hand)',
+  );
   const oldRender = currentRender(out);
 
   step('mkdir');
