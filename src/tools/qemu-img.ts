@@ -23,10 +23,9 @@ export async function imageSnapshots(
   return parseImageSnapshots(stdout);
 }
 
-/** Deletes the internal snapshot with QEMU's `id` from a qcow2 image no QEMU has open (qemu-img takes the image's
- *  write lock: it fails on one a domain runs from). By id, which is unique in an image: a name may be there twice,
- *  and qemu-img reads a name that is all digits as an id first. */
-export async function deleteImageSnapshot(file: string, id: string, o: RunOptions = {}): Promise<void> {
-  if (!/^\d+$/.test(id)) throw new Error(`${JSON.stringify(id)} is not a QEMU snapshot id`);
-  await run('qemu-img', ['snapshot', '-d', id, file], o);
+/** Deletes one internal snapshot named `name` (the first, when the image has the name twice) from a qcow2 image no
+ *  QEMU has open: qemu-img takes the image's write lock, so it fails on one a domain runs from. qemu-img matches the
+ *  name only (never an id). */
+export async function deleteImageSnapshot(file: string, name: string, o: RunOptions = {}): Promise<void> {
+  await run('qemu-img', ['snapshot', '-d', name, file], o);
 }

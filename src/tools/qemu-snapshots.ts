@@ -9,11 +9,11 @@ export async function qemuSnapshots(virsh: Virsh, domain: string): Promise<QemuD
 }
 
 /** Deletes the internal snapshot named `name` from every disk of a running (or paused) domain that has one (HMP
- *  `delvm`: one copy per disk), whether libvirt knows it or not. QEMU matches an id before a name, so a name of
- *  digits only (which could be another snapshot's id) is refused, as is one that is not a single HMP word. */
+ *  `delvm`: one copy per disk; QEMU matches the name only, never an id), whether libvirt knows it or not. A name
+ *  that is not one HMP word is refused. */
 export async function qemuSnapshotDelete(virsh: Virsh, domain: string, name: string): Promise<void> {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || /^\d+$/.test(name))
-    throw new Error(`${JSON.stringify(name)}: QEMU could read it as a snapshot id (or not as one word); not deleted`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`${JSON.stringify(name)} is not a snapshot name QEMU's delvm takes as one word: not deleted`);
   const said = hmpFailure(await virsh.qemuMonitor(domain, `delvm ${name}`, true));
   if (said) throw new Error(`QEMU's delvm ${name} on domain ${domain} failed: ${said}`);
 }

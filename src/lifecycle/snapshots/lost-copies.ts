@@ -59,12 +59,6 @@ async function fromRunning(virsh: Virsh, d: NodeDomain, name: string): Promise<n
     );
   const found = await copies();
   if (found === 0) return 0;
-  if (/^\d+$/.test(name))
-    throw new SnapshotError(
-      `node ${d.node}'s disks hold a copy of snapshot ${name} that libvirt lost, and QEMU would read the name ${name} ` +
-        `as a snapshot id: labforge does not delete it; remove it by hand (virsh qemu-monitor-command ${d.uuid} --hmp ` +
-        `'info snapshots', then delvm with its tag) or save under another name`,
-    );
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     await qemuSnapshotDelete(virsh, d.uuid, name);
     if ((await copies()) === 0) return found;
@@ -72,7 +66,7 @@ async function fromRunning(virsh: Virsh, d: NodeDomain, name: string): Promise<n
   throw new SnapshotError(`node ${d.node}: QEMU still has snapshot ${name} in its disks after ${MAX_PASSES} deletions`);
 }
 
-/** A shut-off domain: qemu-img on its qcow2 files, by each copy's id, when the disks are on this host. qemu-img
+/** A shut-off domain: qemu-img on its qcow2 files, once per copy, when the disks are on this host. qemu-img
  *  takes each image's write lock, so it fails rather than change a disk a domain started meanwhile runs from. */
 async function fromShutOff(
   lab: Lab,
@@ -102,10 +96,11 @@ async function fromShutOff(
     try {
       const image = await imageSnapshots(file, { log });
       if (image.format !== 'qcow2') continue;
-      for (const copy of image.snapshots.filter((s) => s.name === name)) {
+      const copies = image.snapshots.filter((s) => s.name === name).length;
+      for (let i = 0; i < copies; i++) {
         if ((await virsh.domainState(d.uuid)) !== 'shut off')
           throw new SnapshotError(`node ${d.node} was started meanwhile: its disk ${file} was left as it is`);
-        await deleteImageSnapshot(file, copy.id, { log });
+        await deleteImageSnapshot(file, name, { log });
         removed++;
       }
     } catch (e) {
@@ -113,7 +108,7 @@ async function fromShutOff(
       throw new SnapshotError(
         `node ${d.node}: could not remove the copy of snapshot ${name} that libvirt lost from ${file}: ` +
           `${(e as Error).message.split('\n').slice(0, 3).join(' ')} (as a user who may write the file, with the node ` +
-          `shut off: qemu-img snapshot -l ${file}, then qemu-img snapshot -d ID ${file})`,
+          `shut off: qemu-img snapshot -l ${file}, then qemu-img snapshot -d ${name} ${file})`,
       );
     }
   }
