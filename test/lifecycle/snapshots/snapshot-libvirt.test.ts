@@ -14,6 +14,8 @@ import { LAYOUT } from '../../../src/layout.js';
 import { readRecord } from '../../../src/lifecycle/state/record.js';
 import { PAUSED_WHY } from '../../../src/lifecycle/nodes/status.js';
 import { verify } from '../../../src/lifecycle/nodes/verify.js';
+import { qemuSnapshots } from '../../../src/tools/qemu-snapshots.js';
+import { Virsh } from '../../../src/tools/virsh.js';
 import { lines, qcow2Disk, useNetns } from '../../netns.js';
 import { cli, CLI, ownershipRecord, tempDir } from '../../support.js';
 
@@ -273,6 +275,16 @@ test('a save cut by a libvirtd restart left copies in the disks that libvirt los
   await lose('lost');
   // A copy libvirt does not know under another name: not labforge's, never touched.
   await virsh('qemu-monitor-command', 't-a', '--hmp', 'savevm keep');
+  // QEMU's own list (QMP query-block through libvirt, as labforge asks it): both copies in a's one disk.
+  expect(await qemuSnapshots(new Virsh('qemu:///system'), uuids.a)).toEqual([
+    {
+      disk: expect.any(String),
+      snapshots: [
+        { id: expect.stringMatching(/^\d+$/), name: 'lost' },
+        { id: expect.stringMatching(/^\d+$/), name: 'keep' },
+      ],
+    },
+  ]);
   for (const n of ['a', 'b']) {
     expect(await inDisk(n)).toContain('lost');
     expect(lines(await virsh('snapshot-list', `t-${n}`, '--name'))).not.toContain('lost');
