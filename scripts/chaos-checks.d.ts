@@ -14,7 +14,6 @@ export declare function endOf(
   child: Promise<unknown> & { pid?: number },
   opts?: {
     killAt?: number;
-    killAfter?: { pattern: RegExp; seconds: number };
     killWhen?: () => Promise<boolean>;
     started?: number;
   },

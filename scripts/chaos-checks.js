@@ -23,12 +23,12 @@ export const procsOf = (pid) => async (pattern) => {
 /**
  * Waits for a labforge started as `child` (execa, `all: true`, `reject: false`) to end; with `killAt` (s after
  * `started`), labforge alone is killed with SIGKILL then (its Vagrant, Packer, virsh or ssh children live on, as after a
- * crash); with `killAfter` ({ pattern, seconds }), `seconds` after it first prints a line matching `pattern`; with
+ * crash); with
  * `killWhen` (an async predicate, asked every 100 ms), as soon as it holds (say, once a child of labforge's runs). A
  * killed labforge is waited for by its exit alone: a program it started may live on holding its output open.
  * Gives { exitCode, signal, all, stdout, seconds, killed: { at, last } when it was killed }.
  */
-export async function endOf(child, { killAt, killAfter, killWhen, started = Date.now() } = {}) {
+export async function endOf(child, { killAt, killWhen, started = Date.now() } = {}) {
   let text = '';
   let killed;
   let timer;
@@ -43,7 +43,6 @@ export async function endOf(child, { killAt, killAfter, killWhen, started = Date
   if (killAt !== undefined) timer = setTimeout(kill, Math.max(0, killAt * 1000 - (Date.now() - started)));
   child.all?.on('data', (d) => {
     text += d;
-    if (killAfter && !timer && killAfter.pattern.test(text)) timer = setTimeout(kill, killAfter.seconds * 1000);
   });
   let over = false;
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -120,6 +119,19 @@ export async function leaks({ out, tmp, procs, virsh, after, nodes, networks, po
   for (const p of await procs('bin/vagrant( |$)')) found.push(`vagrant still running: ${p.slice(0, 80)}`);
   for (const p of await procs('(^|/)virsh ')) found.push(`virsh still running: ${p.slice(0, 80)}`);
   for (const p of await procs('(^|/)packer ')) found.push(`packer still running: ${p.slice(0, 80)}`);
+  // Packer's build VM: a QEMU working in the lab's Packer folder (its paths are relative to it). It outlives a Packer
+  // that died with a killed labforge; the next bake stops it.
+  const buildVms = [];
+  for (const p of await procs('qemu-system')) {
+    let cwd;
+    try {
+      cwd = fs.readlinkSync(`/proc/${p.split(' ')[0]}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === path.join(out, 'packer')) buildVms.push(p);
+  }
+  for (const p of buildVms) found.push(`Packer's build VM still running: ${p.slice(0, 60)}`);
   if (tmp && fs.existsSync(tmp)) for (const f of fs.readdirSync(tmp)) found.push(`temp ${f}`);
   // Bystanders: never touched.
   if (bystander) {
@@ -148,7 +160,7 @@ export async function leaks({ out, tmp, procs, virsh, after, nodes, networks, po
       if (fs.existsSync(path.join(out, '.vagrant', 'machines', n, 'libvirt', 'id')))
         found.push(`.vagrant/machines/${n}/libvirt/id`);
     for (const p of await procs(`ControlPath=${out}`)) found.push(`ssh master: ${p.slice(0, 60)}`);
-    for (const p of await procs('qemu-system')) found.push(`qemu: ${p.slice(0, 60)}`);
+    for (const p of await procs('qemu-system')) if (!buildVms.includes(p)) found.push(`qemu: ${p.slice(0, 60)}`);
   }
   return found;
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, table } from './chaos-plan.js';
+import { AFTER, ESTIMATE, MOMENTS, describePlan, parsePlan, randomPlan, rng, summary, table } from './chaos-plan.js';
 import * as checks from './chaos-checks.js';
 import { testBoxImageLines } from './lab-env.js';
 
@@ -65,9 +65,9 @@ const argsOf = (command, first = false) => {
   return a;
 };
 
-/** labforge COMMAND; with `killAt` (s) or `killAfter` ({ pattern, seconds }), labforge alone is killed with SIGKILL at
+/** labforge COMMAND; with `killAt` (s) or `killWhen` (an async predicate), labforge alone is killed with SIGKILL at
  *  that moment (its children live on). */
-async function labforge(command, { killAt, killAfter, killWhen, during, first } = {}) {
+async function labforge(command, { killAt, killWhen, during, first } = {}) {
   const started = Date.now();
   const child = execa('node', [CLI, '--lab', labFile, '--out', out, ...argsOf(command, first)], {
     env,
@@ -77,7 +77,7 @@ async function labforge(command, { killAt, killAfter, killWhen, during, first } 
     timeout: 60 * 60 * 1000,
   });
   const side = during ? during(started) : undefined;
-  const r = await checks.endOf(child, { killAt, killAfter, killWhen, started });
+  const r = await checks.endOf(child, { killAt, killWhen, started });
   await side;
   if (!r.killed && r.exitCode === 0 && !(command === 'bake' && !first)) ESTIMATE[estimateKey(command)] = r.seconds;
   return r;
@@ -109,13 +109,19 @@ const leaks = (after) =>
 /** The lab's box (lab.lock's bake.box) installed once in Vagrant's home and whole: metadata.json, Vagrantfile and a
  *  box.img that `qemu-img check` reads through: [ok, why not]. */
 async function boxWhole() {
+  // The box the lab's render names. A killed `bake --force` leaves the old box (and the old lab.lock), and the plain
+  // bake run next keeps it: the old state. lab.lock records a bake only where this lab built one (Vagrant's home is
+  // shared between runs: the box may be another run's); when it does, it must name the same box.
   let box;
+  let baked;
   try {
-    box = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
+    box = JSON.parse(fs.readFileSync(path.join(out, '.labforge-render.json'), 'utf8')).box;
+    baked = JSON.parse(fs.readFileSync(labFile.replace(/\.yaml$/, '.lock'), 'utf8')).bake?.box;
   } catch (e) {
-    return [false, `no lab.lock: ${e.message}`];
+    return [false, `no render manifest or lab.lock: ${e.message}`];
   }
-  if (!box) return [false, 'lab.lock records no bake'];
+  if (!box) return [false, 'the render manifest names no box'];
+  if (baked && baked !== box) return [false, `lab.lock records a bake of ${baked}, the render names ${box}`];
   const listed = lines((await sh('vagrant', ['box', 'list', '--machine-readable'])).stdout).filter((l) =>
     l.endsWith(`,box-name,${box}`),
   );
@@ -227,21 +233,18 @@ async function killPoint(p) {
   const from = state;
   const est = ESTIMATE[estimateKey(command)];
   const moment = p.after ? MOMENTS[p.after.moment] : undefined;
-  const after = moment instanceof RegExp ? { pattern: moment, seconds: p.after.seconds } : undefined;
   // A program of labforge's own running: killed as soon as it is seen (polled every 100 ms), then `seconds` later.
-  const killWhen = moment?.proc
+  const killWhen = moment
     ? async () =>
         (await procs(moment.proc)).length > 0 &&
         (await new Promise((res) => setTimeout(() => res(true), p.after.seconds * 1000)))
     : undefined;
   const at = p.after ? undefined : (p.at ?? Math.max(0.5, p.fraction * est));
-  const when = p.after
-    ? `${p.after.seconds} s after ${after ? `"${after.pattern.source}"` : `\`${moment.proc}\` runs`}`
-    : `${at.toFixed(1)} s`;
+  const when = p.after ? `${p.after.seconds} s after \`${moment.proc}\` runs` : `${at.toFixed(1)} s`;
   say(
     `point ${result.rows.length + 1}: ${command} from ${from}, labforge killed at ${when} (of about ${est.toFixed(0)} s)`,
   );
-  const first = await labforge(command, { killAt: at, killAfter: after, killWhen, first: true });
+  const first = await labforge(command, { killAt: at, killWhen, first: true });
   const point = checks.describeKill(first, at ?? when);
   const again = await labforge(command);
   const [ok, why] = await converged(command, again);
@@ -553,6 +556,7 @@ try {
   save();
   console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
   console.log(table(result.rows));
+  console.log(`\nin short:\n\n${summary(result.rows)}`);
   if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
   const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
   process.exitCode = bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;

@@ -61,11 +61,13 @@ export function randomPlan(seed, count) {
 
 /** The moments a kill can wait for by name: a program of labforge's own running (`proc`, a pgrep pattern:
  *  `kill:bake@add` is 1 s after its `vagrant box add` is seen, `kill:bake@add+0` at once, `kill:snapshot-save@create+0`
- *  as soon as its `virsh snapshot-create-as` runs), or a line it prints. (A line alone came too late for box add: the
- *  first run's bake had finished 1 s after "Add the box".) */
+ *  as soon as its `virsh snapshot-create-as` runs, `kill:bake@build+40` 40 s into its `packer build`). (A line it prints
+ *  comes too late: labforge prints a step's title when the step ends; the first run's bake had finished 1 s after
+ *  "Add the box".) */
 export const MOMENTS = {
   add: { proc: 'vagrant box add' },
-  build: /Build the image \(packer build/,
+  // (labforge prints a step's title when it ends, not when it starts: a line comes too late for a running step)
+  build: { proc: '(^|/)packer build ' },
   create: { proc: 'virsh .*snapshot-create-as' },
   revert: { proc: 'virsh .*snapshot-revert' },
 };
@@ -131,5 +133,28 @@ export function table(rows) {
         .join(' | ')
         .trim(),
     ),
+  ].join('\n');
+}
+
+/** The table in short, one row per fault and command (README's): how many points, how many converged with nothing
+ *  leaked, and the slowest next command. */
+export function summary(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const key = `${r.fault} | ${r.command}`;
+    const g = groups.get(key) ?? { fault: r.fault, command: r.command, points: 0, clean: 0, slowest: 0 };
+    g.points += 1;
+    if (r.converged && r.leaked.length === 0) g.clean += 1;
+    g.slowest = Math.max(g.slowest, r.nextSeconds);
+    groups.set(key, g);
+  }
+  const total = rows.filter((r) => r.converged && r.leaked.length === 0).length;
+  return [
+    '| fault | command | points | converged, nothing leaked | slowest next command |',
+    '|---|---|---|---|---|',
+    ...[...groups.values()].map(
+      (g) => `| ${g.fault} | ${g.command} | ${g.points} | ${g.clean} | ${g.slowest.toFixed(0)} s |`,
+    ),
+    `| **all** | | **${rows.length}** | **${total}** | |`,
   ].join('\n');
 }

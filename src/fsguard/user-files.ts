@@ -36,26 +36,32 @@ export function makeOwnPidTemp(parent: string, prefix: string): string {
   return makeOwnTemp(parent, `${prefix}${process.pid}-`);
 }
 
-/** Removes the folders `<prefix><pid>-*` under `parent` whose pid no longer runs, when they are real folders (not links)
- *  of this user: a killed labforge's temp folders. Gives the names removed. */
-export function sweepDeadTemps(parent: string, prefix: string): string[] {
-  const removed: string[] = [];
+/** The folders `<prefix><pid>-*` under `parent` whose pid no longer runs, when they are real folders (not links) of
+ *  this user: a killed labforge's temp folders (full paths). */
+export function deadTemps(parent: string, prefix: string): string[] {
   let names: string[] = [];
   try {
     names = fs.readdirSync(parent);
   } catch {
-    return removed;
+    return [];
   }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
-    const st = fs.lstatSync(path.join(parent, name), { throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.uid !== process.getuid?.()) continue;
-    removeOwnTemp(path.join(parent, name));
-    removed.push(name);
-  }
-  return removed;
+  return names
+    .filter((name) => {
+      if (!name.startsWith(prefix)) return false;
+      const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+      if (!pid || fs.existsSync(`/proc/${pid}`)) return false;
+      const st = fs.lstatSync(path.join(parent, name), { throwIfNoEntry: false });
+      return st?.isDirectory() === true && st.uid === process.getuid?.();
+    })
+    .map((name) => path.join(parent, name));
+}
+
+/** Removes deadTemps(parent, prefix). Gives the names removed. */
+export function sweepDeadTemps(parent: string, prefix: string): string[] {
+  return deadTemps(parent, prefix).map((dir) => {
+    removeOwnTemp(dir);
+    return path.basename(dir);
+  });
 }
 
 /** Removes a temp folder makeOwnTemp made (recorded by its caller); rm does not follow links inside it. */

@@ -96,6 +96,35 @@ export function stillRunning(entries: ChildEntry[]): ChildEntry[] {
   return entries.filter((e) => e.pid !== process.pid && same(e.pid, e.start));
 }
 
+/**
+ * The processes of this user whose environment holds exactly `name=value`, as entries to stop. A program does not
+ * always stay below the one that started it: Packer's build VM (QEMU) outlives a Packer that died with the labforge
+ * that ran it. It still carries the TMPDIR labforge gave Packer, a temp folder named after that labforge's pid.
+ */
+export function processesWithEnv(name: string, value: string): ChildEntry[] {
+  const want = `${name}=${value}`;
+  const found: ChildEntry[] = [];
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return [];
+  }
+  for (const p of pids) {
+    const pid = Number(p);
+    if (pid === process.pid) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(want)) continue;
+      const start = processStart(pid);
+      const tool = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      if (start !== undefined) found.push({ pid, start, tool });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
 /** The processes below `roots` (children, grandchildren, ...), from /proc. */
 function descendants(roots: number[]): number[] {
   let pids: number[];
@@ -142,6 +171,11 @@ function signal(pid: number, start: string | undefined, sig: NodeJS.Signals): vo
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `vagrant (pid 41235), virsh (pid 41240)`: what stopLeftovers stopped, for a message. */
+export function describeStopped(entries: ChildEntry[]): string {
+  return entries.map((c) => `${c.tool} (pid ${c.pid})`).join(', ');
+}
 
 /**
  * Stops what a killed labforge left running: SIGTERM to each recorded program and everything below it, up to

@@ -3,7 +3,7 @@
 // found, by its absolute path: a root PATH often lists /usr/sbin, where Fedora's cracklib-dicts puts its `packer`,
 // before /usr/bin.
 import fs from 'node:fs';
-import { makeOwnPidTemp, makeOwnTemp, removeOwnTemp, sweepDeadTemps } from '../fsguard/user-files.js';
+import { deadTemps, makeOwnPidTemp, makeOwnTemp, removeOwnTemp, sweepDeadTemps } from '../fsguard/user-files.js';
 import os from 'node:os';
 import path from 'node:path';
 import { userCacheDir } from './host.js';
@@ -11,6 +11,7 @@ import { readProgramKind } from './go-binary.js';
 import { ToolMissingError } from '../errors.js';
 import { run, type RunOptions } from './run.js';
 import { LOCAL_QUERY_S } from '../time-limits.js';
+import { processesWithEnv, stopLeftovers, type ChildEntry } from './children.js';
 
 export interface Version {
   major: number;
@@ -241,10 +242,21 @@ export async function init(dir: string, pluginsFile: string, opts: RunOptions = 
  *  labforge's, removed when the build ends, whatever its outcome. */
 const BUILD_TEMP = 'labforge-packer-build-';
 
-/** Removes the Packer temp folders of labforge processes that are gone (killed during a build): every bake does,
- *  also one that finds its box installed and builds nothing. */
-export function sweepKilledBuilds(): string[] {
-  return sweepDeadTemps(os.tmpdir(), BUILD_TEMP);
+/** What a bake found of builds whose labforge was killed: the programs still running in them (Packer, its build VM)
+ *  that it stopped, and the temp folders it removed. */
+export interface KilledBuilds {
+  stopped: ChildEntry[];
+  removed: string[];
+}
+
+/** Stops what still runs of builds whose labforge is gone (every process whose TMPDIR is such a build's folder: a
+ *  Packer killed with it or not, and the build VM, which outlives a dead Packer), then removes their temp folders.
+ *  Every bake does this, also one that finds its box installed and builds nothing. */
+export async function sweepKilledBuilds(parent = os.tmpdir()): Promise<KilledBuilds> {
+  const stopped: ChildEntry[] = [];
+  for (const dir of deadTemps(parent, BUILD_TEMP))
+    stopped.push(...(await stopLeftovers(processesWithEnv('TMPDIR', dir))));
+  return { stopped, removed: sweepDeadTemps(parent, BUILD_TEMP) };
 }
 
 export async function build(dir: string, vars: Record<string, string>, opts: RunOptions = {}): Promise<void> {

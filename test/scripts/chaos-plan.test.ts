@@ -1,7 +1,7 @@
 // The pure half of `npm run chaos` (scripts/chaos-plan.js): a seed replays the same kill points, the plan walks the
 // lab's states (no halt of a destroyed lab), --plan is read strictly, and the table keeps one row per line.
 // @ts-expect-error -- a plain ES module of the repository's scripts, without types
-import { describePlan, parsePlan, randomPlan, table } from '../../scripts/chaos-plan.js';
+import { describePlan, parsePlan, randomPlan, summary, table } from '../../scripts/chaos-plan.js';
 
 interface Point {
   fault: string;
@@ -101,4 +101,28 @@ test('the table: one line per point, pipes in text escaped, what did not converg
   expect(rows[3]).toBe(
     '| 2 | kill -9 labforge | destroy (halted) | p q | exit 1, 2 s | **no**: exit 1: x | lock file .lock, pool default |',
   );
+});
+
+test('the summary: one row per fault and command; a point that leaked is not counted clean', () => {
+  const row = (fault: string, command: string, converged: boolean, leaked: string[], nextSeconds: number) => ({
+    fault,
+    command,
+    converged,
+    leaked,
+    nextSeconds,
+  });
+  const text: string = summary([
+    row('kill -9 labforge', 'halt', true, [], 12.2),
+    row('kill -9 labforge', 'halt', true, ['temp x'], 30.6),
+    row('kill -9 labforge', 'up', false, [], 100),
+    row('lost host', 'up', true, [], 55),
+  ]);
+  expect(text.split('\n')).toEqual([
+    '| fault | command | points | converged, nothing leaked | slowest next command |',
+    '|---|---|---|---|---|',
+    '| kill -9 labforge | halt | 2 | 1 | 31 s |',
+    '| kill -9 labforge | up | 1 | 0 | 100 s |',
+    '| lost host | up | 1 | 1 | 55 s |',
+    '| **all** | | **4** | **2** | |',
+  ]);
 });

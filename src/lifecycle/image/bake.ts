@@ -7,6 +7,7 @@ import { BakeCheckError } from '../../errors.js';
 import { PACKER_BAKE } from '../../render/packer.js';
 import * as packer from '../../tools/packer.js';
 import * as vagrant from '../../tools/vagrant.js';
+import { describeStopped } from '../../tools/children.js';
 import type { Lab } from '../../lab/model.js';
 import { givenImage, NO_LOCK } from '../../lab/base-image.js';
 import { lockPath, readLock, settleLock, writeLock } from './lockfile.js';
@@ -65,7 +66,11 @@ export async function bake(open: OpenLab, opts: { force?: boolean }): Promise<Ba
     baseImage: lab.image.local === undefined ? { url: lock.image.url, checksum: lock.image.checksum } : undefined,
   };
   const rendered = await renderToDisk(lab, ctx);
-  packer.sweepKilledBuilds();
+  const killed = await packer.sweepKilledBuilds();
+  if (killed.stopped.length)
+    console.error(
+      `labforge: stopped what the build of an earlier, killed labforge left running: ${describeStopped(killed.stopped)}`,
+    );
   if (!opts.force && vagrant.boxInstalled(rendered.box)) {
     return { box: rendered.box, hash: rendered.hash, built: false, seconds: (Date.now() - started) / 1000 };
   }

@@ -11,7 +11,7 @@ import { FileLayer, TEMP_MARK, TEMP_NAME } from '../../fsguard/layer.js';
 import { readOwnJson } from './outdir.js';
 import { LAYOUT } from '../../layout.js';
 import { MUTEX_BREAK_STALE_S } from '../../time-limits.js';
-import { processStart, readLedger, recordChildrenIn, stopLeftovers } from '../../tools/children.js';
+import { describeStopped, processStart, readLedger, recordChildrenIn, stopLeftovers } from '../../tools/children.js';
 
 interface Holder {
   pid: number;
@@ -139,10 +139,6 @@ export async function settleLeftovers(outDir: string, say: (line: string) => voi
   const left = readLedger(ledger);
   const stopped = await stopLeftovers(left);
   if (stopped.length)
-    say(
-      `labforge: stopped what an earlier, killed labforge left running on this lab: ${stopped
-        .map((c) => `${c.tool} (pid ${c.pid})`)
-        .join(', ')}`,
-    );
+    say(`labforge: stopped what an earlier, killed labforge left running on this lab: ${describeStopped(stopped)}`);
   recordChildrenIn(ledger);
 }
