@@ -110,6 +110,9 @@ export class HostsVirsh extends Virsh {
   override async snapshotDelete(domain: string, name: string) {
     return (await this.hostOf(domain)).snapshotDelete(domain, name);
   }
+  override async qemuMonitor(domain: string, command: string, hmp = false) {
+    return (await this.hostOf(domain)).qemuMonitor(domain, command, hmp);
+  }
   /** Only for a domain the lists have shown (it cannot wait to ask). */
   override console(domain: string, devname: string): number {
     const h = this.where.get(domain);

@@ -203,3 +203,57 @@ export function parsePoolTargetPath(xml: string): string | undefined {
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, '&');
 }
+
+/** The internal snapshots QEMU has in one disk of a running domain (its top image: the qcow2 the domain writes). */
+export interface QemuDiskSnapshots {
+  /** QEMU's name for the disk: the guest device's id (qdev), else the block device or node name. */
+  disk: string;
+  /** The snapshots: QEMU's id (a number it gives) and name (the tag), as often as the image holds each. */
+  snapshots: InternalSnapshot[];
+}
+
+/** An internal snapshot in a qcow2 image. */
+export interface InternalSnapshot {
+  id: string;
+  name: string;
+}
+
+/** The internal snapshots in an image's info (QMP's ImageInfo, `qemu-img info --output=json`). */
+export function internalSnapshots(image: { snapshots?: unknown } | undefined): InternalSnapshot[] {
+  const list = Array.isArray(image?.snapshots) ? (image.snapshots as { id?: unknown; name?: unknown }[]) : [];
+  return list
+    .filter((s) => typeof s?.name === 'string')
+    .map((s) => ({ id: typeof s.id === 'string' ? s.id : '', name: s.name as string }));
+}
+
+/** The internal snapshots of each disk in QMP `query-block`'s answer (as `virsh qemu-monitor-command DOMAIN
+ *  '{"execute":"query-block"}'` prints it): what QEMU has, whether libvirt knows of it or not. A drive without
+ *  media is left out. */
+export function parseQueryBlockSnapshots(text: string): QemuDiskSnapshots[] {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new Error(`QEMU's query-block answer is not JSON: ${text.trim().slice(0, 200)}`);
+  }
+  const list = (answer as { return?: unknown }).return;
+  if (!Array.isArray(list)) throw new Error(`QEMU's query-block answer has no list: ${text.trim().slice(0, 200)}`);
+  const out: QemuDiskSnapshots[] = [];
+  for (const dev of list as {
+    device?: string;
+    qdev?: string;
+    inserted?: { 'node-name'?: string; image?: { snapshots?: unknown } };
+  }[]) {
+    if (!dev?.inserted) continue;
+    const snapshots = internalSnapshots(dev.inserted.image);
+    out.push({ disk: dev.qdev || dev.device || dev.inserted['node-name'] || '?', snapshots });
+  }
+  return out;
+}
+
+/** HMP `delvm`'s answer through `virsh qemu-monitor-command --hmp`: nothing on success, the error otherwise (HMP
+ *  reports failures as text, with success as virsh's exit code). Undefined when it succeeded. */
+export function hmpFailure(text: string): string | undefined {
+  const t = text.trim();
+  return t === '' ? undefined : t;
+}

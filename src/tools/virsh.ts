@@ -181,12 +181,10 @@ export class Virsh {
     await this.virsh(['destroy', domain], { okCodes: [1] });
   }
 
-  /** Stops (if running) and undefines a domain, with its snapshot/checkpoint metadata and managed save, but not its
-   *  storage: which volumes go is decided by the caller. */
+  /** Stops (if running) and undefines a domain, its snapshot/checkpoint metadata and managed save (not its storage). */
   async removeDomain(domain: string): Promise<void> {
     if ((await this.domainState(domain)) !== 'shut off') await this.virsh(['destroy', domain], { okCodes: [1] });
-    // --nvram is refused for a domain without NVRAM on some libvirt versions, --checkpoints-metadata is unknown
-    // before libvirt 5.6: each attempt drops what the one before may have been refused for.
+    // --nvram is refused without NVRAM by some libvirt, --checkpoints-metadata unknown before 5.6: each try drops one.
     const attempts = [
       ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save', '--nvram'],
       ['--snapshots-metadata', '--checkpoints-metadata', '--managed-save'],
@@ -221,9 +219,8 @@ export class Virsh {
     return this.lines(await this.virsh(['snapshot-list', domain, '--name']));
   }
 
-  /** An internal snapshot of every disk (qcow2) and, for a running or paused domain, of its memory and device
-   *  state: `snapshot-create-as --atomic` (all of it or nothing). virsh writes the snapshot XML itself, so the name
-   *  and description reach libvirt escaped. */
+  /** An internal snapshot of every disk (qcow2) and, for a running or paused domain, of its memory and device state:
+   *  `snapshot-create-as --atomic` (all or nothing). virsh writes the XML, so name and description reach it escaped. */
   async snapshotCreate(domain: string, name: string, description: string): Promise<void> {
     await this.virsh(['snapshot-create-as', domain, name, '--description', description, '--atomic']);
   }
@@ -236,6 +233,11 @@ export class Virsh {
 
   async snapshotDelete(domain: string, name: string): Promise<void> {
     await this.virsh(['snapshot-delete', domain, name]);
+  }
+
+  /** A QMP command (an HMP line with `hmp`) to the domain's QEMU through libvirt, which marks the domain tainted. */
+  async qemuMonitor(domain: string, command: string, hmp = false): Promise<string> {
+    return this.virsh(['qemu-monitor-command', domain, ...(hmp ? ['--hmp'] : []), command]);
   }
 
   /** `virsh console DOMAIN --devname DEV` on the user's terminal (an interactive session); returns virsh's exit

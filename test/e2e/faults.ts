@@ -92,11 +92,10 @@ export function faultSubset(get: () => FaultLab): void {
     STEP,
   );
 
-  // Open (#23, docs/faults.md): on libvirt 11 (Debian 13) a libvirtd restarted during `snapshot-create-as` can leave
-  // the snapshot in the disks' qcow2 without libvirt's metadata, and the retake fails with "Snapshot ... already
-  // exists in one or more devices". Until labforge removes such an internal snapshot itself, this point runs on the
-  // Debian 12 leg only.
-  (process.env.LABFORGE_E2E_LEG === 'debian13' ? test.skip : test)(
+  // On libvirt 11 (Debian 13) a libvirtd restarted during `snapshot-create-as` can leave the snapshot in the disks'
+  // qcow2 without libvirt's metadata: the next save removes those copies before it takes the snapshot again
+  // (docs/faults.md). On libvirt 9 the restart is ridden out or the retake converges as well.
+  test(
     'faults (#23): libvirtd killed and started again during snapshot save: ridden out or finished by the next save',
     async () => {
       const [first, restarted] = await Promise.all([
@@ -109,7 +108,15 @@ export function faultSubset(get: () => FaultLab): void {
       );
       // Failing is allowed, with a message naming libvirt; the same command then completes the snapshot.
       if (first.exitCode !== 0) expect(first.all).toMatch(/libvirt/);
-      await savedWhole('chaos2', first.exitCode === 0 ? first : await run(['snapshot', 'save', 'chaos2']));
+      const again = first.exitCode === 0 ? first : await run(['snapshot', 'save', 'chaos2']);
+      if (again !== first)
+        console.log(
+          `fault subset: the next save: exit ${again.exitCode}: ` +
+            lines(again.all)
+              .filter((l) => l.startsWith('labforge:'))
+              .join(' / '),
+        );
+      await savedWhole('chaos2', again);
       expect((await run(['snapshot', 'delete', 'chaos2'])).exitCode).toBe(0);
     },
     STEP,

@@ -191,3 +191,13 @@ export function baselineMissing(
   const base = (record?.snapshots ?? []).find((s) => s.name === BASELINE);
   return current.filter((d) => !base?.parts.some((p) => p.uuid === d.uuid && p.taken)).map((d) => d.node);
 }
+
+/** The domains whose disks labforge may clear of QEMU's copies of snapshot `name` that libvirt has no metadata for
+ *  (a libvirtd restarted while it took them): only for a snapshot labforge recorded and that was interrupted (saving,
+ *  or deleting), and only the domains it recorded a part of that snapshot on. Never by guess: a name the record
+ *  lacks, or a complete one, gives none. */
+export function lostCopyDomains(record: OwnershipRecord, name: string, uuids: string[]): string[] {
+  const snap = (record.snapshots ?? []).find((s) => s.name === name);
+  if (!snap || (snap.status !== 'saving' && snap.status !== 'deleting')) return [];
+  return uuids.filter((u) => snap.parts.some((p) => p.uuid === u));
+}

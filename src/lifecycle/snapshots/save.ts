@@ -7,7 +7,8 @@ import { labVirsh } from '../nodes/lab-hosts.js';
 import { PAUSED_WHY, vagrantState } from '../nodes/status.js';
 import type { SnapshotPart } from '../state/ownership.js';
 import { logFile } from '../steps.js';
-import { checkSnapshotName, planSave } from './plan.js';
+import { checkSnapshotName, lostCopyDomains, planSave } from './plan.js';
+import { removeLostCopies } from './lost-copies.js';
 import { changeSnapshot, resolveLabDomains } from './record.js';
 import { resumePaused, settleAll, shieldedFromSignals, stopIfInterrupted } from './steady.js';
 import { DiskFullError, diskFullOr, mib, poolSpace, requireSpace, type Space } from '../host/space.js';
@@ -79,10 +80,24 @@ export async function saveSnapshot(
   const before = (record.snapshots ?? []).find((s) => s.name === name);
   const existed = before !== undefined;
   const retake = before?.status === 'saving' && !opts.only;
-  if (retake)
-    (opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)))(
-      `snapshot ${name} was left incomplete by an interrupted save: taking it again`,
-    );
+  const say = opts.progress ?? ((l: string) => console.error(`labforge: ${l}`));
+  if (retake) say(`snapshot ${name} was left incomplete by an interrupted save: taking it again`);
+  // A save labforge recorded as interrupted may have left copies in the disks that libvirt lost (a libvirtd restart
+  // during its snapshot): removed first, or the new snapshot fails on them (libvirt 11) or sits beside them.
+  const lost = lostCopyDomains(
+    record,
+    name,
+    nodes.map((n) => n.domain!.uuid),
+  );
+  if (lost.length)
+    for (const line of await removeLostCopies(
+      lab,
+      virsh,
+      nodes.filter((n) => lost.includes(n.domain!.uuid)).map((n) => ({ node: n.node, uuid: n.domain!.uuid })),
+      name,
+      log,
+    ))
+      say(line);
   const parts: SnapshotPart[] = nodes.map((n) => ({
     node: n.node,
     uuid: n.domain!.uuid,

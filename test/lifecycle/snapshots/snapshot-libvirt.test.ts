@@ -14,6 +14,8 @@ import { LAYOUT } from '../../../src/layout.js';
 import { readRecord } from '../../../src/lifecycle/state/record.js';
 import { PAUSED_WHY } from '../../../src/lifecycle/nodes/status.js';
 import { verify } from '../../../src/lifecycle/nodes/verify.js';
+import { qemuSnapshots } from '../../../src/tools/qemu-snapshots.js';
+import { Virsh } from '../../../src/tools/virsh.js';
 import { lines, qcow2Disk, useNetns } from '../../netns.js';
 import { cli, CLI, ownershipRecord, tempDir } from '../../support.js';
 
@@ -241,6 +243,82 @@ test('a node left paused (labforge killed during a save): status and verify say 
     ['b', 'shutoff'],
   ]);
   await deleteSnapshot(lab, 'thawed');
+}, 120000);
+
+test('a save cut by a libvirtd restart left copies in the disks that libvirt lost: the retake (and a delete) removes them first', async () => {
+  if ((await virsh('domstate', 't-a')).trim() !== 'running') await virsh('start', 't-a');
+  expect((await virsh('domstate', 't-b')).trim()).toBe('shut off');
+  const out = path.join(work, 'out');
+  const labFile = path.join(work, 'lab.yaml');
+  const { lab } = loadLabText(fs.readFileSync(labFile, 'utf8'), labFile, { outDir: out });
+  const uuids = Object.fromEntries(readRecord(out)!.domains.map((d) => [d.node, d.uuid]));
+  const disk = (n: string) => path.join(work, 'disks', `t-${n}.qcow2`);
+  /** The names of the internal snapshots in a node's disk, as QEMU has them (libvirt's and lost ones). */
+  const inDisk = async (n: string) =>
+    (JSON.parse((await ns().exec('qemu-img', ['info', '-U', '--output=json', disk(n)])).stdout).snapshots ?? []).map(
+      (x: { name: string }) => x.name,
+    ) as string[];
+  /** As a libvirtd restarted during the save leaves them: written into the disks, libvirt has no metadata. */
+  const lose = async (name: string) => {
+    await virsh('qemu-monitor-command', 't-a', '--hmp', `savevm ${name}`);
+    await ns().exec('qemu-img', ['snapshot', '-c', name, disk('b')]);
+  };
+  const recordSaving = (name: string) => {
+    const before = readRecord(out)!;
+    const parts = ['a', 'b'].map((n) => ({ node: n, uuid: uuids[n], state: 'running', taken: false }));
+    const saving = { name, createdAt: '2026-12-03T06:00:00Z', status: 'saving', parts };
+    fs.writeFileSync(
+      path.join(out, LAYOUT.state),
+      JSON.stringify({ ...before, snapshots: [...before.snapshots!, saving] }),
+    );
+  };
+  await lose('lost');
+  // A copy libvirt does not know under another name: not labforge's, never touched.
+  await virsh('qemu-monitor-command', 't-a', '--hmp', 'savevm keep');
+  // QEMU's own list (QMP query-block through libvirt, as labforge asks it): both copies in a's one disk.
+  expect(await qemuSnapshots(new Virsh('qemu:///system'), uuids.a)).toEqual([
+    {
+      disk: expect.any(String),
+      snapshots: [
+        { id: expect.stringMatching(/^\d+$/), name: 'lost' },
+        { id: expect.stringMatching(/^\d+$/), name: 'keep' },
+      ],
+    },
+  ]);
+  for (const n of ['a', 'b']) {
+    expect(await inDisk(n)).toContain('lost');
+    expect(lines(await virsh('snapshot-list', `t-${n}`, '--name'))).not.toContain('lost');
+  }
+  recordSaving('lost');
+  const said: string[] = [];
+  await saveSnapshot(lab, 'lost', { progress: (l) => said.push(l) });
+  expect(said).toContain(
+    "removed QEMU's copies of snapshot lost that libvirt had lost (a save interrupted by a libvirtd restart) from the disks of a, b",
+  );
+  expect((await listSnapshots(lab)).find((x) => x.name === 'lost')).toMatchObject({
+    status: 'complete',
+    coverage: '2/2',
+  });
+  // One snapshot of the name in each disk, libvirt's (without the fix, qemu-img gave b a second one beside the lost
+  // copy, and libvirt 11 refused a's); the other name is still there.
+  expect((await inDisk('a')).filter((x) => x === 'lost')).toHaveLength(1);
+  expect((await inDisk('b')).filter((x) => x === 'lost')).toHaveLength(1);
+  expect(await inDisk('a')).toContain('keep');
+  expect((await virsh('domstate', 't-a')).trim()).toBe('running');
+  await deleteSnapshot(lab, 'lost');
+
+  // A delete of a save recorded as interrupted removes the lost copies too.
+  await lose('gone');
+  recordSaving('gone');
+  const told: string[] = [];
+  expect(await deleteSnapshot(lab, 'gone', { progress: (l) => told.push(l) })).toEqual({ name: 'gone', removed: [] });
+  expect(told).toEqual([
+    "removed QEMU's copies of snapshot gone that libvirt had lost (a save interrupted by a libvirtd restart) from the disks of a, b",
+  ]);
+  for (const n of ['a', 'b']) expect(await inDisk(n)).not.toContain('gone');
+  expect(readRecord(out)!.snapshots!.map((x) => x.name)).not.toContain('gone');
+  expect(await inDisk('a')).toContain('keep');
+  await virsh('qemu-monitor-command', 't-a', '--hmp', 'delvm keep');
 }, 120000);
 
 test('halt: a node that ignores the ACPI power button is asked again over ssh, then forced off at the time limit, which is reported', async () => {
