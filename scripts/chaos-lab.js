@@ -597,6 +597,26 @@ async function main() {
   say(`final destroy: exit ${d.exitCode}; left: ${left.length ? left.join(', ') : 'nothing'}`);
 }
 
+/** The tables of what ran; exit 0 only when every point converged with nothing leaked and the run was not stopped. */
+function report() {
+  result.minutes = (Date.now() - t0) / 60000;
+  save();
+  console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
+  console.log(table(result.rows));
+  console.log(`\nin short:\n\n${summary(result.rows)}`);
+  if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
+  const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
+  return bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;
+}
+
+// Ctrl-C (scripts/chaos.js passes it on): the points done so far are still reported; the environment's teardown
+// (scripts/e2e-env.sh) removes the lab.
+process.once('SIGINT', () => {
+  result.notes.push('stopped: interrupted (SIGINT) during the next point');
+  report();
+  process.exit(130);
+});
+
 try {
   await main();
 } catch (e) {
@@ -605,12 +625,5 @@ try {
   await labforge('destroy').catch(() => undefined);
 } finally {
   await sh('umount', ['-l', fsMount]);
-  result.minutes = (Date.now() - t0) / 60000;
-  save();
-  console.log(`\nchaos seed ${cfg.seed}, ${result.rows.length} points, ${result.minutes.toFixed(1)} min:\n`);
-  console.log(table(result.rows));
-  console.log(`\nin short:\n\n${summary(result.rows)}`);
-  if (result.notes.length) console.log(`\nnotes:\n${result.notes.map((n) => `- ${n}`).join('\n')}`);
-  const bad = result.rows.filter((r) => !r.converged || r.leaked.length).length + (result.final?.leaked.length ? 1 : 0);
-  process.exitCode = bad || result.notes.some((n) => n.startsWith('stopped')) ? 1 : 0;
+  process.exitCode = report();
 }

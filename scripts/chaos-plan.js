@@ -147,8 +147,10 @@ export function table(rows) {
 export function summary(rows) {
   const groups = new Map();
   for (const r of rows) {
-    const key = `${r.fault} | ${r.command}`;
-    const g = groups.get(key) ?? { fault: r.fault, command: r.command, points: 0, clean: 0, slowest: 0 };
+    // `snapshot save c4` and `snapshot save c6` are one command; `bake --force` is the bake.
+    const command = r.command.replace(/^(snapshot \S+) .*$/, '$1').replace(/ --force$/, '');
+    const key = `${r.fault} | ${command}`;
+    const g = groups.get(key) ?? { fault: r.fault, command, points: 0, clean: 0, slowest: 0 };
     g.points += 1;
     if (r.converged && r.leaked.length === 0) g.clean += 1;
     g.slowest = Math.max(g.slowest, r.nextSeconds);

@@ -122,6 +122,8 @@ test('the summary: one row per fault and command; a point that leaked is not cou
     row('kill -9 labforge', 'halt', true, [], 12.2),
     row('kill -9 labforge', 'halt', true, ['temp x'], 30.6),
     row('kill -9 labforge', 'up', false, [], 100),
+    row('kill -9 labforge', 'snapshot save c2', true, [], 20),
+    row('kill -9 labforge', 'snapshot save c6', false, [], 22),
     row('lost host', 'up', true, [], 55),
   ]);
   expect(text.split('\n')).toEqual([
@@ -129,7 +131,8 @@ test('the summary: one row per fault and command; a point that leaked is not cou
     '|---|---|---|---|---|',
     '| kill -9 labforge | halt | 2 | 1 | 31 s |',
     '| kill -9 labforge | up | 1 | 0 | 100 s |',
+    '| kill -9 labforge | snapshot save | 2 | 1 | 22 s |',
     '| lost host | up | 1 | 1 | 55 s |',
-    '| **all** | | **4** | **2** | |',
+    '| **all** | | **6** | **3** | |',
   ]);
 });
