@@ -5,11 +5,10 @@
 import path from 'node:path';
 import { BOUNDS } from '../../bounds.js';
 import { ResolveError, UsageError } from '../../errors.js';
-import { readBoundedIfExists, UnreadableFileError } from '../../fsguard/read.js';
 import { lockProblem } from '../../lab/lock-schema.js';
 import { planLock, type LabLock, type LockedImage, type LockPolicy } from '../../lab/base-image.js';
 import type { Lab } from '../../lab/model.js';
-import { jsonDamage } from '../state/state-file.js';
+import { jsonDamage, readCheckedJson } from '../state/state-file.js';
 import { atomicWrite } from '../state/outdir.js';
 import { resolveImage } from './fedora-servers.js';
 
@@ -24,23 +23,19 @@ export function lockPath(lab: Lab): string {
 export function readLock(lab: Lab): LabLock | undefined {
   const file = lockPath(lab);
   const fix = 'remove it or run `labforge lock --update`';
-  let text: string | undefined;
-  try {
-    text = readBoundedIfExists(file, { what: 'lab.lock', maxBytes: BOUNDS.lockFileBytes.max });
-  } catch (e) {
-    if (e instanceof UnreadableFileError) throw new UsageError(`${e.message}; ${fix}`);
-    throw e;
-  }
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new UsageError(`${file}: not a labforge lock file (${jsonDamage(text)}); ${fix}`);
-  }
-  const problem = lockProblem(value);
-  if (problem) throw new UsageError(`${file}: ${problem}; ${fix}`);
-  return value as LabLock;
+  return readCheckedJson<LabLock>(
+    file,
+    { what: 'lab.lock', maxBytes: BOUNDS.lockFileBytes.max },
+    (value) => lockProblem(value) || undefined,
+    (d) =>
+      new UsageError(
+        d.how === 'unreadable'
+          ? `${d.error.message}; ${fix}`
+          : d.how === 'json'
+            ? `${file}: not a labforge lock file (${jsonDamage(d.text)}); ${fix}`
+            : `${file}: ${d.problem}; ${fix}`,
+      ),
+  );
 }
 
 export function writeLock(lab: Lab, lock: LabLock): string {

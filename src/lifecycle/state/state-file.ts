@@ -57,6 +57,38 @@ function unreadable(e: UnreadableFileError, file: string): string {
   return why.replace(/, not a regular file$/, '').replace(/^is /, '');
 }
 
+/** How a JSON file labforge reads can be damaged: unreadable (a folder, a FIFO, too long: the reader's error),
+ *  not JSON, or JSON of the wrong shape (what `check` found). */
+export type JsonDamage =
+  { how: 'unreadable'; error: UnreadableFileError } | { how: 'json'; text: string } | { how: 'shape'; problem: string };
+
+/** Reads a JSON file of labforge's: undefined when it does not exist; its value when it is JSON of the shape `check`
+ *  accepts (`check` returns what is wrong, or undefined); else the error `damaged` makes of the damage. */
+export function readCheckedJson<T>(
+  file: string,
+  read: { what: string; maxBytes: number; noFollow?: boolean },
+  check: (value: unknown) => string | undefined,
+  damaged: (d: JsonDamage) => Error,
+): T | undefined {
+  let text: string | undefined;
+  try {
+    text = readBoundedIfExists(file, read);
+  } catch (e) {
+    if (e instanceof UnreadableFileError) throw damaged({ how: 'unreadable', error: e });
+    throw e;
+  }
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw damaged({ how: 'json', text });
+  }
+  const problem = check(value);
+  if (problem !== undefined) throw damaged({ how: 'shape', problem });
+  return value as T;
+}
+
 /**
  * Reads a state file: undefined when it does not exist; its value when it is JSON of the shape `check` accepts
  * (`check` returns what is wrong, or undefined); else a StateFileError naming the file (exit 2). The file is never
@@ -67,23 +99,13 @@ export function readStateJson<T>(
   kind: StateFileKind,
   check: (value: unknown) => string | undefined,
 ): T | undefined {
-  let text: string | undefined;
-  try {
-    text = readBoundedIfExists(file, { what: kind.what, maxBytes: kind.maxBytes, noFollow: kind.noFollow });
-  } catch (e) {
-    if (e instanceof UnreadableFileError) throw damagedStateFile(file, kind, unreadable(e, file));
-    throw e;
-  }
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw damagedStateFile(file, kind, jsonDamage(text));
-  }
-  const problem = check(value);
-  if (problem !== undefined) throw damagedStateFile(file, kind, problem);
-  return value as T;
+  return readCheckedJson<T>(file, kind, check, (d) =>
+    damagedStateFile(
+      file,
+      kind,
+      d.how === 'unreadable' ? unreadable(d.error, file) : d.how === 'json' ? jsonDamage(d.text) : d.problem,
+    ),
+  );
 }
 
 /** readStateJson for a file whose content is rebuilt safely: a damaged one counts as none, and stderr says so
