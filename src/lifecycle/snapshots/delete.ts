@@ -5,8 +5,8 @@ import type { Virsh } from '../../tools/virsh.js';
 import { labVirsh } from '../nodes/lab-hosts.js';
 import { readRecord } from '../state/record.js';
 import { logFile } from '../steps.js';
-import { checkSnapshotName, knownNames, lostCopyDomains, snapshotRows, type SnapshotRow } from './plan.js';
-import { removeLostCopies } from './lost-copies.js';
+import { checkSnapshotName, knownNames, snapshotRows, type SnapshotRow } from './plan.js';
+import { clearLostCopies } from './lost-copies.js';
 import { changeSnapshot, requireRecord } from './record.js';
 import { settleAll, shieldedFromSignals } from './steady.js';
 
@@ -41,20 +41,15 @@ export async function deleteSnapshot(
   );
   // A save or delete that was interrupted may have left copies in the disks that libvirt lost (a libvirtd restart
   // during the save's snapshot): removed too, from the domains labforge recorded parts on.
-  const lost = lostCopyDomains(
+  await clearLostCopies(
+    lab,
+    virsh,
     record,
     name,
-    snap.parts.map((p) => p.uuid).filter((u) => live.has(u)),
+    snap.parts.filter((p) => live.has(p.uuid)),
+    opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)),
+    opts.log,
   );
-  if (lost.length)
-    for (const line of await removeLostCopies(
-      lab,
-      virsh,
-      snap.parts.filter((p) => lost.includes(p.uuid)),
-      name,
-      opts.log,
-    ))
-      (opts.progress ?? ((l: string) => console.error(`labforge: ${l}`)))(line);
   // Every part is gone (a failure has thrown, leaving the entry `deleting` for the next delete to finish).
   changeSnapshot(lab, name, () => undefined);
   // In the lab's order, whatever order the parallel deletes finished in.

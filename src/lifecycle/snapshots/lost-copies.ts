@@ -13,11 +13,40 @@ import { deleteImageSnapshot, imageSnapshots } from '../../tools/qemu-img.js';
 import { qemuSnapshotDelete, qemuSnapshots } from '../../tools/qemu-snapshots.js';
 import type { Virsh } from '../../tools/virsh.js';
 import { uriOfNode } from '../nodes/lab-hosts.js';
+import type { OwnershipRecord } from '../state/ownership.js';
+import { lostCopyDomains } from './plan.js';
 
 /** A domain of the lab: its node and UUID. */
 export interface NodeDomain {
   node: string;
   uuid: string;
+}
+
+/** For a save or delete of snapshot `name` that labforge recorded as interrupted: removes the copies libvirt lost
+ *  from those of `domains` the record names parts of (plan.ts, lostCopyDomains), and says what it did. */
+export async function clearLostCopies(
+  lab: Lab,
+  virsh: Virsh,
+  record: OwnershipRecord,
+  name: string,
+  domains: NodeDomain[],
+  say: (line: string) => void,
+  log?: string,
+): Promise<void> {
+  const lost = lostCopyDomains(
+    record,
+    name,
+    domains.map((d) => d.uuid),
+  );
+  if (lost.length === 0) return;
+  const lines = await removeLostCopies(
+    lab,
+    virsh,
+    domains.filter((d) => lost.includes(d.uuid)),
+    name,
+    log,
+  );
+  for (const line of lines) say(line);
 }
 
 /** At most this many copies of one name in one disk are removed (each pass removes one per disk). */

@@ -7,8 +7,8 @@ import { labVirsh } from '../nodes/lab-hosts.js';
 import { PAUSED_WHY, vagrantState } from '../nodes/status.js';
 import type { SnapshotPart } from '../state/ownership.js';
 import { logFile } from '../steps.js';
-import { checkSnapshotName, lostCopyDomains, planSave } from './plan.js';
-import { removeLostCopies } from './lost-copies.js';
+import { checkSnapshotName, planSave } from './plan.js';
+import { clearLostCopies } from './lost-copies.js';
 import { changeSnapshot, resolveLabDomains } from './record.js';
 import { resumePaused, settleAll, shieldedFromSignals, stopIfInterrupted } from './steady.js';
 import { DiskFullError, diskFullOr, mib, poolSpace, requireSpace, type Space } from '../host/space.js';
@@ -84,20 +84,15 @@ export async function saveSnapshot(
   if (retake) say(`snapshot ${name} was left incomplete by an interrupted save: taking it again`);
   // A save labforge recorded as interrupted may have left copies in the disks that libvirt lost (a libvirtd restart
   // during its snapshot): removed first, or the new snapshot fails on them (libvirt 11) or sits beside them.
-  const lost = lostCopyDomains(
+  await clearLostCopies(
+    lab,
+    virsh,
     record,
     name,
-    nodes.map((n) => n.domain!.uuid),
+    nodes.map((n) => ({ node: n.node, uuid: n.domain!.uuid })),
+    say,
+    log,
   );
-  if (lost.length)
-    for (const line of await removeLostCopies(
-      lab,
-      virsh,
-      nodes.filter((n) => lost.includes(n.domain!.uuid)).map((n) => ({ node: n.node, uuid: n.domain!.uuid })),
-      name,
-      log,
-    ))
-      say(line);
   const parts: SnapshotPart[] = nodes.map((n) => ({
     node: n.node,
     uuid: n.domain!.uuid,
