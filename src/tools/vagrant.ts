@@ -90,6 +90,9 @@ export function home(): string {
   return process.env.VAGRANT_HOME ?? path.join(process.env.HOME ?? '/root', '.vagrant.d');
 }
 
+/** Where Vagrant keeps the versions of an installed box: `boxes/<name with / as -VAGRANTSLASH->` in its home. */
+const boxDir = (name: string) => path.join(home(), 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+
 /** Ruby's URI::RFC2396_Parser#escape, which Vagrant applies to a local box file's path to make its file:// URL. */
 const rfc2396Escape = (s: string) =>
   Buffer.from(s, 'utf8')
@@ -228,7 +231,7 @@ export function vagrantArchitecture(arch: string = process.arch): string {
  *  `boxes/<name>/<version>/<architecture>/libvirt/metadata.json` (Vagrant >= 2.4: this host's architecture, or
  *  "unknown" for a box added without one). */
 export function boxInstalled(name: string): boolean {
-  const dir = path.join(home(), 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+  const dir = boxDir(name);
   const isFile = (...p: string[]) => fs.statSync(path.join(...p), { throwIfNoEntry: false })?.isFile() === true;
   return safeList(dir).some(
     (version) =>
@@ -240,7 +243,7 @@ export function boxInstalled(name: string): boolean {
 /** The size of an installed libvirt box's disk image (`box.img`, what vagrant-libvirt uploads as the base volume), in
  *  bytes: the largest of its versions; undefined when it is not installed. */
 export function boxImageBytes(name: string): number | undefined {
-  const dir = path.join(home(), 'boxes', name.replace(/\//g, '-VAGRANTSLASH-'));
+  const dir = boxDir(name);
   const size = (...p: string[]) => {
     const st = fs.statSync(path.join(...p), { throwIfNoEntry: false });
     return st?.isFile() ? st.size : 0;

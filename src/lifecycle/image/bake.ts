@@ -155,10 +155,11 @@ function removePackerOutput(lab: Lab, name: string): void {
  *  the build disk, and the compressed copy of that disk it makes at the end (disk_compression), the box after it. */
 const BUILD_IMAGE_COPIES = 2;
 
-/** The output folder's free space before the build, refused (exit 1) when it cannot hold what Packer will write: known
- *  when the base image is a local file (BUILD_IMAGE_COPIES times its size); a downloaded image's size is not known yet. */
+/** The free space of the file system the output folder is on. */
 const outputFolder = (lab: Lab) => localSpace(lab.outDir, `the output folder ${lab.outDir}`);
 
+/** The output folder's free space before the build, refused (exit 1) when it cannot hold what Packer will write: known
+ *  when the base image is a local file (BUILD_IMAGE_COPIES times its size); a downloaded image's size is not known yet. */
 function checkBuildSpace(lab: Lab): Space {
   const space = outputFolder(lab);
   const image = lab.image.local ? fs.statSync(lab.image.local, { throwIfNoEntry: false }) : undefined;
