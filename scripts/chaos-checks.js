@@ -152,7 +152,7 @@ export async function leaks({ out, tmp, procs, virsh, after, nodes, networks, po
     }
     if (pool && fs.existsSync(pool) && fs.readdirSync(pool).length)
       found.push(`files in the pool folder: ${fs.readdirSync(pool).join(' ')}`);
-    for (const f of ['.labforge-state.json', '.lock.children'])
+    for (const f of ['.labforge-state.json', '.lock.children', 'known_hosts', '.labforge-known-hosts.json'])
       if (fs.existsSync(path.join(out, f))) found.push(`${f}`);
     const mux = path.join(out, '.mux');
     if (fs.existsSync(mux) && fs.readdirSync(mux).length) found.push(`mux sockets: ${fs.readdirSync(mux).join(' ')}`);

@@ -19,6 +19,8 @@ export const ESTIMATE = {
   'up:absent': 300,
   bake: 500,
   'up:halted': 180,
+  // Only after a point that did not converge (the lab recovered, running, where the plan expected it halted).
+  'up:running': 15,
   halt: 45,
   'snapshot-save': 10,
   'snapshot-restore': 20,
@@ -131,7 +133,9 @@ export function table(rows) {
         esc(r.fault),
         `${esc(r.command)} (${r.from})`,
         esc(r.point),
-        `exit ${r.nextExit}, ${r.nextSeconds.toFixed(0)} s${r.said ? `; ${esc(r.said)}` : ''}`,
+        r.nextExit === undefined
+          ? 'none: the command ended before the kill'
+          : `exit ${r.nextExit}, ${r.nextSeconds.toFixed(0)} s${r.said ? `; ${esc(r.said)}` : ''}`,
         r.converged ? 'yes' : `**no**: ${esc(r.why)}`,
         r.leaked.length ? esc(r.leaked.join(', ')) : 'nothing',
         '',

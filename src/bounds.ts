@@ -23,7 +23,7 @@ export const BOUNDS = {
   labFileBytes: { max: 1024 * 1024 },
   /** lab.lock: a few hundred bytes; anything near this is not a lock. */
   lockFileBytes: { max: 64 * 1024 },
-  /** A JSON record labforge keeps in its own folders (manifest, ownership record, claim, lock, caches). */
+  /** A record labforge keeps in its own folders (manifest, ownership record, claim, lock, caches, known_hosts). */
   recordBytes: { max: 16 * 1024 * 1024 },
   /** A file `hosts --install --file` / `ssh-config --install --file` changes (the hosts file, ~/.ssh/config). */
   workstationFileBytes: { max: 16 * 1024 * 1024 },

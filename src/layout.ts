@@ -7,7 +7,8 @@
 //   .current -> .renders/<id>   the render in use: the one entry a render replaces (rename(2) of a new link)
 //   Vagrantfile, packer, provision, hosts, ssh_config, inventory, network.xml, management-network.xml,
 //   .labforge-render.json       links into .current/, made once: their paths never change
-//   logs/ .vagrant/ secrets/ known_hosts .labforge-state.json .labforge-addresses.json .lock .mux/ .cache/
+//   logs/ .vagrant/ secrets/ known_hosts .labforge-known-hosts.json .labforge-state.json .labforge-addresses.json
+//   .lock .mux/ .cache/
 //                               state of the running lab, never touched by a render
 
 export const LAYOUT = {
@@ -58,6 +59,8 @@ export const LAYOUT = {
   rootPassword: 'secrets/root-password',
   /** The nodes' host keys (kept out of ~/.ssh/known_hosts: nodes are re-created with new ones). */
   knownHosts: 'known_hosts',
+  /** Which domain each node's keys in known_hosts were learned from (lifecycle/state/known-hosts.ts). */
+  knownHostsDomains: '.labforge-known-hosts.json',
   /** Vagrant's machine folders: `.vagrant/machines/<node>/libvirt/`. */
   vagrantMachines: '.vagrant/machines',
 } as const;

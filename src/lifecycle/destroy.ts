@@ -139,6 +139,7 @@ export async function destroy(lab: Lab, opts: { box?: boolean }): Promise<{ remo
           removeRecord(lab.outDir);
           removeEmptyFolders(lab.outDir);
           outLayer(lab.outDir).remove(LAYOUT.knownHosts);
+          outLayer(lab.outDir).remove(LAYOUT.knownHostsDomains);
           return removed.length > before ? removed.slice(before).join(', ') : 'nothing left';
         },
       },

@@ -99,14 +99,29 @@ test('the table: one line per point, pipes in text escaped, what did not converg
       why: 'exit 1: x',
       leaked: ['lock file .lock', 'pool default'],
     },
+    {
+      fault: 'kill -9 labforge',
+      command: 'reset',
+      from: 'running',
+      point: 'finished (exit 0) in 3.0 s, before the kill at 4.0 s',
+      nextSeconds: 0,
+      said: '',
+      converged: true,
+      why: '',
+      leaked: [],
+    },
   ]);
   const rows = t.split('\n');
-  expect(rows).toHaveLength(4);
+  expect(rows).toHaveLength(5);
   expect(rows[2]).toBe(
     '| 1 | kill -9 labforge | halt (running) | kill -9 at 3.1 s; last line: a \\| b | exit 0, 20 s; stopped vagrant (pid 7) | yes | nothing |',
   );
   expect(rows[3]).toBe(
     '| 2 | kill -9 labforge | destroy (halted) | p q | exit 1, 2 s | **no**: exit 1: x | lock file .lock, pool default |',
+  );
+  // A command that ended before its kill is not run again.
+  expect(rows[4]).toBe(
+    '| 3 | kill -9 labforge | reset (running) | finished (exit 0) in 3.0 s, before the kill at 4.0 s | none: the command ended before the kill | yes | nothing |',
   );
 });
 

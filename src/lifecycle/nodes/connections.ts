@@ -5,12 +5,16 @@ import { LAYOUT } from '../../layout.js';
 import { SSH_COMMAND_S, SSH_CONNECT_S } from '../../time-limits.js';
 import { labLogin } from '../../render/hosts.js';
 import * as ssh from '../../tools/ssh.js';
+import { forgetKeysOfNewDomains } from '../state/known-hosts.js';
 import { owned } from '../state/outdir.js';
 
 /** The longest socket path that works: sun_path holds 108 bytes, and ssh first binds a name 17 bytes longer. */
 const MAX_SOCKET_PATH = 107 - 17;
 
+/** How to log in to the node. Its known host keys are those of its domain now: a node made anew since they were
+ *  learned has its old ones forgotten first (known-hosts.ts). */
 export function target(lab: Lab, node: LabNode): ssh.SshTarget {
+  forgetKeysOfNewDomains(lab);
   const socket = path.join(lab.outDir, LAYOUT.mux, node.name);
   return {
     ...labLogin(lab),

@@ -108,6 +108,17 @@ export function readStateJson<T>(
   );
 }
 
+/** Reads a state file that is text, not JSON (known_hosts): undefined when it does not exist; else its text, or a
+ *  StateFileError naming the file (exit 2) when it cannot be read as one (a link, a FIFO, a folder, too long). */
+export function readStateText(file: string, kind: StateFileKind): string | undefined {
+  try {
+    return readBoundedIfExists(file, kind);
+  } catch (e) {
+    if (e instanceof UnreadableFileError) throw damagedStateFile(file, kind, unreadable(e, file));
+    throw e;
+  }
+}
+
 /** readStateJson for a file whose content is rebuilt safely: a damaged one counts as none, and stderr says so
  *  (`rebuilt`: what happens instead, "it is written anew by this render"). */
 export function readRebuildableJson<T>(
