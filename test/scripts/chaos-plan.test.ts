@@ -121,7 +121,8 @@ test('the table: one line per point, pipes in text escaped, what did not converg
   );
   // A command that ended before its kill is not run again.
   expect(rows[4]).toBe(
-    '| 3 | kill -9 labforge | reset (running) | finished (exit 0) in 3.0 s, before the kill at 4.0 s | none: the command ended before the kill | yes | nothing |',
+    '| 3 | kill -9 labforge | reset (running) | finished (exit 0) in 3.0 s, before the kill at 4.0 s | ' +
+      'none: the command ended before the kill | yes | nothing |',
   );
 });
 
