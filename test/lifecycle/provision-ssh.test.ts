@@ -254,3 +254,54 @@ test('Ctrl-C during a step: labforge stops within a second, no node starts it af
   ]);
   expect(fs.existsSync(path.join(dest, 'slow-done-node1'))).toBe(true);
 }, 120000);
+
+test(
+  'a node made anew answers with new host keys: refused, named, while its domain is the same; ' +
+    "after Vagrant's domain id changes its old key is forgotten and it is logged in to",
+  async () => {
+    const kh = path.join(out, 'known_hosts');
+    const knows = async (ip: string) =>
+      (await execa('ssh-keygen', ['-F', ip, '-f', kh], { reject: false })).exitCode === 0;
+    expect(await knows('10.240.0.11')).toBe(true);
+    // The "nodes" get new host keys, as a re-created VM does at its first boot: every process of the namespace (sshd,
+    // its sessions, the shared connections) ends, and sshd starts with another key.
+    const pids = (await execa('ip', ['netns', 'pids', NS])).stdout.split('\n').filter(Boolean);
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    fs.rmSync(path.join(work, 'hostkey'));
+    fs.rmSync(path.join(work, 'hostkey.pub'));
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'hostkey')]);
+    await execa('ip', ['netns', 'exec', NS, '/usr/sbin/sshd', '-f', path.join(work, 'sshd_config')]);
+    const run = () => labforge(['run', 'all', '--json', '--', 'true']);
+    const outcome = (stdout: string) =>
+      (JSON.parse(stdout) as { node: string; ok: boolean; error?: string }[]).map((o) => [o.node, o.ok, o.error ?? '']);
+    // Same domain ids: ssh refuses the new key, and labforge says why.
+    const refused = await run();
+    expect(refused.exitCode).toBe(1);
+    const changed = expect.stringMatching(
+      /^no connection to 10\.240\.0\.1\d: it answers with another host key than node\d had/,
+    );
+    expect(outcome(refused.stdout)).toEqual([
+      ['node1', false, changed],
+      ['node2', false, changed],
+    ]);
+    // node1's domain made anew (Vagrant recorded another id): its old key is forgotten, ssh learns the new one.
+    fs.writeFileSync(path.join(out, '.vagrant', 'machines', 'node1', 'libvirt', 'id'), 'uuid-node1-b\n');
+    const one = await run();
+    expect(outcome(one.stdout)).toEqual([
+      ['node1', true, ''],
+      ['node2', false, changed],
+    ]);
+    fs.writeFileSync(path.join(out, '.vagrant', 'machines', 'node2', 'libvirt', 'id'), 'uuid-node2-b\n');
+    const both = await run();
+    expect(both.exitCode).toBe(0);
+    const key = fs.readFileSync(path.join(work, 'hostkey.pub'), 'utf8').split(' ')[1];
+    expect(
+      fs
+        .readFileSync(kh, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ').slice(-1)[0]),
+    ).toEqual([key, key]);
+  },
+  120000,
+);

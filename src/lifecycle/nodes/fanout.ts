@@ -32,6 +32,17 @@ export interface FanOptions {
   onLine?: (node: string, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
+/** Why ssh did not connect to the node, from its stderr. A host key other than the one learned from the node's
+ *  domain (a node made anew has its old one forgotten first: state/known-hosts.ts) is named as such. */
+function noConnection(node: LabNode, stderr: string): string {
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr))
+    return (
+      `no connection to ${node.ip}: it answers with another host key than ${node.name} had when its key was ` +
+      "learned (the lab's known_hosts), while its domain is the same one: another machine may hold the address"
+    );
+  return `no connection to ${node.ip}: ${stderr.trim().split('\n').pop()}`;
+}
+
 /** Runs `work` on every node, at most `parallel` at a time; outcomes in lab order. */
 export async function fan(
   nodes: LabNode[],
@@ -70,7 +81,7 @@ export async function fan(
           stdout: r.stdout,
           stderr: r.stderr,
           seconds: (Date.now() - started) / 1000,
-          ...(unreachable ? { error: `no connection to ${node.ip}: ${r.stderr.trim().split('\n').pop()}` } : {}),
+          ...(unreachable ? { error: noConnection(node, r.stderr) } : {}),
           ...(r.exitCode !== 0 && interruptedBy() ? { error: `stopped (${interruptedBy()})` } : {}),
         };
       } catch (e) {
