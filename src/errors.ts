@@ -76,7 +76,7 @@ export class SetupNeedsRootError extends Error {
 
 /** A program labforge ran failed: names the tool, its command line, its exit code and the tail of its output. */
 export class ToolError extends Error {
-  readonly exitStatus = EXIT.failure;
+  readonly exitStatus: number = EXIT.failure;
 
   constructor(
     readonly tool: string,
@@ -167,6 +167,30 @@ export class HostNotReadyError extends Error {
 /** libvirt cannot be asked (virsh fails on the lab's URI). */
 export class LibvirtUnreachableError extends Error {
   readonly exitStatus = EXIT.host;
+}
+
+/** virsh found no libvirt to talk to at a URI that had not answered in this process (no daemon running there, a host
+ *  that does not answer): exit 3, saying so and what to do. A ToolError still, for the callers that handle a failed
+ *  virsh call. */
+export class LibvirtAbsentError extends ToolError {
+  override readonly exitStatus: number = EXIT.host;
+
+  constructor(
+    readonly uri: string,
+    failed: ToolError,
+  ) {
+    super(failed.tool, failed.command, failed.exitCode, failed.tail, undefined, failed.stdout);
+    this.name = 'LibvirtAbsentError';
+    this.message =
+      `libvirt does not answer at ${uri} (${this.reason}): is its daemon (libvirtd or virtqemud) running? ` +
+      '`labforge setup` starts it on this host, also without systemd; for another host, check host.uri and that ' +
+      'the host answers';
+  }
+
+  /** virsh's own last word on it: "error: Failed to connect socket to '...': No such file or directory". */
+  get reason(): string {
+    return this.tail.trim().split('\n').slice(-1)[0].trim();
+  }
 }
 
 /** This host is not one setup knows how to set up. */

@@ -22,7 +22,7 @@ import type { OpenLab } from './open.js';
 import { status } from './nodes/status.js';
 import { poolStep } from './state/pool.js';
 import { logFile, runSteps } from './steps.js';
-import { awaitManagementLeases, bootTimedOut } from './nodes/boot.js';
+import { awaitManagementLeases, bootTimedOut, provisionBooted } from './nodes/boot.js';
 import { diskFullOr, localSpace, mib, NEW_NODE_DISK_MIB, poolSpace, requireSpace, type Space } from './host/space.js';
 
 /** What up writes into the output folder while the lab comes up, at least: logs, the nodes' console logs, state. */
@@ -221,7 +221,7 @@ export async function up(open: OpenLab): Promise<void> {
           // Vagrant provisions a running node only once libvirt holds its management address (a killed up leaves
           // nodes still booting without one): wait for it as vagrant up would have (nodes/leases.ts).
           await awaitManagementLeases(lab, open.ctx, c.pending, await virsh.domainStates(), { log, progress });
-          await vagrant.provision(lab.outDir, c.pending, { log, onLine: progress });
+          await provisionBooted(lab, open.ctx, c.pending, { log, onLine: progress });
           const still = (
             await allAnswer(
               lab,

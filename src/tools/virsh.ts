@@ -1,6 +1,6 @@
 // virsh: networks, domains, volumes and pools of one libvirt connection.
-import { commandLine, ToolError } from '../errors.js';
-import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_BROKE, libvirtLost, VIRSH_READS } from './libvirt-lost.js';
+import { commandLine, LibvirtAbsentError, ToolError } from '../errors.js';
+import { answered, LIBVIRT_ABSENT, LIBVIRT_BACK_S, LIBVIRT_LOST, libvirtLost, VIRSH_READS } from './libvirt-lost.js';
 export { LIBVIRT_LOST, LibvirtLostError, libvirtLost } from './libvirt-lost.js';
 import { run, runAttached, type RunOptions } from './run.js';
 import {
@@ -36,9 +36,9 @@ export class Virsh {
         return stdout;
       } catch (e) {
         if (!(e instanceof ToolError)) throw e;
-        // Only a libvirt that answered before in this process went away; one that never answered (no daemon, an
-        // unreachable remote host) is reported at once.
-        if (!answered.has(this.uri) || !(LIBVIRT_BROKE.test(e.message) || LIBVIRT_ABSENT.test(e.message))) throw e;
+        // Only a libvirt that answered before in this process went away; one that never did is reported at once.
+        if (!answered.has(this.uri)) throw LIBVIRT_ABSENT.test(e.message) ? new LibvirtAbsentError(this.uri, e) : e;
+        if (!LIBVIRT_LOST.test(e.message)) throw e;
         if (!VIRSH_READS.has(args[0])) throw libvirtLost(this.uri, `\`${commandLine(['virsh', ...argv])}\``, e.message);
         if (Date.now() > until)
           throw libvirtLost(

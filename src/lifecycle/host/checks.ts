@@ -1,5 +1,6 @@
 // doctor's checks that need no tool: each turns facts labforge gathered into ok / warn / fail with the fix, and the
 // table people read.
+import { LibvirtAbsentError } from '../../errors.js';
 import type { Lab, LabNetwork } from '../../lab/model.js';
 import { contains, overlaps, parseCidr } from '../../lab/ipv4.js';
 import type { KvmFacts } from '../../tools/host.js';
@@ -13,8 +14,10 @@ export interface Check {
   fix?: string;
 }
 
-/** An error's first line, for a check's detail. */
-export const firstLine = (e: Error) => e.message.split('\n')[0];
+/** An error's first line, for a check's detail (for a libvirt that is not there, virsh's own words: the check's fix
+ *  says what to do). */
+export const firstLine = (e: Error) =>
+  e instanceof LibvirtAbsentError ? `virsh: ${e.reason}` : e.message.split('\n')[0];
 
 /** The daemon's and the hypervisor's version in `virsh version --daemon`'s answer. */
 export function parseVirshVersion(text: string): { daemon?: string; qemu?: string } {

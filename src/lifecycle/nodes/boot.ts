@@ -10,6 +10,7 @@ import { consoleLog } from '../../layout.js';
 import { BootTimeoutError, ToolError } from '../../errors.js';
 import type { RenderContext } from '../../render/context.js';
 import { bootTimeoutS } from '../../render/vagrantfile.js';
+import * as vagrant from '../../tools/vagrant.js';
 
 /** The tail of a node's serial console log (<out>/logs/<node>-console.log), the first place to look when it does
  *  not boot. */
@@ -73,4 +74,38 @@ export async function awaitManagementLeases(
       `${noLease.join(', ')} ran for ${timeoutS} s (host.boot_timeout) without an address on the management ` +
         `network, so Vagrant cannot provision ${noLease.length > 1 ? 'them' : 'it'}:\n${consoleTails(lab, noLease)}`,
     );
+}
+
+/** Vagrant's words when a provisioner needs a guest whose communicator does not answer yet (MachineGuestNotReady). */
+export const GUEST_NOT_READY = /not\s+ready\s+for\s+guest\s+communication/;
+
+/**
+ * `vagrant provision` of nodes that run and have their management address but may still be booting (an up killed
+ * before Vagrant waited for their ssh): `vagrant provision` does not wait for the guest as `vagrant up` does
+ * (WaitForCommunicator), and fails at once with "not ready for guest communication" while the guest's sshd is not up.
+ * So it is run again every `pollS`, for up to the boot time-out in all; then the time-out names the nodes with their
+ * consoles. Any other failure is Vagrant's, as it is. The provisioners are labforge's own, made to run more than once.
+ */
+export async function provisionBooted(
+  lab: Lab,
+  ctx: RenderContext,
+  nodes: string[],
+  opts: RunOptions,
+  { timeoutS = bootTimeoutS(lab, ctx), pollS = 5 }: { timeoutS?: number; pollS?: number } = {},
+): Promise<void> {
+  const until = Date.now() + timeoutS * 1000;
+  for (;;) {
+    try {
+      return await vagrant.provision(lab.outDir, nodes, opts);
+    } catch (e) {
+      if (!(e instanceof ToolError) || !GUEST_NOT_READY.test(e.tail)) throw e;
+      if (Date.now() + pollS * 1000 > until)
+        throw new BootTimeoutError(
+          `${nodes.join(', ')} did not answer Vagrant's ssh within ${timeoutS} s (host.boot_timeout), so Vagrant ` +
+            `cannot provision ${nodes.length > 1 ? 'them' : 'it'}:\n${consoleTails(lab, nodes)}`,
+        );
+      opts.onLine?.(`${nodes.join(', ')}: not answering Vagrant's ssh yet (still booting): again in ${pollS} s`, 'stdout');
+      await new Promise((r) => setTimeout(r, pollS * 1000));
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // makes) answers at once whether they run. A lab with none of its domains defined is not up (exit 1), a node that is
 // not running says its state (exit 1), and a libvirt that cannot be asked is an error with virsh's message (exit 3),
 // instead of an ssh time-out seconds later.
-import { LabNotUpError, LibvirtUnreachableError } from '../../errors.js';
+import { LabNotUpError, LibvirtAbsentError, LibvirtUnreachableError } from '../../errors.js';
 import { spansHosts, type Lab, type LabNode } from '../../lab/model.js';
 import { nodeHostUris, uriOfNode } from './lab-hosts.js';
 import { Virsh } from '../../tools/virsh.js';
@@ -13,6 +13,7 @@ export async function libvirtStates(uri: string): Promise<Map<string, string>> {
   try {
     return await new Virsh(uri).domainStates();
   } catch (e) {
+    if (e instanceof LibvirtAbsentError) throw e;
     throw new LibvirtUnreachableError(`cannot ask libvirt at ${uri}: ${(e as Error).message}`);
   }
 }

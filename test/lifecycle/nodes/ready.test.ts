@@ -1,7 +1,7 @@
 // Commands on a lab that is not up answer at once, from one libvirt query, against a real libvirtd in the test's own
 // network namespace: a lab with no domain defined is "not up" (exit 1), a node whose domain is shut off says so
 // (exit 1), and status/verify/run/copy/ssh/console on a libvirt that cannot be reached end with virsh's message
-// (exit 3) instead of "domain absent" or an ssh time-out.
+// (exit 3) instead of "domain absent" or an ssh time-out; halt and destroy too.
 import path from 'node:path';
 import { useNetns } from '../../netns.js';
 import { cli, tempDir, writeLab } from '../../support.js';
@@ -58,14 +58,25 @@ test('a node whose domain is shut off: "node a is shut off", exit 1; a node neve
   expect(JSON.parse(status.stdout).map((n: { domain: string }) => n.domain)).toEqual(['shut off', 'absent']);
 });
 
-test.each([...COMMANDS, ['status', ['status']] as [string, string[]]])(
-  "%s with a libvirt that cannot be reached: virsh's message, exit 3",
+const ELSE: [string, string[]][] = [
+  ['status', ['status']],
+  ['halt', ['halt']],
+  ['destroy', ['destroy', '--yes']],
+];
+
+test.each([...COMMANDS, ...ELSE])(
+  "%s with a libvirt that cannot be reached: says so with virsh's reason and what to do, exit 3",
   async (_c, args) => {
     const labforge = lab(`${LAB}host: { uri: "${UNREACHABLE}" }\n`);
     const r = await labforge(args);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain(`labforge: cannot ask libvirt at ${UNREACHABLE}: virsh failed`);
-    expect(r.stderr).toMatch(/failed to connect|Failed to connect/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^labforge: libvirt does not answer at ${UNREACHABLE.replace(/[.+]/g, '\\$&')} \\(error: .*Connection refused.*\\): ` +
+          'is its daemon \\(libvirtd or virtqemud\\) running\\? `labforge setup` starts it on this host',
+        'm',
+      ),
+    );
     expect(r.stdout).not.toContain('absent');
   },
 );
