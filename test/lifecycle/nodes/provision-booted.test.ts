@@ -43,7 +43,19 @@ function setup(notReady: number, then?: string) {
   fs.mkdirSync(path.join(dir, 'out'));
   const lab = loadLabFile(file, { outDir: path.join(dir, 'out') }).lab;
   const calls = () => Number(fs.readFileSync(path.join(dir, 'calls'), 'utf8'));
-  return { dir, lab, calls, restore: () => (process.env.PATH = saved) };
+  const restore = () => (process.env.PATH = saved);
+  /** What provisionBooted threw, with these limits. */
+  const failure = async (limits: { timeoutS: number; pollS: number }): Promise<unknown> => {
+    try {
+      await provisionBooted(lab, ctx, ['node1'], {}, limits);
+    } catch (e) {
+      return e;
+    } finally {
+      restore();
+    }
+    return undefined;
+  };
+  return { dir, lab, calls, restore, failure };
 }
 
 const ctx = {} as RenderContext;
@@ -65,15 +77,8 @@ test('a guest not ready for Vagrant yet is asked again until it is; each wait is
 });
 
 test('never ready by the boot time-out: exit 1 naming the node and host.boot_timeout, with its console', async () => {
-  const { lab, calls, restore } = setup(1000);
-  let e: unknown;
-  try {
-    await provisionBooted(lab, ctx, ['node1'], {}, { timeoutS: 0.3, pollS: 0.05 });
-  } catch (err) {
-    e = err;
-  } finally {
-    restore();
-  }
+  const { calls, failure } = setup(1000);
+  const e = await failure({ timeoutS: 0.3, pollS: 0.05 });
   expect(e).toBeInstanceOf(BootTimeoutError);
   expect((e as Error).message).toMatch(
     new RegExp(
@@ -85,15 +90,8 @@ test('never ready by the boot time-out: exit 1 naming the node and host.boot_tim
 });
 
 test("any other failure of vagrant provision is Vagrant's, at once", async () => {
-  const { lab, calls, restore } = setup(0, 'The SSH command responded with a non-zero exit status.');
-  let e: unknown;
-  try {
-    await provisionBooted(lab, ctx, ['node1'], {}, { timeoutS: 10, pollS: 0.05 });
-  } catch (err) {
-    e = err;
-  } finally {
-    restore();
-  }
+  const { calls, failure } = setup(0, 'The SSH command responded with a non-zero exit status.');
+  const e = await failure({ timeoutS: 10, pollS: 0.05 });
   expect(e).toBeInstanceOf(ToolError);
   expect((e as ToolError).tail).toContain('non-zero exit status');
   expect(calls()).toBe(1);
