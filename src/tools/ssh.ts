@@ -5,6 +5,7 @@ import { LOCAL_QUERY_S, SSH_CONNECT_S, SSH_PERSIST_S, SSH_SOCKET_S } from '../ti
 import { run, runAttached, type RunOptions, type RunResult } from './run.js';
 import { nodeSshOptions, type NodeLogin } from './ssh-options.js';
 import { FileLayer } from '../fsguard/layer.js';
+import { shell } from '../shell-word.js';
 
 /** Creates an ed25519 key pair at `file` (+ .pub) if it does not exist yet (ssh-keygen makes the private key
  *  0600). An existing file is left exactly as it is. */
@@ -136,4 +137,18 @@ export async function copy(
  *  code (the remote command's, or 255 when ssh itself failed). Not in batch mode: ssh may ask the user. */
 export function login(t: SshTarget, command: string[] = []): number {
   return runAttached('ssh', [...sshArgs(t, SSH_CONNECT_S, false), ...command]);
+}
+
+/**
+ * `command` for the node's shell so that it stops when labforge does: it runs in a session of its own (setsid), stdin
+ * empty, while a watcher reads the session's stdin, which labforge keeps open as long as it waits (run's
+ * `stdinOpen`). When that ends (labforge interrupted or gone, the connection lost) before the command did, the
+ * watcher ends the command's process group (TERM, KILL 3 s later). The exit code is the command's (143 when stopped).
+ */
+export function stoppable(command: string): string {
+  return (
+    `(exec 3<&0; setsid bash -c ${shell(command)} </dev/null 3<&- & pid=$!; ` +
+    '{ read -r _ <&3; kill -TERM -$pid 2>/dev/null && { sleep 3; kill -KILL -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
+    'wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc)'
+  );
 }

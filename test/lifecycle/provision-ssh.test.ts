@@ -255,6 +255,31 @@ test('Ctrl-C during a step: labforge stops within a second, no node starts it af
   expect(fs.existsSync(path.join(dest, 'slow-done-node1'))).toBe(true);
 }, 120000);
 
+test('Ctrl-C during `labforge run`: labforge ends within a second, and the command on every node ends with it', async () => {
+  const marker = `run-${Date.now()}`;
+  const command = `touch ${dest}/${marker}-started-$$; sleep 6; touch ${dest}/${marker}-done-$$`;
+  // As a terminal's Ctrl-C: SIGINT to labforge's whole process group.
+  const child = execa(
+    'ip',
+    ['netns', 'exec', NS, 'node', CLI, '--lab', path.join(work, 'lab.yaml'), '--out', out, 'run', 'all', '--', command],
+    { env, reject: false, all: true, timeout: 120000, detached: true },
+  );
+  const files = (what: string) => fs.readdirSync(dest).filter((f) => f.startsWith(`${marker}-${what}-`));
+  const deadline = Date.now() + 60000;
+  while (files('started').length < 2) {
+    if (Date.now() > deadline) throw new Error(`the command never started on both nodes:\n${(await child).all}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const signalled = Date.now();
+  process.kill(-child.pid!, 'SIGINT');
+  const r = await child;
+  expect(Date.now() - signalled).toBeLessThan(1000);
+  expect(r.exitCode).toBe(130);
+  // Past the command's own end: it was stopped on both nodes, not left running.
+  await new Promise((res) => setTimeout(res, 7000));
+  expect(files('done')).toEqual([]);
+}, 120000);
+
 test(
   'a node made anew answers with new host keys: refused, named, while its domain is the same; ' +
     "after Vagrant's domain id changes its old key is forgotten and it is logged in to",

@@ -18,7 +18,8 @@ import {
   type PlannedStage,
   type ProvisionedNodes,
 } from '../../src/lifecycle/provision/plan.js';
-import { copyCommand, parseRecap, stoppable } from '../../src/lifecycle/provision/remote.js';
+import { copyCommand, parseRecap } from '../../src/lifecycle/provision/remote.js';
+import { stoppable } from '../../src/tools/ssh.js';
 import { cli, tempDir, writeLab } from '../support.js';
 
 const shellStep = (field: string, command = 'true'): ProvisionStep => ({ kind: 'shell', command, field, title: field });

@@ -105,11 +105,12 @@ export async function fan(
   return outcomes;
 }
 
-/** labforge run TARGETS -- COMMAND */
+/** labforge run TARGETS -- COMMAND. The command ends with labforge (Ctrl-C, a kill, a lost connection): ssh.stoppable. */
 export async function runOn(lab: Lab, nodes: LabNode[], command: string, opts: FanOptions): Promise<NodeOutcome[]> {
   return fan(nodes, opts, async (node) =>
-    ssh.execAll(await connected(lab, node), command, {
+    ssh.execAll(await connected(lab, node), ssh.stoppable(command), {
       timeoutMs: opts.timeoutS * 1000,
+      stdinOpen: true,
       onLine: (line, stream) => opts.onLine?.(node.name, line, stream),
     }),
   );

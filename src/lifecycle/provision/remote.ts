@@ -56,20 +56,6 @@ export function copyCommand(step: Extract<ProvisionStep, { kind: 'copy' }>, tmp:
   ].join('; ');
 }
 
-/**
- * `command` for the node's shell so that it stops when labforge does: it runs in a session of its own (setsid), stdin
- * empty, while a watcher reads the session's stdin, which labforge keeps open as long as it waits (run's
- * `stdinOpen`). When that ends (labforge interrupted or gone, the connection lost) before the command did, the
- * watcher ends the command's process group (TERM, KILL 3 s later). The exit code is the command's (143 when stopped).
- */
-export function stoppable(command: string): string {
-  return (
-    `(exec 3<&0; setsid bash -c ${shell(command)} </dev/null 3<&- & pid=$!; ` +
-    '{ read -r _ <&3; kill -TERM -$pid 2>/dev/null && { sleep 3; kill -KILL -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
-    'wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc)'
-  );
-}
-
 /** A name for an upload on the node that no earlier upload had. */
 function incomingName(): string {
   return `${INCOMING}/${crypto.randomBytes(8).toString('hex')}`;
@@ -137,7 +123,7 @@ export async function runStep(
     return fan(nodes, opts.fan, async (node) =>
       ssh.execAll(
         await connected(lab, node),
-        stoppable(`${stepEnv(lab, node, step)} bash -c ${shell(step.command)}`),
+        ssh.stoppable(`${stepEnv(lab, node, step)} bash -c ${shell(step.command)}`),
         o(node),
       ),
     );
@@ -155,7 +141,7 @@ export async function runStep(
     if (step.kind === 'script')
       return ssh.execAll(
         t,
-        `chmod 700 ${tmp} || exit 1; cd /root; ${stoppable(`${stepEnv(lab, node, step)} ${tmp}`)}; rc=$?; rm -f -- ${tmp}; exit $rc`,
+        `chmod 700 ${tmp} || exit 1; cd /root; ${ssh.stoppable(`${stepEnv(lab, node, step)} ${tmp}`)}; rc=$?; rm -f -- ${tmp}; exit $rc`,
         o(node),
       );
     const folder = fs.statSync(step.file).isDirectory();
