@@ -127,6 +127,53 @@ suite('labforge doctor on a remote host (qemu+ssh)', () => {
     expect(checks.get('memory (host b)')).toMatchObject({ status: 'fail' });
   }, 180000);
 
+  test("a lab subnet that a libvirt network of host b uses fails naming host b and the network; the lab's own do not count", async () => {
+    const lab = path.join(dir, 'clash.yaml');
+    fs.writeFileSync(
+      lab,
+      [
+        'host: { driver: qemu, pool: lfpool }',
+        'hosts:',
+        `  - { name: a, uri: "${bed.uri('a')}" }`,
+        `  - { name: b, uri: "${bed.uri('b')}" }`,
+        'network: { name: lfclash, cidr: 10.240.0.0/24, management: { cidr: 192.168.201.0/24 } }',
+        'nodes:',
+        '  - { name: n1, ip: 10.240.0.11, memory: 512M, host: a }',
+        '  - { name: n2, ip: 10.240.0.12, memory: 512M, host: b }',
+        'vips: []',
+        '',
+      ].join('\n'),
+    );
+    const xml = path.join(dir, 'other-net.xml');
+    const define = async (name: string, cidrIp: string) => {
+      fs.writeFileSync(xml, `<network><name>${name}</name><ip address='${cidrIp}' netmask='255.255.255.0'/></network>`);
+      await bed.exec('b', 'virsh', ['-c', 'qemu:///system', 'net-define', xml]);
+    };
+    // Defined, not started: libvirt would refuse to start the lab's network beside it all the same.
+    await define('lfother', '10.240.0.1');
+    await define('lfclash-mgmt', '192.168.201.1'); // the lab's own management network (from an earlier up)
+    try {
+      const r = await bed.exec('ws', 'node', [CLI, 'doctor', '--lab', lab, '--json'], {
+        reject: false,
+        env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', HOME: process.env.HOME ?? '/root' },
+        timeout: 90000,
+      });
+      expect(r.exitCode).toBe(3);
+      const checks = parse(r.stdout);
+      expect(checks.get('subnet 10.240.0.0/24 (host b)')).toEqual({
+        name: 'subnet 10.240.0.0/24 (host b)',
+        status: 'fail',
+        detail: 'on host 10.77.0.12: libvirt network lfother uses 10.240.0.0/24',
+        fix: 'pick another network.cidr, or remove network lfother there',
+      });
+      expect(checks.get('subnet 192.168.201.0/24 (host b)')).toMatchObject({ status: 'ok' });
+      expect(checks.get('subnet 10.240.0.0/24')).toMatchObject({ status: 'ok' });
+    } finally {
+      for (const n of ['lfother', 'lfclash-mgmt'])
+        await bed.exec('b', 'virsh', ['-c', 'qemu:///system', 'net-undefine', n], { reject: false });
+    }
+  }, 180000);
+
   test('an unreachable host: libvirt fails naming the URI, exit 3', async () => {
     const r = await bed.exec(
       'ws',

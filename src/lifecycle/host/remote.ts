@@ -3,7 +3,9 @@
 // this machine's /dev, /proc or /sys for it, and this machine needs no libvirtd.
 import { nodesOn, type Lab, type LabNode } from '../../lab/model.js';
 import type { RemoteHost } from '../../lab/host-uri.js';
+import { overlaps } from '../../lab/ipv4.js';
 import { Virsh } from '../../tools/virsh.js';
+import { libvirtSubnets } from '../nodes/network-plan.js';
 import { diskCheck, firstLine, memoryCheck, parseVirshVersion, type Check } from './checks.js';
 
 /** host.driver "auto" on the remote host: kvm when its libvirt offers KVM guests. */
@@ -59,13 +61,37 @@ export async function remoteChecks(
         `(at ${lab.host.poolPath ?? '/var/lib/libvirt/images'}) and libvirt checks its space then`,
     });
   else checks.push(diskCheck(lab, (pool as number) / 2 ** 30, `in pool ${lab.host.pool} on ${where}`));
-  for (const net of [lab.network, lab.management])
-    checks.push({
-      name: `subnet ${net.subnet.cidr}`,
-      status: 'ok',
-      detail: `on ${where}: libvirt refuses to start network ${net.name} there if the subnet is in use`,
-    });
+  checks.push(...(await remoteSubnetChecks(lab, where, virsh)));
   return checks;
+}
+
+/** The lab's subnets against the libvirt networks of a remote host (its routes are not asked: libvirt refuses to
+ *  start a network on a subnet the host routes, and says so). The lab's own networks there do not count. */
+async function remoteSubnetChecks(lab: Lab, where: string, virsh: Virsh): Promise<Check[]> {
+  const used = await libvirtSubnets(virsh).catch((e: Error) => e);
+  return (
+    [
+      [lab.network, 'network.cidr'],
+      [lab.management, 'network.management.cidr'],
+    ] as const
+  ).map(([net, field]): Check => {
+    const name = `subnet ${net.subnet.cidr}`;
+    if (used instanceof Error)
+      return { name, status: 'warn', detail: `cannot list the libvirt networks on ${where}: ${firstLine(used)}` };
+    const clash = used.find((u) => u.name !== net.name && overlaps(u.subnet, net.subnet));
+    if (clash)
+      return {
+        name,
+        status: 'fail',
+        detail: `on ${where}: libvirt network ${clash.name} uses ${clash.subnet.network}/${clash.subnet.prefix}`,
+        fix: `pick another ${field}, or remove network ${clash.name} there`,
+      };
+    return {
+      name,
+      status: 'ok',
+      detail: `on ${where}: no other libvirt network uses it (libvirt refuses to start ${net.name} if the host routes it)`,
+    };
+  });
 }
 
 /**
