@@ -216,6 +216,9 @@ e2e('a lab on a remote libvirt host (qemu+ssh), reached only over ssh', () => {
       const st = await labforge(['status'], 'span');
       expect(st.stdout).toMatch(/^node1\s.*\srunning\s/m);
       expect(st.stdout).toMatch(/^node2\s.*\srunning\s/m);
+      // Each node with the host it runs on.
+      expect(st.stdout).toMatch(/^node1\s+\S+\s+\S+\s+a\s+running\s/m);
+      expect(st.stdout).toMatch(/^node2\s+\S+\s+\S+\s+b\s+running\s/m);
       // The guests' NICs on the lab network have the tunnel's MTU; a 1400-byte packet that may not be fragmented
       // (1372 bytes of ICMP payload + 28) crosses from a to b and back; names resolve across the hosts.
       // (The NIC is found by its address: the test box names it ens5, a Fedora guest otherwise.)

@@ -15,6 +15,8 @@ export interface NodeStatus {
   state: string;
   /** libvirt's domain state, or "absent". */
   domain: string;
+  /** A lab across hosts: the host the node runs on (`hosts[].name`). */
+  host?: string;
 }
 
 /** What vagrant-libvirt reports for a machine: not_created without the machine's id file or its domain, else the
@@ -64,6 +66,7 @@ export async function status(lab: Lab, early?: DomainQuery): Promise<NodeStatus[
       name: node.name,
       fqdn: node.fqdn,
       ip: node.ip,
+      ...(node.host === undefined ? {} : { host: node.host }),
       state: vagrantState(created, libvirt),
       domain: libvirt ?? 'absent',
     };
@@ -75,8 +78,12 @@ export const PAUSED_WHY =
   'paused (its CPUs stopped, as a labforge killed during snapshot save or restore leaves a node); `labforge up` resumes it';
 
 export function formatStatus(rows: NodeStatus[]): string {
-  const cols: (keyof NodeStatus)[] = ['name', 'fqdn', 'ip', 'state', 'domain'];
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  // The host column only for a lab across hosts.
+  const cols: (keyof NodeStatus)[] = rows.some((r) => r.host !== undefined)
+    ? ['name', 'fqdn', 'ip', 'host', 'state', 'domain']
+    : ['name', 'fqdn', 'ip', 'state', 'domain'];
+  const text = (r: NodeStatus, c: keyof NodeStatus) => r[c] ?? '';
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => text(r, c).length)));
   const line = (vals: string[]) =>
     vals
       .map((v, i) => v.padEnd(width[i]))
@@ -85,7 +92,7 @@ export function formatStatus(rows: NodeStatus[]): string {
   const paused = rows.filter((r) => r.domain === 'paused').map((r) => r.name);
   return [
     line(cols.map((c) => c.toUpperCase())),
-    ...rows.map((r) => line(cols.map((c) => r[c]))),
+    ...rows.map((r) => line(cols.map((c) => text(r, c)))),
     ...(paused.length ? [`\n${paused.join(', ')}: ${PAUSED_WHY}`] : []),
   ].join('\n');
 }

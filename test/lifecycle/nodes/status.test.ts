@@ -87,3 +87,35 @@ test('earlyQuery: only for no URI or the default one, whatever shape the parsed 
   ])
     expect(earlyQuery({ host: { uri } })).toBeUndefined();
 });
+
+test('a lab across hosts: a host column, each node with the host it runs on (its own domain state asked there)', async () => {
+  const s = standInVirsh(
+    [
+      'name: t',
+      'domain: example.com',
+      'vips: []',
+      'hosts:',
+      '  - { name: ha, uri: "qemu+ssh://root@192.0.2.1/system" }',
+      '  - { name: hb, uri: "qemu+ssh://root@192.0.2.2/system" }',
+      'nodes:',
+      '  - { name: a, ip: 10.240.0.11 }',
+      '  - { name: b, ip: 10.240.0.12, host: hb }',
+      '',
+    ].join('\n'),
+  );
+  const r = await s.run();
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.split('\n')).toEqual([
+    'NAME  FQDN           IP           HOST  STATE        DOMAIN',
+    'a     a.example.com  10.240.0.11  ha    not_created  running',
+    'b     b.example.com  10.240.0.12  hb    not_created  absent',
+  ]);
+  const json = await s.run('--json');
+  expect(JSON.parse(json.stdout).map((n: { host: string }) => n.host)).toEqual(['ha', 'hb']);
+  expect(s.calls()).toEqual(
+    expect.arrayContaining([
+      '-q -c qemu+ssh://root@192.0.2.1/system list --all',
+      '-q -c qemu+ssh://root@192.0.2.2/system list --all',
+    ]),
+  );
+});
