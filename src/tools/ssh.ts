@@ -143,12 +143,15 @@ export function login(t: SshTarget, command: string[] = []): number {
  * `command` for the node's shell so that it stops when labforge does: it runs in a session of its own (setsid), stdin
  * empty, while a watcher reads the session's stdin, which labforge keeps open as long as it waits (run's
  * `stdinOpen`). When that ends (labforge interrupted or gone, the connection lost) before the command did, the
- * watcher ends the command's process group (TERM, KILL 3 s later). The exit code is the command's (143 when stopped).
+ * watcher ends the command's process group (TERM, KILL 3 s later). A stdin that ends at once can come before the
+ * command's setsid has made its group: the watcher tries again every 0.1 s while the command lives. The exit code
+ * is the command's (143 when stopped).
  */
 export function stoppable(command: string): string {
   return (
     `(exec 3<&0; setsid bash -c ${shell(command)} </dev/null 3<&- & pid=$!; ` +
-    '{ read -r _ <&3; kill -TERM -$pid 2>/dev/null && { sleep 3; kill -KILL -$pid 2>/dev/null; }; } </dev/null >/dev/null 2>&1 & w=$!; ' +
+    '{ read -r _ <&3; while kill -0 $pid; do if kill -TERM -$pid; then sleep 3; kill -KILL -$pid; break; fi; ' +
+    'sleep 0.1; done; } </dev/null >/dev/null 2>&1 & w=$!; ' +
     'wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc)'
   );
 }

@@ -333,6 +333,22 @@ describe('a step on the node stops when labforge does (its stdin, the session, e
       expect(left.stdout).toBe('');
     },
   );
+
+  // A Ctrl-C right after the step started: stdin ends before the command's setsid has made its process group (the
+  // watcher's first kill finds no group; before, the command then ran to its end: 8 of 20 here).
+  test.each(['bash', 'dash'])('stdin closed at once (%s), twenty times: stopped every time', async (sh) => {
+    // One after another: started together, the shells had their groups made before any stdin ended.
+    const runs: { seconds: number; exit?: number; out: string }[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = execa(sh, ['-c', stoppable('sleep 23.9; echo after')], { reject: false, stdin: 'pipe' });
+      p.stdin!.end();
+      const t0 = Date.now();
+      const r = await p;
+      runs.push({ seconds: Math.round((Date.now() - t0) / 1000), exit: r.exitCode, out: r.stdout });
+    }
+    expect(runs.filter((r) => r.seconds > 5 || r.out !== '' || r.exit !== 143)).toEqual([]);
+    expect((await execa('pgrep', ['-f', '^sleep 23.9$'], { reject: false })).stdout).toBe('');
+  });
 });
 
 test("Ansible's PLAY RECAP: a host is ok without failed or unreachable tasks", () => {
