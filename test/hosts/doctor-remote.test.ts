@@ -26,6 +26,20 @@ suite('labforge doctor on a remote host (qemu+ssh)', () => {
       env: { NO_COLOR: '1', LABFORGE_OFFLINE: '1', HOME: process.env.HOME ?? '/root' },
     });
   };
+  /** A lab across hosts a and b (node n1 on a, n2 on b with `memoryB`), with `extra` lines before its nodes. */
+  const spanLab = (extra: string, memoryB: string) =>
+    [
+      'host: { driver: qemu, pool: lfpool }',
+      'hosts:',
+      `  - { name: a, uri: "${bed.uri('a')}" }`,
+      `  - { name: b, uri: "${bed.uri('b')}" }`,
+      extra,
+      'nodes:',
+      '  - { name: n1, ip: 10.240.0.11, memory: 512M, host: a }',
+      `  - { name: n2, ip: 10.240.0.12, memory: ${memoryB}, host: b }`,
+      'vips: []',
+      '',
+    ].join('\n');
   const parse = (all: string) =>
     new Map((JSON.parse(all) as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
 
@@ -79,22 +93,7 @@ suite('labforge doctor on a remote host (qemu+ssh)', () => {
 
   test('a lab across hosts: each host asked over its own URI for the nodes placed there; an unreachable one fails', async () => {
     const lab = path.join(dir, 'span.yaml');
-    const write = (third: string) =>
-      fs.writeFileSync(
-        lab,
-        [
-          'host: { driver: qemu, pool: lfpool }',
-          'hosts:',
-          `  - { name: a, uri: "${bed.uri('a')}" }`,
-          `  - { name: b, uri: "${bed.uri('b')}" }`,
-          third,
-          'nodes:',
-          '  - { name: n1, ip: 10.240.0.11, memory: 512M, host: a }',
-          '  - { name: n2, ip: 10.240.0.12, memory: 1000G, host: b }',
-          'vips: []',
-          '',
-        ].join('\n'),
-      );
+    const write = (third: string) => fs.writeFileSync(lab, spanLab(third, '1000G'));
     const run = () =>
       bed.exec('ws', 'node', [CLI, 'doctor', '--lab', lab, '--json'], {
         reject: false,
@@ -131,18 +130,7 @@ suite('labforge doctor on a remote host (qemu+ssh)', () => {
     const lab = path.join(dir, 'clash.yaml');
     fs.writeFileSync(
       lab,
-      [
-        'host: { driver: qemu, pool: lfpool }',
-        'hosts:',
-        `  - { name: a, uri: "${bed.uri('a')}" }`,
-        `  - { name: b, uri: "${bed.uri('b')}" }`,
-        'network: { name: lfclash, cidr: 10.240.0.0/24, management: { cidr: 192.168.201.0/24 } }',
-        'nodes:',
-        '  - { name: n1, ip: 10.240.0.11, memory: 512M, host: a }',
-        '  - { name: n2, ip: 10.240.0.12, memory: 512M, host: b }',
-        'vips: []',
-        '',
-      ].join('\n'),
+      spanLab('network: { name: lfclash, cidr: 10.240.0.0/24, management: { cidr: 192.168.201.0/24 } }', '512M'),
     );
     const xml = path.join(dir, 'other-net.xml');
     const define = async (name: string, cidrIp: string) => {
