@@ -104,7 +104,10 @@ export async function provisionBooted(
           `${nodes.join(', ')} did not answer Vagrant's ssh within ${timeoutS} s (host.boot_timeout), so Vagrant ` +
             `cannot provision ${nodes.length > 1 ? 'them' : 'it'}:\n${consoleTails(lab, nodes)}`,
         );
-      opts.onLine?.(`${nodes.join(', ')}: not answering Vagrant's ssh yet (still booting): again in ${pollS} s`, 'stdout');
+      opts.onLine?.(
+        `${nodes.join(', ')}: not answering Vagrant's ssh yet (still booting): again in ${pollS} s`,
+        'stdout',
+      );
       await new Promise((r) => setTimeout(r, pollS * 1000));
     }
   }
