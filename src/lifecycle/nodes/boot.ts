@@ -77,7 +77,7 @@ export async function awaitManagementLeases(
 }
 
 /** Vagrant's words when a provisioner needs a guest whose communicator does not answer yet (MachineGuestNotReady). */
-export const GUEST_NOT_READY = /not\s+ready\s+for\s+guest\s+communication/;
+const GUEST_NOT_READY = /not\s+ready\s+for\s+guest\s+communication/;
 
 /**
  * `vagrant provision` of nodes that run and have their management address but may still be booting (an up killed

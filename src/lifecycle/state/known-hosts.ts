@@ -41,7 +41,7 @@ function learnedProblem(v: unknown): string | undefined {
 }
 
 /** Whether one `host` pattern of a known_hosts line (plain, `[host]:port`, or hashed `|1|salt|hash`) names `name`. */
-export function hostMatches(pattern: string, name: string): boolean {
+function hostMatches(pattern: string, name: string): boolean {
   const hashed = /^\|1\|([A-Za-z0-9+/]+=*)\|([A-Za-z0-9+/]+=*)$/.exec(pattern);
   if (hashed) {
     const mac = crypto.createHmac('sha1', Buffer.from(hashed[1], 'base64')).update(name).digest('base64');
@@ -70,7 +70,7 @@ function wholeKey(type: string, base64: string): boolean {
 
 /** The host patterns of a known_hosts line ssh can read, or undefined for a line it cannot (junk, a key cut short).
  *  Comments and blank lines have none. */
-export function lineHosts(line: string): string[] | undefined {
+function lineHosts(line: string): string[] | undefined {
   const t = line.trim();
   if (t === '' || t.startsWith('#')) return [];
   const fields = t.split(/\s+/);
